@@ -1,0 +1,58 @@
+# medbill: `make demo` and `make test` are all a newcomer needs (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: venv install lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/medbill/python/medbill functions infra
+
+test: lint typecheck
+	$(BIN)/pytest -n 2 -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+infra-test: $(STAMP)
+	$(BIN)/pytest -q tests/infra
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+demo: $(STAMP)
+	$(BIN)/python -m infra.local.demo
+
+local: $(STAMP)
+	$(BIN)/python -m infra.local.server
+
+synth: $(STAMP)
+	$(BIN)/python -m infra.app && echo "CloudFormation template written to cdk.out/"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+deploy: $(STAMP)
+	$(BIN)/npx --yes aws-cdk@2 deploy
+
+clean:
+	rm -rf $(VENV) cdk.out demo-output .pytest_cache .mypy_cache .ruff_cache

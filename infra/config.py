@@ -1,0 +1,216 @@
+"""Names, key schemas, queue settings and timeouts shared by the CDK stack and the local runtime.
+
+Both `infra/stack.py` and `infra/local/` read this module, and `tests/infra/test_config_parity.py`
+holds the synthesized template and this module side by side so the cloud and the laptop cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = "medbill"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASL_PATH = REPO_ROOT / "infra" / "statemachine" / "claim.asl.json"
+LAYER_PATH = REPO_ROOT / "layers" / "medbill"
+FUNCTIONS_PATH = REPO_ROOT / "functions"
+
+# --- S3: one data bucket, one prefix per kind of file -------------------------------------------
+DATA_BUCKET = "medbill-data"  # local name; the CDK stack lets CloudFormation name the bucket
+ENCOUNTERS_PREFIX = "encounters/"  # clinics drop encounter files here
+REJECTIONS_PREFIX = "rejections/"  # one JSON report per source file with bad records
+OUTBOX_837_PREFIX = "outbox/837/"  # 837P files for the clearinghouse to pick up
+ERA_PREFIX = "era/"  # clearinghouse drops 835 ERA files here
+ACK_999_PREFIX = "acks/999/"  # 999 implementation acknowledgements
+ACK_277CA_PREFIX = "acks/277ca/"  # 277CA claim acknowledgements
+ERA_REPORTS_PREFIX = "era-reports/"  # posting report per ERA file (unmatched claims, problems)
+
+
+# --- DynamoDB -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GsiSpec:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    partition_key: str
+    sort_key: str | None
+    gsis: tuple[GsiSpec, ...] = ()
+    ttl_attribute: str | None = None
+
+
+CLAIMS_TABLE = TableSpec(
+    name="medbill-claims",
+    partition_key="pk",
+    sort_key="sk",
+    gsis=(
+        # Work queues: every claim in a status, oldest first. Only claim items carry these keys.
+        GsiSpec(name="by-status", partition_key="status", sort_key="updated_at"),
+        # Clinic views: a clinic's claims by date of service.
+        GsiSpec(name="by-clinic", partition_key="clinic_id", sort_key="date_of_service"),
+    ),
+)
+
+# Powertools idempotency table: its default key and TTL attribute names.
+IDEMPOTENCY_TABLE = TableSpec(
+    name="medbill-idempotency", partition_key="id", sort_key=None, ttl_attribute="expiration"
+)
+
+
+# --- Lambda functions -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # stage name; the directory under functions/
+    timeout_seconds: int
+    memory_mb: int = 512
+
+    @property
+    def handler(self) -> str:
+        return f"{self.name}.handler.handler"
+
+    @property
+    def function_name(self) -> str:
+        return f"{PROJECT}-{self.name}"
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec("intake", timeout_seconds=120, memory_mb=1024),
+        FunctionSpec("registration", timeout_seconds=30),
+        FunctionSpec("eligibility", timeout_seconds=30),
+        FunctionSpec("coding", timeout_seconds=30, memory_mb=1024),
+        FunctionSpec("charges", timeout_seconds=30),
+        FunctionSpec("submission", timeout_seconds=60),
+        FunctionSpec("await_token", timeout_seconds=30),
+        FunctionSpec("remittance", timeout_seconds=300, memory_mb=1024),
+        FunctionSpec("followup", timeout_seconds=30),
+        FunctionSpec("api", timeout_seconds=29),
+    )
+}
+
+
+# --- SQS ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    consumer: str  # key in FUNCTIONS
+    batch_size: int = 10
+    max_receive_count: int = 3  # after this many failed receives a message moves to the DLQ
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        # AWS guidance: at least 6x the consumer's timeout, so a retried batch never overlaps.
+        return 6 * FUNCTIONS[self.consumer].timeout_seconds
+
+
+INTAKE_QUEUE = QueueSpec(name="medbill-intake", consumer="intake", batch_size=5)
+REMITTANCE_QUEUE = QueueSpec(name="medbill-remittance", consumer="remittance", batch_size=5)
+QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE)
+# Which S3 prefix notifies which queue.
+NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
+
+
+# --- Step Functions -------------------------------------------------------------------------------
+STATE_MACHINE_NAME = "medbill-claim"
+
+
+@dataclass(frozen=True)
+class WorkflowTimeouts:
+    """Waits in the claim state machine. Days in production, seconds in tests."""
+
+    remittance_wait_seconds: int  # Submit -> 835 posted; then the claim goes to follow-up
+    staff_hold_seconds: int  # a claim on hold waits this long for a person
+    retry_interval_seconds: int  # first Lambda retry interval (backoff 2x)
+
+    @classmethod
+    def production(cls) -> WorkflowTimeouts:
+        return cls(
+            remittance_wait_seconds=45 * 24 * 3600,
+            staff_hold_seconds=30 * 24 * 3600,
+            retry_interval_seconds=2,
+        )
+
+    @classmethod
+    def local(cls) -> WorkflowTimeouts:
+        return cls(remittance_wait_seconds=120, staff_hold_seconds=600, retry_interval_seconds=1)
+
+
+# ASL placeholder -> FUNCTIONS key. The ASL file names every Lambda through these.
+ASL_FUNCTION_SUBSTITUTIONS = {
+    "RegistrationFunctionArn": "registration",
+    "EligibilityFunctionArn": "eligibility",
+    "CodingFunctionArn": "coding",
+    "ChargesFunctionArn": "charges",
+    "SubmissionFunctionArn": "submission",
+    "AwaitTokenFunctionArn": "await_token",
+    "FollowupFunctionArn": "followup",
+}
+
+
+def asl_substitutions(function_arns: dict[str, str], timeouts: WorkflowTimeouts) -> dict[str, str]:
+    """Values for every `${Name}` placeholder in claim.asl.json."""
+    subs = {placeholder: function_arns[fn] for placeholder, fn in ASL_FUNCTION_SUBSTITUTIONS.items()}
+    subs["RemittanceWaitSeconds"] = str(timeouts.remittance_wait_seconds)
+    subs["StaffHoldSeconds"] = str(timeouts.staff_hold_seconds)
+    subs["RetryIntervalSeconds"] = str(timeouts.retry_interval_seconds)
+    return subs
+
+
+def render_asl(substitutions: dict[str, str]) -> str:
+    """The ASL text with placeholders filled, as CloudFormation's DefinitionSubstitutions would."""
+    text = ASL_PATH.read_text()
+    for key, value in substitutions.items():
+        text = text.replace("${" + key + "}", value)
+    if "${" in text:
+        raise ValueError("claim.asl.json has a placeholder with no value: " + text[text.index("${") :][:40])
+    return text
+
+
+# --- Clearinghouse envelope (837P ISA/GS) ---------------------------------------------------------
+@dataclass(frozen=True)
+class ClearinghouseSettings:
+    sender_id: str = "MEDBILL"
+    receiver_id: str = "CLEARINGHOUSE"
+    submitter_name: str = "MEDBILL BILLING SERVICE"
+    submitter_contact: str = "BILLING OFFICE"
+    submitter_phone: str = "8005550100"
+    receiver_name: str = "DEMO CLEARINGHOUSE"
+    usage_indicator: str = "T"  # ISA15: T test, P production
+
+
+# --- Environment passed to every Lambda (read once into medbill.settings.Settings) ----------------
+@dataclass(frozen=True)
+class LambdaEnvironment:
+    table_name: str
+    idempotency_table_name: str
+    data_bucket: str
+    state_machine_arn: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def as_env(self, function: FunctionSpec) -> dict[str, str]:
+        env = {
+            "TABLE_NAME": self.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
+            "DATA_BUCKET": self.data_bucket,
+            "POWERTOOLS_SERVICE_NAME": f"{PROJECT}-{function.name}",
+            "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        # Only functions outside the state machine get its ARN: the ones inside it would make a
+        # dependency cycle (state machine -> function -> state machine) in CloudFormation.
+        if function.name in STARTS_OR_READS_EXECUTIONS:
+            env["STATE_MACHINE_ARN"] = self.state_machine_arn
+        env.update(self.extra)
+        return env
+
+
+STARTS_OR_READS_EXECUTIONS = frozenset({"intake", "remittance", "api"})

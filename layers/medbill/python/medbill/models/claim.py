@@ -1,0 +1,77 @@
+"""The claim: one encounter being billed, and everything the workflow learns about it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from medbill.models.common import Model, Money
+from medbill.models.encounter import Encounter, ServiceLine
+from medbill.workflow.status import ClaimStatus
+
+MAX_CLAIM_ID_LENGTH = 20  # CLM01 (837P) is at most 20 characters; it comes back as CLP01 in the 835
+
+
+def claim_id_for(clinic_id: str, encounter_id: str) -> str:
+    """Deterministic claim id: the same encounter always maps to the same claim (and execution name)."""
+    digest = hashlib.sha256(f"{clinic_id}\x1f{encounter_id}".encode()).digest()
+    return "CLM" + base64.b32encode(digest).decode()[:16]
+
+
+FrequencyCode = Literal["1", "7", "8"]  # original, replacement, void (CLM05-3)
+RemittanceOutcome = Literal["paid", "short_paid", "denied", "reversed", "timed_out"]
+
+
+class ClaimLine(ServiceLine):
+    line_number: int = Field(ge=1, le=50)
+    # REF*6R line item control number: sent in the 837P, echoed in the 835 so lines match exactly.
+    line_control_number: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+
+
+class Adjustment(Model):
+    group: Literal["CO", "OA", "PI", "PR", "CR"]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=5)]  # CARC
+    amount: Money
+
+
+class Claim(Model):
+    claim_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLAIM_ID_LENGTH)]
+    clinic_id: str
+    encounter_id: str
+    status: ClaimStatus = ClaimStatus.RECEIVED
+    version: int = 0  # optimistic lock: every status change is conditional on it
+    created_at: datetime
+    updated_at: datetime
+    source_key: str  # S3 key of the encounter file
+    record_number: int  # 1-based record number within that file
+    encounter: Encounter
+    patient_id: str | None = None
+    lines: list[ClaimLine] = Field(default_factory=list)
+    total_charge: Money | None = None
+    frequency_code: FrequencyCode = "1"
+    payer_claim_number: str | None = None  # CLP07 / REF*F8 for replacements and voids
+    hold_reasons: list[str] = Field(default_factory=list)
+    copay: Money | None = None
+    interchange_control_number: str | None = None
+    outbox_key: str | None = None
+    task_token: str | None = None  # the pending .waitForTaskToken, cleared when resumed
+    remittance_outcome: RemittanceOutcome | None = None
+    paid_amount: Money = Decimal("0.00")
+    adjustment_amount: Money = Decimal("0.00")
+    patient_responsibility: Money = Decimal("0.00")
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    follow_up_reason: str | None = None
+    follow_up_action: str | None = None
+
+    @property
+    def payer_id(self) -> str:
+        return self.encounter.coverage.payer_id
+
+    @property
+    def date_of_service(self) -> str:
+        return self.encounter.date_of_service.isoformat()

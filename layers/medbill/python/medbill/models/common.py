@@ -1,0 +1,88 @@
+"""Value types shared by the models: money, names, addresses, NPI."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+CENT = Decimal("0.01")
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Quantize to cents. Floats are refused: money never passes through binary floating point."""
+    if isinstance(value, float):
+        raise TypeError("money must be Decimal, int or str, never float")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# Decimal in Python, a two-decimal string in JSON (DynamoDB and JSON never see a float).
+Money = Annotated[
+    Decimal,
+    Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_money),
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
+]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+StateCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}(\d{4})?$")]
+Sex = Literal["M", "F", "U"]
+
+
+class Model(BaseModel):
+    """Base for our models: unknown fields are errors (a typo in a clinic file must not vanish)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=False)
+
+
+class Address(Model):
+    line1: Annotated[str, StringConstraints(min_length=1, max_length=55)]
+    line2: Annotated[str, StringConstraints(max_length=55)] | None = None
+    city: Annotated[str, StringConstraints(min_length=2, max_length=30)]
+    state: StateCode
+    postal_code: PostalCode
+
+
+class Person(Model):
+    last_name: Name
+    first_name: Name
+    middle_name: Name | None = None
+    date_of_birth: date
+    sex: Sex
+    address: Address
+
+
+def npi_check_digit_ok(npi: str) -> bool:
+    """NPI check digit: Luhn over the 9 digits prefixed with 80840 (CMS NPI standard)."""
+    if not re.fullmatch(r"\d{10}", npi):
+        return False
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:  # rightmost payload digit is doubled (the check digit is not in `digits`)
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def _valid_npi(value: str) -> str:
+    if not re.fullmatch(r"\d{10}", value):
+        raise ValueError("NPI must be 10 digits")
+    if not npi_check_digit_ok(value):
+        raise ValueError(f"NPI {value} fails its check digit")
+    return value
+
+
+Npi = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_valid_npi)]
+Tin = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{9}$")]
+Taxonomy = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Z]{9}X$")]

@@ -1,0 +1,147 @@
+"""The encounter: what a clinic sends us for one visit. One valid encounter becomes one claim."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from medbill.models.common import Address, Model, Money, Name, Npi, Person, Taxonomy, Tin
+
+# CPT: 5 digits, or 4 digits + F (category II) / T (category III) / U (PLA). HCPCS Level II: letter + 4 digits.
+PROCEDURE_CODE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
+# ICD-10-CM shape (existence and billability are checked against the CMS code set in medbill.coding).
+ICD10_SHAPE = re.compile(r"^[A-Z]\d[0-9A-Z]([0-9A-Z]{1,4})?$")
+
+
+def normalize_icd10(code: str) -> str:
+    """'e11.9 ' -> 'E119': the form X12 HI segments carry."""
+    return code.strip().upper().replace(".", "")
+
+
+Relationship = Literal["self", "spouse", "child", "other"]
+# X12 individual relationship codes (SBR02 / PAT01).
+RELATIONSHIP_CODES: dict[str, str] = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
+
+
+class Coverage(Model):
+    payer_id: Annotated[str, StringConstraints(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9-]+$")]
+    payer_name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    member_id: Annotated[str, StringConstraints(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9-]+$")]
+    group_number: Annotated[str, StringConstraints(max_length=50)] | None = None
+    claim_filing_indicator: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")] = "CI"
+
+
+class Subscriber(Model):
+    """The insured person. `person` is omitted when the patient is the subscriber."""
+
+    relationship: Relationship = "self"
+    person: Person | None = None
+
+    @model_validator(mode="after")
+    def _person_when_not_self(self) -> Subscriber:
+        if self.relationship != "self" and self.person is None:
+            raise ValueError("subscriber.person is required when relationship is not 'self'")
+        if self.relationship == "self" and self.person is not None:
+            raise ValueError("subscriber.person must be omitted when relationship is 'self'")
+        return self
+
+
+class Provider(Model):
+    npi: Npi
+    taxonomy: Taxonomy
+    # An organization has only `organization_name`; a person has last and first name.
+    organization_name: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
+    last_name: Name | None = None
+    first_name: Name | None = None
+    tin: Tin | None = None
+    address: Address | None = None
+
+    @model_validator(mode="after")
+    def _has_a_name(self) -> Provider:
+        if not self.organization_name and not self.last_name:
+            raise ValueError("provider needs organization_name or last_name")
+        return self
+
+
+class BillingProvider(Provider):
+    tin: Tin  # REF*EI is required on the 837P billing provider
+    address: Address
+
+
+class ServiceLine(Model):
+    procedure_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
+    modifiers: list[Annotated[str, StringConstraints(to_upper=True, pattern=r"^[0-9A-Z]{2}$")]] = Field(
+        default_factory=list, max_length=4
+    )
+    units: Decimal = Field(default=Decimal(1), gt=0, max_digits=6, decimal_places=3)
+    diagnosis_pointers: list[int] = Field(min_length=1, max_length=4)
+    # Optional: when absent the clinic's fee schedule prices the line.
+    charge: Money | None = Field(default=None, gt=0)
+
+    @field_validator("procedure_code")
+    @classmethod
+    def _procedure_shape(cls, value: str) -> str:
+        if not PROCEDURE_CODE.fullmatch(value):
+            raise ValueError(f"{value} is not a CPT or HCPCS code (5 characters: 99213, 0001F, J1100)")
+        return value
+
+    @field_validator("diagnosis_pointers")
+    @classmethod
+    def _pointer_range(cls, value: list[int]) -> list[int]:
+        for p in value:
+            if not 1 <= p <= 12:
+                raise ValueError(f"diagnosis pointer {p} is outside 1..12")
+        if len(set(value)) != len(value):
+            raise ValueError("diagnosis pointers repeat")
+        return value
+
+
+class Encounter(Model):
+    clinic_id: Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9_-]+$")]
+    encounter_id: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+    date_of_service: date
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
+    patient: Person
+    subscriber: Subscriber = Field(default_factory=Subscriber)
+    coverage: Coverage
+    billing_provider: BillingProvider
+    rendering_provider: Provider | None = None
+    diagnoses: list[Annotated[str, StringConstraints(min_length=3, max_length=8)]] = Field(
+        min_length=1, max_length=12
+    )
+    service_lines: list[ServiceLine] = Field(min_length=1, max_length=50)
+
+    @field_validator("diagnoses")
+    @classmethod
+    def _diagnosis_shape(cls, value: list[str]) -> list[str]:
+        codes = [normalize_icd10(c) for c in value]
+        for i, code in enumerate(codes, start=1):
+            if not ICD10_SHAPE.fullmatch(code):
+                raise ValueError(f"diagnosis {i}: {value[i - 1]} is not shaped like an ICD-10-CM code")
+        if len(set(codes)) != len(codes):
+            raise ValueError("a diagnosis code is listed twice")
+        return codes
+
+    @model_validator(mode="after")
+    def _pointers_point_at_diagnoses(self) -> Encounter:
+        for n, line in enumerate(self.service_lines, start=1):
+            for p in line.diagnosis_pointers:
+                if p > len(self.diagnoses):
+                    raise ValueError(
+                        f"service line {n}: diagnosis pointer {p} but only {len(self.diagnoses)} diagnoses"
+                    )
+        if self.date_of_service > date.today():
+            raise ValueError(f"date_of_service {self.date_of_service} is in the future")
+        return self
+
+    @property
+    def patient_is_subscriber(self) -> bool:
+        return self.subscriber.relationship == "self"
+
+    @property
+    def insured(self) -> Person:
+        return self.patient if self.subscriber.person is None else self.subscriber.person

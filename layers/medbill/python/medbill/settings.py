@@ -1,0 +1,32 @@
+"""The Lambda environment, read once per cold start into a typed model."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field(min_length=1)
+    idempotency_table_name: str = Field(min_length=1)
+    data_bucket: str = Field(min_length=1)
+    state_machine_arn: str | None = None
+    # Where the local eligibility gateway reads its payer fixture; None = the packaged demo fixture.
+    eligibility_fixture: str | None = None
+    # Where the fee schedules live; None = the packaged demo schedules.
+    fee_schedule_dir: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        table_name=env.get("TABLE_NAME", ""),
+        idempotency_table_name=env.get("IDEMPOTENCY_TABLE_NAME", ""),
+        data_bucket=env.get("DATA_BUCKET", ""),
+        state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
+        eligibility_fixture=env.get("ELIGIBILITY_FIXTURE") or None,
+        fee_schedule_dir=env.get("FEE_SCHEDULE_DIR") or None,
+    )

@@ -1,0 +1,1 @@
+"""Claim statuses and the transitions the workflow allows between them."""

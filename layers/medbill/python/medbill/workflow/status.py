@@ -1,0 +1,67 @@
+"""Claim statuses and allowed transitions. Every status change is checked here before it is written."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ClaimStatus(StrEnum):
+    RECEIVED = "RECEIVED"  # created by intake, execution started
+    REGISTERED = "REGISTERED"  # patient matched or created
+    ELIGIBILITY_HOLD = "ELIGIBILITY_HOLD"  # coverage inactive or not found: staff must act
+    ELIGIBLE = "ELIGIBLE"
+    CODING_HOLD = "CODING_HOLD"  # a code or pointer failed the coding edits: staff must act
+    CODED = "CODED"
+    CHARGED = "CHARGED"  # fee schedule applied, totals known
+    SUBMITTED = "SUBMITTED"  # 837P written to the clearinghouse outbox
+    AWAITING_REMITTANCE = "AWAITING_REMITTANCE"  # waiting for the payer's 835
+    PAID = "PAID"  # paid in full
+    SHORT_PAID = "SHORT_PAID"  # paid less than billed (contractual, patient responsibility, ...)
+    DENIED = "DENIED"
+    REVERSED = "REVERSED"  # payer took the payment back (CLP02 22)
+    FOLLOW_UP = "FOLLOW_UP"  # a person or rule must act: appeal, resubmit, bill the patient
+    CLOSED = "CLOSED"
+    FAILED = "FAILED"  # the workflow hit an error it could not handle; see the timeline
+
+
+S = ClaimStatus
+
+# Remittance can land in any post-submission state (an 835 may arrive before the wait is parked).
+_POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
+
+ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    S.RECEIVED: frozenset({S.REGISTERED}),
+    S.REGISTERED: frozenset({S.ELIGIBLE, S.ELIGIBILITY_HOLD}),
+    S.ELIGIBILITY_HOLD: frozenset({S.ELIGIBLE, S.ELIGIBILITY_HOLD, S.FOLLOW_UP, S.CLOSED}),
+    S.ELIGIBLE: frozenset({S.CODED, S.CODING_HOLD}),
+    S.CODING_HOLD: frozenset({S.CODED, S.CODING_HOLD, S.FOLLOW_UP, S.CLOSED}),
+    S.CODED: frozenset({S.CHARGED}),
+    S.CHARGED: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.AWAITING_REMITTANCE, *_POSTED}),
+    S.AWAITING_REMITTANCE: frozenset({*_POSTED, S.FOLLOW_UP}),
+    S.PAID: frozenset({S.CLOSED, S.REVERSED, S.FOLLOW_UP}),
+    S.SHORT_PAID: frozenset({S.FOLLOW_UP, S.CLOSED, S.REVERSED}),
+    S.DENIED: frozenset({S.FOLLOW_UP, S.CLOSED}),
+    S.REVERSED: frozenset({S.FOLLOW_UP, *_POSTED}),
+    S.FOLLOW_UP: frozenset({S.FOLLOW_UP, S.SUBMITTED, S.CLOSED, *_POSTED}),
+    S.CLOSED: frozenset(),
+    S.FAILED: frozenset(),
+}
+# Any non-final status may fail.
+for _status, _targets in list(ALLOWED_TRANSITIONS.items()):
+    if _status not in (S.CLOSED, S.FAILED):
+        ALLOWED_TRANSITIONS[_status] = _targets | {S.FAILED}
+
+HOLD_STATUSES = frozenset({S.ELIGIBILITY_HOLD, S.CODING_HOLD})
+
+
+class InvalidTransition(Exception):
+    def __init__(self, old: ClaimStatus, new: ClaimStatus) -> None:
+        super().__init__(f"claim status cannot go from {old} to {new}")
+        self.old = old
+        self.new = new
+
+
+def check_transition(old: ClaimStatus, new: ClaimStatus) -> None:
+    if new not in ALLOWED_TRANSITIONS[old]:
+        raise InvalidTransition(old, new)
