@@ -1,0 +1,286 @@
+"""X12 5010 tokenizer: delimiters from the ISA, segments streamed lazily.
+
+The ISA is the only fixed-format segment: it names the element separator (char 4), the
+repetition separator (ISA11), the component separator (ISA16) and, by the character right
+after ISA16, the segment terminator. Everything after it is split on those characters.
+
+Input may carry a UTF-8 BOM, CR/LF line breaks and indentation between segments (common in
+sample files and clearinghouse exports); all of that is ignored. Several interchanges may
+follow each other, each with its own delimiters.
+
+Error messages never quote segment content (it may be PHI): they name the segment position
+and what was expected.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, TextIO
+
+__all__ = [
+    "Delimiters",
+    "Segment",
+    "X12SyntaxError",
+    "detect_delimiters",
+    "iter_raw_segments",
+    "tokenize",
+]
+
+ISA_LENGTH = 106  # fixed-length ISA including its terminator
+_CHUNK = 1 << 16
+_WHITESPACE = " \t\r\n\ufeff"
+_ISA_MAX = 160  # generous bound: a trimmed or padded ISA is never this long
+
+
+class X12SyntaxError(Exception):
+    """The input cannot be read as X12 (not X12, truncated ISA, wrong delimiters, bad segment)."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+class Delimiters(NamedTuple):
+    element: str = "*"
+    repetition: str | None = "^"  # None before 00402 (ISA11 was a standards id there)
+    component: str = ":"
+    segment: str = "~"
+
+
+class Segment:
+    """One segment. ``elements[0]`` is XX01; ``position`` is the 1-based segment number in the file."""
+
+    __slots__ = ("delimiters", "elements", "id", "position")
+
+    def __init__(
+        self, id: str, elements: list[str], position: int = 0, delimiters: Delimiters | None = None
+    ) -> None:
+        self.id = id
+        self.elements = elements
+        self.position = position
+        self.delimiters = delimiters
+
+    def get(self, n: int, default: str = "") -> str:
+        """Element XXnn (1-based, as the implementation guides number them); ``default`` if absent."""
+        els = self.elements
+        return els[n - 1] if 0 < n <= len(els) and els[n - 1] != "" else default
+
+    __call__ = get
+
+    def components(self, n: int) -> list[str]:
+        """Components of composite element XXnn ([] if absent)."""
+        value = self.get(n)
+        if not value:
+            return []
+        sep = self.delimiters.component if self.delimiters else ":"
+        return value.split(sep)
+
+    def component(self, n: int, k: int, default: str = "") -> str:
+        """Component k (1-based) of composite element XXnn."""
+        comps = self.components(n)
+        return comps[k - 1] if 0 < k <= len(comps) and comps[k - 1] != "" else default
+
+    def repetitions(self, n: int) -> list[str]:
+        """Repetitions of element XXnn ([] if absent; one item if no repetition separator)."""
+        value = self.get(n)
+        if not value:
+            return []
+        rep = self.delimiters.repetition if self.delimiters else None
+        return value.split(rep) if rep else [value]
+
+    def to_x12(self, delimiters: Delimiters | None = None) -> str:
+        """The segment as X12 text, terminator included."""
+        d = delimiters or self.delimiters or Delimiters()
+        return d.element.join([self.id, *self.elements]) + d.segment
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return self.id == other.id and self.elements == other.elements
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        # id and position only: element values may be PHI.
+        return f"Segment({self.id!r}, {len(self.elements)} elements, position={self.position})"
+
+
+def _looks_like_id(seg_id: str) -> bool:
+    return 2 <= len(seg_id) <= 3 and seg_id.isalnum() and seg_id.isascii() and seg_id.isupper()
+
+
+def _parse_isa(buf: str, position: int) -> tuple[Delimiters, int]:
+    """Delimiters from the ISA at the start of ``buf``; returns them and the ISA's length."""
+    if not buf.startswith("ISA"):
+        if position <= 1:
+            raise X12SyntaxError("Not X12: the input does not start with an ISA segment.", position)
+        raise X12SyntaxError(
+            f"Segment {position}: expected an ISA segment to start the next interchange.", position
+        )
+    if len(buf) < 4:
+        raise X12SyntaxError(f"Truncated ISA at segment {position}: the input ends inside it.", position)
+    elem = buf[3]
+    if elem.isalnum() or elem in _WHITESPACE:
+        raise X12SyntaxError(
+            f"Wrong delimiters in the ISA at segment {position}: the element separator (4th character) "
+            "must be a special character, not a letter, digit or space.",
+            position,
+        )
+    # Find ISA16 by counting separators rather than trusting the 106-char layout, so that
+    # files with trimmed ISA fields still read; the fixed layout is the common case.
+    idx = 3
+    for _ in range(15):
+        idx = buf.find(elem, idx + 1, _ISA_MAX)
+        if idx < 0:
+            raise X12SyntaxError(
+                f"Truncated ISA at segment {position}: expected 16 elements followed by a segment "
+                "terminator.",
+                position,
+            )
+    if idx + 2 >= len(buf):
+        raise X12SyntaxError(
+            f"Truncated ISA at segment {position}: expected a segment terminator after ISA16.", position
+        )
+    component = buf[idx + 1]
+    segment = buf[idx + 2]
+    fields = buf[4:idx].split(elem)
+    if component.isalnum() or component == " " or component == elem:
+        raise X12SyntaxError(
+            f"Wrong delimiters in the ISA at segment {position}: the component separator (ISA16) must be a "
+            "special character different from the element separator.",
+            position,
+        )
+    if segment.isalnum() or segment == " " or segment in (elem, component):
+        raise X12SyntaxError(
+            f"Wrong delimiters in the ISA at segment {position}: the character after ISA16 must be a "
+            "segment terminator different from the element and component separators.",
+            position,
+        )
+    isa11, isa12 = fields[10], fields[11]
+    repetition: str | None = None
+    if len(isa11) == 1 and not isa11.isalnum() and isa11 not in (" ", elem, component, segment):
+        repetition = isa11
+    if not isa12.isdigit() or len(isa12) != 5:
+        raise X12SyntaxError(
+            f"Wrong delimiters in the ISA at segment {position}: ISA12 (version) should be 5 digits; the "
+            "fixed-length ISA may be damaged.",
+            position,
+        )
+    return Delimiters(elem, repetition, component, segment), idx + 3
+
+
+def _chunks_of(source: str | TextIO | Iterable[str]) -> Iterator[str]:
+    if isinstance(source, str):
+        # Slice the string so memory use of the splitter stays bounded on huge inputs.
+        for start in range(0, len(source), _CHUNK):
+            yield source[start : start + _CHUNK]
+    elif isinstance(source, io.TextIOBase) or hasattr(source, "read"):
+        read = source.read  # type: ignore[union-attr]
+        while True:
+            chunk = read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk
+    else:
+        yield from source
+
+
+def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[str], Delimiters]]:
+    """Low-level fast path: yields ``(parts, delimiters)`` where ``parts[0]`` is the segment id.
+
+    Positions are implicit (the n-th item is segment n). Used by the readers that need speed;
+    everyone else should use :func:`tokenize`.
+    """
+    chunks = _chunks_of(source)
+    buf = ""
+    position = 0
+    exhausted = False
+    first = True
+    while True:
+        # --- find and parse the next ISA ---
+        while not exhausted and len(buf.lstrip(_WHITESPACE)) < ISA_LENGTH + 2:
+            nxt = next(chunks, None)
+            if nxt is None:
+                exhausted = True
+            else:
+                buf += nxt
+        buf = buf.lstrip(_WHITESPACE)
+        if not buf:
+            if first:
+                raise X12SyntaxError("Not X12: the input is empty.", 1)
+            return
+        first = False
+        delims, isa_len = _parse_isa(buf, position + 1)
+        elem, term = delims.element, delims.segment
+        position += 1
+        yield buf[: isa_len - 1].split(elem), delims
+        buf = buf[isa_len:]
+        # --- split the rest of this interchange ---
+        restart = False
+        while True:
+            pieces = buf.split(term)
+            buf = pieces.pop()  # incomplete tail (or "" when the chunk ended on a terminator)
+            for i, piece in enumerate(pieces):
+                piece = piece.strip(_WHITESPACE)
+                if not piece:
+                    continue
+                position += 1
+                parts = piece.split(elem)
+                seg_id = parts[0]
+                if not _looks_like_id(seg_id):
+                    raise X12SyntaxError(
+                        f"Segment {position}: expected a segment identifier (2-3 capital letters or digits) "
+                        f"followed by the element separator {elem!r}; the delimiters may be wrong or the "
+                        "file damaged.",
+                        position,
+                    )
+                if seg_id == "ISA":
+                    raise X12SyntaxError(
+                        f"Segment {position}: ISA found before the IEA closing the previous interchange.",
+                        position,
+                    )
+                yield parts, delims
+                if seg_id == "IEA":
+                    # The next interchange may use other delimiters: re-detect from its ISA.
+                    buf = term.join(pieces[i + 1 :]) + (term if i + 1 < len(pieces) else "") + buf
+                    restart = True
+                    break
+            if restart:
+                break
+            if exhausted:
+                tail = buf.strip(_WHITESPACE)
+                if tail:
+                    # Lenient about a missing final terminator, strict about a cut-off segment id.
+                    position += 1
+                    parts = tail.split(elem)
+                    if not _looks_like_id(parts[0]):
+                        raise X12SyntaxError(
+                            f"Segment {position}: the input ends inside a segment (truncated file).", position
+                        )
+                    yield parts, delims
+                return
+            nxt = next(chunks, None)
+            if nxt is None:
+                exhausted = True
+            else:
+                buf += nxt
+
+
+def tokenize(source: str | TextIO | Iterable[str]) -> Iterator[Segment]:
+    """Stream the segments of X12 text (a string, a text file, or an iterable of text chunks).
+
+    Raises :class:`X12SyntaxError` (lazily, when the bad part is reached) on input that is not
+    X12, a truncated ISA, or delimiters that do not split the file into segments.
+    """
+    for position, (parts, delims) in enumerate(iter_raw_segments(source), 1):
+        yield Segment(parts[0], parts[1:], position, delims)
+
+
+def detect_delimiters(text: str) -> Delimiters:
+    """Delimiters of the first interchange in ``text``."""
+    buf = text.lstrip(_WHITESPACE)
+    return _parse_isa(buf, 1)[0]
