@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medbill.settings import ClearinghouseSettings as _ClearinghouseSettings
+
 PROJECT = "medbill"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASL_PATH = REPO_ROOT / "infra" / "statemachine" / "claim.asl.json"
@@ -17,13 +19,25 @@ FUNCTIONS_PATH = REPO_ROOT / "functions"
 
 # --- S3: one data bucket, one prefix per kind of file -------------------------------------------
 DATA_BUCKET = "medbill-data"  # local name; the CDK stack lets CloudFormation name the bucket
-ENCOUNTERS_PREFIX = "encounters/"  # clinics drop encounter files here
-REJECTIONS_PREFIX = "rejections/"  # one JSON report per source file with bad records
-OUTBOX_837_PREFIX = "outbox/837/"  # 837P files for the clearinghouse to pick up
-ERA_PREFIX = "era/"  # clearinghouse drops 835 ERA files here
-ACK_999_PREFIX = "acks/999/"  # 999 implementation acknowledgements
-ACK_277CA_PREFIX = "acks/277ca/"  # 277CA claim acknowledgements
-ERA_REPORTS_PREFIX = "era-reports/"  # posting report per ERA file (unmatched claims, problems)
+from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra share one definition)
+    ACK_277CA_PREFIX,
+    ACK_999_PREFIX,
+    ENCOUNTERS_PREFIX,
+    ERA_PREFIX,
+    ERA_REPORTS_PREFIX,
+    OUTBOX_837_PREFIX,
+    REJECTIONS_PREFIX,
+)
+
+__all__ = [
+    "ACK_277CA_PREFIX",
+    "ACK_999_PREFIX",
+    "ENCOUNTERS_PREFIX",
+    "ERA_PREFIX",
+    "ERA_REPORTS_PREFIX",
+    "OUTBOX_837_PREFIX",
+    "REJECTIONS_PREFIX",
+]
 
 
 # --- DynamoDB -------------------------------------------------------------------------------------
@@ -175,16 +189,8 @@ def render_asl(substitutions: dict[str, str]) -> str:
     return text
 
 
-# --- Clearinghouse envelope (837P ISA/GS) ---------------------------------------------------------
-@dataclass(frozen=True)
-class ClearinghouseSettings:
-    sender_id: str = "MEDBILL"
-    receiver_id: str = "CLEARINGHOUSE"
-    submitter_name: str = "MEDBILL BILLING SERVICE"
-    submitter_contact: str = "BILLING OFFICE"
-    submitter_phone: str = "8005550100"
-    receiver_name: str = "DEMO CLEARINGHOUSE"
-    usage_indicator: str = "T"  # ISA15: T test, P production
+# --- Clearinghouse envelope (837P ISA/GS): defined with the Lambda settings, re-exported here ----
+ClearinghouseSettings = _ClearinghouseSettings
 
 
 # --- Environment passed to every Lambda (read once into medbill.settings.Settings) ----------------

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class ClearinghouseSettings:
+    """Who we are in the 837P envelope (ISA/GS, loops 1000A/1000B) and who we send to."""
+
+    sender_id: str = "MEDBILL"
+    receiver_id: str = "CLEARINGHOUSE"
+    submitter_name: str = "MEDBILL BILLING SERVICE"
+    submitter_contact: str = "BILLING OFFICE"
+    submitter_phone: str = "8005550100"
+    receiver_name: str = "DEMO CLEARINGHOUSE"
+    usage_indicator: str = "T"  # ISA15: T test, P production
 
 
 class Settings(BaseModel):
@@ -17,6 +31,7 @@ class Settings(BaseModel):
     eligibility_fixture: str | None = None
     # Where the fee schedules live; None = the packaged demo schedules.
     fee_schedule_dir: str | None = None
+    clearinghouse: ClearinghouseSettings = ClearinghouseSettings()
 
 
 @lru_cache(maxsize=1)
@@ -29,4 +44,9 @@ def get_settings() -> Settings:
         state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
         eligibility_fixture=env.get("ELIGIBILITY_FIXTURE") or None,
         fee_schedule_dir=env.get("FEE_SCHEDULE_DIR") or None,
+        clearinghouse=ClearinghouseSettings(
+            sender_id=env.get("X12_SENDER_ID", "MEDBILL"),
+            receiver_id=env.get("X12_RECEIVER_ID", "CLEARINGHOUSE"),
+            usage_indicator=env.get("X12_USAGE_INDICATOR", "T"),
+        ),
     )

@@ -1,0 +1,28 @@
+"""S3 artifact store: encounter files in, rejection reports, 837P outbox, ERA files and reports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+
+class ArtifactStore:
+    def __init__(self, bucket: str, client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._client = client or boto3.client("s3")
+
+    def read(self, key: str) -> bytes:
+        return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None:
+        data = body.encode() if isinstance(body, str) else body
+        self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def write_json(self, key: str, document: dict[str, Any]) -> None:
+        self.write(key, json.dumps(document, indent=2, sort_keys=True, default=str), "application/json")
+
+    def exists(self, key: str) -> bool:
+        resp = self._client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+        return any(obj["Key"] == key for obj in resp.get("Contents", []))

@@ -1,0 +1,404 @@
+"""DynamoDB single-table repository: claims, their audit events, ledger entries, patients, ERA files.
+
+Item layout (see docs/architecture.md):
+  CLAIM#<id> / CLAIM                      the claim (status, version, totals, pending task token)
+  CLAIM#<id> / EVENT#<iso ts>#<version>   append-only audit trail
+  CLAIM#<id> / LEDGER#<era id>#<clp seq>#<n>   payment / adjustment entries, unique per source
+  PATIENT#<id> / PATIENT                  demographics and coverages
+  ERA#<payer>#<trn> / ERA                 one ERA payment: reconciliation and unmatched claims
+  COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
+
+Every status change is a conditional write on `version`, committed in one transaction with its
+audit event (and ledger entries when money moves).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from medbill.models.claim import Claim
+from medbill.workflow.status import ClaimStatus, check_transition
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+CLAIM_SK = "CLAIM"
+
+
+class ClaimNotFound(Exception):
+    def __init__(self, claim_id: str) -> None:
+        super().__init__(f"claim {claim_id} not found")
+        self.claim_id = claim_id
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the claim since we read it (optimistic lock): re-read and retry."""
+
+    def __init__(self, claim_id: str) -> None:
+        super().__init__(f"claim {claim_id} was changed concurrently")
+        self.claim_id = claim_id
+
+
+class AlreadyPosted(Exception):
+    """A ledger entry with this source key already exists: the remittance was posted before."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def claim_pk(claim_id: str) -> str:
+    return f"CLAIM#{claim_id}"
+
+
+def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _de.deserialize(v) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB returns Decimal for every number; turn whole numbers back into int for pydantic."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ClaimEvent:
+    at: str
+    actor: str
+    old_status: str | None
+    new_status: str
+    detail: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One money movement on a claim. `source` makes it unique: the same ERA claim never posts twice."""
+
+    source: str  # <era id>#<clp seq>#<n>
+    kind: str  # payment | adjustment | reversal
+    amount: Decimal
+    group: str | None = None  # CAS group (CO, OA, PI, PR) for adjustments
+    reason: str | None = None  # CARC
+    era_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Page:
+    items: list[Claim]
+    next_token: str | None
+
+
+class ClaimRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    # --- claims ----------------------------------------------------------------------------
+    @staticmethod
+    def _claim_item(claim: Claim) -> dict[str, Any]:
+        data = claim.model_dump(mode="json")
+        data["pk"] = claim_pk(claim.claim_id)
+        data["sk"] = CLAIM_SK
+        # GSI keys: by-status (status, updated_at) and by-clinic (clinic_id, date_of_service).
+        data["date_of_service"] = claim.date_of_service
+        return _to_item(data)
+
+    def _event_put(self, claim: Claim, actor: str, old: ClaimStatus | None, detail: dict[str, Any]) -> dict:
+        at = claim.updated_at.isoformat()
+        item = {
+            "pk": claim_pk(claim.claim_id),
+            "sk": f"EVENT#{at}#{claim.version:06d}",
+            "at": at,
+            "actor": actor,
+            "old_status": old.value if old else None,
+            "new_status": claim.status.value,
+            "version": claim.version,
+            "detail": json.dumps(detail, sort_keys=True, default=str),
+        }
+        return {"Put": {"TableName": self.table_name, "Item": _to_item(item)}}
+
+    def create_claim(self, claim: Claim, actor: str = "intake") -> bool:
+        """Create the claim and its first event. False if it already exists (a redelivered file)."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": self._claim_item(claim),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    self._event_put(claim, actor, None, {"source_key": claim.source_key}),
+                ]
+            )
+        except ClientError as err:
+            if _cancelled_by_condition(err):
+                return False
+            raise
+        return True
+
+    def get_claim(self, claim_id: str) -> Claim:
+        resp = self._client.get_item(
+            TableName=self.table_name,
+            Key=_to_item({"pk": claim_pk(claim_id), "sk": CLAIM_SK}),
+            ConsistentRead=True,
+        )
+        if "Item" not in resp:
+            raise ClaimNotFound(claim_id)
+        return self._claim_from(resp["Item"])
+
+    @staticmethod
+    def _claim_from(item: dict[str, Any]) -> Claim:
+        data = _plain(_from_item(item))
+        for key in ("pk", "sk", "date_of_service"):
+            data.pop(key, None)
+        return Claim.model_validate(data)
+
+    def save(
+        self,
+        claim: Claim,
+        *,
+        actor: str,
+        new_status: ClaimStatus | None = None,
+        detail: dict[str, Any] | None = None,
+        ledger: Iterable[LedgerEntry] = (),
+    ) -> Claim:
+        """Write a changed claim: conditional on the version read, with its event and ledger entries.
+
+        `claim` is the caller's modified copy (still carrying the version it was read at).
+        Raises ConcurrentUpdate if the claim moved on, AlreadyPosted if a ledger source exists.
+        """
+        old_status = claim.status
+        read_version = claim.version
+        if new_status is not None:
+            check_transition(old_status, new_status)
+        updated = claim.model_copy(
+            update={
+                "status": new_status or old_status,
+                "version": read_version + 1,
+                "updated_at": max(utcnow(), claim.updated_at),
+            }
+        )
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": self._claim_item(updated),
+                    "ConditionExpression": "#v = :v",
+                    "ExpressionAttributeNames": {"#v": "version"},
+                    "ExpressionAttributeValues": {":v": _ser.serialize(read_version)},
+                }
+            },
+            self._event_put(updated, actor, old_status if new_status else None, detail or {}),
+        ]
+        entries = list(ledger)
+        for entry in entries:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _to_item(
+                            {
+                                "pk": claim_pk(claim.claim_id),
+                                "sk": f"LEDGER#{entry.source}",
+                                "kind": entry.kind,
+                                "amount": entry.amount,
+                                "group": entry.group,
+                                "reason": entry.reason,
+                                "era_id": entry.era_id,
+                                "posted_at": updated.updated_at.isoformat(),
+                                "detail": json.dumps(entry.detail, sort_keys=True, default=str),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as err:
+            reasons = _cancellation_codes(err)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise ConcurrentUpdate(claim.claim_id) from err
+            if any(code == "ConditionalCheckFailed" for code in reasons[2:]):
+                raise AlreadyPosted(claim.claim_id) from err
+            raise
+        return updated
+
+    def events(self, claim_id: str) -> list[ClaimEvent]:
+        out = []
+        for item in self._query_prefix(claim_pk(claim_id), "EVENT#"):
+            out.append(
+                ClaimEvent(
+                    at=item["at"],
+                    actor=item["actor"],
+                    old_status=item.get("old_status"),
+                    new_status=item["new_status"],
+                    detail=json.loads(item.get("detail") or "{}"),
+                    version=int(item["version"]),
+                )
+            )
+        return out
+
+    def ledger(self, claim_id: str) -> list[dict[str, Any]]:
+        return [
+            {**item, "detail": json.loads(item.get("detail") or "{}")}
+            for item in self._query_prefix(claim_pk(claim_id), "LEDGER#")
+        ]
+
+    def _query_prefix(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+            "ExpressionAttributeValues": _to_item({":pk": pk, ":p": sk_prefix}),
+        }
+        while True:
+            resp = self._client.query(**kwargs)
+            for item in resp.get("Items", []):
+                yield _from_item(item)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_claims(
+        self,
+        *,
+        status: str | None = None,
+        clinic_id: str | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> Page:
+        """A page of claims: by status (oldest update first), by clinic (by date of service), or all."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "Limit": limit}
+        if next_token:
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+        if status:
+            kwargs.update(
+                IndexName="by-status",
+                KeyConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_item({":s": status}),
+            )
+            if clinic_id:
+                kwargs["FilterExpression"] = "clinic_id = :c"
+                kwargs["ExpressionAttributeValues"].update(_to_item({":c": clinic_id}))
+            resp = self._client.query(**kwargs)
+        elif clinic_id:
+            kwargs.update(
+                IndexName="by-clinic",
+                KeyConditionExpression="clinic_id = :c",
+                ExpressionAttributeValues=_to_item({":c": clinic_id}),
+            )
+            resp = self._client.query(**kwargs)
+        else:
+            # No filter: scan claim items only. Fine for a clinic's volume; work queues use the GSIs.
+            kwargs.update(
+                FilterExpression="sk = :sk",
+                ExpressionAttributeValues=_to_item({":sk": CLAIM_SK}),
+            )
+            resp = self._client.scan(**kwargs)
+        items = [self._claim_from(i) for i in resp.get("Items", [])]
+        token = _encode_token(resp["LastEvaluatedKey"]) if "LastEvaluatedKey" in resp else None
+        return Page(items=items, next_token=token)
+
+    # --- patients --------------------------------------------------------------------------
+    def upsert_patient(self, patient_id: str, record: dict[str, Any]) -> bool:
+        """Create or refresh the patient. True when the patient was new."""
+        now = utcnow().isoformat()
+        resp = self._client.update_item(
+            TableName=self.table_name,
+            Key=_to_item({"pk": f"PATIENT#{patient_id}", "sk": "PATIENT"}),
+            UpdateExpression="SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)",
+            ExpressionAttributeValues=_to_item({":d": record, ":u": now}),
+            ReturnValues="UPDATED_OLD",
+        )
+        return "created_at" not in resp.get("Attributes", {})
+
+    def get_patient(self, patient_id: str) -> dict[str, Any] | None:
+        resp = self._client.get_item(
+            TableName=self.table_name, Key=_to_item({"pk": f"PATIENT#{patient_id}", "sk": "PATIENT"})
+        )
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+    # --- counters --------------------------------------------------------------------------
+    def next_counter(self, name: str) -> int:
+        """Atomic counter (X12 interchange control numbers must be unique and persistent)."""
+        resp = self._client.update_item(
+            TableName=self.table_name,
+            Key=_to_item({"pk": f"COUNTER#{name}", "sk": "COUNTER"}),
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "value"},
+            ExpressionAttributeValues=_to_item({":one": 1}),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(_de.deserialize(resp["Attributes"]["value"]))
+
+    # --- ERA records -----------------------------------------------------------------------
+    def put_era(self, era_id: str, record: dict[str, Any]) -> None:
+        self._client.put_item(
+            TableName=self.table_name,
+            Item=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA", "era_id": era_id, **record}),
+        )
+
+    def get_era(self, era_id: str) -> dict[str, Any] | None:
+        resp = self._client.get_item(
+            TableName=self.table_name, Key=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA"})
+        )
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+
+def _cancellation_codes(err: ClientError) -> list[str]:
+    if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    reasons = err.response.get("CancellationReasons")
+    if reasons:
+        return [r.get("Code", "None") for r in reasons]
+    # Some emulators only put the reasons in the message: "... [ConditionalCheckFailed, None]".
+    message = err.response.get("Error", {}).get("Message", "")
+    if "[" in message:
+        return [c.strip() for c in message[message.rindex("[") + 1 : message.rindex("]")].split(",")]
+    return []
+
+
+def _cancelled_by_condition(err: ClientError) -> bool:
+    return "ConditionalCheckFailed" in _cancellation_codes(err)
+
+
+def _encode_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+class BadPageToken(ValueError):
+    pass
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise BadPageToken("next_token is not a token this API issued") from err
+    if not isinstance(key, dict):
+        raise BadPageToken("next_token is not a token this API issued")
+    return key

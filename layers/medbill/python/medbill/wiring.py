@@ -1,0 +1,64 @@
+"""Builds the adapters a handler needs from the environment, once per cold start.
+
+Handlers call these instead of constructing clients themselves, and tests (or the local runtime)
+call `reset()` to drop cached adapters between AWS mocks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from medbill.billing.fees import FeeSchedule
+from medbill.gateways.eligibility import FixtureEligibilityGateway
+from medbill.gateways.workflow import WorkflowGateway
+from medbill.models.claim import Claim
+from medbill.prefixes import OUTBOX_837_PREFIX
+from medbill.settings import get_settings
+from medbill.store.artifacts import ArtifactStore
+from medbill.store.repository import ClaimRepository
+from medbill.workflow.stages import Submitter
+
+
+@cache
+def repository() -> ClaimRepository:
+    return ClaimRepository(get_settings().table_name)
+
+
+@cache
+def artifacts() -> ArtifactStore:
+    return ArtifactStore(get_settings().data_bucket)
+
+
+@cache
+def workflow() -> WorkflowGateway:
+    return WorkflowGateway(get_settings().state_machine_arn)
+
+
+@cache
+def eligibility() -> FixtureEligibilityGateway:
+    return FixtureEligibilityGateway.load(get_settings().eligibility_fixture)
+
+
+@cache
+def fee_schedule(clinic_id: str) -> FeeSchedule:
+    return FeeSchedule.load(clinic_id, get_settings().fee_schedule_dir)
+
+
+@cache
+def submitter() -> Submitter:
+    from medbill.x12.claim837 import write_837p
+
+    envelope = get_settings().clearinghouse
+
+    def write(claim: Claim, control_number: int, created: datetime) -> str:
+        return write_837p([claim], settings=envelope, control_number=control_number, created=created)
+
+    return Submitter(write=write, outbox_prefix=OUTBOX_837_PREFIX)
+
+
+def reset() -> None:
+    """Forget cached adapters and settings (tests start a fresh AWS mock each time)."""
+    get_settings.cache_clear()
+    for fn in (repository, artifacts, workflow, eligibility, fee_schedule, submitter):
+        fn.cache_clear()

@@ -1,0 +1,281 @@
+"""The work of each state-machine stage, on a claim, through small adapters.
+
+Each stage is safe to run twice (Step Functions retries Lambda errors): a stage that finds the
+claim already past it returns the recorded result instead of doing the work again.
+Results are ids and codes only: they become execution output, which must never carry PHI.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from medbill.billing.fees import FeeSchedule
+from medbill.coding.edits import coding_edits
+from medbill.gateways.eligibility import EligibilityGateway
+from medbill.gateways.workflow import WorkflowGateway
+from medbill.models.claim import Claim, RemittanceOutcome
+from medbill.store.artifacts import ArtifactStore
+from medbill.store.repository import ClaimRepository, ConcurrentUpdate
+from medbill.workflow.status import ClaimStatus as S
+
+MAX_LOCK_RETRIES = 5
+Decision = Literal["eligible", "coded", "hold"]
+
+_AFTER_REGISTRATION = set(S) - {S.RECEIVED}
+_AFTER_ELIGIBILITY = set(S) - {S.RECEIVED, S.REGISTERED, S.ELIGIBILITY_HOLD}
+_AFTER_CODING = _AFTER_ELIGIBILITY - {S.ELIGIBLE, S.CODING_HOLD}
+_AFTER_CHARGES = _AFTER_CODING - {S.CODED}
+_AFTER_SUBMISSION = _AFTER_CHARGES - {S.CHARGED}
+POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
+
+
+class StageError(Exception):
+    """A stage cannot proceed; the message names ids and codes only (it reaches the timeline)."""
+
+
+def with_lock_retry(repo: ClaimRepository, claim_id: str, step: Callable[[Claim], Any]) -> Any:
+    """Read the claim and run `step`; on a concurrent update, read again and retry."""
+    for _ in range(MAX_LOCK_RETRIES):
+        try:
+            return step(repo.get_claim(claim_id))
+        except ConcurrentUpdate:
+            continue
+    raise ConcurrentUpdate(claim_id)
+
+
+# --- 1. patient registration ----------------------------------------------------------------
+def patient_id_for(claim: Claim) -> str:
+    """Match key: name + DOB + member id (normalized). The same person always gets the same id."""
+    p = claim.encounter.patient
+    key = "|".join(
+        [
+            p.last_name.strip().upper(),
+            p.first_name.strip().upper(),
+            p.date_of_birth.isoformat(),
+            claim.encounter.coverage.member_id.strip().upper(),
+        ]
+    )
+    return "PAT" + base64.b32encode(hashlib.sha256(key.encode()).digest()).decode()[:16]
+
+
+def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in _AFTER_REGISTRATION:
+            return {"patient_id": claim.patient_id}
+        enc = claim.encounter
+        patient_id = patient_id_for(claim)
+        record = {
+            "patient": enc.patient.model_dump(mode="json"),
+            "coverages": [
+                {
+                    **enc.coverage.model_dump(mode="json"),
+                    "relationship": enc.subscriber.relationship,
+                    "subscriber": enc.subscriber.person.model_dump(mode="json")
+                    if enc.subscriber.person
+                    else None,
+                }
+            ],
+            "clinic_id": claim.clinic_id,
+        }
+        new = repo.upsert_patient(patient_id, record)
+        repo.save(
+            claim.model_copy(update={"patient_id": patient_id}),
+            actor="registration",
+            new_status=S.REGISTERED,
+            detail={"patient_id": patient_id, "new_patient": new},
+        )
+        return {"patient_id": patient_id}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- 2. insurance verification --------------------------------------------------------------
+def verify_eligibility(repo: ClaimRepository, gateway: EligibilityGateway, claim_id: str) -> dict[str, Any]:
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in _AFTER_ELIGIBILITY:
+            return {"decision": "eligible", "reasons": []}
+        enc = claim.encounter
+        result = gateway.check(enc.coverage.payer_id, enc.coverage.member_id, enc.date_of_service)
+        if result.active:
+            repo.save(
+                claim.model_copy(update={"hold_reasons": [], "copay": result.copay}),
+                actor="eligibility",
+                new_status=S.ELIGIBLE,
+                detail={
+                    "plan": result.plan,
+                    "copay": str(result.copay) if result.copay is not None else None,
+                },
+            )
+            return {"decision": "eligible", "reasons": []}
+        reason = {
+            "coverage_inactive": f"coverage with payer {enc.coverage.payer_id} is not active "
+            f"on {enc.date_of_service.isoformat()}",
+            "member_not_found": f"payer {enc.coverage.payer_id} does not recognise the member id",
+            "payer_not_found": f"payer {enc.coverage.payer_id} is unknown to the eligibility service",
+        }.get(result.reason or "", f"eligibility check failed ({result.reason})")
+        repo.save(
+            claim.model_copy(update={"hold_reasons": [reason]}),
+            actor="eligibility",
+            new_status=S.ELIGIBILITY_HOLD,
+            detail={"reason_code": result.reason},
+        )
+        return {"decision": "hold", "reasons": [reason]}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- 3. medical coding ----------------------------------------------------------------------
+def code(repo: ClaimRepository, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> dict[str, Any]:
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in _AFTER_CODING:
+            return {"decision": "coded", "reasons": []}
+        reasons = coding_edits(claim.encounter, fee_schedules(claim.clinic_id))
+        if reasons:
+            repo.save(
+                claim.model_copy(update={"hold_reasons": reasons}),
+                actor="coding",
+                new_status=S.CODING_HOLD,
+                detail={"edits_failed": len(reasons)},
+            )
+            return {"decision": "hold", "reasons": reasons}
+        repo.save(
+            claim.model_copy(update={"hold_reasons": []}),
+            actor="coding",
+            new_status=S.CODED,
+            detail={"diagnoses": claim.encounter.diagnoses},
+        )
+        return {"decision": "coded", "reasons": []}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- 4. charge entry ------------------------------------------------------------------------
+def enter_charges(repo: ClaimRepository, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> dict:
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in _AFTER_CHARGES:
+            return {"total_charge": f"{claim.total_charge:.2f}"}
+        schedule = fee_schedules(claim.clinic_id)
+        priced = schedule.price_lines(claim.encounter)
+        lines = [
+            line.model_copy(update={"charge": charge})
+            for line, charge in zip(claim.lines, priced.line_charges, strict=True)
+        ]
+        saved = repo.save(
+            claim.model_copy(update={"lines": lines, "total_charge": priced.total}),
+            actor="charges",
+            new_status=S.CHARGED,
+            detail={"total_charge": f"{priced.total:.2f}", "lines": len(lines)},
+        )
+        return {"total_charge": f"{saved.total_charge:.2f}"}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- 5. claim submission --------------------------------------------------------------------
+@dataclass
+class Submitter:
+    """Writes the 837P for a claim; the X12 writer and the envelope settings live behind it."""
+
+    write: Callable[[Claim, int, datetime], str]  # (claim, control number, created) -> 837P text
+    outbox_prefix: str
+
+
+def submit(repo: ClaimRepository, store: ArtifactStore, submitter: Submitter, claim_id: str) -> dict:
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in _AFTER_SUBMISSION:
+            return {"interchange_control_number": claim.interchange_control_number}
+        # The control number is reserved once per claim version: a retry after a lost write reuses
+        # the same outbox key (the key carries the claim id), so the clearinghouse sees one file.
+        control = claim.interchange_control_number or str(repo.next_counter("x12-interchange")).zfill(9)
+        key = f"{submitter.outbox_prefix}{claim.claim_id}-{control}.x12"
+        text = submitter.write(claim, int(control), datetime.now(UTC))
+        store.write(key, text, "application/edi-x12")
+        repo.save(
+            claim.model_copy(update={"interchange_control_number": control, "outbox_key": key}),
+            actor="submission",
+            new_status=S.SUBMITTED,
+            detail={"interchange_control_number": control, "outbox_key": key},
+        )
+        return {"interchange_control_number": control}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- waits: park a task token on the claim --------------------------------------------------
+def park_task_token(
+    repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str, wait: str, stage: str, token: str
+) -> dict[str, Any]:
+    """Store the execution's task token so the remittance stage or a person can resume it.
+
+    If the 835 was posted before we got here (files can beat the workflow), resume at once.
+    """
+
+    def step(claim: Claim) -> dict[str, Any]:
+        if wait == "remittance" and claim.status in POSTED and claim.remittance_outcome:
+            workflow.resume(token, {"outcome": claim.remittance_outcome})
+            repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
+            return {"parked": False, "outcome": claim.remittance_outcome}
+        new_status = S.AWAITING_REMITTANCE if wait == "remittance" and claim.status == S.SUBMITTED else None
+        repo.save(
+            claim.model_copy(update={"task_token": token}),
+            actor="await",
+            new_status=new_status,
+            detail={"wait": wait, "stage": stage},
+        )
+        return {"parked": True}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+# --- 7. follow-up ---------------------------------------------------------------------------
+# What a person should do next, by outcome. Denials are refined by CARC in medbill.billing.followup.
+def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, Any]:
+    from medbill.billing.followup import classify
+
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status == S.FOLLOW_UP:
+            return {"status": claim.status.value, "action": claim.follow_up_action}
+        reason, action = classify(claim, outcome)
+        remittance_outcome: RemittanceOutcome | None = claim.remittance_outcome
+        if outcome == "timed_out":
+            remittance_outcome = "timed_out"
+        saved = repo.save(
+            claim.model_copy(
+                update={
+                    "follow_up_reason": reason,
+                    "follow_up_action": action,
+                    "task_token": None,
+                    "remittance_outcome": remittance_outcome,
+                }
+            ),
+            actor="followup",
+            new_status=S.FOLLOW_UP,
+            detail={"outcome": outcome, "action": action},
+        )
+        return {"status": saved.status.value, "action": action}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
+def fail(repo: ClaimRepository, claim_id: str, error: str) -> dict[str, Any]:
+    """The workflow caught an error it cannot handle: make it visible on the claim."""
+
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status in (S.FAILED, S.CLOSED):
+            return {"status": claim.status.value}
+        # Error names only (e.g. "StageError", "States.TaskFailed"): causes can quote data.
+        code = error[:100]
+        repo.save(
+            claim.model_copy(update={"hold_reasons": [f"workflow error: {code}"], "task_token": None}),
+            actor="workflow",
+            new_status=S.FAILED,
+            detail={"error": code},
+        )
+        return {"status": S.FAILED.value}
+
+    return with_lock_retry(repo, claim_id, step)
