@@ -1,4 +1,4 @@
-"""pyx12 4.0.0 as an independent X12 oracle for tests: validate a document in-process.
+"""Shared helpers for the X12 tests: pyx12 4.0.0 as an independent oracle, the sample folder, claims.
 
 `pyx12_errors(text)` returns every error pyx12 reports (empty list = valid). pyx12 reports
 errors only through its loggers, so a handler on the `pyx12` logger collects them while one
@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
+from medbill.models.claim import Claim, ClaimLine
+from medbill.models.common import Address, Person
+from medbill.models.encounter import BillingProvider, Coverage, Encounter, Provider, Subscriber
 
 _LOCK = threading.Lock()
 
@@ -54,3 +62,140 @@ def pyx12_errors(text: str) -> list[str]:
     if not valid and not collector.messages:
         collector.messages.append("pyx12 found the document invalid without logging an error")
     return collector.messages
+
+
+# --- claims for the X12 writer tests (synthetic people only) ---------------------------------------
+
+SAMPLES_ENV = "MEDBILL_X12_SAMPLES"
+
+
+def samples_dir() -> Path:
+    """The shared public X12 samples: ../shared/x12-samples next to the repo, or $MEDBILL_X12_SAMPLES."""
+    override = os.environ.get(SAMPLES_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "x12-samples"
+
+
+def require_samples(subdir: str = "") -> Path:
+    """The samples folder (or a subfolder), or skip the test with a clear reason when it is absent."""
+    import pytest
+
+    folder = samples_dir() / subdir
+    if not folder.is_dir():
+        pytest.skip(
+            f"X12 sample folder {folder} is absent: put the shared samples next to the repo "
+            f"(../shared/x12-samples) or point ${SAMPLES_ENV} at them"
+        )
+    return folder
+
+
+BILLING_NPIS = ("1234567893", "1912301953", "1497758544")
+RENDERING_NPIS = ("1003000126", "1679576722", "1386776490")
+
+
+def make_person(
+    last: str = "DOE", first: str = "JANE", *, dob: date = date(1980, 2, 3), sex: str = "F"
+) -> Person:
+    return Person(
+        last_name=last,
+        first_name=first,
+        date_of_birth=dob,
+        sex=sex,  # type: ignore[arg-type]
+        address=Address(line1="1 MAIN ST", city="SPRINGFIELD", state="IL", postal_code="627010001"),
+    )
+
+
+def make_billing_provider(index: int = 0) -> BillingProvider:
+    return BillingProvider(
+        npi=BILLING_NPIS[index % len(BILLING_NPIS)],
+        taxonomy="207Q00000X",
+        organization_name=f"CLINIC {index}",
+        tin=f"{123456780 + index:09d}",
+        address=Address(
+            line1=f"{100 + index} CLINIC RD", city="SPRINGFIELD", state="IL", postal_code="627040001"
+        ),
+    )
+
+
+def make_claim(
+    claim_id: str = "CLM0001",
+    *,
+    lines: Sequence[tuple[str, Sequence[str], str, str, Sequence[int]]] = (
+        ("99213", (), "1", "100.00", (1,)),
+    ),
+    diagnoses: Sequence[str] = ("E119", "I10"),
+    relationship: str = "self",
+    patient: Person | None = None,
+    subscriber: Person | None = None,
+    billing_index: int = 0,
+    rendering_index: int | None = None,
+    frequency_code: str = "1",
+    payer_claim_number: str | None = None,
+    member_id: str = "MEM123456",
+    payer_id: str = "PAYER01",
+    place_of_service: str = "11",
+    group_number: str | None = "GRP100",
+) -> Claim:
+    """A priced claim. `lines` items: (procedure code, modifiers, units, charge, diagnosis pointers)."""
+    pat = patient or make_person()
+    sub = Subscriber(
+        relationship=relationship,  # type: ignore[arg-type]
+        person=None if relationship == "self" else (subscriber or make_person("DOE", "JOHN", sex="M")),
+    )
+    rendering = None
+    if rendering_index is not None:
+        rendering = Provider(
+            npi=RENDERING_NPIS[rendering_index % len(RENDERING_NPIS)],
+            taxonomy="207R00000X",
+            last_name="WELBY",
+            first_name="MARCUS",
+        )
+    service_lines = [
+        {
+            "procedure_code": code,
+            "modifiers": list(mods),
+            "units": Decimal(units),
+            "charge": Decimal(charge),
+            "diagnosis_pointers": list(pointers),
+        }
+        for code, mods, units, charge, pointers in lines
+    ]
+    encounter = Encounter(
+        clinic_id="CLINIC1",
+        encounter_id=f"ENC-{claim_id}",
+        date_of_service=date(2025, 3, 14),
+        place_of_service=place_of_service,
+        patient=pat,
+        subscriber=sub,
+        coverage=Coverage(
+            payer_id=payer_id,
+            payer_name="ACME HEALTH",
+            member_id=member_id,
+            group_number=group_number,
+            claim_filing_indicator="CI",
+        ),
+        billing_provider=make_billing_provider(billing_index),
+        rendering_provider=rendering,
+        diagnoses=list(diagnoses),
+        service_lines=service_lines,  # type: ignore[arg-type]
+    )
+    claim_lines = [
+        ClaimLine(**sl.model_dump(), line_number=n, line_control_number=f"{claim_id}-{n}")
+        for n, sl in enumerate(encounter.service_lines, start=1)
+    ]
+    now = datetime(2025, 3, 15, 9, 30)
+    return Claim(
+        claim_id=claim_id,
+        clinic_id="CLINIC1",
+        encounter_id=encounter.encounter_id,
+        created_at=now,
+        updated_at=now,
+        source_key="encounters/test.json",
+        record_number=1,
+        encounter=encounter,
+        lines=claim_lines,
+        total_charge=sum((line.charge or Decimal(0) for line in claim_lines), Decimal("0.00")),
+        frequency_code=frequency_code,  # type: ignore[arg-type]
+        payer_claim_number=payer_claim_number,
+    )

@@ -1,0 +1,534 @@
+"""837P professional claims (005010X222A1): write our claims, summarize any 837P.
+
+One file = one interchange (ISA13), one functional group (GS06) and one or more transactions
+(ST02 0001, 0002, ...; at most `claims_per_transaction` claims each, the IG recommends <= 5000).
+Inside a transaction the claims are grouped the way the IG nests them:
+
+    2000A billing provider (one per distinct billing provider)
+      2000B subscriber + payer (one per insured/payer; claims of a self-insured patient sit here)
+        2000C patient (one per dependent patient, when the patient is not the subscriber)
+          2300 claim -> 2400 service lines
+
+Anything that cannot be written faithfully (a separator inside a value, a missing line charge,
+a total that does not add up, a replacement without the payer's claim number) raises
+`X12DataError` naming the claim id and the element, never the value (PHI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from medbill.models.claim import Claim
+from medbill.models.common import Address, Person
+from medbill.models.encounter import RELATIONSHIP_CODES, BillingProvider, Provider
+from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean, to_x12_text
+from medbill.x12.tokenizer import Segment, tokenize
+
+__all__ = [
+    "IMPLEMENTATION_837P",
+    "ClearinghouseLike",
+    "ControlNumbers",
+    "summarize_837p",
+    "write_837p",
+]
+
+IMPLEMENTATION_837P = "005010X222A1"
+MAX_CONTROL_NUMBER = 999_999_999  # ISA13 is 9 digits; GS06 allows the same range
+MAX_CLAIMS_PER_TRANSACTION = 5000  # 837P IG front matter: no more than 5000 CLM per ST/SE
+_FREQUENCIES_NEEDING_PAYER_CLAIM = frozenset({"7", "8"})  # replacement, void: REF*F8 required
+
+
+class ClearinghouseLike(Protocol):
+    """What the writer reads from `infra.config.ClearinghouseSettings` (the layer does not import infra)."""
+
+    @property
+    def sender_id(self) -> str: ...
+    @property
+    def receiver_id(self) -> str: ...
+    @property
+    def submitter_name(self) -> str: ...
+    @property
+    def submitter_contact(self) -> str: ...
+    @property
+    def submitter_phone(self) -> str: ...
+    @property
+    def receiver_name(self) -> str: ...
+    @property
+    def usage_indicator(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ControlNumbers:
+    """ISA13 and GS06 for one file. ST02 numbers run 0001.. inside the group (unique within it).
+
+    Build it with `from_counter` so every file draws a fresh number from a persistent counter
+    (the lifecycle backs it with a DynamoDB atomic counter); a 999's AK1 then names the file.
+    """
+
+    interchange: int
+    group: int
+
+    def __post_init__(self) -> None:
+        for name, value in (("interchange", self.interchange), ("group", self.group)):
+            if not 1 <= value <= MAX_CONTROL_NUMBER:
+                raise ValueError(f"{name} control number {value} is outside 1..{MAX_CONTROL_NUMBER}")
+
+    @classmethod
+    def from_counter(cls, next_control_number: Callable[[], int]) -> ControlNumbers:
+        """One draw serves both ISA13 and GS06: one group per interchange, so one number names both."""
+        n = next_control_number()
+        return cls(interchange=n, group=n)
+
+    @property
+    def isa13(self) -> str:
+        return f"{self.interchange:09d}"
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _quantity(value: Decimal) -> str:
+    # 1.000 -> "1", 1.500 -> "1.5": X12 R values carry no trailing zeros or exponent.
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _d8(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def _fit(value: str | None, max_len: int, where: str) -> str:
+    """Free text in X12's character set, refusing (not truncating) what would not fit."""
+    if not value:
+        return ""
+    text = to_x12_text(value)
+    if len(text) > max_len:
+        raise X12DataError(f"{where} is longer than {max_len} characters")
+    return text
+
+
+class _Writer:
+    def __init__(self, buf: SegmentBuffer) -> None:
+        self.buf = buf
+        self.hl = 0
+
+    def next_hl(self) -> int:
+        self.hl += 1
+        return self.hl
+
+    def address(self, address: Address, where: str) -> None:
+        self.buf.add("N3", _fit(address.line1, 55, f"{where} N301"), _fit(address.line2, 55, f"{where} N302"))
+        self.buf.add("N4", _fit(address.city, 30, f"{where} N401"), address.state, address.postal_code)
+
+    def person_name(self, entity: str, person: Person, id_qual: str, id_value: str, where: str) -> None:
+        self.buf.add(
+            "NM1",
+            entity,
+            "1",
+            _fit(person.last_name, 60, f"{where} NM103"),
+            _fit(person.first_name, 35, f"{where} NM104"),
+            _fit(person.middle_name, 25, f"{where} NM105"),
+            "",
+            "",
+            id_qual,
+            id_value,
+        )
+
+    def provider_name(self, entity: str, provider: Provider, where: str) -> None:
+        if provider.organization_name:
+            name: tuple[str, ...] = ("2", _fit(provider.organization_name, 60, f"{where} NM103"), "", "")
+        else:
+            name = (
+                "1",
+                _fit(provider.last_name, 60, f"{where} NM103"),
+                _fit(provider.first_name, 35, f"{where} NM104"),
+                "",
+            )
+        self.buf.add("NM1", entity, *name, "", "", "XX", provider.npi)
+
+    def demographics(self, person: Person) -> None:
+        self.buf.add("DMG", "D8", _d8(person.date_of_birth), person.sex)
+
+
+def _claim_total(claim: Claim) -> Decimal:
+    where = f"claim {claim.claim_id}"
+    if not claim.lines:
+        raise X12DataError(f"{where} has no service lines")
+    total = Decimal("0.00")
+    for line in claim.lines:
+        if line.charge is None:
+            raise X12DataError(f"{where} line {line.line_number} has no charge (not priced yet)")
+        total += line.charge
+    if claim.total_charge is not None and claim.total_charge != total:
+        raise X12DataError(
+            f"{where}: total charge {_money(claim.total_charge)} is not the sum of its lines {_money(total)}"
+        )
+    return total
+
+
+def _write_claim(w: _Writer, claim: Claim) -> None:
+    """Loop 2300 (claim) and its 2310B / 2400 loops."""
+    buf = w.buf
+    enc = claim.encounter
+    where = f"claim {claim.claim_id}"
+    total = _claim_total(claim)
+    if len(claim.claim_id) > 20:
+        raise X12DataError(f"{where}: CLM01 is longer than 20 characters")
+    # CLM06..09: provider signature on file, assigned, benefits assigned, release of information.
+    clm05 = (enc.place_of_service, "B", claim.frequency_code)
+    buf.add("CLM", claim.claim_id, _money(total), "", "", clm05, "Y", "A", "Y", "Y")
+    if claim.frequency_code in _FREQUENCIES_NEEDING_PAYER_CLAIM:
+        if not claim.payer_claim_number:
+            raise X12DataError(
+                f"{where}: frequency {claim.frequency_code} needs the payer claim number (REF*F8)"
+            )
+        buf.add("REF", "F8", claim.payer_claim_number)
+    if not enc.diagnoses:
+        raise X12DataError(f"{where} has no diagnosis")
+    hi: list[tuple[str, str]] = [("ABK" if i == 0 else "ABF", code) for i, code in enumerate(enc.diagnoses)]
+    buf.add("HI", *hi)
+    rendering = enc.rendering_provider
+    # 2310B is required only when the rendering NPI differs from the billing provider's.
+    if rendering is not None and rendering.npi != enc.billing_provider.npi:
+        w.provider_name("82", rendering, f"{where} 2310B")
+        buf.add("PRV", "PE", "PXC", rendering.taxonomy)
+    dos = _d8(enc.date_of_service)
+    for n, line in enumerate(claim.lines, start=1):
+        buf.context = f"{where} line {line.line_number}"
+        if line.charge is None:  # checked in _claim_total; keeps the type checker informed
+            raise X12DataError(f"{where} line {line.line_number} has no charge")
+        buf.add("LX", str(n))
+        buf.add(
+            "SV1",
+            ("HC", line.procedure_code, *line.modifiers),
+            _money(line.charge),
+            "UN",
+            _quantity(line.units),
+            "",
+            "",
+            [str(p) for p in line.diagnosis_pointers],
+        )
+        buf.add("DTP", "472", "D8", dos)
+        buf.add("REF", "6R", line.line_control_number)
+    buf.context = where
+
+
+def _provider_key(provider: BillingProvider) -> str:
+    return provider.model_dump_json()
+
+
+def _subscriber_key(claim: Claim) -> tuple[Any, ...]:
+    enc = claim.encounter
+    cov = enc.coverage
+    return (
+        cov.payer_id,
+        cov.payer_name,
+        cov.member_id,
+        cov.group_number,
+        cov.claim_filing_indicator,
+        enc.patient_is_subscriber,
+        enc.insured.model_dump_json(),
+    )
+
+
+def _patient_key(claim: Claim) -> tuple[str, str]:
+    enc = claim.encounter
+    return (enc.subscriber.relationship, enc.patient.model_dump_json())
+
+
+def _group(claims: Sequence[Claim], key: Callable[[Claim], Any]) -> list[list[Claim]]:
+    """Claims grouped by key, groups in order of first appearance (a stable, predictable file)."""
+    groups: dict[Any, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(key(claim), []).append(claim)
+    return list(groups.values())
+
+
+def _write_transaction(
+    buf: SegmentBuffer,
+    claims: Sequence[Claim],
+    *,
+    settings: ClearinghouseLike,
+    st02: str,
+    reference: str,
+    created: datetime,
+) -> None:
+    start = len(buf)
+    buf.context = f"transaction {st02}"
+    buf.add("ST", "837", st02, IMPLEMENTATION_837P)
+    buf.add("BHT", "0019", "00", reference, created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH")
+    # 1000A submitter, 1000B receiver.
+    buf.add(
+        "NM1",
+        "41",
+        "2",
+        _fit(settings.submitter_name, 60, "submitter NM103"),
+        "",
+        "",
+        "",
+        "",
+        "46",
+        settings.sender_id,
+    )
+    buf.add(
+        "PER", "IC", _fit(settings.submitter_contact, 60, "submitter PER02"), "TE", settings.submitter_phone
+    )
+    buf.add(
+        "NM1",
+        "40",
+        "2",
+        _fit(settings.receiver_name, 60, "receiver NM103"),
+        "",
+        "",
+        "",
+        "",
+        "46",
+        settings.receiver_id,
+    )
+    w = _Writer(buf)
+    for provider_claims in _group(claims, lambda c: _provider_key(c.encounter.billing_provider)):
+        bp = provider_claims[0].encounter.billing_provider
+        buf.context = f"claim {provider_claims[0].claim_id} billing provider"
+        hl_a = w.next_hl()
+        buf.add("HL", str(hl_a), "", "20", "1")
+        buf.add("PRV", "BI", "PXC", bp.taxonomy)
+        w.provider_name("85", bp, "2010AA")
+        w.address(bp.address, "2010AA")
+        buf.add("REF", "EI", bp.tin)
+        for subscriber_claims in _group(provider_claims, _subscriber_key):
+            first = subscriber_claims[0]
+            enc = first.encounter
+            cov = enc.coverage
+            is_self = enc.patient_is_subscriber
+            buf.context = f"claim {first.claim_id} subscriber"
+            hl_b = w.next_hl()
+            buf.add("HL", str(hl_b), str(hl_a), "22", "0" if is_self else "1")
+            buf.add(
+                "SBR",
+                "P",
+                "18" if is_self else "",
+                cov.group_number,
+                "",
+                "",
+                "",
+                "",
+                "",
+                cov.claim_filing_indicator,
+            )
+            w.person_name("IL", enc.insured, "MI", cov.member_id, "2010BA")
+            if is_self:
+                # The subscriber's address and demographics are required when they are the patient.
+                w.address(enc.patient.address, "2010BA")
+                w.demographics(enc.patient)
+            buf.add(
+                "NM1", "PR", "2", _fit(cov.payer_name, 60, "2010BB NM103"), "", "", "", "", "PI", cov.payer_id
+            )
+            if is_self:
+                for claim in subscriber_claims:
+                    buf.context = f"claim {claim.claim_id}"
+                    _write_claim(w, claim)
+                continue
+            for patient_claims in _group(subscriber_claims, _patient_key):
+                pat_enc = patient_claims[0].encounter
+                buf.context = f"claim {patient_claims[0].claim_id} patient"
+                hl_c = w.next_hl()
+                buf.add("HL", str(hl_c), str(hl_b), "23", "0")
+                buf.add("PAT", RELATIONSHIP_CODES[pat_enc.subscriber.relationship])
+                w.person_name("QC", pat_enc.patient, "", "", "2010CA")
+                w.address(pat_enc.patient.address, "2010CA")
+                w.demographics(pat_enc.patient)
+                for claim in patient_claims:
+                    buf.context = f"claim {claim.claim_id}"
+                    _write_claim(w, claim)
+    buf.context = f"transaction {st02}"
+    buf.add("SE", str(len(buf) - start + 1), st02)
+
+
+def write_837p(
+    claims: Sequence[Claim],
+    *,
+    settings: ClearinghouseLike,
+    control_numbers: ControlNumbers,
+    created: datetime,
+    claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION,
+    line_breaks: bool = True,
+) -> str:
+    """One 837P interchange holding `claims`.
+
+    `settings` is an `infra.config.ClearinghouseSettings`: sender/receiver ids and names,
+    submitter contact, ISA15 usage indicator. `control_numbers` comes from
+    `ControlNumbers.from_counter(...)`; ST02 runs 0001.. (one per `claims_per_transaction` claims).
+    """
+    if not claims:
+        raise X12DataError("an 837P needs at least one claim")
+    if not 1 <= claims_per_transaction <= MAX_CLAIMS_PER_TRANSACTION:
+        raise ValueError(f"claims_per_transaction must be 1..{MAX_CLAIMS_PER_TRANSACTION}")
+    seen: set[str] = set()
+    for claim in claims:
+        if claim.claim_id in seen:
+            raise X12DataError(f"claim {claim.claim_id} appears twice in one 837P")
+        seen.add(claim.claim_id)
+    for name in ("sender_id", "receiver_id"):
+        value = getattr(settings, name)
+        if not 2 <= len(value) <= 15 or not is_clean(value, DEFAULT_DELIMITERS):
+            raise X12DataError(f"clearinghouse {name} must be 2..15 plain characters (ISA06/ISA08)")
+    if settings.usage_indicator not in ("P", "T"):
+        raise X12DataError("clearinghouse usage_indicator (ISA15) must be P or T")
+
+    buf = SegmentBuffer(DEFAULT_DELIMITERS)
+    isa13 = control_numbers.isa13
+    d = DEFAULT_DELIMITERS
+    # The ISA is fixed width and carries the separators themselves, so it is written verbatim.
+    isa = [
+        "ISA",
+        "00",
+        " " * 10,
+        "00",
+        " " * 10,
+        "ZZ",
+        f"{settings.sender_id:<15}",
+        "ZZ",
+        f"{settings.receiver_id:<15}",
+        created.strftime("%y%m%d"),
+        created.strftime("%H%M"),
+        d.repetition or "^",
+        "00501",
+        isa13,
+        "0",
+        settings.usage_indicator,
+        d.component,
+    ]
+    buf.add_raw(d.element.join(isa))
+    gs06 = str(control_numbers.group)
+    buf.add(
+        "GS",
+        "HC",
+        settings.sender_id,
+        settings.receiver_id,
+        created.strftime("%Y%m%d"),
+        created.strftime("%H%M"),
+        gs06,
+        "X",
+        IMPLEMENTATION_837P,
+    )
+    chunks = [claims[i : i + claims_per_transaction] for i in range(0, len(claims), claims_per_transaction)]
+    for n, chunk in enumerate(chunks, start=1):
+        st02 = f"{n:04d}"
+        _write_transaction(
+            buf, chunk, settings=settings, st02=st02, reference=f"{isa13}{st02}", created=created
+        )
+    buf.add("GE", str(len(chunks)), gs06)
+    buf.add("IEA", "1", isa13)
+    return buf.text(line_breaks=line_breaks)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _decimal_text(value: str) -> str:
+    """An X12 R amount as a 2-decimal string ("100" -> "100.00")."""
+    try:
+        return f"{Decimal(value):.2f}"
+    except ArithmeticError:
+        return value
+
+
+def _iter_transactions(segments: Iterator[Segment]) -> Iterator[list[Segment]]:
+    current: list[Segment] | None = None
+    for seg in segments:
+        if seg.id == "ST":
+            current = [seg]
+        elif current is not None:
+            current.append(seg)
+            if seg.id == "SE":
+                yield current
+                current = None
+
+
+def summarize_837p(text: str) -> dict[str, Any]:
+    """What an 837P says, as a plain JSON-able dict: envelopes, claims, lines.
+
+    Ids and codes only (claim ids, NPIs, payer ids, procedure and diagnosis codes, amounts as
+    2-decimal strings); no names, dates of birth, member ids or addresses (PHI).
+    """
+    segments = list(tokenize(text))
+    summary: dict[str, Any] = {"transactions": [], "claims": []}
+    for seg in segments:
+        if seg.id == "ISA":
+            summary["interchange_control_number"] = seg.get(13).strip()
+            summary["usage_indicator"] = seg.get(15)
+        elif seg.id == "GS":
+            summary["group_control_number"] = seg.get(6)
+            summary["version"] = seg.get(8)
+    for tx in _iter_transactions(iter(segments)):
+        st = tx[0]
+        tx_claims: list[dict[str, Any]] = []
+        billing_npi = ""
+        payer_id = ""
+        claim: dict[str, Any] | None = None
+        line: dict[str, Any] | None = None
+        for seg in tx:
+            sid = seg.id
+            if sid == "HL":
+                level = seg.get(3)
+                claim, line = None, None
+                if level == "20":
+                    billing_npi, payer_id = "", ""
+            elif sid == "NM1":
+                entity = seg.get(1)
+                if entity == "85":
+                    billing_npi = seg.get(9)
+                elif entity == "PR" and claim is None:
+                    payer_id = seg.get(9)
+                elif entity == "82" and claim is not None and line is None:
+                    claim["rendering_npi"] = seg.get(9)
+            elif sid == "CLM":
+                line = None
+                claim = {
+                    "claim_id": seg.get(1),
+                    "total_charge": _decimal_text(seg.get(2)),
+                    "place_of_service": seg.component(5, 1),
+                    "frequency_code": seg.component(5, 3),
+                    "payer_id": payer_id,
+                    "billing_npi": billing_npi,
+                    "payer_claim_number": None,
+                    "diagnosis_codes": [],
+                    "lines": [],
+                }
+                tx_claims.append(claim)
+            elif claim is not None and sid == "REF" and seg.get(1) == "F8" and line is None:
+                claim["payer_claim_number"] = seg.get(2)
+            elif claim is not None and sid == "HI":
+                for n in range(1, len(seg) + 1):
+                    qual, code = seg.component(n, 1), seg.component(n, 2)
+                    if qual in ("ABK", "ABF", "BK", "BF") and code:
+                        claim["diagnosis_codes"].append(code)
+            elif claim is not None and sid == "LX":
+                line = {"line_number": int(seg.get(1) or 0)}
+                claim["lines"].append(line)
+            elif line is not None and sid == "SV1":
+                comps = seg.components(1)
+                line.update(
+                    {
+                        "procedure_code": comps[1] if len(comps) > 1 else "",
+                        "modifiers": [m for m in comps[2:6] if m],
+                        "charge": _decimal_text(seg.get(2)),
+                        "units": seg.get(4),
+                        "diagnosis_pointers": [int(p) for p in seg.components(7) if p.isdigit()],
+                        "line_control_number": None,
+                    }
+                )
+            elif line is not None and sid == "REF" and seg.get(1) == "6R":
+                line["line_control_number"] = seg.get(2)
+        summary["transactions"].append(
+            {"control_number": st.get(2), "version": st.get(3), "claim_count": len(tx_claims)}
+        )
+        summary["claims"].extend(tx_claims)
+    summary["claim_count"] = len(summary["claims"])
+    summary["total_charge"] = _money(sum((Decimal(c["total_charge"]) for c in summary["claims"]), Decimal(0)))
+    return summary

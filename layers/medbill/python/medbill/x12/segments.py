@@ -1,0 +1,145 @@
+"""Writing X12 segments: the one place that knows the separators and refuses data that would corrupt a file.
+
+Writers (837P, 999, 277CA) build documents with `SegmentBuffer`; `serialize` turns segments read by the
+tokenizer back into text (used to prove that reading and writing round-trip).
+
+Data is never escaped: X12 has no escape mechanism, so a value holding a separator (or a character
+outside the X12 extended character set) is refused with `X12DataError`, whose message names ids and
+element positions only, never the value (it may be PHI).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Protocol
+
+from medbill.x12.tokenizer import Delimiters
+
+# 5010 extended character set (what pyx12 accepts for charset "E" in 00501), before separators are removed.
+_EXTENDED_SET = "A-Za-z0-9 !\"&'()*+,\\-./:;?=%~@\\[\\]_{}\\\\|<>^`#$"
+
+
+class X12DataError(ValueError):
+    """A value that cannot be written into an X12 document without corrupting it."""
+
+
+@lru_cache(maxsize=32)
+def _bad_char(delimiters: Delimiters) -> re.Pattern[str]:
+    # Anything outside the extended set, plus the separators themselves.
+    reserved = re.escape("".join(c for c in delimiters if c))
+    return re.compile(f"[^{_EXTENDED_SET}]|[{reserved}]")
+
+
+def is_clean(value: str, delimiters: Delimiters) -> bool:
+    """True when `value` can be written as one simple element or component as it is."""
+    return _bad_char(delimiters).search(value) is None
+
+
+DEFAULT_DELIMITERS = Delimiters("*", "^", ":", "~")
+
+# An element is a simple value, or a composite given as its components (trailing empties dropped).
+Element = str | Sequence[str] | None
+
+
+def to_x12_text(value: str) -> str:
+    """Free text (names, addresses) in X12's character set: accents folded to ASCII ('José' -> 'Jose').
+
+    Folding is lossless for matching purposes (payers compare names case- and accent-insensitively);
+    anything that still is not ASCII is left in place so the writer refuses it.
+    """
+    if value.isascii():
+        return value
+    folded = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+class SegmentBuffer:
+    """Segments of one document under construction, checked as they are added.
+
+    `context` prefixes error messages (e.g. "claim CLM123") so a refusal says which record failed.
+    """
+
+    def __init__(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> None:
+        self.delimiters = delimiters
+        self.segments: list[str] = []
+        self.context = ""
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def add(self, seg_id: str, *elements: Element) -> None:
+        """Append one segment; elements are numbered from 1 (XX01). Trailing empty elements are dropped."""
+        sep = self.delimiters
+        parts = [seg_id]
+        for pos, element in enumerate(elements, start=1):
+            if element is None or isinstance(element, str):
+                parts.append(self._checked(element or "", seg_id, pos, None))
+            else:
+                comps = [self._checked(c or "", seg_id, pos, i) for i, c in enumerate(element, start=1)]
+                while comps and not comps[-1]:
+                    comps.pop()
+                parts.append(sep.component.join(comps))
+        while len(parts) > 1 and not parts[-1]:
+            parts.pop()
+        self.segments.append(sep.element.join(parts))
+
+    def add_raw(self, text: str) -> None:
+        """Append a segment already in X12 form (the ISA, whose fields hold the separators themselves)."""
+        self.segments.append(text)
+
+    def _checked(self, value: str, seg_id: str, pos: int, comp: int | None) -> str:
+        if value and not is_clean(value, self.delimiters):
+            where = f"{seg_id}{pos:02d}" + (f"-{comp}" if comp is not None else "")
+            prefix = f"{self.context}: " if self.context else ""
+            raise X12DataError(
+                f"{prefix}{where} holds an X12 separator or a character outside the X12 character set; "
+                "fix the source data (values are never escaped)"
+            )
+        return value
+
+    def text(self, *, line_breaks: bool = True) -> str:
+        end = self.delimiters.segment + ("\n" if line_breaks else "")
+        return end.join(self.segments) + end
+
+
+class SegmentLike(Protocol):
+    """What the tokenizer yields: `id` and `elements` (elements[0] is XX01)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def elements(self) -> Sequence[object]: ...
+
+
+def _element_text(value: object, sep: Delimiters) -> str:
+    # The tokenizer hands back raw element text; a composite given as its components is joined.
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, Sequence):
+        return sep.component.join(_element_text(v, sep) for v in value)
+    return str(value)
+
+
+def serialize_segment(segment: SegmentLike, delimiters: Delimiters = DEFAULT_DELIMITERS) -> str:
+    """One segment as X12 text without its terminator. Refuses a value holding the element separator
+    or the segment terminator (it would split the segment); the ISA is written as it is."""
+    texts = [_element_text(e, delimiters) for e in segment.elements]
+    if segment.id != "ISA":
+        for pos, value in enumerate(texts, start=1):
+            if delimiters.element in value or delimiters.segment in value:
+                raise X12DataError(f"{segment.id}{pos:02d} holds the element separator or segment terminator")
+    return delimiters.element.join([segment.id, *texts])
+
+
+def serialize(
+    segments: Iterable[SegmentLike], delimiters: Delimiters = DEFAULT_DELIMITERS, *, line_breaks: bool = True
+) -> str:
+    """Segments (e.g. from the tokenizer) back into an X12 document."""
+    end = delimiters.segment + ("\n" if line_breaks else "")
+    return "".join(serialize_segment(s, delimiters) + end for s in segments)
