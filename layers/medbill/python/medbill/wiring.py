@@ -47,12 +47,13 @@ def fee_schedule(clinic_id: str) -> FeeSchedule:
 
 @cache
 def submitter() -> Submitter:
-    from medbill.x12.claim837 import write_837p
+    from medbill.x12.claim837 import ControlNumbers, write_837p
 
     envelope = get_settings().clearinghouse
 
     def write(claim: Claim, control_number: int, created: datetime) -> str:
-        return write_837p([claim], settings=envelope, control_number=control_number, created=created)
+        numbers = ControlNumbers(interchange=control_number, group=control_number)
+        return write_837p([claim], settings=envelope, control_numbers=numbers, created=created)
 
     return Submitter(write=write, outbox_prefix=OUTBOX_837_PREFIX)
 

@@ -1,0 +1,25 @@
+"""Waits: park the execution's task token on the claim (remittance wait or a staff hold)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import park_task_token
+from medbill.workflow.tasks import AwaitTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=AwaitTask)
+def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id, wait=event.wait, stage=event.stage)
+    return park_task_token(
+        wiring.repository(), wiring.workflow(), event.claim_id, event.wait, event.stage, event.task_token
+    )

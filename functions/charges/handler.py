@@ -1,0 +1,23 @@
+"""Stage 4, charge entry: the clinic's fee schedule prices each line; line and claim totals in Decimal."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import enter_charges
+from medbill.workflow.tasks import ClaimTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=ClaimTask)
+def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id)
+    return enter_charges(wiring.repository(), wiring.fee_schedule, event.claim_id)

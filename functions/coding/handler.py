@@ -1,0 +1,27 @@
+"""Stage 3, medical coding: ICD-10-CM billable codes, CPT/HCPCS format and fee schedule, pointers."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import code
+from medbill.workflow.tasks import ClaimTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=ClaimTask)
+def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id)
+    result = code(wiring.repository(), wiring.fee_schedule, event.claim_id)
+    if result["decision"] == "hold":
+        metrics.add_metric(name="CodingHolds", unit=MetricUnit.Count, value=1)
+    return result

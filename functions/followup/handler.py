@@ -1,0 +1,29 @@
+"""Stage 7, follow-up: denied, short-paid, timed-out and expired-hold claims get a reason and an action;
+workflow errors make the claim FAILED with the error name."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import fail, follow_up
+from medbill.workflow.tasks import FollowUpTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=FollowUpTask)
+def handler(event: FollowUpTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id, action=event.action)
+    if event.action == "fail":
+        metrics.add_metric(name="ClaimsFailed", unit=MetricUnit.Count, value=1)
+        return fail(wiring.repository(), event.claim_id, event.error or "unknown")
+    metrics.add_metric(name="ClaimsToFollowUp", unit=MetricUnit.Count, value=1)
+    return follow_up(wiring.repository(), event.claim_id, event.outcome or "unknown")

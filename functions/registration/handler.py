@@ -1,0 +1,23 @@
+"""Stage 1, patient registration: upsert the patient (name + DOB + member id), patient id on the claim."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import register
+from medbill.workflow.tasks import ClaimTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=ClaimTask)
+def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id)
+    return register(wiring.repository(), event.claim_id)

@@ -1,0 +1,26 @@
+"""Stage 5, claim submission: an 837P (005010X222A1) for the claim, written to the clearinghouse outbox."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from medbill import wiring
+from medbill.workflow.stages import submit
+from medbill.workflow.tasks import ClaimTask
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_parser(model=ClaimTask)
+def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(claim_id=event.claim_id)
+    result = submit(wiring.repository(), wiring.artifacts(), wiring.submitter(), event.claim_id)
+    metrics.add_metric(name="ClaimsSubmitted", unit=MetricUnit.Count, value=1)
+    return result

@@ -1,0 +1,101 @@
+"""Intake: an encounter file in S3 -> validated claims, one execution each, and a rejection report.
+
+Safe to run twice on the same file: claims are created with a condition (the claim id is derived
+from clinic + encounter id) and executions are named by the claim id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medbill.gateways.workflow import WorkflowGateway
+from medbill.intake import AcceptedRecord, IntakeResult, Rejection, read_encounter_file, rejection_report
+from medbill.models.claim import Claim, ClaimLine, claim_id_for
+from medbill.models.encounter import Encounter
+from medbill.prefixes import REJECTIONS_PREFIX
+from medbill.store.artifacts import ArtifactStore
+from medbill.store.repository import ClaimRepository, utcnow
+
+
+@dataclass
+class IntakeSummary:
+    source_key: str
+    records: int = 0
+    claims_created: int = 0
+    claims_existing: int = 0  # already created by an earlier delivery of this same file
+    rejected: int = 0
+    file_error: str | None = None
+    report_key: str | None = None
+    claim_ids: list[str] = field(default_factory=list)
+
+
+def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Claim:
+    claim_id = claim_id_for(encounter.clinic_id, encounter.encounter_id)
+    now = utcnow()
+    lines = [
+        ClaimLine(
+            **line.model_dump(),
+            line_number=n,
+            line_control_number=f"{claim_id}-{n:02d}",
+        )
+        for n, line in enumerate(encounter.service_lines, start=1)
+    ]
+    return Claim(
+        claim_id=claim_id,
+        clinic_id=encounter.clinic_id,
+        encounter_id=encounter.encounter_id,
+        created_at=now,
+        updated_at=now,
+        source_key=source_key,
+        record_number=record_number,
+        encounter=encounter,
+        lines=lines,
+    )
+
+
+def ingest_encounter_file(
+    repo: ClaimRepository, store: ArtifactStore, workflow: WorkflowGateway, key: str
+) -> IntakeSummary:
+    result: IntakeResult = read_encounter_file(key, store.read(key))
+    summary = IntakeSummary(source_key=key, file_error=result.file_error)
+    duplicates: list[Rejection] = []
+    for record in result.encounters:
+        summary.records += 1
+        claim = new_claim(record.encounter, key, record.record_number)
+        if repo.create_claim(claim):
+            summary.claims_created += 1
+        else:
+            existing = repo.get_claim(claim.claim_id)
+            if existing.source_key != key or existing.record_number != record.record_number:
+                # The same encounter sent again in another file: bill it once, report the second copy.
+                duplicates.append(_duplicate(record, existing))
+                continue
+            summary.claims_existing += 1
+        workflow.start_claim(claim.claim_id, claim.clinic_id)  # idempotent: execution name = claim id
+        summary.claim_ids.append(claim.claim_id)
+    summary.records += len(result.rejections)
+    rejections = [*result.rejections, *duplicates]
+    summary.rejected = len(rejections)
+    if rejections or result.file_error:
+        report_result = IntakeResult(
+            encounters=[
+                r for r in result.encounters if all(r.record_number != d.record_number for d in duplicates)
+            ],
+            rejections=rejections,
+            file_error=result.file_error,
+        )
+        summary.report_key = f"{REJECTIONS_PREFIX}{key}.json"
+        store.write_json(summary.report_key, rejection_report(key, report_result))
+    return summary
+
+
+def _duplicate(record: AcceptedRecord, existing: Claim) -> Rejection:
+    return Rejection(
+        record_number=record.record_number,
+        field="encounter_id",
+        reason=(
+            f"encounter {record.encounter.encounter_id} was already received as claim {existing.claim_id} "
+            f"from {existing.source_key} (record {existing.record_number}); not billed twice"
+        ),
+        encounter_id=record.encounter.encounter_id,
+    )
