@@ -16,7 +16,7 @@ a total that does not add up, a replacement without the payer's claim number) ra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from medbill.models.claim import Claim
 from medbill.models.common import Address, Person
 from medbill.models.encounter import RELATIONSHIP_CODES, BillingProvider, Provider
+from medbill.x12.envelope import EnvelopeReader
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean, to_x12_text
-from medbill.x12.tokenizer import Segment, tokenize
 
 __all__ = [
     "IMPLEMENTATION_837P",
@@ -438,34 +438,16 @@ def _decimal_text(value: str) -> str:
         return value
 
 
-def _iter_transactions(segments: Iterator[Segment]) -> Iterator[list[Segment]]:
-    current: list[Segment] | None = None
-    for seg in segments:
-        if seg.id == "ST":
-            current = [seg]
-        elif current is not None:
-            current.append(seg)
-            if seg.id == "SE":
-                yield current
-                current = None
-
-
 def summarize_837p(text: str) -> dict[str, Any]:
     """What an 837P says, as a plain JSON-able dict: envelopes, claims, lines.
 
     Ids and codes only (claim ids, NPIs, payer ids, procedure and diagnosis codes, amounts as
     2-decimal strings); no names, dates of birth, member ids or addresses (PHI).
     """
-    segments = list(tokenize(text))
+    reader = EnvelopeReader(text)
     summary: dict[str, Any] = {"transactions": [], "claims": []}
-    for seg in segments:
-        if seg.id == "ISA":
-            summary["interchange_control_number"] = seg.get(13).strip()
-            summary["usage_indicator"] = seg.get(15)
-        elif seg.id == "GS":
-            summary["group_control_number"] = seg.get(6)
-            summary["version"] = seg.get(8)
-    for tx in _iter_transactions(iter(segments)):
+    for transaction in reader.transactions():
+        tx = transaction.segments
         st = tx[0]
         tx_claims: list[dict[str, Any]] = []
         billing_npi = ""
@@ -525,10 +507,20 @@ def summarize_837p(text: str) -> dict[str, Any]:
                 )
             elif line is not None and sid == "REF" and seg.get(1) == "6R":
                 line["line_control_number"] = seg.get(2)
+        group = transaction.group
         summary["transactions"].append(
-            {"control_number": st.get(2), "version": st.get(3), "claim_count": len(tx_claims)}
+            {
+                "interchange_control_number": transaction.interchange.control_number
+                if transaction.interchange
+                else "",
+                "group_control_number": group.control_number if group else "",
+                "control_number": st.get(2),
+                "version": transaction.version,
+                "claim_count": len(tx_claims),
+            }
         )
         summary["claims"].extend(tx_claims)
+    summary["envelope_problems"] = list(reader.problems)
     summary["claim_count"] = len(summary["claims"])
     summary["total_charge"] = _money(sum((Decimal(c["total_charge"]) for c in summary["claims"]), Decimal(0)))
     return summary
