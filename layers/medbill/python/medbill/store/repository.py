@@ -330,7 +330,9 @@ class ClaimRepository:
         resp = self._client.update_item(
             TableName=self.table_name,
             Key=_to_item({"pk": f"PATIENT#{patient_id}", "sk": "PATIENT"}),
-            UpdateExpression="SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)",
+            UpdateExpression=(
+                "SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)"
+            ),
             ExpressionAttributeValues=_to_item({":d": record, ":u": now}),
             ReturnValues="UPDATED_OLD",
         )
