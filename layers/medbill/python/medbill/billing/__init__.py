@@ -1,0 +1,1 @@
+"""Billing: fee schedules and charge entry (fees), ledger posting, follow-up rules."""

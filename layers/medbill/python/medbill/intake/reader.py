@@ -1,0 +1,120 @@
+"""read_encounter_file: any supported encounter file -> accepted encounters + rejections.
+
+Every record ends accepted or rejected (never dropped); a file that cannot be read at all gets a
+file error and no encounters. Pure domain code: no AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medbill.intake import csv_reader
+from medbill.intake.json_reader import FileError, parse_json_records
+from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
+from medbill.intake.validate import validate_record
+
+JSON_SUFFIXES = (".json",)
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv",)
+SNIFF_SUFFIXES = ("", ".txt", ".dat")  # no telling extension: look at the content
+
+
+def _suffix(source_key: str) -> str:
+    name = source_key.rsplit("/", 1)[-1].lower()
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+def detect_format(source_key: str, text: str) -> str:
+    suffix = _suffix(source_key)
+    if suffix in JSON_SUFFIXES:
+        return "json"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in SNIFF_SUFFIXES:
+        return "json" if text.lstrip()[:1] in ("[", "{") else "csv"
+    raise FileError(f"unsupported file type {suffix} (expected .json, .jsonl or .csv)")
+
+
+def decode(body: bytes) -> str:
+    try:
+        text = body.decode("utf-8-sig")  # a UTF-8 byte order mark (Excel's CSV export) is dropped
+    except UnicodeDecodeError as exc:
+        raise FileError(f"the file is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if not text.strip():
+        raise FileError("the file is empty")
+    if "\x00" in text:
+        raise FileError("the file is binary, not text")
+    return text
+
+
+class _Collector:
+    """Accepts or rejects each record and catches duplicate encounter ids within the file."""
+
+    def __init__(self, result: IntakeResult, unit: str) -> None:
+        self.result = result
+        self.unit = unit  # how the clinic finds a record: "record" (array), "line" (JSON Lines), "row" (CSV)
+        self.first_seen: dict[tuple[str, str], int] = {}
+
+    def duplicate_of(self, raw: Any) -> int | None:
+        if not isinstance(raw, dict):
+            return None
+        cid, eid = raw.get("clinic_id"), raw.get("encounter_id")
+        if not (isinstance(cid, str) and isinstance(eid, str) and cid.strip() and eid.strip()):
+            return None
+        return self.first_seen.get((cid.strip(), eid.strip()))
+
+    def remember(self, raw: Any, record_number: int) -> None:
+        if isinstance(raw, dict):
+            cid, eid = raw.get("clinic_id"), raw.get("encounter_id")
+            if isinstance(cid, str) and isinstance(eid, str) and cid.strip() and eid.strip():
+                self.first_seen.setdefault((cid.strip(), eid.strip()), record_number)
+
+    def add(self, record_number: int, raw: Any, problems: list[tuple[str, str]], hint: Any = None) -> None:
+        self.result.records += 1
+        eid = raw.get("encounter_id") if isinstance(raw, dict) else None
+        eid = eid.strip()[:50] if isinstance(eid, str) and eid.strip() else None
+        first = self.duplicate_of(raw)
+        if first is not None:
+            cid = str(raw["clinic_id"]).strip()
+            problems = [
+                (
+                    "encounter_id",
+                    f"encounter {eid} of clinic {cid} already appears at {self.unit} {first} of this file",
+                ),
+                *problems,
+            ]
+        self.remember(raw, record_number)
+        if problems:
+            self.result.rejections.extend(Rejection(record_number, f, r, eid) for f, r in problems)
+            return
+        encounter, rejections = validate_record(raw, record_number, hint)
+        if encounter is None:
+            self.result.rejections.extend(rejections)
+        else:
+            self.result.encounters.append(AcceptedRecord(record_number, encounter))
+
+
+def read_encounter_file(source_key: str, body: bytes) -> IntakeResult:
+    """Read one clinic file (JSON array, JSON Lines or CSV; chosen by extension, else by content)."""
+    fmt: str | None = None
+    try:
+        text = decode(body)
+        fmt = detect_format(source_key, text)
+        result = IntakeResult(format=fmt)
+        if fmt == "csv":
+            collector = _Collector(result, "row")
+            for rec, raw, problems in csv_reader.iter_records(text):
+                # Grouping problems (structure, duplicates, disagreeing rows) are the rejection:
+                # validating a record whose rows disagree would report noise.
+                collector.add(rec.record_number, raw, problems, csv_reader.hint_for(rec))
+        else:
+            fmt, records = parse_json_records(text, lines_only=fmt == "jsonl")
+            result.format = fmt
+            collector = _Collector(result, "record" if fmt == "json" else "line")
+            for number, raw, parse_error in records:
+                collector.add(number, raw, [("", parse_error)] if parse_error else [])
+    except FileError as exc:
+        return IntakeResult.failed(str(exc), fmt)
+    return result
