@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from medbill import wiring
 from medbill.workflow.stages import park_task_token
 from medbill.workflow.tasks import AwaitTask

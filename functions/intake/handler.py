@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from medbill import wiring
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import ingest_encounter_file
