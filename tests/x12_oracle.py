@@ -19,6 +19,7 @@ from pathlib import Path
 import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
+
 from medbill.models.claim import Claim, ClaimLine
 from medbill.models.common import Address, Person
 from medbill.models.encounter import BillingProvider, Coverage, Encounter, Provider, Subscriber

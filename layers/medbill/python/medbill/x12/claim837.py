@@ -102,13 +102,13 @@ def _d8(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _fit(value: str | None, max_len: int, where: str) -> str:
-    """Free text in X12's character set, refusing (not truncating) what would not fit."""
+def _fit(buf: SegmentBuffer, value: str | None, max_len: int, where: str) -> str:
+    """Free text in X12's character set, refusing (not truncating: payers match on it) what would not fit."""
     if not value:
         return ""
     text = to_x12_text(value)
     if len(text) > max_len:
-        raise X12DataError(f"{where} is longer than {max_len} characters")
+        raise buf.error(f"{where} is longer than {max_len} characters")
     return text
 
 
@@ -122,17 +122,23 @@ class _Writer:
         return self.hl
 
     def address(self, address: Address, where: str) -> None:
-        self.buf.add("N3", _fit(address.line1, 55, f"{where} N301"), _fit(address.line2, 55, f"{where} N302"))
-        self.buf.add("N4", _fit(address.city, 30, f"{where} N401"), address.state, address.postal_code)
+        self.buf.add(
+            "N3",
+            _fit(self.buf, address.line1, 55, f"{where} N301"),
+            _fit(self.buf, address.line2, 55, f"{where} N302"),
+        )
+        self.buf.add(
+            "N4", _fit(self.buf, address.city, 30, f"{where} N401"), address.state, address.postal_code
+        )
 
     def person_name(self, entity: str, person: Person, id_qual: str, id_value: str, where: str) -> None:
         self.buf.add(
             "NM1",
             entity,
             "1",
-            _fit(person.last_name, 60, f"{where} NM103"),
-            _fit(person.first_name, 35, f"{where} NM104"),
-            _fit(person.middle_name, 25, f"{where} NM105"),
+            _fit(self.buf, person.last_name, 60, f"{where} NM103"),
+            _fit(self.buf, person.first_name, 35, f"{where} NM104"),
+            _fit(self.buf, person.middle_name, 25, f"{where} NM105"),
             "",
             "",
             id_qual,
@@ -141,12 +147,17 @@ class _Writer:
 
     def provider_name(self, entity: str, provider: Provider, where: str) -> None:
         if provider.organization_name:
-            name: tuple[str, ...] = ("2", _fit(provider.organization_name, 60, f"{where} NM103"), "", "")
+            name: tuple[str, ...] = (
+                "2",
+                _fit(self.buf, provider.organization_name, 60, f"{where} NM103"),
+                "",
+                "",
+            )
         else:
             name = (
                 "1",
-                _fit(provider.last_name, 60, f"{where} NM103"),
-                _fit(provider.first_name, 35, f"{where} NM104"),
+                _fit(self.buf, provider.last_name, 60, f"{where} NM103"),
+                _fit(self.buf, provider.first_name, 35, f"{where} NM104"),
                 "",
             )
         self.buf.add("NM1", entity, *name, "", "", "XX", provider.npi)
@@ -267,7 +278,7 @@ def _write_transaction(
         "NM1",
         "41",
         "2",
-        _fit(settings.submitter_name, 60, "submitter NM103"),
+        _fit(buf, settings.submitter_name, 60, "submitter NM103"),
         "",
         "",
         "",
@@ -276,13 +287,17 @@ def _write_transaction(
         settings.sender_id,
     )
     buf.add(
-        "PER", "IC", _fit(settings.submitter_contact, 60, "submitter PER02"), "TE", settings.submitter_phone
+        "PER",
+        "IC",
+        _fit(buf, settings.submitter_contact, 60, "submitter PER02"),
+        "TE",
+        settings.submitter_phone,
     )
     buf.add(
         "NM1",
         "40",
         "2",
-        _fit(settings.receiver_name, 60, "receiver NM103"),
+        _fit(buf, settings.receiver_name, 60, "receiver NM103"),
         "",
         "",
         "",
@@ -326,7 +341,16 @@ def _write_transaction(
                 w.address(enc.patient.address, "2010BA")
                 w.demographics(enc.patient)
             buf.add(
-                "NM1", "PR", "2", _fit(cov.payer_name, 60, "2010BB NM103"), "", "", "", "", "PI", cov.payer_id
+                "NM1",
+                "PR",
+                "2",
+                _fit(buf, cov.payer_name, 60, "2010BB NM103"),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                cov.payer_id,
             )
             if is_self:
                 for claim in subscriber_claims:

@@ -90,12 +90,15 @@ class SegmentBuffer:
         """Append a segment already in X12 form (the ISA, whose fields hold the separators themselves)."""
         self.segments.append(text)
 
+    def error(self, message: str) -> X12DataError:
+        """An X12DataError naming the record being written (`context`)."""
+        return X12DataError(f"{self.context}: {message}" if self.context else message)
+
     def _checked(self, value: str, seg_id: str, pos: int, comp: int | None) -> str:
         if value and not is_clean(value, self.delimiters):
             where = f"{seg_id}{pos:02d}" + (f"-{comp}" if comp is not None else "")
-            prefix = f"{self.context}: " if self.context else ""
-            raise X12DataError(
-                f"{prefix}{where} holds an X12 separator or a character outside the X12 character set; "
+            raise self.error(
+                f"{where} holds an X12 separator or a character outside the X12 character set; "
                 "fix the source data (values are never escaped)"
             )
         return value
