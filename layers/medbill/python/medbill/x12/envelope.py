@@ -101,10 +101,7 @@ class EnvelopeChecker:
         p = self.problems.append
         if seg_id == "ISA":
             if self._isa is not None:
-                p(
-                    f"ISA at segment {position}: the interchange opened at segment "
-                    f"{self._isa.position} has no IEA."
-                )
+                p(f"ISA at segment {position}: the interchange opened at segment {self._isa.position} has no IEA.")
                 self._close_all(position)
             self._isa = Interchange(
                 _el(parts, 5),
@@ -141,10 +138,7 @@ class EnvelopeChecker:
             if self._gs is None:
                 p(f"ST at segment {position}: transaction outside a functional group (no GS before it).")
             if self._st is not None:
-                p(
-                    f"ST at segment {position}: the transaction opened at segment "
-                    f"{self._st.position} has no SE."
-                )
+                p(f"ST at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
             self._st = TransactionHeader(_el(parts, 1), _el(parts, 2), _el(parts, 3), position)
             self.in_transaction = True
             if self._gs is not None:
@@ -172,10 +166,7 @@ class EnvelopeChecker:
         elif seg_id == "GE":
             gs = self._gs
             if self._st is not None:
-                p(
-                    f"GE at segment {position}: the transaction opened at segment "
-                    f"{self._st.position} has no SE."
-                )
+                p(f"GE at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
                 self._st = None
                 self.in_transaction = False
             if gs is None:
@@ -221,9 +212,7 @@ class EnvelopeChecker:
 
     def outside(self, seg_id: str, position: int) -> None:
         if not self.in_transaction:
-            self.problems.append(
-                f"{seg_id} at segment {position}: segment outside a transaction (no ST before it)."
-            )
+            self.problems.append(f"{seg_id} at segment {position}: segment outside a transaction (no ST before it).")
 
     def _close_group(self) -> None:
         self._st = None
@@ -243,10 +232,7 @@ class EnvelopeChecker:
                 f"{self._st.position} has no SE."
             )
         if self._gs is not None:
-            p(
-                f"End of input after segment {last_position}: the group opened at segment "
-                f"{self._gs.position} has no GE."
-            )
+            p(f"End of input after segment {last_position}: the group opened at segment {self._gs.position} has no GE.")
         if self._isa is not None:
             p(
                 f"End of input after segment {last_position}: the interchange opened at segment "

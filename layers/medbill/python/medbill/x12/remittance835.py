@@ -457,18 +457,14 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
             # ---- inside an 835 transaction: most frequent segments first ----
             if sid == "SVC":
                 if claim is None:
-                    payment.problems.append(
-                        f"SVC at segment {position}: service line outside a claim (no CLP)."
-                    )
+                    payment.problems.append(f"SVC at segment {position}: service line outside a claim (no CLP).")
                     line = None
                     continue
                 line = None
                 if len(parts) < 8:
                     parts = parts + [""] * (8 - len(parts))
                 proc = parts[1].split(comp)
-                line = ServiceLine(
-                    proc[0], proc[1] if len(proc) > 1 else "", Decimal(parts[2]), _dec(parts[3])
-                )
+                line = ServiceLine(proc[0], proc[1] if len(proc) > 1 else "", Decimal(parts[2]), _dec(parts[3]))
                 if len(proc) > 2:
                     line.modifiers = [m for m in proc[2:6] if m]
                     if len(proc) > 6:
@@ -553,9 +549,7 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     if len(parts) < 10:
                         parts = parts + [""] * (10 - len(parts))
                     claim.names.append(
-                        PersonName(
-                            parts[1], parts[2], parts[3], parts[4], parts[5], parts[7], parts[8], parts[9]
-                        )
+                        PersonName(parts[1], parts[2], parts[3], parts[4], parts[5], parts[7], parts[8], parts[9])
                     )
             elif sid == "LQ":
                 if line is not None:
@@ -700,13 +694,10 @@ def _plb(parts: list[str], position: int, comp: str, payment: Payment) -> None:
             amount = Decimal(parts[i + 1])
         except (InvalidOperation, IndexError):
             payment.problems.append(
-                f"PLB at segment {position}: PLB{i + 1:02d} amount for reason {reason} is missing or not "
-                "a number."
+                f"PLB at segment {position}: PLB{i + 1:02d} amount for reason {reason} is missing or not a number."
             )
             continue
-        payment.provider_adjustments.append(
-            ProviderAdjustment(provider, fiscal, reason, amount, reference, position)
-        )
+        payment.provider_adjustments.append(ProviderAdjustment(provider, fiscal, reason, amount, reference, position))
 
 
 def _finish_claim(claim: ClaimPayment, payment: Payment) -> None:
@@ -746,9 +737,7 @@ def _finish_payment(payment: Payment) -> None:
     if payment.signed_total != expected:
         payment.unbalanced_count += 1
         where = (
-            f"BPR at segment {payment.bpr_position}"
-            if payment.bpr_position
-            else f"ST at segment {payment.position}"
+            f"BPR at segment {payment.bpr_position}" if payment.bpr_position else f"ST at segment {payment.position}"
         )
         payment.problems.append(
             f"{where} (trace {payment.trace_number or '(none)'}): total paid {money(payment.signed_total)} "
@@ -785,30 +774,33 @@ _LINE_DTM_ORDER = {"472": 0, "150": 1, "151": 2}
 
 
 class _Writer:
+    """Collects segment texts; refuses values holding a delimiter (X12 has no escaping)."""
+
     def __init__(self, delimiters: Delimiters) -> None:
         self.d = delimiters
-        self.reserved = {c for c in delimiters if c}
+        self.reserved = frozenset(c for c in delimiters if c)
         self.out: list[str] = []
 
-    def seg(self, seg_id: str, *elements: str) -> None:
-        els = list(elements)
+    def seg(self, seg_id: str, *elements: str | list[str]) -> None:
+        """Elements are XX01.. in order; a list is a composite (trailing empty components dropped)."""
+        reserved = self.reserved
+        els: list[str] = []
+        for i, e in enumerate(elements, 1):
+            if isinstance(e, list):
+                comps = list(e)
+                while comps and comps[-1] == "":
+                    comps.pop()
+                for c in comps:
+                    if reserved.intersection(c):
+                        raise ValueError(f"{seg_id}{i:02d}: a component contains a delimiter; it cannot be written.")
+                els.append(self.d.component.join(comps))
+            else:
+                if reserved.intersection(e):
+                    raise ValueError(f"{seg_id}{i:02d} contains a delimiter character; it cannot be written.")
+                els.append(e)
         while els and els[-1] == "":
             els.pop()
-        for i, e in enumerate(els, 1):
-            if self.reserved.intersection(e):
-                raise ValueError(f"{seg_id}{i:02d} contains a delimiter character; it cannot be written.")
         self.out.append(self.d.element.join([seg_id, *els]) + self.d.segment)
-
-    def comp(self, *components: str) -> str:
-        comps = list(components)
-        while comps and comps[-1] == "":
-            comps.pop()
-        for c in comps:
-            if self.reserved.intersection(c):
-                raise ValueError(
-                    "a composite component contains a delimiter character; it cannot be written."
-                )
-        return self.d.component.join(comps)
 
 
 def _write_cas(w: _Writer, adjustments: list[Adjustment]) -> None:
@@ -826,7 +818,8 @@ def _write_cas(w: _Writer, adjustments: list[Adjustment]) -> None:
 
 def _write_payment(w: _Writer, p: Payment, st_control: str) -> int:
     start = len(w.out)
-    w.seg("ST", "835", st_control, IMPLEMENTATION_GUIDE)
+    # ST03 stays empty: GS08 names the guide, and pyx12's 835 map marks ST03 "not used".
+    w.seg("ST", "835", st_control)
     bank = (p.bank_details + [""] * 10)[:10]
     w.seg(
         "BPR",
@@ -905,12 +898,12 @@ def _write_payment(w: _Writer, p: Payment, st_control: str) -> int:
             mods = (line.modifiers + [""] * 4)[:4]
             w.seg(
                 "SVC",
-                w.comp(line.procedure_qualifier, line.procedure_code, *mods, line.description),
+                [line.procedure_qualifier, line.procedure_code, *mods, line.description],
                 _fmt(line.charge),
                 _fmt(line.paid),
                 line.revenue_code,
                 _fmt(line.units) if line.units is not None else "",
-                w.comp(*line.original_procedure) if line.original_procedure else "",
+                list(line.original_procedure),
                 _fmt(line.original_units) if line.original_units is not None else "",
             )
             for q, d in sorted(line.dates.items(), key=lambda kv: _LINE_DTM_ORDER.get(kv[0], 9)):
@@ -929,10 +922,10 @@ def _write_payment(w: _Writer, p: Payment, st_control: str) -> int:
     i = 0
     while i < len(adj):
         key = (adj[i].provider_id, adj[i].fiscal_period_date)
-        pairs: list[str] = []
+        pairs: list[str | list[str]] = []
         while i < len(adj) and (adj[i].provider_id, adj[i].fiscal_period_date) == key and len(pairs) < 12:
             pa = adj[i]
-            pairs += [w.comp(pa.reason, pa.reference), _fmt(pa.amount)]
+            pairs += [[pa.reason, pa.reference], _fmt(pa.amount)]
             i += 1
         w.seg("PLB", key[0], key[1], *pairs)
     count = len(w.out) - start + 1

@@ -53,9 +53,7 @@ class Segment:
 
     __slots__ = ("delimiters", "elements", "id", "position")
 
-    def __init__(
-        self, id: str, elements: list[str], position: int = 0, delimiters: Delimiters | None = None
-    ) -> None:
+    def __init__(self, id: str, elements: list[str], position: int = 0, delimiters: Delimiters | None = None) -> None:
         self.id = id
         self.elements = elements
         self.position = position
@@ -118,9 +116,7 @@ def _parse_isa(buf: str, position: int) -> tuple[Delimiters, int]:
     if not buf.startswith("ISA"):
         if position <= 1:
             raise X12SyntaxError("Not X12: the input does not start with an ISA segment.", position)
-        raise X12SyntaxError(
-            f"Segment {position}: expected an ISA segment to start the next interchange.", position
-        )
+        raise X12SyntaxError(f"Segment {position}: expected an ISA segment to start the next interchange.", position)
     if len(buf) < 4:
         raise X12SyntaxError(f"Truncated ISA at segment {position}: the input ends inside it.", position)
     elem = buf[3]
@@ -137,8 +133,7 @@ def _parse_isa(buf: str, position: int) -> tuple[Delimiters, int]:
         idx = buf.find(elem, idx + 1, _ISA_MAX)
         if idx < 0:
             raise X12SyntaxError(
-                f"Truncated ISA at segment {position}: expected 16 elements followed by a segment "
-                "terminator.",
+                f"Truncated ISA at segment {position}: expected 16 elements followed by a segment terminator.",
                 position,
             )
     if idx + 2 >= len(buf):
