@@ -1,0 +1,493 @@
+"""277CA claim acknowledgements (005010X214): read the payer's verdict per claim, write one for the simulator.
+
+The 277CA is a hierarchy: information source (HL 20: payer or clearinghouse) -> information
+receiver (HL 21: us, the submitter) -> billing provider (HL 19) -> patient (HL PT) with one
+2200D loop per claim: TRN*2 = our claim id (CLM01), STC = status, REF*1K = the payer's claim
+number. Each STC carries up to three status codes (STC01, STC10, STC11) as
+category:status[:entity]. The category decides: A1/A2 (and A0, A5) accepted, A3/A4/A6/A7/A8
+rejected, P0..P5 pending.
+
+Summaries carry ids, codes and amounts only: patient names and member ids (NM1*QC) and dates of
+service are read past, never reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from medbill.x12.claim837 import ControlNumbers
+from medbill.x12.envelope import EnvelopeReader, Interchange
+from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
+from medbill.x12.tokenizer import Segment
+
+__all__ = [
+    "IMPLEMENTATION_277CA",
+    "Ack277CA",
+    "ClaimAck",
+    "LevelStatus",
+    "StatusCode",
+    "StatusInfo",
+    "read_277ca",
+    "summarize_277ca",
+    "write_277ca",
+]
+
+IMPLEMENTATION_277CA = "005010X214"
+
+Outcome = Literal["accepted", "rejected", "pending", "unknown"]
+ACCEPTED_CATEGORIES = frozenset({"A0", "A1", "A2", "A5"})
+REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8"})
+PENDING_CATEGORIES = frozenset({"P0", "P1", "P2", "P3", "P4", "P5"})
+_LEVELS = {"20": "information_source", "21": "information_receiver", "19": "billing_provider", "PT": "patient"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusCode:
+    """One health care claim status: category (e.g. A7), status code (e.g. 562), entity (e.g. 85)."""
+
+    category: str
+    code: str
+    entity: str = ""
+
+    def __str__(self) -> str:
+        return ":".join(p for p in (self.category, self.code, self.entity) if p)
+
+    @classmethod
+    def parse(cls, text: str) -> StatusCode:
+        """'A7:562:85' -> StatusCode(category='A7', code='562', entity='85')."""
+        parts = [*text.split(":"), "", ""]
+        return cls(category=parts[0], code=parts[1], entity=parts[2])
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """One STC segment."""
+
+    codes: tuple[StatusCode, ...]  # STC01, STC10, STC11
+    action: str = ""  # STC03: WQ accepted, U rejected
+    amount: Decimal | None = None  # STC04: total claim charge (or batch/provider total)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(c.category for c in self.codes)
+
+
+@dataclass
+class LevelStatus:
+    """Statuses at one HL level above the claim (source 20, receiver 21, billing provider 19)."""
+
+    level: str  # HL03
+    hl_id: str
+    entity_id: str = ""  # NM109: payer id / ETIN / NPI (never read for the patient level)
+    trace: str = ""  # TRN02
+    statuses: list[StatusInfo] = field(default_factory=list)
+
+
+@dataclass
+class ClaimAck:
+    """The payer's verdict on one claim (one 2200D loop)."""
+
+    claim_id: str  # TRN02 = our CLM01
+    outcome: Outcome
+    statuses: list[StatusInfo]
+    payer_claim_number: str | None  # REF*1K
+    total_charge: Decimal | None  # STC04 of the first claim-level STC
+    billing_npi: str = ""
+    clearinghouse_trace: str | None = None  # REF*D9
+    ack_control_number: str = ""  # ST02 of the 277CA
+    line_statuses: list[tuple[str, StatusInfo]] = field(default_factory=list)  # (REF*FJ or SVC code, STC)
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == "accepted"
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(c) for s in self.statuses for c in s.codes]
+
+
+@dataclass
+class Ack277CA:
+    levels: list[LevelStatus] = field(default_factory=list)
+    claims: list[ClaimAck] = field(default_factory=list)
+    transactions: list[str] = field(default_factory=list)  # ST02s
+    envelope_problems: list[str] = field(default_factory=list)
+
+    def claim(self, claim_id: str) -> ClaimAck | None:
+        return next((c for c in self.claims if c.claim_id == claim_id), None)
+
+
+def _amount(text: str) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _stc(seg: Segment) -> StatusInfo:
+    comp = seg.delimiters.component if seg.delimiters else ":"
+    codes = []
+    for n in (1, 10, 11):
+        value = seg.get(n)
+        if value:
+            codes.append(StatusCode.parse(value.replace(comp, ":")))
+    return StatusInfo(codes=tuple(codes), action=seg.get(3), amount=_amount(seg.get(4)))
+
+
+def _outcome(statuses: Sequence[StatusInfo], inherited: Sequence[StatusInfo]) -> Outcome:
+    categories = {cat for s in statuses for cat in s.categories}
+    if categories & REJECTED_CATEGORIES:
+        return "rejected"
+    if categories & PENDING_CATEGORIES:
+        return "pending"
+    if categories & ACCEPTED_CATEGORIES:
+        return "accepted"
+    # No claim-level verdict: a rejection above the claim (whole batch / provider) still rejects it.
+    if not statuses and any(cat in REJECTED_CATEGORIES for s in inherited for cat in s.categories):
+        return "rejected"
+    return "unknown"
+
+
+def read_277ca(text: str) -> Ack277CA:
+    """Every claim verdict and every level status in a 277CA file."""
+    reader = EnvelopeReader(text)
+    result = Ack277CA()
+    for transaction in reader.transactions():
+        if transaction.set_id != "277":
+            continue
+        st02 = transaction.header.control_number
+        result.transactions.append(st02)
+        levels: dict[str, LevelStatus] = {}
+        parents: dict[str, str] = {}
+        claims: list[tuple[ClaimAck, list[LevelStatus]]] = []  # each claim with its ancestor levels
+        level: LevelStatus | None = None
+        chain: list[LevelStatus] = []  # ancestors of the current patient level
+        claim: ClaimAck | None = None
+        in_line = False
+        line_ref = ""
+        for seg in transaction.segments:
+            sid = seg.id
+            if sid == "HL":
+                claim, in_line = None, False
+                hl_id, parent, code = seg.get(1), seg.get(2), seg.get(3)
+                parents[hl_id] = parent
+                if code == "PT":
+                    level = None
+                    chain = []
+                    seen: set[str] = set()
+                    while parent in levels and parent not in seen:  # `seen`: a looping HL tree stops here
+                        seen.add(parent)
+                        chain.append(levels[parent])
+                        parent = parents.get(parent, "")
+                else:
+                    level = LevelStatus(level=code, hl_id=hl_id)
+                    levels[hl_id] = level
+                    result.levels.append(level)
+            elif sid == "NM1" and level is not None:
+                level.entity_id = seg.get(9)
+            elif sid == "TRN":
+                if level is not None:
+                    level.trace = seg.get(2)
+                else:  # 2200D: a new claim under the patient
+                    billing = next((lv for lv in chain if lv.level == "19"), None)
+                    claim = ClaimAck(
+                        claim_id=seg.get(2),
+                        outcome="unknown",
+                        statuses=[],
+                        payer_claim_number=None,
+                        total_charge=None,
+                        billing_npi=billing.entity_id if billing else "",
+                        ack_control_number=st02,
+                    )
+                    claims.append((claim, list(chain)))
+                    result.claims.append(claim)
+                    in_line = False
+            elif sid == "STC":
+                info = _stc(seg)
+                if claim is not None and in_line:
+                    claim.line_statuses.append((line_ref, info))
+                elif claim is not None:
+                    claim.statuses.append(info)
+                elif level is not None:
+                    level.statuses.append(info)
+            elif sid == "REF" and claim is not None:
+                qual = seg.get(1)
+                if in_line and qual == "FJ":
+                    line_ref = seg.get(2)
+                    if claim.line_statuses and claim.line_statuses[-1][0] == "":
+                        claim.line_statuses[-1] = (line_ref, claim.line_statuses[-1][1])
+                elif qual == "1K":
+                    claim.payer_claim_number = seg.get(2)
+                elif qual == "D9":
+                    claim.clearinghouse_trace = seg.get(2)
+            elif sid == "SVC" and claim is not None:
+                in_line = True
+                line_ref = ""
+        for c, chain_levels in claims:
+            inherited = [s for lv in chain_levels for s in lv.statuses]
+            c.outcome = _outcome(c.statuses, inherited)
+            c.total_charge = next((s.amount for s in c.statuses if s.amount is not None), None)
+    result.envelope_problems = list(reader.problems)
+    return result
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _status_dict(info: StatusInfo) -> dict[str, Any]:
+    return {"codes": [str(c) for c in info.codes], "action": info.action, "amount": _money(info.amount)}
+
+
+def summarize_277ca(text: str) -> dict[str, Any]:
+    """What a 277CA says, as a plain JSON-able dict: per level and per claim; no names or member ids."""
+    ack = read_277ca(text)
+    return {
+        "transactions": ack.transactions,
+        "levels": [
+            {
+                "level": _LEVELS.get(lv.level, lv.level),
+                "hl_id": lv.hl_id,
+                "entity_id": lv.entity_id,
+                "statuses": [_status_dict(s) for s in lv.statuses],
+            }
+            for lv in ack.levels
+        ],
+        "claims": [
+            {
+                "claim_id": c.claim_id,
+                "outcome": c.outcome,
+                "payer_claim_number": c.payer_claim_number,
+                "total_charge": _money(c.total_charge),
+                "billing_npi": c.billing_npi,
+                "statuses": [_status_dict(s) for s in c.statuses],
+                "line_statuses": [{"line": ref, **_status_dict(s)} for ref, s in c.line_statuses],
+            }
+            for c in ack.claims
+        ],
+        "claim_count": len(ack.claims),
+        "accepted": sum(1 for c in ack.claims if c.outcome == "accepted"),
+        "rejected": sum(1 for c in ack.claims if c.outcome == "rejected"),
+        "other": sum(1 for c in ack.claims if c.outcome not in ("accepted", "rejected")),
+        "envelope_problems": ack.envelope_problems,
+    }
+
+
+# --- writing (the payer / clearinghouse simulator) ----------------------------------------------
+
+
+@dataclass
+class _SubmittedClaim:
+    claim_id: str
+    total: Decimal
+    patient_name: list[str]  # NM103..NM105 of the patient (PHI: written into the 277CA only)
+    member_id: str
+    first_dos: str = ""
+    last_dos: str = ""
+
+
+@dataclass
+class _SubmittedProvider:
+    name: list[str]  # NM102..NM105
+    npi: str
+    claims: list[_SubmittedClaim] = field(default_factory=list)
+
+
+@dataclass
+class _Submission:
+    interchange: Interchange
+    submitter: list[str] = field(default_factory=list)  # NM1*41 elements 2..9
+    receiver: list[str] = field(default_factory=list)  # NM1*40 elements 2..9
+    reference: str = ""  # BHT03 of the first transaction
+    providers: dict[str, _SubmittedProvider] = field(default_factory=dict)
+
+
+def _read_submission(text: str) -> _Submission:
+    """What a 277CA must echo from an 837P: submitter, receiver, billing providers, claims."""
+    sub: _Submission | None = None
+    for tx in EnvelopeReader(text).transactions():
+        if tx.set_id != "837" or tx.interchange is None:
+            continue
+        if sub is None:
+            sub = _Submission(interchange=tx.interchange)
+        provider: _SubmittedProvider | None = None
+        subscriber: tuple[list[str], str] = ([], "")
+        patient_name: list[str] = []
+        claim: _SubmittedClaim | None = None
+        for seg in tx.segments:
+            sid = seg.id
+            if sid == "BHT" and not sub.reference:
+                sub.reference = seg.get(3)
+            elif sid == "HL":
+                claim = None
+                if seg.get(3) == "22":
+                    patient_name = []
+            elif sid == "NM1":
+                entity = seg.get(1)
+                if entity == "41" and not sub.submitter:
+                    sub.submitter = [seg.get(n) for n in range(2, 10)]
+                elif entity == "40" and not sub.receiver:
+                    sub.receiver = [seg.get(n) for n in range(2, 10)]
+                elif entity == "85":
+                    npi = seg.get(9)
+                    provider = sub.providers.setdefault(
+                        npi, _SubmittedProvider(name=[seg.get(n) for n in range(2, 6)], npi=npi)
+                    )
+                elif entity == "IL":
+                    subscriber = ([seg.get(n) for n in range(3, 6)], seg.get(9))
+                    patient_name = subscriber[0]
+                elif entity == "QC":
+                    patient_name = [seg.get(n) for n in range(3, 6)]
+            elif sid == "CLM" and provider is not None:
+                claim = _SubmittedClaim(
+                    claim_id=seg.get(1),
+                    total=_amount(seg.get(2)) or Decimal("0"),
+                    patient_name=patient_name,
+                    member_id=subscriber[1],
+                )
+                provider.claims.append(claim)
+            elif sid == "DTP" and claim is not None and seg.get(1) == "472":
+                dates = seg.get(3).split("-")
+                first, last = dates[0], dates[-1]
+                claim.first_dos = min(claim.first_dos or first, first)
+                claim.last_dos = max(claim.last_dos or last, last)
+    if sub is None or not any(p.claims for p in sub.providers.values()):
+        raise X12DataError("the submission holds no 837 claim to acknowledge")
+    return sub
+
+
+def write_277ca(
+    submission: str,
+    *,
+    control_numbers: ControlNumbers,
+    created: datetime,
+    rejected: Mapping[str, Sequence[StatusCode]] | None = None,
+    payer_claim_number: Callable[[str], str] | None = None,
+    received: date | None = None,
+    usage_indicator: str | None = None,
+) -> str:
+    """A 277CA answering every claim of an 837P `submission`.
+
+    Claims whose id is a key of `rejected` are rejected with those status codes (up to three:
+    STC01, STC10, STC11; e.g. StatusCode(category="A7", code="562", entity="85")); every other
+    claim is accepted (A2:20) with a payer claim number from `payer_claim_number(claim_id)`
+    (default: a number derived from this file's control number and the claim's position).
+    """
+    rejected = dict(rejected or {})
+    sub = _read_submission(submission)
+    all_ids = [c.claim_id for p in sub.providers.values() for c in p.claims]
+    unknown = set(rejected) - set(all_ids)
+    if unknown:
+        raise X12DataError(f"no claim {', '.join(sorted(unknown))} in the submission")
+    for claim_id, codes in rejected.items():
+        if not 1 <= len(codes) <= 3:
+            raise X12DataError(f"claim {claim_id}: a rejection carries 1 to 3 status codes")
+        if any(c.category not in REJECTED_CATEGORIES for c in codes[:1]):
+            raise X12DataError(
+                f"claim {claim_id}: the first status code of a rejection needs an A3/A4/A6/A7/A8 category"
+            )
+    isa13 = control_numbers.isa13
+    seq = iter(range(1, 100_000))
+
+    def default_pcn(_claim_id: str) -> str:
+        return f"{isa13}{next(seq):05d}"
+
+    pcn_for = payer_claim_number or default_pcn
+
+    d = DEFAULT_DELIMITERS
+    buf = SegmentBuffer(d)
+    src = sub.interchange
+    sender, receiver = src.receiver_id.strip(), src.sender_id.strip()
+    isa = [
+        "ISA", "00", " " * 10, "00", " " * 10,
+        src.receiver_qualifier or "ZZ", f"{sender:<15}", src.sender_qualifier or "ZZ", f"{receiver:<15}",
+        created.strftime("%y%m%d"), created.strftime("%H%M"), d.repetition or "^", "00501",
+        isa13, "0", usage_indicator or src.usage or "P", d.component,
+    ]  # fmt: skip
+    buf.add_raw(d.element.join(isa))
+    gs06 = str(control_numbers.group)
+    day, hhmm = created.strftime("%Y%m%d"), created.strftime("%H%M")
+    buf.add("GS", "HN", sender, receiver, day, hhmm, gs06, "X", IMPLEMENTATION_277CA)
+    buf.add("ST", "277", "0001", IMPLEMENTATION_277CA)
+    start = len(buf) - 1
+    buf.add("BHT", "0085", "08", isa13, day, hhmm, "TH")
+    # 2000A information source: the clearinghouse that received the 837 (its NM1*40).
+    rcv = sub.receiver or ["2", sender, "", "", "", "", "46", sender]
+    buf.add("HL", "1", "", "20", "1")
+    buf.add("NM1", "AY", "2", rcv[1], "", "", "", "", "46", rcv[7] or sender)
+    buf.add("TRN", "1", isa13)
+    buf.add("DTP", "050", "D8", (received or created.date()).strftime("%Y%m%d"))
+    buf.add("DTP", "009", "D8", day)
+    # 2000B information receiver: the submitter (its NM1*41), with batch totals.
+    claims_all = [c for p in sub.providers.values() for c in p.claims]
+    acc = [c for c in claims_all if c.claim_id not in rejected]
+    rej = [c for c in claims_all if c.claim_id in rejected]
+    smt = sub.submitter or ["2", receiver, "", "", "", "", "46", receiver]
+    buf.add("HL", "2", "1", "21", "1")
+    buf.add("NM1", "41", smt[0] or "2", smt[1], smt[2], smt[3], "", "", "46", smt[7] or receiver)
+    buf.add("TRN", "2", sub.reference or src.control_number)
+    _totals(buf, day, acc, rej, batch=True)
+    hl = 2
+    for provider in sub.providers.values():
+        if not provider.claims:
+            continue
+        hl += 1
+        provider_hl = hl
+        p_acc = [c for c in provider.claims if c.claim_id not in rejected]
+        p_rej = [c for c in provider.claims if c.claim_id in rejected]
+        buf.add("HL", str(provider_hl), "2", "19", "1")
+        name = provider.name
+        buf.add("NM1", "85", name[0] or "2", name[1], name[2], name[3], "", "", "XX", provider.npi)
+        buf.add("TRN", "1", provider.npi)
+        _totals(buf, day, p_acc, p_rej, batch=False)
+        for claim in provider.claims:
+            hl += 1
+            buf.context = f"claim {claim.claim_id}"
+            buf.add("HL", str(hl), str(provider_hl), "PT")
+            last, first, middle = [*claim.patient_name, "", "", ""][:3]
+            buf.add("NM1", "QC", "1", last, first, middle, "", "", "MI", claim.member_id)
+            buf.add("TRN", "2", claim.claim_id)
+            total = f"{claim.total:.2f}"
+            if claim.claim_id in rejected:
+                codes = list(rejected[claim.claim_id])
+                extra = [_composite(c) for c in codes[1:]]
+                buf.add("STC", _composite(codes[0]), day, "U", total, "", "", "", "", "", *extra)
+            else:
+                buf.add("STC", ("A2", "20"), day, "WQ", total)
+                buf.add("REF", "1K", pcn_for(claim.claim_id))
+            if claim.first_dos and claim.first_dos != claim.last_dos:
+                buf.add("DTP", "472", "RD8", f"{claim.first_dos}-{claim.last_dos}")
+            else:
+                buf.add("DTP", "472", "D8", claim.first_dos or day)
+            buf.context = ""
+    buf.add("SE", str(len(buf) - start + 1), "0001")
+    buf.add("GE", "1", gs06)
+    buf.add("IEA", "1", isa13)
+    return buf.text()
+
+
+def _composite(code: StatusCode) -> tuple[str, ...]:
+    return (code.category, code.code, code.entity)
+
+
+def _totals(
+    buf: SegmentBuffer, day: str, acc: list[_SubmittedClaim], rej: list[_SubmittedClaim], *, batch: bool
+) -> None:
+    """STC + QTY/AMT for the receiver (batch) or billing provider level."""
+    total = sum((c.total for c in acc + rej), Decimal("0"))
+    # A1:19 = entity acknowledges receipt; 2200C's STC02 (date) is not used in X214.
+    buf.add("STC", ("A1", "19"), day if batch else "", "WQ", f"{total:.2f}")
+    if acc:
+        buf.add("QTY", "90" if batch else "QA", str(len(acc)))
+    if rej:
+        buf.add("QTY", "AA" if batch else "QC", str(len(rej)))
+    if acc:
+        buf.add("AMT", "YU", f"{sum((c.total for c in acc), Decimal('0')):.2f}")
+    if rej:
+        buf.add("AMT", "YY", f"{sum((c.total for c in rej), Decimal('0')):.2f}")
