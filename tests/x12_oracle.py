@@ -1,4 +1,4 @@
-"""Shared helpers for the X12 tests: pyx12 4.0.0 as an independent oracle, the sample folder, claims.
+"""Shared helpers for the X12 tests: pyx12 4.0.0 as an independent oracle, and claims to write.
 
 `pyx12_errors(text)` returns every error pyx12 reports (empty list = valid). pyx12 reports
 errors only through its loggers, so a handler on the `pyx12` logger collects them while one
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pyx12.errors
 import pyx12.params
@@ -67,37 +65,11 @@ def pyx12_errors(text: str) -> list[str]:
 
 # --- claims for the X12 writer tests (synthetic people only) ---------------------------------------
 
-SAMPLES_ENV = "MEDBILL_X12_SAMPLES"
-
-
-def samples_dir() -> Path:
-    """The shared public X12 samples: ../shared/x12-samples next to the repo, or $MEDBILL_X12_SAMPLES."""
-    override = os.environ.get(SAMPLES_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "x12-samples"
-
-
-def require_samples(subdir: str = "") -> Path:
-    """The samples folder (or a subfolder), or skip the test with a clear reason when it is absent."""
-    import pytest
-
-    folder = samples_dir() / subdir
-    if not folder.is_dir():
-        pytest.skip(
-            f"X12 sample folder {folder} is absent: put the shared samples next to the repo "
-            f"(../shared/x12-samples) or point ${SAMPLES_ENV} at them"
-        )
-    return folder
-
-
 BILLING_NPIS = ("1234567893", "1912301953", "1497758544")
 RENDERING_NPIS = ("1003000126", "1679576722", "1386776490")
 
 
-def make_person(
-    last: str = "DOE", first: str = "JANE", *, dob: date = date(1980, 2, 3), sex: str = "F"
-) -> Person:
+def make_person(last: str = "DOE", first: str = "JANE", *, dob: date = date(1980, 2, 3), sex: str = "F") -> Person:
     return Person(
         last_name=last,
         first_name=first,
@@ -113,18 +85,14 @@ def make_billing_provider(index: int = 0) -> BillingProvider:
         taxonomy="207Q00000X",
         organization_name=f"CLINIC {index}",
         tin=f"{123456780 + index:09d}",
-        address=Address(
-            line1=f"{100 + index} CLINIC RD", city="SPRINGFIELD", state="IL", postal_code="627040001"
-        ),
+        address=Address(line1=f"{100 + index} CLINIC RD", city="SPRINGFIELD", state="IL", postal_code="627040001"),
     )
 
 
 def make_claim(
     claim_id: str = "CLM0001",
     *,
-    lines: Sequence[tuple[str, Sequence[str], str, str, Sequence[int]]] = (
-        ("99213", (), "1", "100.00", (1,)),
-    ),
+    lines: Sequence[tuple[str, Sequence[str], str, str, Sequence[int]]] = (("99213", (), "1", "100.00", (1,)),),
     diagnoses: Sequence[str] = ("E119", "I10"),
     relationship: str = "self",
     patient: Person | None = None,

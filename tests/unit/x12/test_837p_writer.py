@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-# Repo root on sys.path so `infra` and `tests` import (pytest's default import mode adds only this folder).
-_ROOT = str(Path(__file__).resolve().parents[3])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from infra.config import ClearinghouseSettings  # noqa: E402
-from medbill.x12.claim837 import ControlNumbers, summarize_837p, write_837p  # noqa: E402
-from medbill.x12.envelope import check_envelopes  # noqa: E402
-from medbill.x12.segments import X12DataError  # noqa: E402
-from medbill.x12.tokenizer import tokenize  # noqa: E402
-from tests.x12_oracle import make_claim, make_person, pyx12_errors  # noqa: E402
+from infra.config import ClearinghouseSettings
+from medbill.x12.claim837 import ControlNumbers, summarize_837p, write_837p
+from medbill.x12.envelope import check_envelopes
+from medbill.x12.segments import X12DataError
+from medbill.x12.tokenizer import tokenize
+from tests.x12_oracle import make_claim, make_person, pyx12_errors
 
 SETTINGS = ClearinghouseSettings()
 CREATED = datetime(2025, 3, 15, 10, 5)
@@ -60,9 +53,7 @@ def assert_valid(text: str) -> None:
             for h in hls:
                 if h.get(2):
                     assert int(h.get(2)) < int(h.get(1))
-                assert (h.get(4) == "1") == (h.get(1) in parents), (
-                    f"HL {h.get(1)} HL04 disagrees with its children"
-                )
+                assert (h.get(4) == "1") == (h.get(1) in parents), f"HL {h.get(1)} HL04 disagrees with its children"
 
 
 def test_self_subscriber_claim_is_valid_and_complete() -> None:
@@ -113,9 +104,7 @@ def test_patient_not_subscriber_gets_a_patient_loop() -> None:
 
 
 def test_rendering_provider_and_four_modifiers() -> None:
-    claim = make_claim(
-        "CLM3", rendering_index=0, lines=[("99213", ("25", "59", "GT", "95"), "1", "125.00", (1, 2))]
-    )
+    claim = make_claim("CLM3", rendering_index=0, lines=[("99213", ("25", "59", "GT", "95"), "1", "125.00", (1, 2))])
     text = write([claim])
     assert_valid(text)
     nm82 = next(s for s in segs(text, "NM1") if s.get(1) == "82")
