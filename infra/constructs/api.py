@@ -1,0 +1,114 @@
+"""Staff REST API: API Gateway (IAM auth, SigV4-signed requests) -> the `api` function (proxy)."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import config
+from infra.constructs.functions import Functions
+from infra.constructs.nag import acknowledge
+
+STAGE_NAME = "v1"
+ACCESS_LOG_RETENTION = logs.RetentionDays.SIX_YEARS  # who accessed which claim: HIPAA audit trail
+
+
+class Api(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, functions: Functions, state_machine: sfn.IStateMachine
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = functions.create("api", state_machine=state_machine)
+
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            log_group_name=f"/aws/apigateway/{config.PROJECT}-api",
+            retention=ACCESS_LOG_RETENTION,
+            encryption_key=functions.storage.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{config.PROJECT}-api",
+            description="medbill staff API: claim status, timeline, work queues, A/R aging, staff actions",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request/response bodies carry PHI: never log them
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+        )
+        validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
+        integration = apigw.LambdaIntegration(self.function, proxy=True)
+
+        claims = self.rest_api.root.add_resource("claims")
+        claims.add_method("GET", integration, request_validator=validator)
+        claim = claims.add_resource("{claim_id}")
+        claim.add_method(
+            "GET",
+            integration,
+            request_validator=validator,
+            request_parameters={"method.request.path.claim_id": True},
+        )
+        # Everything else (timeline, work queues, A/R aging, staff actions) is routed by the function.
+        proxy = self.rest_api.root.add_resource("{proxy+}")
+        proxy.add_method(
+            "ANY",
+            integration,
+            request_validator=validator,
+            request_parameters={"method.request.path.proxy": True},
+        )
+
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "WAF is out of scope for this stack: the API is IAM-authorized (SigV4) for staff roles only; "
+            "a web ACL can be associated with the v1 stage at deployment.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
+            "Staff call the API with SigV4-signed requests (IAM authorization, APIG4 satisfied) from "
+            "federated IAM roles; a Cognito user pool would duplicate the identity provider.",
+        )
+        acknowledge(
+            self.rest_api,
+            "HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+            "Caching is deliberately off: responses are PHI and claim status must never be stale.",
+        )
+        acknowledge(
+            self.rest_api,
+            "HIPAA.Security-APIGWSSLEnabled",
+            "Client certificates authenticate API Gateway to HTTP backends; the only backend is a Lambda "
+            "proxy integration, which API Gateway calls through the AWS API with SigV4 over TLS.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level API Gateway logging role uses the AWS-managed policy AWS documents for it.",
+        )

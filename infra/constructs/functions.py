@@ -1,0 +1,260 @@
+"""Every Lambda function of `config.FUNCTIONS`, built the same way.
+
+Code layout: the whole `functions/` directory is one asset, so `/var/task` holds
+`<name>/handler.py` for every stage and the handler string `<name>.handler.handler`
+(`config.FunctionSpec.handler`) imports `functions/<name>/handler.py` as module `<name>.handler`
+(each `functions/<name>/` is a package; an `__init__.py` there is optional but expected).
+The domain library ships as our layer (`layers/medbill/python/medbill` -> `/opt/python/medbill`).
+
+Runtime dependencies of the layer: pydantic comes with the Powertools v3 layer; `simple-icd-10-cm`
+must be vendored into `layers/medbill/python/` by `make deploy` before `cdk deploy` (for example
+`pip install --target layers/medbill/python --platform manylinux2014_aarch64 --only-binary=:all:
+simple-icd-10-cm`); this stack does not bundle with Docker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import config
+from infra.constructs.iam import ManagedPolicyRole
+from infra.constructs.nag import NO_VPC_REASON, SYNC_ONLY_REASON, XRAY_REASON, acknowledge, arn_ref
+from infra.constructs.storage import Storage
+
+# Official Powertools for AWS Lambda (Python) v3 layer, Python 3.12 / arm64. Bump in one place.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_VERSION = 27
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, never PHI
+
+# Reserved concurrency per function. Reserving guarantees each stage capacity (the HIPAA
+# availability control) and caps the load one stage can put on DynamoDB and the clearinghouse.
+# State machine tasks retry Lambda.TooManyRequestsException (claim.asl.json), so a burst is
+# slowed down, not failed. SQS consumers also cap their event source mapping at the same value
+# so SQS never delivers to a throttled function (which would count receives towards the DLQ).
+# Total 202: the account needs a concurrency limit of at least 302 (the default is 1000).
+RESERVED_CONCURRENCY: dict[str, int] = {
+    "intake": 5,
+    "registration": 25,
+    "eligibility": 25,
+    "coding": 25,
+    "charges": 25,
+    "submission": 25,
+    "await_token": 25,
+    "remittance": 2,
+    "followup": 25,
+    "api": 20,
+}
+
+# DynamoDB actions for the claims table (transactions authorize as their per-item actions).
+CLAIMS_TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+]
+# What Powertools idempotency does with its table.
+IDEMPOTENCY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+# The customer-managed key as used through DynamoDB, S3 (SSE-KMS) and SQS: no wildcard actions.
+KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function may do beyond the claims and idempotency tables."""
+
+    read_prefixes: tuple[str, ...] = ()
+    write_prefixes: tuple[str, ...] = ()
+    start_executions: bool = False  # states:StartExecution on the claim state machine
+    task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
+
+
+ACCESS: dict[str, Access] = {
+    "intake": Access(
+        read_prefixes=(config.ENCOUNTERS_PREFIX,),
+        write_prefixes=(config.REJECTIONS_PREFIX,),
+        start_executions=True,
+    ),
+    "registration": Access(),
+    "eligibility": Access(),
+    "coding": Access(),
+    "charges": Access(),
+    "submission": Access(
+        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
+        write_prefixes=(config.OUTBOX_837_PREFIX,),
+    ),
+    "await_token": Access(),
+    "remittance": Access(
+        read_prefixes=(config.ERA_PREFIX,),
+        write_prefixes=(config.ERA_REPORTS_PREFIX,),
+        task_response=True,
+    ),
+    "followup": Access(
+        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
+        write_prefixes=(config.OUTBOX_837_PREFIX,),  # corrected / replacement claims (frequency 7)
+    ),
+    "api": Access(
+        read_prefixes=(
+            config.REJECTIONS_PREFIX,
+            config.ERA_REPORTS_PREFIX,
+            config.ACK_999_PREFIX,
+            config.ACK_277CA_PREFIX,
+        ),
+        task_response=True,
+    ),
+}
+
+
+def powertools_layer_arn(region: str) -> str:
+    return (
+        f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+class Functions(Construct):
+    """Factory and registry of the stack's Lambda functions (`create` one per `config.FUNCTIONS` key)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, storage: Storage) -> None:
+        super().__init__(scope, construct_id)
+        self.storage = storage
+        self.functions: dict[str, lambda_.Function] = {}
+        self.code = lambda_.Code.from_asset(
+            str(config.FUNCTIONS_PATH),
+            exclude=["**/__pycache__", "**/*.pyc", ".gitkeep", "**/.mypy_cache", "**/.pytest_cache"],
+        )
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn(Stack.of(self).region)
+        )
+        self.medbill_layer = lambda_.LayerVersion(
+            self,
+            "MedbillLayer",
+            code=lambda_.Code.from_asset(
+                str(config.LAYER_PATH),
+                exclude=["**/*.egg-info", "**/__pycache__", "**/*.pyc"],
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="medbill domain library (python/medbill)",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def create(self, name: str, *, state_machine: sfn.IStateMachine | None = None) -> lambda_.Function:
+        spec = config.FUNCTIONS[name]
+        access = ACCESS[name]
+        storage = self.storage
+        needs_arn = name in config.STARTS_OR_READS_EXECUTIONS
+        if needs_arn and state_machine is None:
+            raise ValueError(f"{name} needs the state machine (STATE_MACHINE_ARN)")
+        environment = config.LambdaEnvironment(
+            table_name=storage.claims_table.table_name,
+            idempotency_table_name=storage.idempotency_table.table_name,
+            data_bucket=storage.data_bucket.bucket_name,
+            state_machine_arn=state_machine.state_machine_arn if state_machine is not None else "",
+        ).as_env(spec)
+
+        scope = Construct(self, name)
+        log_group = logs.LogGroup(
+            scope,
+            "LogGroup",
+            log_group_name=f"/aws/lambda/{spec.function_name}",
+            retention=LOG_RETENTION,
+            encryption_key=storage.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = ManagedPolicyRole(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.function_name}: least privilege for the {name} stage",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        fn = lambda_.Function(
+            scope,
+            "Function",
+            function_name=spec.function_name,
+            description=f"medbill {name} stage",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=self.code,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_mb,
+            environment=environment,
+            tracing=lambda_.Tracing.ACTIVE,
+            layers=[self.powertools_layer, self.medbill_layer],
+            log_group=log_group,
+            role=role,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY[name],
+        )
+        fn.node.add_dependency(role.policy)
+        self._grant(role, access, state_machine)
+        self._acknowledge(fn, role, access)
+        self.functions[name] = fn
+        return fn
+
+    def _grant(self, role: ManagedPolicyRole, access: Access, state_machine: sfn.IStateMachine | None) -> None:
+        storage = self.storage
+        claims_arn = storage.claims_table.table_arn
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=CLAIMS_TABLE_ACTIONS,
+                resources=[claims_arn] + [f"{claims_arn}/index/{gsi.name}" for gsi in config.CLAIMS_TABLE.gsis],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=IDEMPOTENCY_TABLE_ACTIONS, resources=[storage.idempotency_table.table_arn])
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=KEY_ACTIONS, resources=[storage.key.key_arn]))
+        bucket_arn = storage.data_bucket.bucket_arn
+        if access.read_prefixes:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[f"{bucket_arn}/{p}*" for p in access.read_prefixes]
+                )
+            )
+        if access.write_prefixes:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject"], resources=[f"{bucket_arn}/{p}*" for p in access.write_prefixes]
+                )
+            )
+        if state_machine is not None and access.start_executions:
+            state_machine.grant_start_execution(role)
+        if state_machine is not None and access.task_response:
+            state_machine.grant_task_response(role)
+
+    def _acknowledge(self, fn: lambda_.Function, role: ManagedPolicyRole, access: Access) -> None:
+        acknowledge(
+            fn,
+            "AwsSolutions-L1",
+            "Python 3.12 is pinned on purpose: the official Powertools v3 layer and our layer are built "
+            "for python312-arm64; the runtime moves with the layer (see POWERTOOLS_LAYER_VERSION).",
+        )
+        acknowledge(fn, "HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON)
+        acknowledge(fn, "HIPAA.Security-LambdaDLQ", SYNC_ONLY_REASON)
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+        bucket = arn_ref(self.storage.data_bucket.node.default_child)  # type: ignore[arg-type]
+        for prefix in (*access.read_prefixes, *access.write_prefixes):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{bucket}/{prefix}*]",
+                f"Objects under the {prefix} prefix of the data bucket only: keys are generated per file.",
+            )

@@ -1,0 +1,46 @@
+"""The medbill stack: one stack, constructs split by concern, every name from `infra.config`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from infra import config
+from infra.constructs.api import Api
+from infra.constructs.functions import Functions
+from infra.constructs.intake import Intake
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.storage import Storage
+from infra.constructs.workflow import Workflow
+
+STACK_NAME = "Medbill"
+
+
+class MedbillStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str = STACK_NAME,
+        *,
+        timeouts: config.WorkflowTimeouts | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.storage = Storage(self, "Storage")
+        self.functions = Functions(self, "Functions", storage=self.storage)
+        # Order matters: the state machine needs the stage functions' ARNs, and the functions that
+        # start or resume executions (intake, remittance, api) need the state machine's ARN.
+        self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
+        state_machine = self.workflow.state_machine
+        self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
+        self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            key=self.storage.key,
+            dlqs=self.intake.dlqs,
+            state_machine=state_machine,
+            functions=self.functions.functions,
+        )
