@@ -1,0 +1,468 @@
+"""`LocalRuntime`: the whole medbill system on one machine, on moto.
+
+In-process (tests, the demo)::
+
+    with LocalRuntime() as rt:                      # mock_aws + provision + bridge + poller + simulator
+        rt.upload("encounters/clinic-a.json", body)
+        rt.run_until_idle(timeout_s=60, on_progress=print)
+        rt.list_executions(); rt.execution_history("CLM0001")
+
+Against a running moto server (infra/local/server.py): `LocalRuntime(endpoint_url=...)` skips
+`mock_aws` and provisions against the endpoint; `start_background()` runs the poller and the
+simulator in threads.
+
+moto runs each Step Functions execution in its own daemon thread; Lambda tasks call back into
+the bridge from those threads. Handler exceptions are logged by the bridge (type and location)
+and kept in `rt.failures`; any other uncaught thread exception is logged through
+`threading.excepthook` and kept in `rt.thread_errors`. On exit, executions still running are
+stopped so their threads do not outlive the mock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from moto.core.config import DefaultConfig
+
+from infra import config
+from infra.local.lambda_bridge import Handler, HandlerFailure, LambdaBridge, project_bridge
+from infra.local.provision import (
+    LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+    REGION,
+    LocalResources,
+    client,
+    ensure_aws_environment,
+    provision,
+)
+from infra.local.sqs_poller import SqsPoller
+
+LOG = logging.getLogger("medbill.local.runtime")
+
+MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What `run_until_idle` reports after each pump."""
+
+    elapsed_s: float
+    messages: int  # SQS messages handed to consumers in this pump
+    payer_files: int  # 837 files the payer simulator answered in this pump
+    executions: dict[str, int]  # status -> count
+    waiting: int  # running executions parked on a task token (payer or staff)
+    busy: int  # running executions doing work
+    dlq: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PumpResult:
+    messages: int
+    payer_files: int
+
+    @property
+    def total(self) -> int:
+        return self.messages + self.payer_files
+
+
+class LocalRuntime:
+    """The in-process local runtime. See the module docstring."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        timeouts: config.WorkflowTimeouts | None = None,
+        visibility_timeout_seconds: int = LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+        simulator: bool = True,
+        payer_rules: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        endpoint_url: str | None = None,
+        region: str = REGION,
+    ) -> None:
+        """`handlers`: function name or FUNCTIONS key -> handler. None = the project's
+        functions/<name>/handler.py (loaded lazily); a mapping = exactly those handlers (tests).
+        """
+        self.timeouts = timeouts or config.WorkflowTimeouts.local()
+        self._visibility = visibility_timeout_seconds
+        self._use_simulator = simulator
+        self._payer_rules = payer_rules
+        self._extra_env = dict(extra_env or {})
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.bridge: LambdaBridge = LambdaBridge(dict(handlers)) if handlers is not None else project_bridge()
+        self.thread_errors: list[tuple[str, BaseException]] = []
+        self._mock: Any = None
+        self._resources: LocalResources | None = None
+        self._poller: SqsPoller | None = None
+        self.simulator: Any = None  # PayerSimulator, when enabled
+        self._clients: dict[str, Any] = {}
+        self._old_excepthook: Any = None
+        self._bg_stop = threading.Event()
+        self._bg_thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> LocalRuntime:
+        ensure_aws_environment(self.region)
+        self._install_excepthook()
+        try:
+            if self.endpoint_url is None:
+                from moto import mock_aws
+
+                self._mock = mock_aws(config=MOTO_CONFIG)
+                self._mock.start()
+            self.bridge.install()
+            self._resources = provision(
+                endpoint_url=self.endpoint_url,
+                region=self.region,
+                timeouts=self.timeouts,
+                visibility_timeout_seconds=self._visibility,
+                extra_env=self._extra_env,
+            )
+            self._poller = SqsPoller(self._resources, self.bridge, on_error=self._record_thread_error)
+            if self._use_simulator:
+                from infra.local.payer_simulator import PayerSimulator
+
+                self.simulator = PayerSimulator(self.client("s3"), self._resources.bucket, rules_path=self._payer_rules)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.stop_background()
+        if self._poller is not None:
+            self._poller.stop()
+        if self._resources is not None:
+            with contextlib.suppress(Exception):
+                self.stop_running_executions()
+        self.bridge.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._restore_excepthook()
+        self._clients.clear()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- access ---------------------------------------------------------------------------------------
+    @property
+    def resources(self) -> LocalResources:
+        if self._resources is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return self._resources
+
+    @property
+    def poller(self) -> SqsPoller:
+        if self._poller is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return self._poller
+
+    @property
+    def failures(self) -> list[HandlerFailure]:
+        """Every handler exception so far (function, request id, error type, the exception)."""
+        return list(self.bridge.failures)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = client(service, self.endpoint_url, self.region)
+        return self._clients[service]
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def sqs(self) -> Any:
+        return self.client("sqs")
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @property
+    def sfn(self) -> Any:
+        return self.client("stepfunctions")
+
+    @property
+    def lambda_client(self) -> Any:
+        return self.client("lambda")
+
+    def register(self, name: str, handler: Handler) -> None:
+        self.bridge.register(name, handler)
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Call one handler directly (no moto): the decoded result; exceptions propagate."""
+        return self.bridge.call(function, event)
+
+    # --- files ----------------------------------------------------------------------------------------
+    def upload(self, key: str, body: bytes | str) -> None:
+        """Put an object in the data bucket (S3 notifies the queue of its prefix)."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=data)
+
+    def upload_file(self, path: Path | str, key: str | None = None) -> str:
+        path = Path(path)
+        key = key or config.ENCOUNTERS_PREFIX + path.name
+        self.upload(key, path.read_bytes())
+        return key
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.s3.get_object(Bucket=self.resources.bucket, Key=key)["Body"].read())
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        keys: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.resources.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    # --- driving --------------------------------------------------------------------------------------
+    def pump(self) -> PumpResult:
+        """Poll every queue once and run the payer simulator once."""
+        messages = self.poller.poll_once()
+        files = 0
+        if self.simulator is not None:
+            files = self.simulator.run_once()
+        return PumpResult(messages, files)
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages visible or in flight per queue (not counting DLQs)."""
+        depths = {}
+        for queue in self.resources.queues.values():
+            attrs = self.sqs.get_queue_attributes(
+                QueueUrl=queue.url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[queue.spec.name] = int(attrs["ApproximateNumberOfMessages"]) + int(
+                attrs["ApproximateNumberOfMessagesNotVisible"]
+            )
+        return depths
+
+    def _execution_activity(self) -> tuple[dict[str, int], int, int]:
+        statuses: dict[str, int] = {}
+        waiting = busy = 0
+        for execution in self.list_executions():
+            statuses[execution["status"]] = statuses.get(execution["status"], 0) + 1
+            if execution["status"] != "RUNNING":
+                continue
+            events = self.sfn.get_execution_history(
+                executionArn=execution["executionArn"], reverseOrder=True, maxResults=1
+            )["events"]
+            # moto ignores reverseOrder/maxResults: take the newest event by id whatever the order.
+            last = max(events, key=lambda e: e["id"]) if events else None
+            # A waitForTaskToken task records TaskSubmitted, then waits for the token.
+            if last is not None and last["type"] == "TaskSubmitted":
+                waiting += 1
+            else:
+                busy += 1
+        return statuses, waiting, busy
+
+    def progress(self, started: float, pumped: PumpResult | None = None) -> Progress:
+        statuses, waiting, busy = self._execution_activity()
+        return Progress(
+            elapsed_s=round(time.monotonic() - started, 2),
+            messages=pumped.messages if pumped else 0,
+            payer_files=pumped.payer_files if pumped else 0,
+            executions=statuses,
+            waiting=waiting,
+            busy=busy,
+            dlq=self.poller.dlq_depths(),
+        )
+
+    def is_idle(self) -> bool:
+        """No queued or in-flight messages, no running handler, no execution doing work."""
+        if self.bridge.in_flight or any(self.queue_depths().values()):
+            return False
+        if self.simulator is not None and self.simulator.pending():
+            return False
+        _, _, busy = self._execution_activity()
+        return busy == 0
+
+    def run_until_idle(
+        self,
+        timeout_s: float = 60.0,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        interval_s: float = 0.1,
+    ) -> Progress:
+        """Pump until nothing is left to do except wait for people or payers (token waits).
+
+        Idle must hold on two checks in a row, so work started by a handler in between counts.
+        Raises TimeoutError after `timeout_s`.
+        """
+        started = time.monotonic()
+        deadline = started + timeout_s
+        quiet = 0
+        while True:
+            pumped = self.pump()
+            if on_progress is not None:
+                on_progress(self.progress(started, pumped))
+            if pumped.total == 0 and self.is_idle():
+                quiet += 1
+                if quiet >= 2:
+                    return self.progress(started)
+            else:
+                quiet = 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"local runtime not idle after {timeout_s}s: {self.progress(started)}")
+            time.sleep(interval_s)
+
+    def run_until(self, predicate: Callable[[], bool], timeout_s: float = 60.0, *, interval_s: float = 0.1) -> None:
+        """Pump until `predicate()` is true; TimeoutError after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.pump()
+            if predicate():
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met within {timeout_s}s")
+            time.sleep(interval_s)
+
+    # --- background mode (server.py) ------------------------------------------------------------------
+    def start_background(self, interval_s: float = 0.5) -> None:
+        if self._bg_thread is not None:
+            return
+        self._bg_stop.clear()
+        self._bg_thread = threading.Thread(
+            target=self._background, args=(interval_s,), name="local-runtime-pump", daemon=True
+        )
+        self._bg_thread.start()
+
+    def _background(self, interval_s: float) -> None:
+        while not self._bg_stop.is_set():
+            try:
+                done = self.pump().total
+            except Exception as exc:
+                LOG.exception("background pump failed: %s", type(exc).__name__)
+                self._record_thread_error("pump", exc)
+                done = 0
+            if done == 0:
+                self._bg_stop.wait(interval_s)
+
+    def stop_background(self) -> None:
+        self._bg_stop.set()
+        if self._bg_thread is not None:
+            self._bg_thread.join(10)
+            self._bg_thread = None
+
+    # --- executions -----------------------------------------------------------------------------------
+    def execution_arn(self, claim_id: str) -> str:
+        return (
+            f"arn:aws:states:{self.resources.region}:{self.resources.account_id}:execution:"
+            f"{config.STATE_MACHINE_NAME}:{claim_id}"
+        )
+
+    def start_execution(self, claim_id: str, execution_input: Mapping[str, Any] | None = None) -> str:
+        import json
+
+        payload = dict(execution_input or {"claim_id": claim_id})
+        resp = self.sfn.start_execution(
+            stateMachineArn=self.resources.state_machine_arn, name=claim_id, input=json.dumps(payload)
+        )
+        return str(resp["executionArn"])
+
+    def list_executions(self, status: str | None = None) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"stateMachineArn": self.resources.state_machine_arn}
+        if status:
+            kwargs["statusFilter"] = status
+        executions: list[dict[str, Any]] = []
+        for page in self.sfn.get_paginator("list_executions").paginate(**kwargs):
+            executions.extend(page["executions"])
+        return executions
+
+    def describe_execution(self, claim_id: str) -> dict[str, Any]:
+        return dict(self.sfn.describe_execution(executionArn=self.execution_arn(claim_id)))
+
+    def execution_history(self, claim_id: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        paginator = self.sfn.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=self.execution_arn(claim_id)):
+            events.extend(page["events"])
+        return events
+
+    def states_entered(self, claim_id: str) -> list[str]:
+        """The state names an execution entered, in order (handy in tests and the demo)."""
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for e in self.execution_history(claim_id)
+            if "stateEnteredEventDetails" in e
+        ]
+
+    def wait_for_execution(self, claim_id: str, timeout_s: float = 30.0, *, pump: bool = True) -> dict[str, Any]:
+        """Wait (pumping) until the claim's execution is no longer RUNNING; its description."""
+        result: dict[str, Any] = {}
+
+        def done() -> bool:
+            nonlocal result
+            result = self.describe_execution(claim_id)
+            return result["status"] != "RUNNING"
+
+        if pump:
+            self.run_until(done, timeout_s)
+        else:
+            deadline = time.monotonic() + timeout_s
+            while not done():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"execution {claim_id} still running after {timeout_s}s")
+                time.sleep(0.05)
+        return result
+
+    def wait_for_task_token_state(self, claim_id: str, timeout_s: float = 30.0) -> str:
+        """Wait until the execution is parked on a task token; the state it waits in."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            events = self.execution_history(claim_id)
+            if events and events[-1]["type"] == "TaskSubmitted":
+                entered = [e for e in events if "stateEnteredEventDetails" in e]
+                return str(entered[-1]["stateEnteredEventDetails"]["name"])
+            if self.describe_execution(claim_id)["status"] != "RUNNING":
+                raise RuntimeError(f"execution {claim_id} ended without waiting for a token")
+            self.pump()
+            time.sleep(0.05)
+        raise TimeoutError(f"execution {claim_id} not waiting for a token after {timeout_s}s")
+
+    def stop_running_executions(self) -> int:
+        stopped = 0
+        for execution in self.list_executions(status="RUNNING"):
+            with contextlib.suppress(Exception):
+                self.sfn.stop_execution(executionArn=execution["executionArn"], error="LocalRuntimeStopped")
+                stopped += 1
+        return stopped
+
+    # --- thread errors --------------------------------------------------------------------------------
+    def _record_thread_error(self, where: str, exc: BaseException) -> None:
+        self.thread_errors.append((where, exc))
+
+    def _install_excepthook(self) -> None:
+        self._old_excepthook = threading.excepthook
+        previous = self._old_excepthook
+
+        def hook(args: threading.ExceptHookArgs) -> None:
+            name = args.thread.name if args.thread else "?"
+            if args.exc_value is not None:
+                self._record_thread_error(name, args.exc_value)
+            LOG.error("uncaught %s in thread %s", getattr(args.exc_type, "__name__", "?"), name)
+            previous(args)
+
+        threading.excepthook = hook
+
+    def _restore_excepthook(self) -> None:
+        if self._old_excepthook is not None:
+            threading.excepthook = self._old_excepthook
+            self._old_excepthook = None
