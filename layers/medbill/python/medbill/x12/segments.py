@@ -104,7 +104,7 @@ class SegmentBuffer:
         return value
 
     def text(self, *, line_breaks: bool = True) -> str:
-        end = self.delimiters.segment + ("\n" if line_breaks else "")
+        end = self.delimiters.segment + ("\n" if line_breaks and self.delimiters.segment not in "\r\n" else "")
         return end.join(self.segments) + end
 
 
@@ -144,5 +144,6 @@ def serialize(
     segments: Iterable[SegmentLike], delimiters: Delimiters = DEFAULT_DELIMITERS, *, line_breaks: bool = True
 ) -> str:
     """Segments (e.g. from the tokenizer) back into an X12 document."""
-    end = delimiters.segment + ("\n" if line_breaks else "")
+    # A terminator that is itself a line break gets no second one.
+    end = delimiters.segment + ("\n" if line_breaks and delimiters.segment not in "\r\n" else "")
     return "".join(serialize_segment(s, delimiters) + end for s in segments)
