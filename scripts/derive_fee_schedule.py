@@ -24,9 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_RVU_FILE = (
-    ROOT.parent / "shared" / "reference-data" / "fee_schedule" / "PPRRVU2025_Oct_codes_numbers_only.csv"
-)
+DEFAULT_RVU_FILE = ROOT.parent / "shared" / "reference-data" / "fee_schedule" / "PPRRVU2025_Oct_codes_numbers_only.csv"
 OUT_DIR = ROOT / "layers" / "medbill" / "python" / "medbill" / "data" / "fee_schedules"
 CONVERSION_FACTOR_2025 = Decimal("32.3465")
 

@@ -159,18 +159,14 @@ class FeeSchedule:
         for n, sl in enumerate(encounter.service_lines, start=1):
             if sl.charge is not None:
                 lines.append(
-                    PricedLine(
-                        n, sl.procedure_code, tuple(sl.modifiers), sl.units, None, sl.charge, "encounter"
-                    )
+                    PricedLine(n, sl.procedure_code, tuple(sl.modifiers), sl.units, None, sl.charge, "encounter")
                 )
                 continue
             fee = self.price(sl.procedure_code, sl.modifiers, payer_id)
             if fee is None:
                 raise UnpricedLine(n, sl.procedure_code, self.clinic_id)
             charge = (fee * sl.units).quantize(CENT, rounding=ROUND_HALF_UP)
-            lines.append(
-                PricedLine(n, sl.procedure_code, tuple(sl.modifiers), sl.units, fee, charge, "fee_schedule")
-            )
+            lines.append(PricedLine(n, sl.procedure_code, tuple(sl.modifiers), sl.units, fee, charge, "fee_schedule"))
         total = sum((line.charge for line in lines), Decimal("0.00"))
         return PricedClaim(encounter.clinic_id, encounter.encounter_id, payer_id, tuple(lines), total)
 

@@ -60,9 +60,7 @@ def coding_edits(
             if code not in fee_schedule:
                 reasons.append(f"line {n}: {code} is not on clinic {clinic}'s fee schedule")
             elif line.charge is None and fee_schedule.price(code, line.modifiers, payer_id) is None:
-                reasons.append(
-                    f"line {n}: {code} has no fee for payer {payer_id} on clinic {clinic}'s schedule"
-                )
+                reasons.append(f"line {n}: {code} has no fee for payer {payer_id} on clinic {clinic}'s schedule")
         for p in line.diagnosis_pointers:
             if not 1 <= p <= n_diagnoses:
                 reasons.append(f"line {n}: diagnosis pointer {p} but the claim has {n_diagnoses} diagnoses")

@@ -125,9 +125,7 @@ def _header(reader: Any) -> list[str]:
         missing.append("billing_name (or billing_last_name)")
     if missing:
         raise FileError(f"missing column(s): {', '.join(missing)}")
-    if "diagnoses" in header and any(
-        h.startswith("diagnosis_") and h != "diagnosis_pointers" for h in header
-    ):
+    if "diagnoses" in header and any(h.startswith("diagnosis_") and h != "diagnosis_pointers" for h in header):
         raise FileError("use either a diagnoses column or diagnosis_1..diagnosis_12 columns, not both")
     return header
 

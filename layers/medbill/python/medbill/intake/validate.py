@@ -98,9 +98,7 @@ def validate_record(
 ) -> tuple[Encounter | None, list[Rejection]]:
     """Validate one record: the encounter model, then ICD-10-CM existence in the CMS code set."""
     if not isinstance(raw, dict):
-        return None, [
-            Rejection(record_number, "", f"record {record_number} is {_type_name(raw)}, not an object")
-        ]
+        return None, [Rejection(record_number, "", f"record {record_number} is {_type_name(raw)}, not an object")]
     eid = _encounter_id(raw)
     secrets = phi_values(raw)
 
@@ -120,15 +118,9 @@ def validate_record(
     diagnoses = raw.get("diagnoses")
     if isinstance(diagnoses, list):
         for n, code in enumerate(diagnoses, start=1):
-            if (
-                isinstance(code, str)
-                and ICD10_SHAPE.fullmatch(normalize_icd10(code))
-                and not icd10.exists(code)
-            ):
+            if isinstance(code, str) and ICD10_SHAPE.fullmatch(normalize_icd10(code)) and not icd10.exists(code):
                 shown = icd10.dotted(code)
-                rejections.append(
-                    reject(f"diagnoses.{n}", f"diagnosis {n}: {shown} is not an ICD-10-CM code")
-                )
+                rejections.append(reject(f"diagnoses.{n}", f"diagnosis {n}: {shown} is not an ICD-10-CM code"))
     if rejections:
         return None, rejections
     return encounter, []
