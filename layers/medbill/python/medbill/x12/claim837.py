@@ -127,9 +127,7 @@ class _Writer:
             _fit(self.buf, address.line1, 55, f"{where} N301"),
             _fit(self.buf, address.line2, 55, f"{where} N302"),
         )
-        self.buf.add(
-            "N4", _fit(self.buf, address.city, 30, f"{where} N401"), address.state, address.postal_code
-        )
+        self.buf.add("N4", _fit(self.buf, address.city, 30, f"{where} N401"), address.state, address.postal_code)
 
     def person_name(self, entity: str, person: Person, id_qual: str, id_value: str, where: str) -> None:
         self.buf.add(
@@ -195,9 +193,7 @@ def _write_claim(w: _Writer, claim: Claim) -> None:
     buf.add("CLM", claim.claim_id, _money(total), "", "", clm05, "Y", "A", "Y", "Y")
     if claim.frequency_code in _FREQUENCIES_NEEDING_PAYER_CLAIM:
         if not claim.payer_claim_number:
-            raise X12DataError(
-                f"{where}: frequency {claim.frequency_code} needs the payer claim number (REF*F8)"
-            )
+            raise X12DataError(f"{where}: frequency {claim.frequency_code} needs the payer claim number (REF*F8)")
         buf.add("REF", "F8", claim.payer_claim_number)
     if not enc.diagnoses:
         raise X12DataError(f"{where} has no diagnosis")
@@ -443,9 +439,7 @@ def write_837p(
     chunks = [claims[i : i + claims_per_transaction] for i in range(0, len(claims), claims_per_transaction)]
     for n, chunk in enumerate(chunks, start=1):
         st02 = f"{n:04d}"
-        _write_transaction(
-            buf, chunk, settings=settings, st02=st02, reference=f"{isa13}{st02}", created=created
-        )
+        _write_transaction(buf, chunk, settings=settings, st02=st02, reference=f"{isa13}{st02}", created=created)
     buf.add("GE", str(len(chunks)), gs06)
     buf.add("IEA", "1", isa13)
     return buf.text(line_breaks=line_breaks)
@@ -534,9 +528,7 @@ def summarize_837p(text: str) -> dict[str, Any]:
         group = transaction.group
         summary["transactions"].append(
             {
-                "interchange_control_number": transaction.interchange.control_number
-                if transaction.interchange
-                else "",
+                "interchange_control_number": transaction.interchange.control_number if transaction.interchange else "",
                 "group_control_number": group.control_number if group else "",
                 "control_number": st.get(2),
                 "version": transaction.version,
