@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from intake_builders import encounter_dict, json_body
 
-from medbill.intake import read_encounter_file, rejection_report
+from medbill.intake import IntakeResult, read_encounter_file, rejection_report
 
 
 def test_json_array_accepts_valid_records_with_1_based_numbers() -> None:
@@ -180,3 +180,11 @@ def test_file_error_report() -> None:
     report = rejection_report("k.json", read_encounter_file("k.json", b"nope"))
     assert report["counts"] == {"records": 0, "accepted": 0, "rejected": 0}
     assert report["file_error"]
+
+
+def test_report_counts_hold_for_a_rebuilt_result() -> None:
+    result = read_encounter_file(
+        "a.json", json_body(encounter_dict("E-1"), encounter_dict("E-2", diagnoses=["E11.9X"]))
+    )
+    rebuilt = IntakeResult(encounters=result.encounters, rejections=result.rejections)
+    assert rejection_report("a.json", rebuilt)["counts"] == {"records": 2, "accepted": 1, "rejected": 1}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from medbill.billing.fees import FeeSchedule
-from medbill.coding import coding_edits
+from medbill.coding import NcciEdits, coding_edits, ncci_edits
 from medbill.intake import read_encounter_file
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "encounters"
@@ -59,6 +59,16 @@ def test_only_the_category_code_encounter_holds_at_coding_and_the_rest_price() -
     assert holds == {
         "NS-20261118-006": ["diagnosis 1: E11 is a category, not a billable code; use a more specific code"]
     }
+
+
+def test_samples_pass_the_cms_ncci_edits() -> None:
+    ncci_dir = SAMPLES.parents[2] / "shared" / "reference-data" / "ncci"
+    mue = ncci_dir / "ncci_mue_practitioner_2024-07-01.csv"
+    ptp = ncci_dir / "ncci_ptp_practitioner_2024-07-01_subset_common_col1.csv"
+    if not (mue.is_file() and ptp.is_file()):
+        pytest.skip(f"shared reference data not present: {ncci_dir}")
+    edits = NcciEdits.load(mue, ptp)
+    assert [e.encounter_id for e in _accepted() if ncci_edits(e, edits)] == []
 
 
 def test_eligibility_fixture_covers_every_sample_member_and_one_is_inactive() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import icd10
+from medbill.coding.ncci import NcciEdits, ncci_edits
 from medbill.coding.procedures import HcpcsLevel2, is_modifier, is_procedure_code, procedure_kind
 from medbill.models.encounter import Encounter
 
@@ -32,11 +33,13 @@ def coding_edits(
     encounter: Encounter,
     fee_schedule: FeeSchedule | None,
     hcpcs_level2: HcpcsLevel2 | None = None,
+    ncci: NcciEdits | None = None,
 ) -> list[str]:
     """Hold reasons for the coding stage; an empty list means the claim is clean.
 
     `fee_schedule` None means the clinic has none: every line is then unpriceable.
-    `hcpcs_level2`, when given (a user-supplied quarterly file), also checks HCPCS Level II existence.
+    `hcpcs_level2` and `ncci`, when given (user-supplied quarterly files), add HCPCS Level II existence
+    and the NCCI PTP / MUE edits.
     """
     reasons = diagnosis_edits(encounter.diagnoses)
     clinic = encounter.clinic_id
@@ -64,4 +67,6 @@ def coding_edits(
         for p in line.diagnosis_pointers:
             if not 1 <= p <= n_diagnoses:
                 reasons.append(f"line {n}: diagnosis pointer {p} but the claim has {n_diagnoses} diagnoses")
+    if ncci is not None:
+        reasons += ncci_edits(encounter, ncci)
     return reasons

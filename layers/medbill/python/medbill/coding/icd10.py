@@ -7,13 +7,21 @@ blocks ("4", "E08-E13") are not codes. Billable = a leaf of the tabular list (no
 from __future__ import annotations
 
 from functools import lru_cache
-
-import simple_icd_10_cm as cm
+from types import ModuleType
 
 from medbill.models.encounter import normalize_icd10
 
 # Descriptions of manifestation codes, which the official guidelines forbid as first-listed diagnosis.
 _MANIFESTATION_MARKER = "classified elsewhere"
+
+
+@lru_cache(maxsize=1)
+def _cm() -> ModuleType:
+    # Imported on first use: parsing the code set takes seconds, and most Lambdas that import
+    # medbill.coding (charges, submission) never look up a diagnosis.
+    import simple_icd_10_cm
+
+    return simple_icd_10_cm
 
 
 def dotted(code: str) -> str:
@@ -28,6 +36,7 @@ def _lookup(code: str) -> str | None:
     c = normalize_icd10(code)
     if not c or "-" in c:
         return None
+    cm = _cm()
     for candidate in (c, dotted(c)):
         if cm.is_valid_item(candidate) and not cm.is_chapter_or_block(candidate):
             return candidate
@@ -43,13 +52,13 @@ def exists(code: str) -> bool:
 def is_billable(code: str) -> bool:
     """True if `code` exists and is a leaf: valid on a claim (HIPAA requires the most specific code)."""
     found = _lookup(code)
-    return found is not None and cm.is_leaf(found)
+    return found is not None and _cm().is_leaf(found)
 
 
 def is_category(code: str) -> bool:
     """True for a three-character category (E11), as opposed to a subcategory (E11.6)."""
     found = _lookup(code)
-    return found is not None and cm.is_category(found)
+    return found is not None and _cm().is_category(found)
 
 
 @lru_cache(maxsize=8192)
@@ -61,6 +70,7 @@ def is_manifestation(code: str) -> bool:
     found = _lookup(code)
     if found is None:
         return False
+    cm = _cm()
     chain = [found, *(a for a in cm.get_ancestors(found) if not cm.is_chapter_or_block(a))]
     return any(_MANIFESTATION_MARKER in cm.get_description(c).lower() for c in chain)
 
@@ -68,4 +78,9 @@ def is_manifestation(code: str) -> bool:
 def description(code: str) -> str | None:
     """The CMS descriptor (public domain), or None if the code does not exist."""
     found = _lookup(code)
-    return None if found is None else cm.get_description(found)
+    return None if found is None else _cm().get_description(found)
+
+
+def warm() -> None:
+    """Load the code set now (call from a Lambda's init phase, which runs at full CPU)."""
+    _cm()

@@ -53,13 +53,15 @@ class IntakeResult:
 
 def rejection_report(source_key: str, result: IntakeResult) -> dict[str, Any]:
     """The JSON document written to `rejections/<source key>.json` (no PHI: ids, codes, field paths)."""
+    accepted, rejected = len(result.encounters), len(result.rejected_records)
     return {
         "source_key": source_key,
         "format": result.format,
         "counts": {
-            "records": result.records,
-            "accepted": len(result.encounters),
-            "rejected": len(result.rejected_records),
+            # max(): a result rebuilt by a caller (e.g. adding cross-file duplicates) may not carry `records`.
+            "records": max(result.records, accepted + rejected),
+            "accepted": accepted,
+            "rejected": rejected,
         },
         "file_error": result.file_error,
         "rejections": [r.to_dict() for r in sorted(result.rejections, key=lambda r: r.record_number)],
