@@ -239,5 +239,5 @@ def test_streaming_memory_does_not_grow_with_the_file() -> None:
         finally:
             tracemalloc.stop()
 
-    small, large = peak(200), peak(4000)  # 20x the claims
+    small, large = peak(150), peak(1500)  # 10x the claims
     assert large < small * 2, (small, large)

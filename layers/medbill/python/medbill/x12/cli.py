@@ -177,6 +177,8 @@ def cmd_summary(path: str, out: TextIO) -> int:
     text = _read_text(path)
     kind = detect_kind(text)
     summary = _summarizer(kind)(text)
+    if "transaction" not in summary:  # every summary says what it is, like the 835 one
+        summary = {"transaction": kind, **summary}
     json.dump(summary, out, indent=2, default=str)
     out.write("\n")
     return EXIT_OK
@@ -226,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = cmd_summary if args.command == "summary" else cmd_validate
     try:
         return command(args.file, sys.stdout)
+    except BrokenPipeError:  # `medbill-x12 summary big.835 | head`: not an error
+        sys.stderr.close()
+        return EXIT_OK
     except CliError as exc:
         print(f"medbill-x12: error: {exc}", file=sys.stderr)
     except X12SyntaxError as exc:
