@@ -45,12 +45,12 @@ def test_provisioned_resources_match_config() -> None:
         notif = rt.s3.get_bucket_notification_configuration(Bucket=config.DATA_BUCKET)["QueueConfigurations"]
         prefixes = {n["Filter"]["Key"]["FilterRules"][0]["Value"]: n["QueueArn"] for n in notif}
         assert prefixes == {p: res.queue(q.name).arn for p, q in config.NOTIFICATIONS.items()}
-        for spec in config.FUNCTIONS.values():
-            fn = rt.lambda_client.get_function(FunctionName=spec.function_name)["Configuration"]
-            assert fn["Timeout"] == spec.timeout_seconds and fn["MemorySize"] == spec.memory_mb
+        for fspec in config.FUNCTIONS.values():
+            fn = rt.lambda_client.get_function(FunctionName=fspec.function_name)["Configuration"]
+            assert fn["Timeout"] == fspec.timeout_seconds and fn["MemorySize"] == fspec.memory_mb
             assert fn["Environment"]["Variables"]["TABLE_NAME"] == config.CLAIMS_TABLE.name
             assert ("STATE_MACHINE_ARN" in fn["Environment"]["Variables"]) == (
-                spec.name in config.STARTS_OR_READS_EXECUTIONS
+                fspec.name in config.STARTS_OR_READS_EXECUTIONS
             )
         import os
 
@@ -96,7 +96,8 @@ def test_partial_batch_failure_retries_only_the_failed_message_and_poison_goes_t
         if "s3:TestEvent" in record.body:
             return
         attempts[record.body] = attempts.get(record.body, 0) + 1
-        assert record.message_attributes["clinic"].string_value == "CLINIC1"
+        clinic = record.message_attributes["clinic"]
+        assert clinic is not None and clinic.string_value == "CLINIC1"
         if record.body == "poison":
             raise ValueError("cannot process")
 
