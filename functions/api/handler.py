@@ -13,7 +13,7 @@ from medbill.store.repository import BadPageToken, ClaimNotFound
 from medbill.workflow.status import ClaimStatus
 from medbill.workflow.views import ClaimPage, ClaimView, claim_view, summary_view
 
-logger = Logger()
+logger = Logger(service="medbill-api")
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -50,7 +50,7 @@ def bad_page_token(err: BadPageToken) -> Response:
     return Response(status_code=400, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

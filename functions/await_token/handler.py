@@ -10,12 +10,12 @@ from medbill import wiring
 from medbill.workflow.stages import park_task_token
 from medbill.workflow.tasks import AwaitTask
 
-logger = Logger()
+logger = Logger(service="medbill-await_token")
 tracer = Tracer()
 metrics = Metrics()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_parser(model=AwaitTask)

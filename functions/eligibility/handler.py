@@ -11,12 +11,12 @@ from medbill import wiring
 from medbill.workflow.stages import verify_eligibility
 from medbill.workflow.tasks import ClaimTask
 
-logger = Logger()
+logger = Logger(service="medbill-eligibility")
 tracer = Tracer()
 metrics = Metrics()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_parser(model=ClaimTask)

@@ -12,12 +12,12 @@ from medbill import wiring
 from medbill.workflow.stages import fail, follow_up
 from medbill.workflow.tasks import FollowUpTask
 
-logger = Logger()
+logger = Logger(service="medbill-followup")
 tracer = Tracer()
 metrics = Metrics()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_parser(model=FollowUpTask)

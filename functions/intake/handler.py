@@ -22,22 +22,18 @@ from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import ingest_encounter_file
 from medbill.workflow.s3_notifications import S3Object, objects_in
 
-logger = Logger()
+logger = Logger(service="medbill-intake")
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 # S3 delivers at least once: the same object version (bucket, key, etag) is ingested once.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
-persistence = DynamoDBPersistenceLayer(
-    table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency")
-)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency"))
 
 
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = ingest_encounter_file(
-        wiring.repository(), wiring.artifacts(), wiring.workflow(), s3_object["key"]
-    )
+    summary = ingest_encounter_file(wiring.repository(), wiring.artifacts(), wiring.workflow(), s3_object["key"])
     logger.info(
         "encounter file ingested",
         source_key=summary.source_key,
@@ -65,11 +61,9 @@ def _as_dict(obj: S3Object) -> dict[str, Any]:
     return {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -21,15 +21,13 @@ from medbill.billing.era import post_era_file
 from medbill.prefixes import ERA_PREFIX
 from medbill.workflow.s3_notifications import objects_in
 
-logger = Logger()
+logger = Logger(service="medbill-remittance")
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 # The same object version is posted once; copies under other keys are caught by the ledger's keys.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
-persistence = DynamoDBPersistenceLayer(
-    table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency")
-)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency"))
 
 
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
@@ -51,11 +49,9 @@ def record_handler(record: SQSRecord) -> None:
         post(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -291,10 +291,10 @@ class ClaimRepository:
         next_token: str | None = None,
     ) -> Page:
         """A page of claims: by status (oldest update first), by clinic (by date of service), or all."""
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Limit": limit}
-        if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+        kwargs: dict[str, Any] = {"TableName": self.table_name}
+        key_attrs = ["pk", "sk"]
         if status:
+            key_attrs += ["status", "updated_at"]
             kwargs.update(
                 IndexName="by-status",
                 KeyConditionExpression="#s = :s",
@@ -304,24 +304,33 @@ class ClaimRepository:
             if clinic_id:
                 kwargs["FilterExpression"] = "clinic_id = :c"
                 kwargs["ExpressionAttributeValues"].update(_to_item({":c": clinic_id}))
-            resp = self._client.query(**kwargs)
+            call = self._client.query
         elif clinic_id:
+            key_attrs += ["clinic_id", "date_of_service"]
             kwargs.update(
                 IndexName="by-clinic",
                 KeyConditionExpression="clinic_id = :c",
                 ExpressionAttributeValues=_to_item({":c": clinic_id}),
             )
-            resp = self._client.query(**kwargs)
+            call = self._client.query
         else:
             # No filter: scan claim items only. Fine for a clinic's volume; work queues use the GSIs.
-            kwargs.update(
-                FilterExpression="sk = :sk",
-                ExpressionAttributeValues=_to_item({":sk": CLAIM_SK}),
-            )
-            resp = self._client.scan(**kwargs)
-        items = [self._claim_from(i) for i in resp.get("Items", [])]
-        token = _encode_token(resp["LastEvaluatedKey"]) if "LastEvaluatedKey" in resp else None
-        return Page(items=items, next_token=token)
+            kwargs.update(FilterExpression="sk = :sk", ExpressionAttributeValues=_to_item({":sk": CLAIM_SK}))
+            call = self._client.scan
+        if next_token:
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+        # DynamoDB applies Limit before the filter, so keep reading until the page is full.
+        items: list[dict[str, Any]] = []
+        while True:
+            resp = call(**kwargs, Limit=max(limit, 25))
+            for raw in resp.get("Items", []):
+                items.append(raw)
+                if len(items) == limit:
+                    last = {k: raw[k] for k in key_attrs}
+                    return Page([self._claim_from(i) for i in items], _encode_token(last))
+            if "LastEvaluatedKey" not in resp:
+                return Page([self._claim_from(i) for i in items], None)
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     # --- patients --------------------------------------------------------------------------
     def upsert_patient(self, patient_id: str, record: dict[str, Any]) -> bool:
@@ -330,9 +339,7 @@ class ClaimRepository:
         resp = self._client.update_item(
             TableName=self.table_name,
             Key=_to_item({"pk": f"PATIENT#{patient_id}", "sk": "PATIENT"}),
-            UpdateExpression=(
-                "SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)"
-            ),
+            UpdateExpression=("SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)"),
             ExpressionAttributeValues=_to_item({":d": record, ":u": now}),
             ReturnValues="UPDATED_OLD",
         )
@@ -365,9 +372,7 @@ class ClaimRepository:
         )
 
     def get_era(self, era_id: str) -> dict[str, Any] | None:
-        resp = self._client.get_item(
-            TableName=self.table_name, Key=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA"})
-        )
+        resp = self._client.get_item(TableName=self.table_name, Key=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA"}))
         return _from_item(resp["Item"]) if "Item" in resp else None
 
 

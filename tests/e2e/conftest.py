@@ -1,0 +1,53 @@
+"""e2e fixtures: the whole system on the in-process local runtime (moto + our handlers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infra.local.runtime import LocalRuntime
+from medbill import wiring
+from medbill.intake import read_encounter_file
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "events" / "encounters"
+SAMPLE_FILES = ("northside-2026-11-20.json", "lakeview-2026-11-20.csv", "bad-file.json")
+
+
+@pytest.fixture
+def runtime_no_payer() -> Iterator[LocalRuntime]:
+    """The runtime without the payer simulator: tests answer with their own 835s."""
+    with LocalRuntime(simulator=False) as rt:
+        wiring.reset()
+        yield rt
+    wiring.reset()
+
+
+def sample_phi() -> set[str]:
+    """Every name, DOB and member id in the sample files: none may appear in logs or executions."""
+    values: set[str] = set()
+    for name in SAMPLE_FILES[:2]:
+        result = read_encounter_file(f"encounters/{name}", (SAMPLES / name).read_bytes())
+        for record in result.encounters:
+            enc = record.encounter
+            people = [enc.patient] + ([enc.subscriber.person] if enc.subscriber.person else [])
+            for person in people:
+                values |= {person.last_name, person.first_name, person.address.line1}
+                values |= {person.date_of_birth.isoformat(), person.date_of_birth.strftime("%Y%m%d")}
+            values.add(enc.coverage.member_id)
+    return {v for v in values if len(v) >= 4}
+
+
+def execution_texts(rt: LocalRuntime) -> list[str]:
+    """Inputs and outputs of every execution and every state: what Step Functions would log."""
+    out = []
+    for execution in rt.list_executions():
+        arn = execution["executionArn"]
+        described = rt.sfn.describe_execution(executionArn=arn)
+        out += [described.get("input", ""), described.get("output", "")]
+        for event in rt.sfn.get_execution_history(executionArn=arn)["events"]:
+            out.append(json.dumps(event, default=str))
+    return out

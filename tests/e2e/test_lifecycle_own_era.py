@@ -1,0 +1,133 @@
+"""The lifecycle on the local runtime, with 835s built by the test: intake -> ... -> posting -> routing.
+
+The payer simulator is off here so the test decides every claim's outcome and checks the money to
+the cent; tests/e2e/test_demo.py runs the same lifecycle with the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from infra.local.runtime import LocalRuntime
+from medbill import wiring
+from medbill.models.claim import Claim
+from medbill.workflow.status import ClaimStatus as S
+from medbill.x12.remittance835 import ClaimPayment
+from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, sample_phi
+from tests.era_builder import claim_payment, era_for
+
+
+def _upload_samples(rt: LocalRuntime) -> None:
+    for name in SAMPLE_FILES:
+        rt.upload(f"encounters/{name}", (SAMPLES / name).read_bytes())
+    rt.run_until_idle(timeout_s=90)
+
+
+def _claims() -> dict[str, Claim]:
+    return {c.claim_id: c for c in wiring.repository().list_claims(limit=100).items}
+
+
+def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: LocalRuntime) -> None:
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    claims = _claims()
+    statuses = sorted(c.status for c in claims.values())
+    # 14 records: 1 rejected at intake, 1 eligibility hold, 1 coding hold, the rest await the payer.
+    assert len(claims) == 13
+    assert statuses.count(S.AWAITING_REMITTANCE) == 11
+    assert [c.hold_reasons for c in claims.values() if c.status == S.ELIGIBILITY_HOLD] == [
+        ["coverage with payer PAYERC03 is not active on 2026-11-18"]
+    ]
+    coding_hold = [c for c in claims.values() if c.status == S.CODING_HOLD]
+    assert len(coding_hold) == 1 and "E11 is a category" in coding_hold[0].hold_reasons[0]
+    # Every submitted claim has its 837P in the outbox, and charges add up.
+    outbox = rt.list_keys("outbox/837/")
+    for claim in claims.values():
+        if claim.status == S.AWAITING_REMITTANCE:
+            assert claim.outbox_key in outbox
+            assert claim.total_charge == sum((line.charge or Decimal(0) for line in claim.lines), Decimal(0))
+            assert claim.task_token
+    report = json.loads(rt.read("rejections/encounters/northside-2026-11-20.json.json"))
+    assert report["counts"]["rejected"] == 1
+    assert any("E11.9X is not an ICD-10-CM code" in r["reason"] for r in report["rejections"])
+    bad = json.loads(rt.read("rejections/encounters/bad-file.json.json"))
+    assert bad["file_error"].startswith("not valid JSON")
+    assert rt.poller.dlq_depths() == {"medbill-intake-dlq": 0, "medbill-remittance-dlq": 0}
+
+
+def test_posting_routes_each_claim_and_reconciles(runtime_no_payer: LocalRuntime) -> None:
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    waiting = sorted((c for c in _claims().values() if c.status == S.AWAITING_REMITTANCE), key=lambda c: c.claim_id)
+    outcomes = ["paid", "short_paid", "denied"]
+    plan = [(c, outcomes[i % 3]) for i, c in enumerate(waiting)]
+    stranger = ClaimPayment(claim_id="NOTOURS0001", status_code="1", charge=Decimal("50.00"), paid=Decimal("50.00"))
+    era = era_for(plan, payer_id="PAYERA01", trace="EFT0001", extra_claims=[stranger])
+    rt.upload("era/payera01-eft0001.835", era)
+    rt.run_until_idle(timeout_s=90)
+
+    claims = _claims()
+    executions = {e["name"]: e["status"] for e in rt.list_executions()}
+    for claim, outcome in plan:
+        got = claims[claim.claim_id]
+        expected = claim_payment(claim, outcome)
+        assert got.paid_amount == expected.paid, claim.claim_id
+        assert got.patient_responsibility == expected.patient_responsibility
+        assert got.paid_amount + got.adjustment_amount + got.patient_responsibility == claim.total_charge
+        assert got.task_token is None
+        if outcome == "paid":
+            assert got.status == S.PAID and executions[claim.claim_id] == "SUCCEEDED"
+        else:
+            assert got.status == S.FOLLOW_UP and executions[claim.claim_id] == "SUCCEEDED"
+            assert got.follow_up_action == ("bill_patient" if outcome == "short_paid" else "appeal")
+            assert got.remittance_outcome == outcome
+    era_record = wiring.repository().get_era(f"{'1PAYERA010'}#EFT0001")
+    assert era_record is not None
+    assert era_record["status"] == "POSTED_WITH_UNMATCHED"
+    assert era_record["unmatched"] == [{"claim_id": "NOTOURS0001", "status_code": "1", "paid": "50.00"}]
+    assert era_record["reconciliation_difference"] == "0.00"
+    report = json.loads(rt.read("era-reports/era/payera01-eft0001.835.json"))
+    assert report["payments"][0]["unmatched_total"] == "50.00"
+
+    # The same ERA again, under the same key and under another key: nothing posts twice.
+    ledger_before = {c.claim_id: wiring.repository().ledger(c.claim_id) for c, _ in plan}
+    rt.upload("era/payera01-eft0001.835", era)
+    rt.upload("era/copy-of-eft0001.835", era)
+    rt.run_until_idle(timeout_s=60)
+    after = _claims()
+    for claim, _ in plan:
+        assert after[claim.claim_id].paid_amount == claims[claim.claim_id].paid_amount
+        assert wiring.repository().ledger(claim.claim_id) == ledger_before[claim.claim_id]
+    copy_report = json.loads(rt.read("era-reports/era/copy-of-eft0001.835.json"))
+    assert copy_report["summary"]["claims_already_posted"] == len(plan)
+    assert rt.poller.dlq_depths()["medbill-remittance-dlq"] == 0
+
+
+def test_same_encounter_file_twice_creates_nothing_twice(runtime_no_payer: LocalRuntime) -> None:
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    before = _claims()
+    name = "northside-2026-11-20.json"
+    rt.upload(f"encounters/{name}", (SAMPLES / name).read_bytes())  # redelivery / re-upload
+    rt.upload(f"encounters/again-{name}", (SAMPLES / name).read_bytes())  # the same encounters, new file
+    rt.run_until_idle(timeout_s=60)
+    after = _claims()
+    assert after.keys() == before.keys()
+    assert len(rt.list_executions()) == len(before)
+    again = json.loads(rt.read(f"rejections/encounters/again-{name}.json"))
+    duplicates = [r for r in again["rejections"] if "already received as claim" in r["reason"]]
+    assert len(duplicates) == sum(1 for c in before.values() if c.source_key == f"encounters/{name}")
+
+
+def test_no_phi_in_executions_or_logs(runtime_no_payer: LocalRuntime, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    phi = sample_phi()
+    assert len(phi) > 20  # the canaries are really there
+    texts = execution_texts(rt)
+    captured = capsys.readouterr()
+    texts += [captured.out, captured.err, caplog.text]
+    texts += [rt.read(k).decode() for k in rt.list_keys("rejections/")]
+    leaks = sorted({value for value in phi for text in texts if value in text})
+    assert leaks == []
