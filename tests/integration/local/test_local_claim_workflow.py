@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import FakeWorkflow
-
 from infra import config
 from infra.local.runtime import LocalRuntime
+from tests.integration.local.fakes import FakeWorkflow
 
 
 def _token(rt: LocalRuntime, wf: FakeWorkflow, claim_id: str, stage: str) -> str:

@@ -1,0 +1,1 @@
+"""Tests of the local runtime (infra/local): bridge, poller, API server, payer simulator."""
