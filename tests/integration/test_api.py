@@ -1,0 +1,105 @@
+"""The staff API handler against moto: claim detail with timeline, lists by status and clinic, errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from infra.config import FUNCTIONS_PATH
+from infra.local.provision import LocalResources
+from medbill import wiring
+from medbill.workflow.intake import new_claim
+from medbill.workflow.stages import register
+from tests.factories import CANARY_LAST, CANARY_MEMBER, make_encounter
+
+
+@dataclass
+class Context:
+    function_name: str = "medbill-api"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:medbill-api"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+def _load_api() -> Any:
+    spec = importlib.util.spec_from_file_location("medbill_fn_api_test", FUNCTIONS_PATH / "api" / "handler.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _get(api: Any, path: str, query: dict[str, str] | None = None) -> tuple[int, Any]:
+    event = {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Accept": "application/json"},
+        "multiValueHeaders": {"Accept": ["application/json"]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "v1", "httpMethod": "GET", "path": path},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    resp = api.handler(event, Context())
+    return resp["statusCode"], json.loads(resp["body"]) if resp.get("body") else None
+
+
+@pytest.fixture
+def api(aws: LocalResources) -> Any:
+    return _load_api()
+
+
+def test_claim_detail_has_status_money_and_timeline_but_no_demographics(api: Any) -> None:
+    repo = wiring.repository()
+    claim = new_claim(make_encounter(), "encounters/a.json", 1)
+    repo.create_claim(claim)
+    register(repo, claim.claim_id)
+    status, body = _get(api, f"/claims/{claim.claim_id}")
+    assert status == 200
+    assert body["status"] == "REGISTERED"
+    assert body["patient_id"].startswith("PAT")
+    assert [e["new_status"] for e in body["timeline"]] == ["RECEIVED", "REGISTERED"]
+    assert body["paid_amount"] == "0.00"
+    assert body["diagnoses"] == ["E119", "I10"]
+    text = json.dumps(body)
+    assert CANARY_LAST not in text and CANARY_MEMBER not in text
+
+
+def test_unknown_claim_is_404(api: Any) -> None:
+    status, body = _get(api, "/claims/CLMNOPE")
+    assert status == 404
+    assert body == {"message": "claim CLMNOPE not found"}
+
+
+def test_list_by_status_and_clinic_with_pages(api: Any) -> None:
+    repo = wiring.repository()
+    for n in range(3):
+        repo.create_claim(new_claim(make_encounter(encounter_id=f"E{n}", clinic_id="clinic-a"), "encounters/x", n + 1))
+    repo.create_claim(new_claim(make_encounter(encounter_id="B1", clinic_id="clinic-b"), "encounters/y", 1))
+    status, page = _get(api, "/claims", {"status": "RECEIVED", "clinic": "clinic-a", "limit": "2"})
+    assert status == 200 and len(page["items"]) == 2 and page["next_token"]
+    status, rest = _get(api, "/claims", {"status": "RECEIVED", "clinic": "clinic-a", "next_token": page["next_token"]})
+    ids = {i["claim_id"] for i in page["items"] + rest["items"]}
+    assert len(ids) == 3 and {i["clinic_id"] for i in page["items"] + rest["items"]} == {"clinic-a"}
+    _, clinic_b = _get(api, "/claims", {"clinic": "clinic-b"})
+    assert [i["encounter_id"] for i in clinic_b["items"]] == ["B1"]
+
+
+def test_bad_query_gets_a_clear_4xx(api: Any) -> None:
+    status, body = _get(api, "/claims", {"status": "NOT_A_STATUS"})
+    assert status == 422
+    assert "status" in json.dumps(body)
+    status, body = _get(api, "/claims", {"next_token": "%%%garbage"})
+    assert status == 400 and "next_token" in body["message"]
