@@ -29,8 +29,13 @@ def build_app(outdir: str = OUTDIR) -> tuple[App, MedbillStack]:
     if os.environ.get("CDK_DEFAULT_ACCOUNT") and os.environ.get("CDK_DEFAULT_REGION"):
         env = Environment(account=os.environ["CDK_DEFAULT_ACCOUNT"], region=os.environ["CDK_DEFAULT_REGION"])
     stack = MedbillStack(app, STACK_NAME, env=env, description="medbill: serverless medical billing pipeline")
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))
+    add_nag(app)
     return app, stack
+
+
+def add_nag(app: App) -> None:
+    """cdk-nag's AwsSolutions and HIPAA Security packs as validation plugins of the whole app."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app))
 
 
 def main() -> None:

@@ -1,0 +1,357 @@
+"""The synthesized template has the resources and settings the design asks for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match
+
+from infra import config
+from infra.constructs.functions import POWERTOOLS_LAYER_VERSION, RESERVED_CONCURRENCY
+from tests.infra.conftest import Synth
+
+
+def _ref_id(value: Any) -> str:
+    """Logical id inside {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+def _key_id(synth: Synth) -> str:
+    (key_id,) = synth.resources("AWS::KMS::Key")
+    return key_id
+
+
+def _functions_by_name(synth: Synth) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        p["FunctionName"]: (logical_id, p)
+        for logical_id, p in synth.props("AWS::Lambda::Function").items()
+        if isinstance(p.get("FunctionName"), str)
+    }
+
+
+def _queues_by_name(synth: Synth) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {p["QueueName"]: (logical_id, p) for logical_id, p in synth.props("AWS::SQS::Queue").items()}
+
+
+# --- KMS -----------------------------------------------------------------------------------------
+def test_one_customer_managed_key_with_rotation(synth: Synth) -> None:
+    keys = synth.props("AWS::KMS::Key")
+    assert len(keys) == 1
+    (key,) = keys.values()
+    assert key["EnableKeyRotation"] is True
+
+
+def test_key_policy_lets_services_use_the_key_only_for_this_account(synth: Synth) -> None:
+    (key,) = synth.props("AWS::KMS::Key").values()
+    for statement in key["KeyPolicy"]["Statement"]:
+        service = statement.get("Principal", {}).get("Service")
+        if service is not None:
+            assert statement.get("Condition"), f"service principal {service} without a condition"
+
+
+# --- S3 ------------------------------------------------------------------------------------------
+def test_buckets_block_public_access_and_are_versioned(synth: Synth) -> None:
+    buckets = synth.props("AWS::S3::Bucket")
+    assert len(buckets) == 2
+    for props in buckets.values():
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_every_bucket_policy_denies_non_tls_requests(synth: Synth) -> None:
+    policies = synth.props("AWS::S3::BucketPolicy")
+    assert {_ref_id(p["Bucket"]) for p in policies.values()} == set(synth.resources("AWS::S3::Bucket"))
+    for props in policies.values():
+        assert any(
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in props["PolicyDocument"]["Statement"]
+        )
+
+
+def test_data_bucket_uses_the_key_and_logs_to_the_access_log_bucket(synth: Synth) -> None:
+    buckets = synth.props("AWS::S3::Bucket")
+    data = {k: p for k, p in buckets.items() if "LoggingConfiguration" in p}
+    assert len(data) == 1
+    (props,) = data.values()
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert _ref_id(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == _key_id(synth)
+    log_bucket = _ref_id(props["LoggingConfiguration"]["DestinationBucketName"])
+    assert log_bucket in buckets and log_bucket not in data
+
+
+def test_s3_notifications_route_each_prefix_to_its_queue(synth: Synth) -> None:
+    (notifications,) = synth.props("Custom::S3BucketNotifications").values()
+    queues = {logical_id: name for name, (logical_id, _) in _queues_by_name(synth).items()}
+    routed = {}
+    for q in notifications["NotificationConfiguration"]["QueueConfigurations"]:
+        assert q["Events"] == ["s3:ObjectCreated:*"]
+        (rule,) = q["Filter"]["Key"]["FilterRules"]
+        assert rule["Name"] == "prefix"
+        routed[rule["Value"]] = queues[_ref_id(q["QueueArn"])]
+    assert routed == {prefix: spec.name for prefix, spec in config.NOTIFICATIONS.items()}
+
+
+# --- SQS -----------------------------------------------------------------------------------------
+def test_queues_are_kms_encrypted_and_tls_only(synth: Synth) -> None:
+    key_id = _key_id(synth)
+    queues = synth.props("AWS::SQS::Queue")
+    assert len(queues) == 2 * len(config.QUEUES)
+    for props in queues.values():
+        assert _ref_id(props["KmsMasterKeyId"]) == key_id
+    tls_only = set()
+    for props in synth.props("AWS::SQS::QueuePolicy").values():
+        if any(
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in props["PolicyDocument"]["Statement"]
+        ):
+            tls_only.update(_ref_id(q) for q in props["Queues"])
+    assert tls_only == set(queues)
+
+
+def test_queues_redrive_to_their_dlq_and_outlast_their_consumer(synth: Synth) -> None:
+    queues = _queues_by_name(synth)
+    functions = _functions_by_name(synth)
+    for spec in config.QUEUES:
+        _, props = queues[spec.name]
+        dlq_id, _ = queues[spec.dlq_name]
+        redrive = props["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == spec.max_receive_count
+        assert _ref_id(redrive["deadLetterTargetArn"]) == dlq_id
+        consumer_timeout = functions[config.FUNCTIONS[spec.consumer].function_name][1]["Timeout"]
+        assert props["VisibilityTimeout"] >= 6 * consumer_timeout
+
+
+def test_event_source_mappings_report_batch_item_failures(synth: Synth) -> None:
+    queues = {logical_id: name for name, (logical_id, _) in _queues_by_name(synth).items()}
+    functions = {logical_id: name for name, (logical_id, _) in _functions_by_name(synth).items()}
+    mappings = synth.props("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == len(config.QUEUES)
+    by_queue = {queues[_ref_id(m["EventSourceArn"])]: m for m in mappings.values()}
+    for spec in config.QUEUES:
+        mapping = by_queue[spec.name]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BatchSize"] == spec.batch_size
+        assert functions[_ref_id(mapping["FunctionName"])] == config.FUNCTIONS[spec.consumer].function_name
+        # never more pollers than reserved concurrency: throttled deliveries would count towards the DLQ
+        assert mapping["ScalingConfig"]["MaximumConcurrency"] <= RESERVED_CONCURRENCY[spec.consumer]
+
+
+# --- DynamoDB ------------------------------------------------------------------------------------
+def _tables(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {p["TableName"]: p for p in synth.props("AWS::DynamoDB::Table").values()}
+
+
+def test_claims_table_keys_gsis_and_pitr(synth: Synth) -> None:
+    table = _tables(synth)[config.CLAIMS_TABLE.name]
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    gsis = {g["IndexName"]: g for g in table["GlobalSecondaryIndexes"]}
+    assert gsis["by-status"]["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "updated_at", "KeyType": "RANGE"},
+    ]
+    assert gsis["by-clinic"]["KeySchema"] == [
+        {"AttributeName": "clinic_id", "KeyType": "HASH"},
+        {"AttributeName": "date_of_service", "KeyType": "RANGE"},
+    ]
+    assert all(g["Projection"] == {"ProjectionType": "ALL"} for g in gsis.values())
+
+
+def test_tables_are_on_demand_pitr_kms_and_protected(synth: Synth) -> None:
+    key_id = _key_id(synth)
+    resources = synth.resources("AWS::DynamoDB::Table")
+    assert len(resources) == 2
+    for resource in resources.values():
+        props = resource["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert props["SSESpecification"]["SSEType"] == "KMS"
+        assert _ref_id(props["SSESpecification"]["KMSMasterKeyId"]) == key_id
+        assert props["DeletionProtectionEnabled"] is True
+        assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_idempotency_table_ttl(synth: Synth) -> None:
+    table = _tables(synth)[config.IDEMPOTENCY_TABLE.name]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_tables_are_in_a_backup_plan(synth: Synth) -> None:
+    (selection,) = synth.props("AWS::Backup::BackupSelection").values()
+    selected = selection["BackupSelection"]["Resources"]
+    tables = set(synth.resources("AWS::DynamoDB::Table"))
+    assert {_ref_id(r) for r in selected} == tables
+    (vault,) = synth.props("AWS::Backup::BackupVault").values()
+    assert _ref_id(vault["EncryptionKeyArn"]) == _key_id(synth)
+
+
+# --- Lambda --------------------------------------------------------------------------------------
+def test_one_function_per_spec_python312_arm64_traced_with_both_layers(synth: Synth) -> None:
+    functions = _functions_by_name(synth)
+    assert set(functions) == {spec.function_name for spec in config.FUNCTIONS.values()}
+    (medbill_layer,) = synth.resources("AWS::Lambda::LayerVersion")
+    for spec in config.FUNCTIONS.values():
+        _, props = functions[spec.function_name]
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == spec.handler
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["ReservedConcurrentExecutions"] == RESERVED_CONCURRENCY[spec.name]
+        powertools, ours = props["Layers"]
+        assert _ref_id(ours) == medbill_layer
+        parts = powertools["Fn::Join"][1]
+        assert parts[-1] == (
+            f":017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
+        )
+        assert props["LoggingConfig"]["LogGroup"]
+
+
+def test_log_groups_are_encrypted_with_retention(synth: Synth) -> None:
+    key_id = _key_id(synth)
+    groups = synth.props("AWS::Logs::LogGroup")
+    # one per function, the state machine's and the API's access log
+    assert len(groups) == len(config.FUNCTIONS) + 2
+    for props in groups.values():
+        assert _ref_id(props["KmsKeyId"]) == key_id
+        assert props["RetentionInDays"] >= 365
+
+
+def test_no_inline_iam_policies_except_cdks_notification_handler(synth: Synth) -> None:
+    inline = synth.resources("AWS::IAM::Policy")
+    assert len(inline) == 1
+    (policy,) = inline.values()
+    roles = {_ref_id(r) for r in policy["Properties"]["Roles"]}
+    assert all("BucketNotificationsHandler" in r for r in roles)
+
+
+def _role_actions(synth: Synth) -> dict[str, set[str]]:
+    """Function name -> every IAM action its role's policies allow."""
+    role_of = {name: _ref_id(p["Role"]) for name, (_, p) in _functions_by_name(synth).items()}
+    actions: dict[str, set[str]] = {}
+    for props in synth.props("AWS::IAM::ManagedPolicy").values():
+        for role in props.get("Roles", []):
+            for statement in props["PolicyDocument"]["Statement"]:
+                acts = statement["Action"]
+                actions.setdefault(_ref_id(role), set()).update([acts] if isinstance(acts, str) else acts)
+    return {name: actions.get(role, set()) for name, role in role_of.items()}
+
+
+def test_least_privilege_step_functions_actions(synth: Synth) -> None:
+    actions = _role_actions(synth)
+    for spec in config.FUNCTIONS.values():
+        states = {a for a in actions[spec.function_name] if a.startswith("states:")}
+        if spec.name == "intake":
+            assert states == {"states:StartExecution"}
+        elif spec.name in ("remittance", "api"):
+            assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+        else:
+            assert states == set(), spec.name
+        assert not any(a.endswith(":*") or a == "*" for a in actions[spec.function_name])
+
+
+def test_state_machine_arn_only_where_config_says(synth: Synth) -> None:
+    for name, (_, props) in _functions_by_name(synth).items():
+        spec = next(s for s in config.FUNCTIONS.values() if s.function_name == name)
+        has_arn = "STATE_MACHINE_ARN" in props["Environment"]["Variables"]
+        assert has_arn == (spec.name in config.STARTS_OR_READS_EXECUTIONS)
+
+
+# --- Step Functions ------------------------------------------------------------------------------
+def test_state_machine_standard_traced_logging_without_execution_data(synth: Synth) -> None:
+    (props,) = synth.props("AWS::StepFunctions::StateMachine").values()
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    logging = props["LoggingConfiguration"]
+    assert logging["IncludeExecutionData"] is False
+    assert logging["Level"] in ("ALL", "ERROR")
+    (destination,) = logging["Destinations"]
+    log_group = _ref_id(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+    assert _ref_id(synth.props("AWS::Logs::LogGroup")[log_group]["KmsKeyId"]) == _key_id(synth)
+
+
+def test_state_machine_role_invokes_exactly_the_task_functions(synth: Synth) -> None:
+    (props,) = synth.props("AWS::StepFunctions::StateMachine").values()
+    role = _ref_id(props["RoleArn"])
+    functions = _functions_by_name(synth)
+    expected = {functions[config.FUNCTIONS[n].function_name][0] for n in config.ASL_FUNCTION_SUBSTITUTIONS.values()}
+    invoked = set()
+    for policy in synth.props("AWS::IAM::ManagedPolicy").values():
+        if role in {_ref_id(r) for r in policy.get("Roles", [])}:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if statement["Action"] == "lambda:InvokeFunction":
+                    invoked.update(_ref_id(r) for r in statement["Resource"])
+    assert invoked == expected
+
+
+# --- API Gateway ---------------------------------------------------------------------------------
+def test_api_stage_v1_traced_with_access_logs(synth: Synth) -> None:
+    synth.assertions.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "TracingEnabled": True,
+            "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.any_value()},
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"LoggingLevel": "ERROR", "DataTraceEnabled": False})]
+            ),
+        },
+    )
+
+
+def test_api_methods_use_iam_auth_and_request_validation(synth: Synth) -> None:
+    methods = synth.props("AWS::ApiGateway::Method")
+    assert len(methods) >= 3
+    validators = set(synth.resources("AWS::ApiGateway::RequestValidator"))
+    for props in methods.values():
+        assert props["AuthorizationType"] == "AWS_IAM"
+        assert _ref_id(props["RequestValidatorId"]) in validators
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+    paths = {p["PathPart"] for p in synth.props("AWS::ApiGateway::Resource").values() if isinstance(p["PathPart"], str)}
+    assert {"claims", "{claim_id}"} <= paths
+
+
+# --- Monitoring ----------------------------------------------------------------------------------
+def test_alarms_on_dlqs_failed_executions_and_function_errors(synth: Synth) -> None:
+    alarms = synth.props("AWS::CloudWatch::Alarm")
+    (topic_id,) = synth.resources("AWS::SNS::Topic")
+    by_metric: dict[str, int] = {}
+    for props in alarms.values():
+        assert [_ref_id(a) for a in props["AlarmActions"]] == [topic_id]
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["Threshold"] == 0
+        by_metric[props["MetricName"]] = by_metric.get(props["MetricName"], 0) + 1
+    assert by_metric == {
+        "ApproximateNumberOfMessagesVisible": len(config.QUEUES),
+        "ExecutionsFailed": 1,
+        "Errors": len(config.FUNCTIONS),
+    }
+    dlq_ids = {_queues_by_name(synth)[spec.dlq_name][0] for spec in config.QUEUES}
+    alarmed = {
+        _ref_id(d["Value"])
+        for p in alarms.values()
+        if p["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for d in p["Dimensions"]
+    }
+    assert alarmed == dlq_ids
+
+
+def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
+    (topic,) = synth.props("AWS::SNS::Topic").values()
+    assert _ref_id(topic["KmsMasterKeyId"]) == _key_id(synth)
+    (policy,) = synth.props("AWS::SNS::TopicPolicy").values()
+    assert any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["PolicyDocument"]["Statement"]
+    )
