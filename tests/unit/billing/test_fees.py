@@ -145,6 +145,10 @@ def test_load_from_a_user_directory(tmp_path: Path) -> None:
     (tmp_path / "clinic-y.csv").write_text('\ufeffProcedure_Code,Modifier,Payer_ID,Amount\n99213,,,"$1,200.00"\n')
     schedule = FeeSchedule.load("clinic-y", tmp_path)
     assert schedule.price("99213") == Decimal("1200.00")
+    assert FeeSchedule.load("clinic-y", str(tmp_path)) is schedule  # cached
+    (tmp_path / "clinic-y.csv").write_text("procedure_code,modifier,payer_id,amount\n99213,,,150\n")
+    FeeSchedule.clear_cache()
+    assert FeeSchedule.load("clinic-y", tmp_path).price("99213") == Decimal("150.00")
 
 
 @pytest.mark.parametrize("clinic_id", ["clinic-nowhere", "../etc/passwd", ""])

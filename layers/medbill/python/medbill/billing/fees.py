@@ -114,6 +114,11 @@ class FeeSchedule:
         """`<directory>/<clinic_id>.csv`, or the packaged demo schedule when directory is None."""
         return _load_cached(clinic_id, None if directory is None else str(directory))
 
+    @staticmethod
+    def clear_cache() -> None:
+        """Forget loaded schedules (they are cached per clinic + directory for the life of the process)."""
+        _load_cached.cache_clear()
+
     @classmethod
     def from_csv_text(cls, clinic_id: str, text: str, source: str = "fee schedule") -> FeeSchedule:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
