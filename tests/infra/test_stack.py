@@ -106,7 +106,7 @@ def test_queues_are_kms_encrypted_and_tls_only(synth: Synth) -> None:
     assert len(queues) == 2 * len(config.QUEUES)
     for props in queues.values():
         assert _ref_id(props["KmsMasterKeyId"]) == key_id
-    tls_only = set()
+    tls_only: set[str] = set()
     for props in synth.props("AWS::SQS::QueuePolicy").values():
         if any(
             s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
@@ -286,7 +286,7 @@ def test_state_machine_role_invokes_exactly_the_task_functions(synth: Synth) -> 
     role = _ref_id(props["RoleArn"])
     functions = _functions_by_name(synth)
     expected = {functions[config.FUNCTIONS[n].function_name][0] for n in config.ASL_FUNCTION_SUBSTITUTIONS.values()}
-    invoked = set()
+    invoked: set[str] = set()
     for policy in synth.props("AWS::IAM::ManagedPolicy").values():
         if role in {_ref_id(r) for r in policy.get("Roles", [])}:
             for statement in policy["PolicyDocument"]["Statement"]:
