@@ -92,8 +92,9 @@ class Api(Construct):
         acknowledge(
             self.rest_api,
             "AwsSolutions-COG4",
-            "Staff call the API with SigV4-signed requests (IAM authorization, APIG4 satisfied) from "
-            "federated IAM roles; a Cognito user pool would duplicate the identity provider.",
+            "Staff call the API with SigV4-signed requests (IAM authorization, APIG4 satisfied) from their "
+            "IAM roles (federated from the office identity provider); a Cognito user pool would be a second "
+            "identity store.",
         )
         acknowledge(
             self.rest_api,

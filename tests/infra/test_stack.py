@@ -355,3 +355,34 @@ def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
         s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
         for s in policy["PolicyDocument"]["Statement"]
     )
+
+
+# --- Assets --------------------------------------------------------------------------------------
+def _asset_dir(synth: Synth, code: dict[str, Any]) -> Any:
+    key = code["S3Key"]
+    return synth.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def test_function_code_asset_is_the_functions_dir(synth: Synth) -> None:
+    """Handler `<name>.handler.handler` resolves to `<name>/handler.py` at the asset root."""
+    assets = {
+        str(p["Code"]["S3Key"])
+        for p in synth.props("AWS::Lambda::Function").values()
+        if isinstance(p.get("Code", {}).get("S3Key"), str)
+    }
+    assert len(assets) == 1  # one shared asset for every stage
+    root = _asset_dir(synth, {"S3Key": assets.pop()})
+    for spec in config.FUNCTIONS.values():
+        module, _, function = spec.handler.rpartition(".")
+        assert (root / (module.replace(".", "/") + ".py")).is_file(), spec.handler
+        assert function == "handler"
+    assert not list(root.rglob("__pycache__"))
+
+
+def test_medbill_layer_uses_the_lambda_python_layout(synth: Synth) -> None:
+    (layer,) = synth.props("AWS::Lambda::LayerVersion").values()
+    root = _asset_dir(synth, layer["Content"])
+    assert (root / "python" / "medbill" / "__init__.py").is_file()
+    assert not list(root.rglob("*.egg-info"))
+    assert layer["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["CompatibleArchitectures"] == ["arm64"]
