@@ -8,12 +8,15 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill import wiring
+from medbill.coding import icd10
 from medbill.workflow.stages import code
 from medbill.workflow.tasks import ClaimTask
 
 logger = Logger(service="medbill-coding")
 tracer = Tracer()
 metrics = Metrics()
+# Load the ICD-10-CM code set (~4 s) during Lambda init, not in the first request.
+icd10.warm()
 
 
 @logger.inject_lambda_context(clear_state=True)

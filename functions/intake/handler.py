@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill import wiring
+from medbill.coding import icd10
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import ingest_encounter_file
 from medbill.workflow.s3_notifications import S3Object, objects_in
@@ -25,6 +27,8 @@ from medbill.workflow.s3_notifications import S3Object, objects_in
 logger = Logger(service="medbill-intake")
 tracer = Tracer()
 metrics = Metrics()
+# Load the ICD-10-CM code set (~4 s) during Lambda init, not in the first request.
+icd10.warm()
 processor = BatchProcessor(event_type=EventType.SQS)
 # S3 delivers at least once: the same object version (bucket, key, etag) is ingested once.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
@@ -64,6 +68,6 @@ def _as_dict(obj: S3Object) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

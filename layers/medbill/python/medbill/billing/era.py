@@ -62,16 +62,14 @@ def to_remittance(claim: ClaimPayment) -> ClaimRemittance:
     )
 
 
-def post_era_file(
-    repo: ClaimRepository, store: ArtifactStore, workflow: WorkflowGateway, key: str
-) -> EraSummary:
+def post_era_file(repo: ClaimRepository, store: ArtifactStore, workflow: WorkflowGateway, key: str) -> EraSummary:
     summary = EraSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
     report: dict[str, Any] = {"source_key": key, "processed_at": utcnow().isoformat(), "payments": []}
     try:
         text = store.read(key).decode("utf-8-sig")
         payments = parse_835(text)
         if not payments:
-            raise X12SyntaxError(0, "the file holds no 835 transaction (no ST*835)")
+            raise X12SyntaxError("the file holds no 835 transaction (no ST*835)")
     except UnicodeDecodeError:
         summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
     except X12SyntaxError as err:
@@ -128,9 +126,7 @@ def _post_payment(
         except ValidationError as err:
             summary.claims_failed += 1
             fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in err.errors())
-            record["problems"].append(
-                f"CLP at segment {claim.position} (claim {claim.claim_id}): bad {fields}"
-            )
+            record["problems"].append(f"CLP at segment {claim.position} (claim {claim.claim_id}): bad {fields}")
             continue
         result = post_claim(repo, workflow, era_id, remit)
         if result.unmatched:

@@ -112,7 +112,7 @@ class Page:
 class ClaimRepository:
     def __init__(self, table_name: str, client: Any | None = None) -> None:
         self.table_name = table_name
-        self._client = client or boto3.client("dynamodb")
+        self._client: Any = client or boto3.client("dynamodb")
 
     # --- claims ----------------------------------------------------------------------------
     @staticmethod

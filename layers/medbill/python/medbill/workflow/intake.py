@@ -20,10 +20,10 @@ from medbill.store.repository import ClaimRepository, utcnow
 @dataclass
 class IntakeSummary:
     source_key: str
-    records: int = 0
+    records: int = 0  # records in the file (accepted + rejected)
     claims_created: int = 0
     claims_existing: int = 0  # already created by an earlier delivery of this same file
-    rejected: int = 0
+    rejected: int = 0  # records rejected (a record may have several reasons)
     file_error: str | None = None
     report_key: str | None = None
     claim_ids: list[str] = field(default_factory=list)
@@ -60,7 +60,6 @@ def ingest_encounter_file(
     summary = IntakeSummary(source_key=key, file_error=result.file_error)
     duplicates: list[Rejection] = []
     for record in result.encounters:
-        summary.records += 1
         claim = new_claim(record.encounter, key, record.record_number)
         if repo.create_claim(claim):
             summary.claims_created += 1
@@ -78,9 +77,7 @@ def ingest_encounter_file(
     summary.rejected = len(rejections)
     if rejections or result.file_error:
         report_result = IntakeResult(
-            encounters=[
-                r for r in result.encounters if all(r.record_number != d.record_number for d in duplicates)
-            ],
+            encounters=[r for r in result.encounters if all(r.record_number != d.record_number for d in duplicates)],
             rejections=rejections,
             file_error=result.file_error,
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from medbill.billing.fees import FeeSchedule
+from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding.edits import coding_edits
 from medbill.gateways.eligibility import EligibilityGateway
 from medbill.gateways.workflow import WorkflowGateway
@@ -75,9 +75,7 @@ def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
                 {
                     **enc.coverage.model_dump(mode="json"),
                     "relationship": enc.subscriber.relationship,
-                    "subscriber": enc.subscriber.person.model_dump(mode="json")
-                    if enc.subscriber.person
-                    else None,
+                    "subscriber": enc.subscriber.person.model_dump(mode="json") if enc.subscriber.person else None,
                 }
             ],
             "clinic_id": claim.clinic_id,
@@ -134,7 +132,11 @@ def code(repo: ClaimRepository, fee_schedules: Callable[[str], FeeSchedule], cla
     def step(claim: Claim) -> dict[str, Any]:
         if claim.status in _AFTER_CODING:
             return {"decision": "coded", "reasons": []}
-        reasons = coding_edits(claim.encounter, fee_schedules(claim.clinic_id))
+        try:
+            schedule: FeeSchedule | None = fee_schedules(claim.clinic_id)
+        except FeeScheduleNotFound:
+            schedule = None  # coding_edits holds the claim: "no fee schedule for clinic ..."
+        reasons = coding_edits(claim.encounter, schedule)
         if reasons:
             repo.save(
                 claim.model_copy(update={"hold_reasons": reasons}),

@@ -107,9 +107,7 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
         timeline=[
-            TimelineEntry(
-                at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail
-            )
+            TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
         ],
     )
