@@ -25,10 +25,10 @@ RETENTION = Duration.days(14)  # the SQS maximum: time to fix and redrive
 class QueueDestination:
     """S3 -> SQS notification target, like `aws_s3_notifications.SqsDestination` without its grants.
 
-    `SqsDestination` grants S3 on the queue's KMS key with a condition on the bucket ARN; with one
-    key for the bucket and the queues that makes a dependency cycle (key -> bucket -> key). Here the
-    queue policy carries the bucket condition and the key policy lets S3 use the key for this
-    account only (`Storage`), which breaks the cycle without widening access.
+    `SqsDestination` also grants S3 on the queue's KMS key with a condition on the bucket ARN; with
+    one key for the bucket and the queues that makes a dependency cycle (key -> bucket -> key). Here
+    the bucket condition lives in the queue policy only (aws:SourceArn + aws:SourceAccount) and
+    `Storage` adds the key statement AWS documents for S3 notifications, which breaks the cycle.
     """
 
     def __init__(self, queue: sqs.Queue) -> None:

@@ -55,14 +55,15 @@ class Storage(Construct):
             )
         )
 
-        # S3 event notifications to the KMS-encrypted queues (see intake.QueueDestination); the queue
-        # policies restrict S3 to the data bucket, the key policy to this account.
+        # S3 event notifications to the KMS-encrypted queues (see intake.QueueDestination). This is
+        # the statement AWS documents for S3 -> encrypted SQS (and the one CDK's SqsDestination adds):
+        # S3 validates the destination at PutBucketNotification time, so it is kept unconditioned;
+        # the queue policies restrict sqs:SendMessage to the data bucket of this account.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("s3.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             )
         )
 

@@ -43,12 +43,27 @@ def test_one_customer_managed_key_with_rotation(synth: Synth) -> None:
     assert key["EnableKeyRotation"] is True
 
 
-def test_key_policy_lets_services_use_the_key_only_for_this_account(synth: Synth) -> None:
+def test_key_policy_service_statements_are_conditioned_or_minimal(synth: Synth) -> None:
     (key,) = synth.props("AWS::KMS::Key").values()
     for statement in key["KeyPolicy"]["Statement"]:
         service = statement.get("Principal", {}).get("Service")
-        if service is not None:
+        if service == "s3.amazonaws.com":
+            # AWS's documented statement for S3 notifications to encrypted queues; the queue policy
+            # (aws:SourceArn = data bucket) is what limits who can send.
+            assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+            assert "Condition" not in statement
+        elif service is not None:
             assert statement.get("Condition"), f"service principal {service} without a condition"
+    queue_policies = synth.props("AWS::SQS::QueuePolicy").values()
+    s3_sends = [
+        s
+        for p in queue_policies
+        for s in p["PolicyDocument"]["Statement"]
+        if s.get("Principal", {}).get("Service") == "s3.amazonaws.com"
+    ]
+    assert len(s3_sends) == len(config.QUEUES)
+    for statement in s3_sends:
+        assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}
 
 
 # --- S3 ------------------------------------------------------------------------------------------
