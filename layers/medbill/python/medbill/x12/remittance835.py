@@ -32,10 +32,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import Any, TextIO
 
 from medbill.x12.envelope import EnvelopeChecker, FunctionalGroup, Interchange
-from medbill.x12.tokenizer import Delimiters, iter_raw_segments
+from medbill.x12.tokenizer import Delimiters, iter_raw_batches
 
 __all__ = [
     "IMPLEMENTATION_GUIDE",
@@ -384,19 +385,17 @@ def parse_835(source: str | TextIO | Iterable[str]) -> list[Payment]:
     return out
 
 
-_CAS_SLOTS = range(2, 20, 3)  # CAS02/05/08/11/14/17: reason codes of the six triples
 _PLB_SLOTS = range(3, 15, 2)  # PLB03/05/07/09/11/13: reason:reference composites
 
 
 def _cas(parts: list[str]) -> list[Adjustment]:
-    if len(parts) < 20:
-        parts = parts + [""] * (20 - len(parts))
     group = parts[1]
+    n = len(parts)
     out = []
-    for i in _CAS_SLOTS:
+    for i in range(2, min(n, 20), 3):  # up to six reason/amount/quantity triples
         reason = parts[i]
         if reason:
-            qty = parts[i + 2]
+            qty = parts[i + 2] if i + 2 < n else ""
             out.append(Adjustment(group, reason, Decimal(parts[i + 1]), Decimal(qty) if qty else None))
     return out
 
@@ -415,15 +414,23 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
     position = 0
     comp = ":"
 
-    for position, (parts, delims) in enumerate(iter_raw_segments(source), 1):
+    current = [Delimiters()]  # delimiters of the batch being read (an ISA is a batch of its own)
+
+    def batches() -> Iterator[list[list[str]]]:
+        for batch, batch_delims in iter_raw_batches(source):
+            current[0] = batch_delims
+            yield batch
+
+    # chain + enumerate run in C: no Python-level generator step per segment
+    for position, parts in enumerate(chain.from_iterable(batches()), 1):
         sid = parts[0]
         try:
             if payment is None or skip:
                 # outside an 835 transaction: only the envelope matters
                 if sid in ("ISA", "GS", "ST", "SE", "GE", "IEA"):
-                    checker.feed(parts, position, delims)
+                    checker.feed(parts, position, current[0])
                     if sid == "ISA":
-                        comp = delims.component
+                        comp = current[0].component
                     elif sid == "ST":
                         if len(parts) > 1 and parts[1] == "835":
                             skip = False
@@ -596,7 +603,7 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     yield "payment", payment
                 # SE count / control number problems belong to this transaction
                 known = len(checker.problems)
-                checker.feed(parts, position, delims)
+                checker.feed(parts, position, current[0])
                 payment.problems.extend(checker.problems[known:])
                 del checker.problems[known:]
                 _finish_payment(payment)
@@ -646,7 +653,7 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
             elif sid == "CUR":
                 payment.currency = parts[2] if len(parts) > 2 else ""
             elif sid in ("ISA", "GS", "ST", "GE", "IEA"):
-                checker.feed(parts, position, delims)  # reports the missing SE
+                checker.feed(parts, position, current[0])  # reports the missing SE
                 if sid == "ST":
                     payment.problems.append(
                         f"ST at segment {position}: a new transaction started before the SE of the one at "

@@ -23,6 +23,7 @@ __all__ = [
     "Segment",
     "X12SyntaxError",
     "detect_delimiters",
+    "iter_raw_batches",
     "iter_raw_segments",
     "tokenize",
 ]
@@ -184,17 +185,51 @@ def _chunks_of(source: str | TextIO | Iterable[str]) -> Iterator[str]:
         yield from source
 
 
-def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[str], Delimiters]]:
-    """Low-level fast path: yields ``(parts, delimiters)`` where ``parts[0]`` is the segment id.
+def _find_iea(buf: str, elem: str, term: str) -> int:
+    """Index where an IEA segment starts in ``buf`` (which starts at a segment boundary), or -1."""
+    needle = "IEA" + elem
+    k = buf.find(needle)
+    while k >= 0:
+        j = k - 1
+        while j >= 0 and buf[j] in _WHITESPACE:
+            j -= 1
+        if j < 0 or buf[j] == term:
+            return k
+        k = buf.find(needle, k + 1)
+    return -1
 
-    Positions are implicit (the n-th item is segment n). Used by the readers that need speed;
-    everyone else should use :func:`tokenize`.
+
+def _bad_id_error(batch: list[list[str]], first_position: int, elem: str) -> X12SyntaxError:
+    for offset, parts in enumerate(batch):
+        position = first_position + offset
+        if not _looks_like_id(parts[0]):
+            return X12SyntaxError(
+                f"Segment {position}: expected a segment identifier (2-3 capital letters or digits) "
+                f"followed by the element separator {elem!r}; the delimiters may be wrong or the file damaged.",
+                position,
+            )
+        if parts[0] == "ISA":
+            return X12SyntaxError(
+                f"Segment {position}: ISA found before the IEA closing the previous interchange.", position
+            )
+    raise AssertionError("no bad segment id in batch")  # pragma: no cover - callers checked
+
+
+def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[list[str]], Delimiters]]:
+    """Fastest path: yields ``(batch, delimiters)``; a batch is a list of segments in file order,
+    each segment a list whose item 0 is the segment id and item n is element XXnn.
+
+    Positions are implicit (segments are numbered 1, 2, ... across batches). Splitting and the
+    segment-id check run per chunk of input (C-level ``str`` methods and set operations), not per
+    segment, which is what makes the 835 reader fast. Each interchange's ISA comes as a batch of
+    its own, and a batch never crosses an IEA (the next interchange may use other delimiters).
     """
     chunks = _chunks_of(source)
     buf = ""
-    position = 0
+    position = 0  # segments yielded so far
     exhausted = False
     first = True
+    known: set[str] = set()  # segment ids already checked
     while True:
         # --- find and parse the next ISA ---
         while not exhausted and len(buf.lstrip(_WHITESPACE)) < ISA_LENGTH + 2:
@@ -212,51 +247,48 @@ def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[li
         delims, isa_len = _parse_isa(buf, position + 1)
         elem, term = delims.element, delims.segment
         position += 1
-        yield buf[: isa_len - 1].split(elem), delims
+        yield [buf[: isa_len - 1].split(elem)], delims
         buf = buf[isa_len:]
-        # --- split the rest of this interchange ---
-        restart = False
+        # --- split the rest of this interchange, a chunk at a time ---
         while True:
-            pieces = buf.split(term)
-            buf = pieces.pop()  # incomplete tail (or "" when the chunk ended on a terminator)
-            for i, piece in enumerate(pieces):
-                piece = piece.strip(_WHITESPACE)
-                if not piece:
-                    continue
-                position += 1
-                parts = piece.split(elem)
-                seg_id = parts[0]
-                if not _looks_like_id(seg_id):
-                    raise X12SyntaxError(
-                        f"Segment {position}: expected a segment identifier (2-3 capital letters or digits) "
-                        f"followed by the element separator {elem!r}; the delimiters may be wrong or the "
-                        "file damaged.",
-                        position,
-                    )
-                if seg_id == "ISA":
-                    raise X12SyntaxError(
-                        f"Segment {position}: ISA found before the IEA closing the previous interchange.",
-                        position,
-                    )
-                yield parts, delims
-                if seg_id == "IEA":
-                    # The next interchange may use other delimiters: re-detect from its ISA.
-                    buf = term.join(pieces[i + 1 :]) + (term if i + 1 < len(pieces) else "") + buf
-                    restart = True
-                    break
-            if restart:
-                break
+            iea = _find_iea(buf, elem, term)
+            end_of_interchange = False
+            if iea >= 0:
+                cut = buf.find(term, iea)
+                if cut < 0 and not exhausted:
+                    cut = -2  # IEA not complete yet: read more
+                elif cut < 0:
+                    cut = len(buf)  # lenient about a missing final terminator
+                    end_of_interchange = True
+                else:
+                    end_of_interchange = True
+            else:
+                cut = buf.rfind(term)
+            if cut >= 0:
+                batch = [q.split(elem) for piece in buf[:cut].split(term) if (q := piece.strip(_WHITESPACE))]
+                buf = buf[cut + 1 :]
+                if batch:
+                    ids = {parts[0] for parts in batch}
+                    if not ids <= known:
+                        if "ISA" in ids or not all(_looks_like_id(i) for i in ids - known):
+                            raise _bad_id_error(batch, position + 1, elem)
+                        known |= ids
+                    position += len(batch)
+                    yield batch, delims
+                if end_of_interchange:
+                    break  # re-detect delimiters from the next ISA
             if exhausted:
                 tail = buf.strip(_WHITESPACE)
                 if tail:
                     # Lenient about a missing final terminator, strict about a cut-off segment id.
-                    position += 1
                     parts = tail.split(elem)
-                    if not _looks_like_id(parts[0]):
+                    if not _looks_like_id(parts[0]) or parts[0] == "ISA":
                         raise X12SyntaxError(
-                            f"Segment {position}: the input ends inside a segment (truncated file).", position
+                            f"Segment {position + 1}: the input ends inside a segment (truncated file).",
+                            position + 1,
                         )
-                    yield parts, delims
+                    position += 1
+                    yield [parts], delims
                 return
             nxt = next(chunks, None)
             if nxt is None:
@@ -265,14 +297,24 @@ def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[li
                 buf += nxt
 
 
+def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[str], Delimiters]]:
+    """Yields ``(parts, delimiters)`` per segment, ``parts[0]`` being the segment id."""
+    for batch, delims in iter_raw_batches(source):
+        for parts in batch:
+            yield parts, delims
+
+
 def tokenize(source: str | TextIO | Iterable[str]) -> Iterator[Segment]:
     """Stream the segments of X12 text (a string, a text file, or an iterable of text chunks).
 
     Raises :class:`X12SyntaxError` (lazily, when the bad part is reached) on input that is not
     X12, a truncated ISA, or delimiters that do not split the file into segments.
     """
-    for position, (parts, delims) in enumerate(iter_raw_segments(source), 1):
-        yield Segment(parts[0], parts[1:], position, delims)
+    position = 0
+    for batch, delims in iter_raw_batches(source):
+        for parts in batch:
+            position += 1
+            yield Segment(parts[0], parts[1:], position, delims)
 
 
 def detect_delimiters(text: str) -> Delimiters:
