@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -13,6 +14,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import config
+from infra.constructs.storage import alarm_arn_pattern
 
 PERIOD = Duration.minutes(5)
 
@@ -36,6 +38,20 @@ class Monitoring(Construct):
             display_name="medbill alarms",
             master_key=key,
             enforce_ssl=True,
+        )
+        # The topic policy (it exists for enforce_ssl) must let CloudWatch publish: only this
+        # project's alarms in this account (confused-deputy conditions).
+        stack = Stack.of(self)
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack)},
+                },
+            )
         )
         action = cw_actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []

@@ -16,6 +16,11 @@ from infra import config
 from infra.constructs.nag import acknowledge
 
 
+def alarm_arn_pattern(stack: Stack) -> str:
+    """ARNs of this project's CloudWatch alarms (every alarm name starts with `medbill-`)."""
+    return f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{config.PROJECT}-*"
+
+
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -45,13 +50,16 @@ class Storage(Construct):
                 },
             )
         )
-        # CloudWatch alarms publish to the KMS-encrypted SNS topic.
+        # CloudWatch alarms (named `medbill-*`, see monitoring.py) publish to the KMS-encrypted topic.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack)},
+                },
             )
         )
 

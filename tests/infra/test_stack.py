@@ -366,10 +366,16 @@ def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
     (topic,) = synth.props("AWS::SNS::Topic").values()
     assert _ref_id(topic["KmsMasterKeyId"]) == _key_id(synth)
     (policy,) = synth.props("AWS::SNS::TopicPolicy").values()
+    statements = policy["PolicyDocument"]["Statement"]
     assert any(
-        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-        for s in policy["PolicyDocument"]["Statement"]
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
     )
+    # CloudWatch may publish, for this project's alarms only
+    (publish,) = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert publish["Action"] == "sns:Publish"
+    assert set(publish["Condition"]) == {"StringEquals", "ArnLike"}
+    alarm_names = [p["AlarmName"] for p in synth.props("AWS::CloudWatch::Alarm").values()]
+    assert all(name.startswith(f"{config.PROJECT}-") for name in alarm_names)
 
 
 # --- Assets --------------------------------------------------------------------------------------
