@@ -118,8 +118,9 @@ class LocalServer:
         samples = sorted((config.REPO_ROOT / "events" / "encounters").glob("*.json"))
         sample = samples[0].name if samples else "clinic-2025-01-01.json"
         queues = "\n".join(
-            f"    {q.spec.name:<22} consumer {config.FUNCTIONS[q.spec.consumer].function_name:<20} DLQ {q.spec.dlq_name}"
+            f"    {q.spec.name:<22} consumer {fn:<20} DLQ {q.spec.dlq_name}"
             for q in res.queues.values()
+            for fn in [config.FUNCTIONS[q.spec.consumer].function_name]
         )
         prefixes = "\n".join(
             f"    s3://{res.bucket}/{p:<14} {what}"
