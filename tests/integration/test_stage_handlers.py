@@ -1,0 +1,129 @@
+"""Each state-machine stage handler against moto, called with the payload the ASL sends."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
+from infra.local.provision import LocalResources
+from medbill import wiring
+from medbill.workflow.intake import new_claim
+from medbill.workflow.status import ClaimStatus as S
+from tests.factories import make_encounter
+from tests.x12_oracle import pyx12_errors
+
+
+@pytest.fixture
+def bridge(aws: LocalResources) -> LambdaBridge:
+    _, resolver = load_project_handlers()
+    return LambdaBridge(resolver=resolver)
+
+
+def _claim(**overrides: Any) -> str:
+    enc = make_encounter(clinic_id="clinic-northside", **overrides)
+    claim = new_claim(enc, "encounters/t.json", 1)
+    wiring.repository().create_claim(claim)
+    return claim.claim_id
+
+
+def _status(claim_id: str) -> S:
+    return wiring.repository().get_claim(claim_id).status
+
+
+def _fixture_member(active: bool) -> tuple[str, str]:
+    import json
+    from importlib import resources
+
+    fixture = json.loads(resources.files("medbill.data").joinpath("eligibility_fixture.json").read_text())
+    for payer, members in fixture.items():
+        for member, info in members.items():
+            if bool(info.get("active")) is active:
+                return payer, member
+    raise AssertionError("fixture has no such member")
+
+
+def _coverage(active: bool) -> dict[str, str]:
+    payer, member = _fixture_member(active)
+    return {"payer_id": payer, "payer_name": "TEST PAYER", "member_id": member}
+
+
+def test_happy_path_stages_in_order(bridge: LambdaBridge) -> None:
+    claim_id = _claim(coverage=_coverage(active=True))
+    first = bridge.call("registration", {"claim_id": claim_id})
+    again = bridge.call("registration", {"claim_id": claim_id})  # a Step Functions retry
+    assert first == again and first["patient_id"].startswith("PAT")
+    assert bridge.call("eligibility", {"claim_id": claim_id}) == {"decision": "eligible", "reasons": []}
+    assert bridge.call("coding", {"claim_id": claim_id}) == {"decision": "coded", "reasons": []}
+    charges = bridge.call("charges", {"claim_id": claim_id})
+    claim = wiring.repository().get_claim(claim_id)
+    assert charges == {"total_charge": f"{claim.total_charge:.2f}"}
+    assert claim.total_charge == sum((line.charge or Decimal(0) for line in claim.lines), Decimal(0)) > 0
+    sub = bridge.call("submission", {"claim_id": claim_id})
+    assert bridge.call("submission", {"claim_id": claim_id}) == sub  # retry writes nothing new
+    claim = wiring.repository().get_claim(claim_id)
+    assert claim.status == S.SUBMITTED
+    outbox = wiring.artifacts().read(claim.outbox_key or "").decode()
+    assert pyx12_errors(outbox) == []
+    assert f"CLM*{claim_id}*{claim.total_charge:.2f}" in outbox
+    assert f"REF*6R*{claim_id}-01" in outbox
+    parked = bridge.call(
+        "await_token", {"claim_id": claim_id, "wait": "remittance", "stage": "remittance", "task_token": "tok-1"}
+    )
+    assert parked == {"parked": True}
+    claim = wiring.repository().get_claim(claim_id)
+    assert claim.status == S.AWAITING_REMITTANCE and claim.task_token == "tok-1"
+    timeline = [e.new_status for e in wiring.repository().events(claim_id)]
+    assert timeline == ["RECEIVED", "REGISTERED", "ELIGIBLE", "CODED", "CHARGED", "SUBMITTED", "AWAITING_REMITTANCE"]
+
+
+def test_inactive_coverage_holds_with_reason(bridge: LambdaBridge) -> None:
+    claim_id = _claim(coverage=_coverage(active=False))
+    bridge.call("registration", {"claim_id": claim_id})
+    result = bridge.call("eligibility", {"claim_id": claim_id})
+    assert result["decision"] == "hold" and "is not active" in result["reasons"][0]
+    assert _status(claim_id) == S.ELIGIBILITY_HOLD
+
+
+def test_non_billable_diagnosis_holds_at_coding(bridge: LambdaBridge) -> None:
+    claim_id = _claim(coverage=_coverage(active=True), diagnoses=["E11", "I10"])
+    for stage in ("registration", "eligibility"):
+        bridge.call(stage, {"claim_id": claim_id})
+    result = bridge.call("coding", {"claim_id": claim_id})
+    assert result["decision"] == "hold"
+    assert any("E11 is a category" in r for r in result["reasons"])
+    assert _status(claim_id) == S.CODING_HOLD
+
+
+def test_unknown_clinic_fee_schedule_holds_at_coding(aws: LocalResources) -> None:
+    _, resolver = load_project_handlers()
+    bridge = LambdaBridge(resolver=resolver)
+    enc = make_encounter(clinic_id="clinic-nowhere", coverage=_coverage(active=True))
+    claim = new_claim(enc, "encounters/t.json", 1)
+    wiring.repository().create_claim(claim)
+    for stage in ("registration", "eligibility"):
+        bridge.call(stage, {"claim_id": claim.claim_id})
+    result = bridge.call("coding", {"claim_id": claim.claim_id})
+    assert result["decision"] == "hold" and any("clinic-nowhere" in r for r in result["reasons"])
+
+
+def test_followup_and_fail_actions(bridge: LambdaBridge) -> None:
+    claim_id = _claim(coverage=_coverage(active=False))
+    bridge.call("registration", {"claim_id": claim_id})
+    bridge.call("eligibility", {"claim_id": claim_id})
+    result = bridge.call("followup", {"claim_id": claim_id, "action": "follow_up", "outcome": "hold_expired"})
+    assert result == {"status": "FOLLOW_UP", "action": "review_hold"}
+    other = _claim(encounter_id="ENC-FAIL")
+    assert bridge.call("followup", {"claim_id": other, "action": "fail", "error": "States.TaskFailed"}) == {
+        "status": "FAILED"
+    }
+    claim = wiring.repository().get_claim(other)
+    assert claim.hold_reasons == ["workflow error: States.TaskFailed"]
+
+
+def test_bad_payload_is_a_clear_error(bridge: LambdaBridge) -> None:
+    invocation = bridge.invoke("registration", {"nope": 1})
+    assert invocation.function_error == "Unhandled"
+    assert b"claim_id" in invocation.payload
