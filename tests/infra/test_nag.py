@@ -60,3 +60,14 @@ def test_acknowledge_helper_requires_pack_and_reason() -> None:
         acknowledge(stack, "SQS3", "some reason")
     with pytest.raises(ValueError, match="needs a reason"):
         acknowledge(stack, "AwsSolutions-SQS3", "  ")
+
+
+def test_cdk_json_runs_the_same_app() -> None:
+    import json
+
+    from infra import config
+
+    cdk_json = json.loads((config.REPO_ROOT / "cdk.json").read_text())
+    assert cdk_json["app"].split()[-2:] == ["-m", "infra.app"]
+    # feature flags live in infra/app.py (CONTEXT) so tests and `cdk deploy` synthesize the same template
+    assert "context" not in cdk_json
