@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_sqs as sqs
 
+from infra import config
 from infra.app import add_nag
 from infra.constructs.nag import acknowledge
 from tests.infra.conftest import Synth
@@ -63,10 +66,6 @@ def test_acknowledge_helper_requires_pack_and_reason() -> None:
 
 
 def test_cdk_json_runs_the_same_app() -> None:
-    import json
-
-    from infra import config
-
     cdk_json = json.loads((config.REPO_ROOT / "cdk.json").read_text())
     assert cdk_json["app"].split()[-2:] == ["-m", "infra.app"]
     # feature flags live in infra/app.py (CONTEXT) so tests and `cdk deploy` synthesize the same template
