@@ -256,5 +256,6 @@ class Functions(Construct):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{bucket}/{prefix}*]",
-                f"Objects under the {prefix} prefix of the data bucket only: keys are generated per file.",
+                f"Objects under the {prefix} prefix of the data bucket only: object keys are per file, so "
+                "the grant needs a wildcard inside the prefix; it does not reach other prefixes.",
             )

@@ -21,8 +21,9 @@ XRAY_REASON = (
     "AWS documents Resource '*' for them."
 )
 NO_VPC_REASON = (
-    "The stack has no VPC: the function only calls AWS service APIs (DynamoDB, S3, SQS, Step "
-    "Functions, KMS) over TLS with IAM auth; a VPC would add NAT/endpoints without reducing exposure."
+    "The stack has no VPC: the function calls AWS service APIs (DynamoDB, S3, SQS, Step Functions, "
+    "KMS) over TLS with IAM auth (and, with a real clearinghouse gateway, its HTTPS endpoint); it needs "
+    "no private network resource, so a VPC would add NAT/endpoints without reducing exposure."
 )
 SYNC_ONLY_REASON = (
     "The function is only invoked synchronously (SQS event source mapping, Step Functions task, API "

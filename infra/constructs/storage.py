@@ -126,7 +126,7 @@ class Storage(Construct):
             self.data_bucket,
             "HIPAA.Security-S3BucketReplicationEnabled",
             "Durability comes from versioning plus S3's multi-AZ storage; cross-region replication needs a "
-            "second region and key, which is a deployment decision outside this stack (see docs).",
+            "second region and key, which is a deployment decision outside this stack.",
         )
 
         # --- DynamoDB ---------------------------------------------------------------------------
