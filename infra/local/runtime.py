@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,7 @@ from infra.local.provision import (
 from infra.local.sqs_poller import SqsPoller
 
 LOG = logging.getLogger("medbill.local.runtime")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
@@ -438,12 +440,50 @@ class LocalRuntime:
         raise TimeoutError(f"execution {claim_id} not waiting for a token after {timeout_s}s")
 
     def stop_running_executions(self) -> int:
+        """StopExecution for every running execution; the number stopped.
+
+        moto quirk: a stopped execution parked in a `.waitForTaskToken` task stays RUNNING (its
+        thread keeps waiting) until the token is answered or TimeoutSeconds passes. Answering the
+        token after the stop ends it as ABORTED without running another state, so the token (a
+        UUID among the task's parameters in the history) is answered too.
+        """
         stopped = 0
         for execution in self.list_executions(status="RUNNING"):
+            arn = execution["executionArn"]
             with contextlib.suppress(Exception):
-                self.sfn.stop_execution(executionArn=execution["executionArn"], error="LocalRuntimeStopped")
+                self.sfn.stop_execution(executionArn=arn, error="LocalRuntimeStopped")
                 stopped += 1
+                for token in self._pending_tokens(arn):
+                    with contextlib.suppress(Exception):
+                        self.sfn.send_task_success(taskToken=token, output="{}")
+        deadline = time.monotonic() + 2.0  # the execution threads record the stop asynchronously
+        while stopped and time.monotonic() < deadline and self.list_executions(status="RUNNING"):
+            time.sleep(0.02)
         return stopped
+
+    def _pending_tokens(self, execution_arn: str) -> list[str]:
+        import json
+
+        events = sorted(self.sfn.get_execution_history(executionArn=execution_arn)["events"], key=lambda e: e["id"])
+        if not events or events[-1]["type"] != "TaskSubmitted":
+            return []
+        scheduled = next((e for e in reversed(events) if e["type"] == "TaskScheduled"), None)
+        if scheduled is None:
+            return []
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+            elif isinstance(value, str) and _UUID.fullmatch(value):
+                found.append(value)
+
+        walk(json.loads(scheduled["taskScheduledEventDetails"]["parameters"]))
+        return found
 
     # --- thread errors --------------------------------------------------------------------------------
     def _record_thread_error(self, where: str, exc: BaseException) -> None:
