@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -79,6 +79,7 @@ class Access:
     write_prefixes: tuple[str, ...] = ()
     start_executions: bool = False  # states:StartExecution on the claim state machine
     task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
+    scan_claims: bool = False  # dynamodb:Scan on the claims table (unfiltered claim lists)
 
 
 ACCESS: dict[str, Access] = {
@@ -95,7 +96,8 @@ ACCESS: dict[str, Access] = {
         read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
         write_prefixes=(config.OUTBOX_837_PREFIX,),
     ),
-    "await_token": Access(),
+    # Resumes the execution itself when the 835 was posted before the wait began.
+    "await_token": Access(task_response=True),
     "remittance": Access(
         read_prefixes=(config.ERA_PREFIX,),
         write_prefixes=(config.ERA_REPORTS_PREFIX,),
@@ -113,6 +115,7 @@ ACCESS: dict[str, Access] = {
             config.ACK_277CA_PREFIX,
         ),
         task_response=True,
+        scan_claims=True,  # GET /claims with no status or clinic filter
     ),
 }
 
@@ -219,6 +222,8 @@ class Functions(Construct):
                 resources=[claims_arn] + [f"{claims_arn}/index/{gsi.name}" for gsi in config.CLAIMS_TABLE.gsis],
             )
         )
+        if access.scan_claims:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[claims_arn]))
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=IDEMPOTENCY_TABLE_ACTIONS, resources=[storage.idempotency_table.table_arn])
         )
@@ -238,8 +243,21 @@ class Functions(Construct):
             )
         if state_machine is not None and access.start_executions:
             state_machine.grant_start_execution(role)
-        if state_machine is not None and access.task_response:
-            state_machine.grant_task_response(role)
+        if access.task_response:
+            # Functions inside the state machine cannot reference it (dependency cycle), so the
+            # grant names the machine's ARN, built from its fixed name.
+            machine_arn = Stack.of(self).format_arn(
+                service="states",
+                resource="stateMachine",
+                resource_name=config.STATE_MACHINE_NAME,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                    resources=[machine_arn],
+                )
+            )
 
     def _acknowledge(self, fn: lambda_.Function, role: ManagedPolicyRole, access: Access) -> None:
         acknowledge(

@@ -269,11 +269,17 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         states = {a for a in actions[spec.function_name] if a.startswith("states:")}
         if spec.name == "intake":
             assert states == {"states:StartExecution"}
-        elif spec.name in ("remittance", "api"):
+        elif spec.name in ("remittance", "api", "await_token"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
         assert not any(a.endswith(":*") or a == "*" for a in actions[spec.function_name])
+
+
+def test_only_the_api_may_scan_claims(synth: Synth) -> None:
+    actions = _role_actions(synth)
+    scanners = {spec.name for spec in config.FUNCTIONS.values() if "dynamodb:Scan" in actions[spec.function_name]}
+    assert scanners == {"api"}
 
 
 def test_state_machine_arn_only_where_config_says(synth: Synth) -> None:
