@@ -147,9 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Method, path and status only: a query string may carry search terms (names are PHI).
+        LOG.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+
     def log_message(self, format: str, *args: Any) -> None:
-        # Method, path and status only (the path holds ids, never PHI); to our logger, not stderr.
-        LOG.info("%s %s", self.address_string(), format % args)
+        # Other server messages (errors) go to our logger, not stderr; they hold no request data.
+        LOG.warning("api server: " + format, *args)
 
 
 class ApiServer(ThreadingHTTPServer):
