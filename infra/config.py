@@ -70,9 +70,7 @@ CLAIMS_TABLE = TableSpec(
 )
 
 # Powertools idempotency table: its default key and TTL attribute names.
-IDEMPOTENCY_TABLE = TableSpec(
-    name="medbill-idempotency", partition_key="id", sort_key=None, ttl_attribute="expiration"
-)
+IDEMPOTENCY_TABLE = TableSpec(name="medbill-idempotency", partition_key="id", sort_key=None, ttl_attribute="expiration")
 
 
 # --- Lambda functions -----------------------------------------------------------------------------

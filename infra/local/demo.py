@@ -57,7 +57,7 @@ def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
     from medbill import wiring
 
     files = sorted(p for p in samples.iterdir() if p.suffix in (".json", ".csv", ".jsonl"))
-    print(f"medbill demo: {len(files)} encounter files from {samples.relative_to(config.REPO_ROOT)}/")
+    print(f"medbill demo: {len(files)} encounter files from {_display(samples)}/")
     started = time.monotonic()
     with LocalRuntime(extra_env=QUIET_HANDLERS) as rt:
         wiring.reset()
@@ -146,6 +146,14 @@ def _export(rt: LocalRuntime, output: Path, summary: dict[str, Any]) -> None:
             target.write_bytes(rt.read(key))
 
 
+def _display(path: Path) -> str:
+    """The path as a person would type it from the repo root."""
+    try:
+        return str(path.relative_to(config.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _print_summary(summary: dict[str, Any], output: Path) -> None:
     cols = [
         ("claim_id", 20),
@@ -184,9 +192,9 @@ def _print_summary(summary: dict[str, Any], output: Path) -> None:
         field = f" [{r['field']}]" if r.get("field") else ""
         print(f"  {r['source_key']} {where}{field}: {r['reason']}")
     print(f"dead-letter queues: {summary['dead_letter_queues']}; handler failures: {summary['handler_failures']}")
-    print(f"\nEverything produced is in {output.relative_to(config.REPO_ROOT)}/ (837p, 999, 277ca, 835,")
+    print(f"\nEverything produced is in {_display(output)}/ (837p, 999, 277ca, 835,")
     print("rejections, era-reports, summary.json). Open the X12 files, or try:")
-    print(f"  .venv/bin/medbill-x12 summary {output.relative_to(config.REPO_ROOT)}/835/<file>")
+    print(f"  .venv/bin/medbill-x12 summary {_display(output)}/835/<file>")
     print(f"finished in {summary.get('elapsed_seconds', '?')}s")
 
 

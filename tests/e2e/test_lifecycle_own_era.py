@@ -33,9 +33,9 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
     _upload_samples(rt)
     claims = _claims()
     statuses = sorted(c.status for c in claims.values())
-    # 14 records: 1 rejected at intake, 1 eligibility hold, 1 coding hold, the rest await the payer.
-    assert len(claims) == 13
-    assert statuses.count(S.AWAITING_REMITTANCE) == 11
+    # 16 records: 1 rejected at intake, 1 eligibility hold, 1 coding hold, the rest await the payer.
+    assert len(claims) == 15
+    assert statuses.count(S.AWAITING_REMITTANCE) == 13
     assert [c.hold_reasons for c in claims.values() if c.status == S.ELIGIBILITY_HOLD] == [
         ["coverage with payer PAYERC03 is not active on 2026-11-18"]
     ]

@@ -62,6 +62,8 @@ def test_follow_up_actions_by_outcome_and_carc() -> None:
     assert action == "bill_patient" and "PR-2 20.00" in reason and "patient responsibility 20.00" in reason
     under = _claim(paid_amount=D("70.00"), adjustments=[Adjustment(group="OA", reason="23", amount=D("30.00"))])
     assert classify(under, "short_paid")[1] == "review_underpayment"
+    line_denied = _claim(paid_amount=D("60.00"), adjustments=[Adjustment(group="CO", reason="50", amount=D("40.00"))])
+    assert classify(line_denied, "short_paid")[1] == "appeal"
     denied = _claim(adjustments=[Adjustment(group="CO", reason="50", amount=D("100.00"))])
     assert classify(denied, "denied") == ("denied: CO-50 100.00", "appeal")
     missing_info = _claim(adjustments=[Adjustment(group="CO", reason="16", amount=D("100.00"))])

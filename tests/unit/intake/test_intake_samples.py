@@ -22,8 +22,8 @@ def _read(name: str):
 def test_northside_json_sample() -> None:
     result = _read("northside-2026-11-20.json")
     assert result.file_error is None
-    assert result.records == 8
-    assert [a.record_number for a in result.encounters] == [1, 2, 4, 5, 6, 7, 8]
+    assert result.records == 10
+    assert [a.record_number for a in result.encounters] == [1, 2, 4, 5, 6, 7, 8, 9, 10]
     [rej] = result.rejections
     assert (rej.record_number, rej.encounter_id, rej.field) == (3, "NS-20261117-003", "diagnoses.2")
     assert rej.reason == "diagnosis 2: E11.9X is not an ICD-10-CM code"

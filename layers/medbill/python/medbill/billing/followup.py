@@ -50,10 +50,10 @@ def classify(claim: Claim, outcome: str) -> tuple[str, str]:
     if outcome == "short_paid":
         other = [a for a in adjustments if a.group != "PR" and not (a.group == "CO" and a.reason == "45")]
         if other:
-            return (
-                f"paid {claim.paid_amount:.2f} of {claim.total_charge:.2f}: {codes}",
-                "review_underpayment",
-            )
+            # A line denied inside a paid claim is worked like a denial of that line.
+            actions = [DENIAL_ACTIONS[a.reason] for a in other if a.reason in DENIAL_ACTIONS]
+            action = actions[0] if actions else "review_underpayment"
+            return (f"paid {claim.paid_amount:.2f} of {claim.total_charge:.2f}: {codes}", action)
         return (
             f"patient responsibility {claim.patient_responsibility:.2f}: {codes}",
             "bill_patient",

@@ -60,9 +60,7 @@ _STATUS_FOR: dict[str, S] = {
 }
 
 
-def post_claim(
-    repo: ClaimRepository, workflow: WorkflowGateway, era_id: str, remit: ClaimRemittance
-) -> PostingResult:
+def post_claim(repo: ClaimRepository, workflow: WorkflowGateway, era_id: str, remit: ClaimRemittance) -> PostingResult:
     outcome = outcome_of(remit)
     source_prefix = f"{era_id}#{remit.position:07d}"
 
@@ -144,9 +142,7 @@ def _resume(repo: ClaimRepository, workflow: WorkflowGateway, claim: Claim) -> b
 
     def clear(current: Claim) -> bool:
         if current.task_token:
-            repo.save(
-                current.model_copy(update={"task_token": None}), actor="remittance", detail={"resumed": True}
-            )
+            repo.save(current.model_copy(update={"task_token": None}), actor="remittance", detail={"resumed": True})
         return True
 
     with_lock_retry(repo, claim.claim_id, clear)

@@ -110,9 +110,7 @@ class Encounter(Model):
     coverage: Coverage
     billing_provider: BillingProvider
     rendering_provider: Provider | None = None
-    diagnoses: list[Annotated[str, StringConstraints(min_length=3, max_length=8)]] = Field(
-        min_length=1, max_length=12
-    )
+    diagnoses: list[Annotated[str, StringConstraints(min_length=3, max_length=8)]] = Field(min_length=1, max_length=12)
     service_lines: list[ServiceLine] = Field(min_length=1, max_length=50)
 
     @field_validator("diagnoses")
