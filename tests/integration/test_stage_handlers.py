@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -127,3 +128,32 @@ def test_bad_payload_is_a_clear_error(bridge: LambdaBridge) -> None:
     invocation = bridge.invoke("registration", {"nope": 1})
     assert invocation.function_error == "Unhandled"
     assert b"claim_id" in invocation.payload
+
+
+def test_intake_summary_counts_records_and_reports_duplicates(aws: LocalResources) -> None:
+    from pathlib import Path
+
+    from medbill.workflow.intake import ingest_encounter_file
+
+    sample = Path(__file__).resolve().parents[2] / "events" / "encounters" / "northside-2026-11-20.json"
+
+    class Starts:
+        def __init__(self) -> None:
+            self.started: list[str] = []
+
+        def start_claim(self, claim_id: str, clinic_id: str) -> bool:
+            self.started.append(claim_id)
+            return True
+
+    starts = Starts()
+    store = wiring.artifacts()
+    store.write("encounters/n.json", sample.read_bytes())
+    first = ingest_encounter_file(wiring.repository(), store, starts, "encounters/n.json")  # type: ignore[arg-type]
+    assert (first.records, first.claims_created, first.rejected) == (10, 9, 1)
+    again = ingest_encounter_file(wiring.repository(), store, starts, "encounters/n.json")  # type: ignore[arg-type]
+    assert (again.records, again.claims_created, again.claims_existing, again.rejected) == (10, 0, 9, 1)
+    store.write("encounters/copy.json", sample.read_bytes())
+    copy = ingest_encounter_file(wiring.repository(), store, starts, "encounters/copy.json")  # type: ignore[arg-type]
+    assert (copy.records, copy.claims_created, copy.rejected) == (10, 0, 10)
+    report = json.loads(store.read("rejections/encounters/copy.json.json"))
+    assert report["counts"] == {"records": 10, "accepted": 0, "rejected": 10}

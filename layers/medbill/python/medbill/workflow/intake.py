@@ -6,7 +6,7 @@ from clinic + encounter id) and executions are named by the claim id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from medbill.gateways.workflow import WorkflowGateway
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, read_encounter_file, rejection_report
@@ -72,14 +72,15 @@ def ingest_encounter_file(
             summary.claims_existing += 1
         workflow.start_claim(claim.claim_id, claim.clinic_id)  # idempotent: execution name = claim id
         summary.claim_ids.append(claim.claim_id)
-    summary.records += len(result.rejections)
+    summary.records = result.records
     rejections = [*result.rejections, *duplicates]
-    summary.rejected = len(rejections)
+    summary.rejected = len({r.record_number for r in rejections})
     if rejections or result.file_error:
-        report_result = IntakeResult(
-            encounters=[r for r in result.encounters if all(r.record_number != d.record_number for d in duplicates)],
+        duplicate_records = {d.record_number for d in duplicates}
+        report_result = replace(
+            result,
+            encounters=[r for r in result.encounters if r.record_number not in duplicate_records],
             rejections=rejections,
-            file_error=result.file_error,
         )
         summary.report_key = f"{REJECTIONS_PREFIX}{key}.json"
         store.write_json(summary.report_key, rejection_report(key, report_result))
