@@ -100,6 +100,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("submission", timeout_seconds=60),
         FunctionSpec("await_token", timeout_seconds=30),
         FunctionSpec("remittance", timeout_seconds=300, memory_mb=1024),
+        # One claim payment per SQS message, fanned out by remittance (and sent by intake and api).
+        FunctionSpec("posting", timeout_seconds=60, memory_mb=512),
         FunctionSpec("followup", timeout_seconds=30),
         FunctionSpec("api", timeout_seconds=29),
     )
@@ -126,9 +128,32 @@ class QueueSpec:
 
 INTAKE_QUEUE = QueueSpec(name="medbill-intake", consumer="intake", batch_size=5)
 REMITTANCE_QUEUE = QueueSpec(name="medbill-remittance", consumer="remittance", batch_size=5)
-QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE)
+# One message per claim payment: remittance fans an 835 out to it; intake (a claim that turned up
+# after its remittance) and api (a person matched an unmatched remittance) send to it too.
+# No S3 prefix feeds it.
+POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size=10)
+QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE)
 # Which S3 prefix notifies which queue.
 NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
+
+# Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on
+# that queue only and the queue's URL in its environment (QUEUE_URL_ENV).
+SENDS_TO_POSTING = frozenset({"intake", "remittance", "api"})
+SENDS_TO_REMITTANCE = frozenset({"api"})  # release of a quarantined ERA: {"kind": "release", ...}
+QUEUE_SENDERS: dict[str, frozenset[str]] = {
+    POSTING_QUEUE.name: SENDS_TO_POSTING,
+    REMITTANCE_QUEUE.name: SENDS_TO_REMITTANCE,
+}
+# QueueSpec.name -> the environment variable that carries its URL.
+QUEUE_URL_ENV: dict[str, str] = {
+    POSTING_QUEUE.name: "POSTING_QUEUE_URL",
+    REMITTANCE_QUEUE.name: "REMITTANCE_QUEUE_URL",
+}
+
+
+def queues_sent_to(function: str) -> tuple[QueueSpec, ...]:
+    """The queues `function` (a FUNCTIONS key) sends messages to, in config.QUEUES order."""
+    return tuple(spec for spec in QUEUES if function in QUEUE_SENDERS.get(spec.name, frozenset()))
 
 
 # --- Step Functions -------------------------------------------------------------------------------
@@ -199,6 +224,7 @@ class LambdaEnvironment:
     data_bucket: str
     state_machine_arn: str
     extra: dict[str, str] = field(default_factory=dict)
+    queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
 
     def as_env(self, function: FunctionSpec) -> dict[str, str]:
         env = {
@@ -213,6 +239,12 @@ class LambdaEnvironment:
         # dependency cycle (state machine -> function -> state machine) in CloudFormation.
         if function.name in STARTS_OR_READS_EXECUTIONS:
             env["STATE_MACHINE_ARN"] = self.state_machine_arn
+        # A sender gets the URL of each queue it sends to (POSTING_QUEUE_URL, REMITTANCE_QUEUE_URL),
+        # when the URL is known.
+        for spec in queues_sent_to(function.name):
+            url = self.queue_urls.get(spec.name)
+            if url:
+                env[QUEUE_URL_ENV[spec.name]] = url
         env.update(self.extra)
         return env
 

@@ -31,11 +31,12 @@ class MedbillStack(Stack):
         self.storage = Storage(self, "Storage")
         self.functions = Functions(self, "Functions", storage=self.storage)
         # Order matters: the state machine needs the stage functions' ARNs, and the functions that
-        # start or resume executions (intake, remittance, api) need the state machine's ARN.
+        # start or resume executions (intake, remittance, api) need the state machine's ARN. The
+        # queues (Intake) exist before the api, which sends to the posting and remittance queues.
         self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
-        self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine)
+        self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine, queues=self.intake.queues)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

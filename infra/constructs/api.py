@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -18,10 +21,17 @@ ACCESS_LOG_RETENTION = logs.RetentionDays.SIX_YEARS  # who accessed which claim:
 
 class Api(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: Functions, state_machine: sfn.IStateMachine
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: Functions,
+        state_machine: sfn.IStateMachine,
+        queues: Mapping[str, sqs.IQueue],
     ) -> None:
+        """`queues`: QueueSpec.name -> queue; the api sends to the posting and remittance queues."""
         super().__init__(scope, construct_id)
-        self.function = functions.create("api", state_machine=state_machine)
+        self.function = functions.create("api", state_machine=state_machine, queues=queues)
 
         self.access_log_group = logs.LogGroup(
             self,
@@ -65,23 +75,37 @@ class Api(Construct):
         )
         integration = apigw.LambdaIntegration(self.function, proxy=True)
 
+        def method(resource: apigw.IResource, http_method: str, *path_params: str) -> None:
+            resource.add_method(
+                http_method,
+                integration,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True for p in path_params} or None,
+            )
+
         claims = self.rest_api.root.add_resource("claims")
-        claims.add_method("GET", integration, request_validator=validator)
+        method(claims, "GET")
         claim = claims.add_resource("{claim_id}")
-        claim.add_method(
-            "GET",
-            integration,
-            request_validator=validator,
-            request_parameters={"method.request.path.claim_id": True},
-        )
+        method(claim, "GET", "claim_id")
+        # Paths below an explicit resource are declared too, not left to the root proxy: REST API
+        # routing matches the most specific resource and need not fall back to /{proxy+}.
+        method(claim.add_resource("ledger"), "GET", "claim_id")
+
+        # ERAs: list, one ERA (balance check, quarantine problems), release of a quarantined ERA.
+        eras = self.rest_api.root.add_resource("eras")
+        method(eras, "GET")
+        era = eras.add_resource("{era_id}")
+        method(era, "GET", "era_id")
+        method(era.add_resource("release"), "POST", "era_id")
+
+        # Unmatched remittance (a payment with no claim yet): the work queue, and matching by a person.
+        unmatched = self.rest_api.root.add_resource("worklists").add_resource("unmatched-remittance")
+        method(unmatched, "GET")
+        method(unmatched.add_resource("{remittance_id}").add_resource("match"), "POST", "remittance_id")
+
         # Everything else (timeline, work queues, A/R aging, staff actions) is routed by the function.
         proxy = self.rest_api.root.add_resource("{proxy+}")
-        proxy.add_method(
-            "ANY",
-            integration,
-            request_validator=validator,
-            request_parameters={"method.request.path.proxy": True},
-        )
+        method(proxy, "ANY", "proxy")
 
         acknowledge(
             self.rest_api,

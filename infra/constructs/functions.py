@@ -14,12 +14,14 @@ simple-icd-10-cm`); this stack does not bundle with Docker.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -40,7 +42,11 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, ne
 # State machine tasks retry Lambda.TooManyRequestsException (claim.asl.json), so a burst is
 # slowed down, not failed. SQS consumers also cap their event source mapping at the same value
 # so SQS never delivers to a throttled function (which would count receives towards the DLQ).
-# Total 202: the account needs a concurrency limit of at least 302 (the default is 1000).
+# posting handles one claim payment per message (an 835 fans out to hundreds of them) and each
+# resumes at most one execution, whose next tasks (followup) run at 25: 25 keeps posting from
+# outrunning them and bounds concurrent transactions on the claims table.
+# Total 227: the account needs a concurrency limit of at least 327 (Lambda keeps 100 unreserved;
+# the default limit is 1000).
 RESERVED_CONCURRENCY: dict[str, int] = {
     "intake": 5,
     "registration": 25,
@@ -50,6 +56,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "submission": 25,
     "await_token": 25,
     "remittance": 2,
+    "posting": 25,
     "followup": 25,
     "api": 20,
 }
@@ -101,8 +108,11 @@ ACCESS: dict[str, Access] = {
     "remittance": Access(
         read_prefixes=(config.ERA_PREFIX,),
         write_prefixes=(config.ERA_REPORTS_PREFIX,),
-        task_response=True,
+        task_response=True,  # kept while posting moves to the posting function
     ),
+    # One claim payment per message (the message carries the data: no S3 access); resumes the
+    # claim's waiting execution.
+    "posting": Access(task_response=True),
     "followup": Access(
         read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
         write_prefixes=(config.OUTBOX_837_PREFIX,),  # corrected / replacement claims (frequency 7)
@@ -154,18 +164,31 @@ class Functions(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def create(self, name: str, *, state_machine: sfn.IStateMachine | None = None) -> lambda_.Function:
+    def create(
+        self,
+        name: str,
+        *,
+        state_machine: sfn.IStateMachine | None = None,
+        queues: Mapping[str, sqs.IQueue] | None = None,
+    ) -> lambda_.Function:
+        """The function `name`; `queues` (QueueSpec.name -> queue) must hold every queue it sends to."""
         spec = config.FUNCTIONS[name]
         access = ACCESS[name]
         storage = self.storage
         needs_arn = name in config.STARTS_OR_READS_EXECUTIONS
         if needs_arn and state_machine is None:
             raise ValueError(f"{name} needs the state machine (STATE_MACHINE_ARN)")
+        sends_to = {q.name: (queues or {}).get(q.name) for q in config.queues_sent_to(name)}
+        missing = sorted(q for q, queue in sends_to.items() if queue is None)
+        if missing:
+            raise ValueError(f"{name} sends to {missing}: pass them in `queues`")
+        targets = {q: queue for q, queue in sends_to.items() if queue is not None}
         environment = config.LambdaEnvironment(
             table_name=storage.claims_table.table_name,
             idempotency_table_name=storage.idempotency_table.table_name,
             data_bucket=storage.data_bucket.bucket_name,
             state_machine_arn=state_machine.state_machine_arn if state_machine is not None else "",
+            queue_urls={q: queue.queue_url for q, queue in targets.items()},
         ).as_env(spec)
 
         scope = Construct(self, name)
@@ -209,6 +232,14 @@ class Functions(Construct):
         )
         fn.node.add_dependency(role.policy)
         self._grant(role, access, state_machine)
+        if targets:
+            # SendMessageBatch authorizes as sqs:SendMessage; KMS (GenerateDataKey) is in KEY_ACTIONS.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["sqs:SendMessage"],
+                    resources=[targets[q].queue_arn for q in sorted(targets)],
+                )
+            )
         self._acknowledge(fn, role, access)
         self.functions[name] = fn
         return fn

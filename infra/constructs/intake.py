@@ -1,5 +1,9 @@
 """S3 -> SQS -> Lambda: the queues of `config.QUEUES`, their DLQs, the bucket notifications of
-`config.NOTIFICATIONS` and the consumers (intake, remittance) with partial batch responses."""
+`config.NOTIFICATIONS` and the consumers (intake, remittance, posting) with partial batch responses.
+
+Every queue exists before any consumer is created: consumers also send to queues
+(`config.QUEUE_SENDERS`: intake and remittance -> posting), which puts the URL in their
+environment and grants them sqs:SendMessage on that queue only."""
 
 from __future__ import annotations
 
@@ -86,7 +90,12 @@ class Intake(Construct):
                 visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds),
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
             )
-            consumer = functions.create(spec.consumer, state_machine=state_machine)
+            self.queues[spec.name] = queue
+            self.dlqs[spec.name] = dlq
+
+        for spec in config.QUEUES:
+            queue = self.queues[spec.name]
+            consumer = functions.create(spec.consumer, state_machine=state_machine, queues=self.queues)
             consumer.add_event_source(
                 event_sources.SqsEventSource(
                     queue,
@@ -95,8 +104,6 @@ class Intake(Construct):
                     max_concurrency=RESERVED_CONCURRENCY[spec.consumer],
                 )
             )
-            self.queues[spec.name] = queue
-            self.dlqs[spec.name] = dlq
             self.consumers[spec.consumer] = consumer
 
         for prefix, spec in config.NOTIFICATIONS.items():
