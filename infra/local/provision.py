@@ -228,6 +228,8 @@ def provision(
         data_bucket=bucket,
         state_machine_arn=state_machine_arn,
         extra=dict(extra_env or {}),
+        # POSTING_QUEUE_URL / REMITTANCE_QUEUE_URL for the functions that send to them
+        queue_urls={name: queue.url for name, queue in queues.items()},
     )
     lambda_role = _role(iam, LAMBDA_ROLE_NAME, "lambda.amazonaws.com")
     code = _dummy_zip()

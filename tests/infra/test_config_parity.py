@@ -50,18 +50,45 @@ def test_queues(synth: Synth) -> None:
 
 def test_functions(synth: Synth) -> None:
     functions = _by(synth, "AWS::Lambda::Function", "FunctionName")
+    assert set(functions) >= {spec.function_name for spec in config.FUNCTIONS.values()}
+    queue_ids = {p["QueueName"]: lid for lid, p in synth.props("AWS::SQS::Queue").items()}
     for spec in config.FUNCTIONS.values():
         props = functions[spec.function_name]
         assert props["Timeout"] == spec.timeout_seconds
         assert props["MemorySize"] == spec.memory_mb
         assert props["Handler"] == spec.handler
         env = config.LambdaEnvironment(
-            table_name="t", idempotency_table_name="i", data_bucket="b", state_machine_arn="s"
+            table_name="t",
+            idempotency_table_name="i",
+            data_bucket="b",
+            state_machine_arn="s",
+            queue_urls={q.name: f"url:{q.name}" for q in config.QUEUES},
         ).as_env(spec)
         variables = props["Environment"]["Variables"]
         assert set(variables) == set(env)
         for name in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"):
             assert variables[name] == env[name]
+        # each queue URL variable names the queue config says, in the cloud and locally
+        for queue_name, env_name in config.QUEUE_URL_ENV.items():
+            if env_name in env:
+                assert env[env_name] == f"url:{queue_name}"
+                assert variables[env_name] == {"Ref": queue_ids[queue_name]}
+
+
+def test_queue_url_variables_only_when_the_url_is_known() -> None:
+    spec = config.FUNCTIONS["api"]
+
+    def env_with(queue_urls: dict[str, str]) -> dict[str, str]:
+        return config.LambdaEnvironment(
+            table_name="t", idempotency_table_name="i", data_bucket="b", state_machine_arn="s", queue_urls=queue_urls
+        ).as_env(spec)
+
+    assert not {k for k in env_with({}) if k.endswith("_QUEUE_URL")}
+    env = env_with({config.POSTING_QUEUE.name: "u"})
+    assert env["POSTING_QUEUE_URL"] == "u" and "REMITTANCE_QUEUE_URL" not in env
+    assert set(config.QUEUE_SENDERS) <= {q.name for q in config.QUEUES}
+    assert set(config.QUEUE_URL_ENV) == set(config.QUEUE_SENDERS)
+    assert all(senders <= set(config.FUNCTIONS) for senders in config.QUEUE_SENDERS.values())
 
 
 def test_notifications(synth: Synth) -> None:

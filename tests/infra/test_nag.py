@@ -70,3 +70,28 @@ def test_cdk_json_runs_the_same_app() -> None:
     assert cdk_json["app"].split()[-2:] == ["-m", "infra.app"]
     # feature flags live in infra/app.py (CONTEXT) so tests and `cdk deploy` synthesize the same template
     assert "context" not in cdk_json
+
+
+def test_posting_function_needs_only_the_per_function_acknowledgements(synth: Synth) -> None:
+    """posting (no S3 prefix) is acknowledged exactly like the other prefix-less stages; its queue,
+    DLQ and the SendMessage grants need none (no wildcard resources)."""
+
+    def acks_of(name: str) -> set[str]:
+        prefix = f"Medbill/Functions/{name}/"
+        return {
+            f"{path.removeprefix(prefix)} {rule}"
+            for path, rule, _ in synth.acknowledgements()
+            if path.startswith(prefix)
+        }
+
+    posting = acks_of("posting")
+    assert posting == acks_of("coding")
+    assert posting == {
+        "Role AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "Function AwsSolutions::AwsSolutions-L1",
+        "Function HIPAA.Security::HIPAA.Security-LambdaDLQ",
+        "Function HIPAA.Security::HIPAA.Security-LambdaInsideVPC",
+    }
+    for path, rule_id, _ in synth.acknowledgements():
+        assert "/Intake/" not in path or "Notifications" in path, (path, rule_id)
+        assert "queue" not in rule_id.lower(), (path, rule_id)

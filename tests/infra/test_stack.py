@@ -7,7 +7,7 @@ from typing import Any
 from aws_cdk.assertions import Match
 
 from infra import config
-from infra.constructs.functions import POWERTOOLS_LAYER_VERSION, RESERVED_CONCURRENCY
+from infra.constructs.functions import ACCESS, POWERTOOLS_LAYER_VERSION, RESERVED_CONCURRENCY
 from tests.infra.conftest import Synth
 
 
@@ -61,7 +61,11 @@ def test_key_policy_service_statements_are_conditioned_or_minimal(synth: Synth) 
         for s in p["PolicyDocument"]["Statement"]
         if s.get("Principal", {}).get("Service") == "s3.amazonaws.com"
     ]
-    assert len(s3_sends) == len(config.QUEUES)
+    # only the queues an S3 prefix notifies (not the posting queue) let S3 send
+    assert len(s3_sends) == len(config.NOTIFICATIONS)
+    queue_ids = {_ref_id(s["Resource"]) for s in s3_sends}
+    by_name = _queues_by_name(synth)
+    assert queue_ids == {by_name[spec.name][0] for spec in config.NOTIFICATIONS.values()}
     for statement in s3_sends:
         assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}
 
@@ -159,6 +163,34 @@ def test_event_source_mappings_report_batch_item_failures(synth: Synth) -> None:
         assert mapping["ScalingConfig"]["MaximumConcurrency"] <= RESERVED_CONCURRENCY[spec.consumer]
 
 
+def test_posting_queue_dlq_redrive_visibility_and_event_source(synth: Synth) -> None:
+    spec = config.POSTING_QUEUE
+    assert (spec.name, spec.dlq_name, spec.consumer, spec.batch_size) == (
+        "medbill-posting",
+        "medbill-posting-dlq",
+        "posting",
+        10,
+    )
+    assert spec in config.QUEUES and spec not in config.NOTIFICATIONS.values()
+    queues = _queues_by_name(synth)
+    queue_id, props = queues[spec.name]
+    dlq_id, dlq = queues[spec.dlq_name]
+    assert props["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": 3}
+    assert props["VisibilityTimeout"] == 6 * 60 == 360
+    assert props["MessageRetentionPeriod"] == dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "RedrivePolicy" not in dlq
+    (mapping,) = [
+        m for m in synth.props("AWS::Lambda::EventSourceMapping").values() if _ref_id(m["EventSourceArn"]) == queue_id
+    ]
+    function_id, function = _functions_by_name(synth)["medbill-posting"]
+    assert _ref_id(mapping["FunctionName"]) == function_id
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == RESERVED_CONCURRENCY["posting"]
+    assert function["Timeout"] == 60 and function["MemorySize"] == 512
+    assert function["Handler"] == "posting.handler.handler"
+
+
 # --- DynamoDB ------------------------------------------------------------------------------------
 def _tables(synth: Synth) -> dict[str, dict[str, Any]]:
     return {p["TableName"]: p for p in synth.props("AWS::DynamoDB::Table").values()}
@@ -233,6 +265,12 @@ def test_one_function_per_spec_python312_arm64_traced_with_both_layers(synth: Sy
         assert props["LoggingConfig"]["LogGroup"]
 
 
+def test_reserved_concurrency_covers_every_function_within_the_account_default(synth: Synth) -> None:
+    assert set(RESERVED_CONCURRENCY) == set(config.FUNCTIONS)
+    # Lambda keeps 100 of the account limit unreserved; the default limit is 1000.
+    assert sum(RESERVED_CONCURRENCY.values()) + 100 <= 1000
+
+
 def test_log_groups_are_encrypted_with_retention(synth: Synth) -> None:
     key_id = _key_id(synth)
     groups = synth.props("AWS::Logs::LogGroup")
@@ -249,6 +287,32 @@ def test_no_inline_iam_policies_except_cdks_notification_handler(synth: Synth) -
     (policy,) = inline.values()
     roles = {_ref_id(r) for r in policy["Properties"]["Roles"]}
     assert all("BucketNotificationsHandler" in r for r in roles)
+
+
+def _statements(synth: Synth) -> list[dict[str, Any]]:
+    """Every statement of every IAM policy (managed and inline) and resource policy in the template."""
+    documents = [
+        p["PolicyDocument"] for t in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") for p in synth.props(t).values()
+    ]
+    documents += [p["PolicyDocument"] for p in synth.props("AWS::SQS::QueuePolicy").values()]
+    documents += [p["PolicyDocument"] for p in synth.props("AWS::SNS::TopicPolicy").values()]
+    documents += [p["KeyPolicy"] for p in synth.props("AWS::KMS::Key").values()]
+    return [s for d in documents for s in d["Statement"]]
+
+
+def _actions_of(statement: dict[str, Any]) -> list[str]:
+    acts = statement["Action"]
+    return [acts] if isinstance(acts, str) else list(acts)
+
+
+def _role_statements(synth: Synth) -> dict[str, list[dict[str, Any]]]:
+    """Function name -> the statements of its role's managed policies."""
+    role_of = {name: _ref_id(p["Role"]) for name, (_, p) in _functions_by_name(synth).items()}
+    statements: dict[str, list[dict[str, Any]]] = {}
+    for props in synth.props("AWS::IAM::ManagedPolicy").values():
+        for role in props.get("Roles", []):
+            statements.setdefault(_ref_id(role), []).extend(props["PolicyDocument"]["Statement"])
+    return {name: statements.get(role, []) for name, role in role_of.items()}
 
 
 def _role_actions(synth: Synth) -> dict[str, set[str]]:
@@ -269,11 +333,80 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         states = {a for a in actions[spec.function_name] if a.startswith("states:")}
         if spec.name == "intake":
             assert states == {"states:StartExecution"}
-        elif spec.name in ("remittance", "api", "await_token"):
+        elif spec.name in ("remittance", "api", "await_token", "posting"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
         assert not any(a.endswith(":*") or a == "*" for a in actions[spec.function_name])
+    assert {name for name, access in ACCESS.items() if access.task_response} == {
+        "await_token",
+        "remittance",
+        "posting",
+        "api",
+    }
+
+
+def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) -> None:
+    expected = {
+        "intake": {"medbill-posting"},
+        "remittance": {"medbill-posting"},
+        "api": {"medbill-posting", "medbill-remittance"},
+    }
+    assert {
+        f: {q.name for q in config.queues_sent_to(f)} for f in config.FUNCTIONS if config.queues_sent_to(f)
+    } == expected
+    queue_names = {logical_id: name for name, (logical_id, _) in _queues_by_name(synth).items()}
+    functions = {spec.function_name: spec.name for spec in config.FUNCTIONS.values()}
+    sends: dict[str, set[str]] = {}
+    for function_name, statements in _role_statements(synth).items():
+        for statement in statements:
+            if "sqs:SendMessage" in _actions_of(statement):
+                assert _actions_of(statement) == ["sqs:SendMessage"]
+                resources = statement["Resource"]
+                resources = resources if isinstance(resources, list) else [resources]
+                assert all(isinstance(r, dict) for r in resources), "SendMessage on a literal (wildcard?) ARN"
+                sends.setdefault(functions[function_name], set()).update(queue_names[_ref_id(r)] for r in resources)
+    assert sends == expected
+    # nobody else: no other role or resource policy grants a send, and no Allow of sqs:* anywhere
+    # (the queues' SSL-only policies Deny sqs:* without TLS; that is the only sqs:*)
+    for statement in _statements(synth):
+        if statement["Effect"] != "Allow":
+            continue
+        actions = _actions_of(statement)
+        assert not any(a in ("sqs:*", "*") or (a.startswith("sqs:Send") and a != "sqs:SendMessage") for a in actions)
+        if "sqs:SendMessage" in actions and "Principal" in statement:
+            assert statement["Principal"] == {"Service": "s3.amazonaws.com"}, statement
+    role_ids = {_ref_id(p["Role"]) for _, p in _functions_by_name(synth).values()}
+    for props in synth.props("AWS::IAM::ManagedPolicy").values():
+        if not {_ref_id(r) for r in props.get("Roles", [])} & role_ids:
+            assert not any("sqs:SendMessage" in _actions_of(s) for s in props["PolicyDocument"]["Statement"])
+
+
+def test_queue_urls_in_the_environment_exactly_where_config_says(synth: Synth) -> None:
+    assert {"intake", "remittance", "api"} == config.SENDS_TO_POSTING
+    assert {"api"} == config.SENDS_TO_REMITTANCE
+    queues = _queues_by_name(synth)
+    for spec in config.FUNCTIONS.values():
+        variables = _functions_by_name(synth)[spec.function_name][1]["Environment"]["Variables"]
+        for env_name, queue, senders in (
+            ("POSTING_QUEUE_URL", config.POSTING_QUEUE, config.SENDS_TO_POSTING),
+            ("REMITTANCE_QUEUE_URL", config.REMITTANCE_QUEUE, config.SENDS_TO_REMITTANCE),
+        ):
+            if spec.name in senders:
+                assert variables[env_name] == {"Ref": queues[queue.name][0]}, (spec.name, env_name)
+            else:
+                assert env_name not in variables, (spec.name, env_name)
+        assert not {v for v in variables if v.endswith("QUEUE_URL")} - {"POSTING_QUEUE_URL", "REMITTANCE_QUEUE_URL"}
+
+
+def test_posting_role_has_no_s3_and_no_start_execution(synth: Synth) -> None:
+    actions = _role_actions(synth)["medbill-posting"]
+    assert not {a for a in actions if a.startswith("s3:")}
+    assert "states:StartExecution" not in actions
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"} <= actions
+    assert {"kms:Decrypt", "kms:GenerateDataKey"} <= actions
+    # consumer of its queue (CDK's event source grant)
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= actions
 
 
 def test_only_the_api_may_scan_claims(synth: Synth) -> None:
@@ -343,6 +476,45 @@ def test_api_methods_use_iam_auth_and_request_validation(synth: Synth) -> None:
     assert {"claims", "{claim_id}"} <= paths
 
 
+def _api_routes(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:
+    """(HTTP method, full resource path) -> method properties."""
+    resources = synth.props("AWS::ApiGateway::Resource")
+
+    def path(resource_id: str) -> str:
+        props = resources[resource_id]
+        parent = props["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else path(_ref_id(parent))
+        return f"{prefix}/{props['PathPart']}"
+
+    routes = {}
+    for props in synth.props("AWS::ApiGateway::Method").values():
+        resource = props["ResourceId"]
+        routes[(props["HttpMethod"], "/" if "Fn::GetAtt" in resource else path(_ref_id(resource)))] = props
+    return routes
+
+
+def test_api_declares_the_era_ledger_and_unmatched_remittance_routes(synth: Synth) -> None:
+    routes = _api_routes(synth)
+    expected_params = {
+        ("GET", "/claims"): set(),
+        ("GET", "/claims/{claim_id}"): {"claim_id"},
+        ("GET", "/claims/{claim_id}/ledger"): {"claim_id"},
+        ("GET", "/eras"): set(),
+        ("GET", "/eras/{era_id}"): {"era_id"},
+        ("POST", "/eras/{era_id}/release"): {"era_id"},
+        ("GET", "/worklists/unmatched-remittance"): set(),
+        ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"): {"remittance_id"},
+        ("ANY", "/{proxy+}"): {"proxy"},
+    }
+    assert set(routes) == set(expected_params)
+    for route, params in expected_params.items():
+        props = routes[route]
+        assert props["AuthorizationType"] == "AWS_IAM", route
+        assert props["Integration"]["Type"] == "AWS_PROXY", route
+        declared = props.get("RequestParameters", {})
+        assert declared == {f"method.request.path.{p}": True for p in params}, route
+
+
 # --- Monitoring ----------------------------------------------------------------------------------
 def test_alarms_on_dlqs_failed_executions_and_function_errors(synth: Synth) -> None:
     alarms = synth.props("AWS::CloudWatch::Alarm")
@@ -366,6 +538,26 @@ def test_alarms_on_dlqs_failed_executions_and_function_errors(synth: Synth) -> N
         for d in p["Dimensions"]
     }
     assert alarmed == dlq_ids
+
+
+def test_posting_dlq_and_function_have_alarms(synth: Synth) -> None:
+    alarms = {p["AlarmName"]: p for p in synth.props("AWS::CloudWatch::Alarm").values()}
+    dlq_id = _queues_by_name(synth)[config.POSTING_QUEUE.dlq_name][0]
+    dlq_alarms = [
+        p
+        for p in alarms.values()
+        if p["MetricName"] == "ApproximateNumberOfMessagesVisible" and _ref_id(p["Dimensions"][0]["Value"]) == dlq_id
+    ]
+    assert len(dlq_alarms) == 1
+    (dlq_alarm,) = dlq_alarms
+    assert dlq_alarm["Namespace"] == "AWS/SQS" and dlq_alarm["Statistic"] == "Maximum"
+    assert dlq_alarm["OKActions"] == dlq_alarm["AlarmActions"]
+    function_id = _functions_by_name(synth)["medbill-posting"][0]
+    assert [
+        p
+        for p in alarms.values()
+        if p["MetricName"] == "Errors" and _ref_id(p["Dimensions"][0]["Value"]) == function_id
+    ]
 
 
 def test_alarm_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
