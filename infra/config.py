@@ -100,7 +100,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("submission", timeout_seconds=60),
         FunctionSpec("await_token", timeout_seconds=30),
         FunctionSpec("remittance", timeout_seconds=300, memory_mb=1024),
-        # One claim payment per SQS message, fanned out by remittance (and sent by intake and api).
+        # One claim payment per SQS message, fanned out by remittance.
         FunctionSpec("posting", timeout_seconds=60, memory_mb=512),
         FunctionSpec("followup", timeout_seconds=30),
         FunctionSpec("api", timeout_seconds=29),
@@ -128,9 +128,8 @@ class QueueSpec:
 
 INTAKE_QUEUE = QueueSpec(name="medbill-intake", consumer="intake", batch_size=5)
 REMITTANCE_QUEUE = QueueSpec(name="medbill-remittance", consumer="remittance", batch_size=5)
-# One message per claim payment: remittance fans an 835 out to it; intake (a claim that turned up
-# after its remittance) and api (a person matched an unmatched remittance) send to it too.
-# No S3 prefix feeds it.
+# One message per claim payment: remittance fans an 835 out to it. No S3 prefix feeds it.
+# (A claim that turns up late, or a person's match, posts in place: await_token and the api.)
 POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size=10)
 QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE)
 # Which S3 prefix notifies which queue.
@@ -138,7 +137,7 @@ NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on
 # that queue only and the queue's URL in its environment (QUEUE_URL_ENV).
-SENDS_TO_POSTING = frozenset({"intake", "remittance", "api"})
+SENDS_TO_POSTING = frozenset({"remittance"})
 SENDS_TO_REMITTANCE = frozenset({"api"})  # release of a quarantined ERA: {"kind": "release", ...}
 QUEUE_SENDERS: dict[str, frozenset[str]] = {
     POSTING_QUEUE.name: SENDS_TO_POSTING,

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill import wiring
+from medbill.billing.posting import post_waiting_unmatched
 from medbill.workflow.stages import park_task_token
 from medbill.workflow.tasks import AwaitTask
 
@@ -21,6 +22,12 @@ metrics = Metrics()
 @event_parser(model=AwaitTask)
 def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id, wait=event.wait, stage=event.stage)
-    return park_task_token(
+    result = park_task_token(
         wiring.repository(), wiring.workflow(), event.claim_id, event.wait, event.stage, event.task_token
     )
+    if event.wait == "remittance" and result.get("parked"):
+        # Remittance that came before this claim was known waits in the unmatched queue: post it now.
+        posted = post_waiting_unmatched(wiring.repository(), wiring.workflow(), event.claim_id)
+        if posted:
+            logger.info("posted waiting unmatched remittance", count=len(posted))
+    return result

@@ -1,6 +1,8 @@
-"""Stage 6, payment posting: S3 `era/` -> SQS -> here. Each 835 is balance-checked, each claim payment
-posted to the claim's ledger, and the claim's waiting execution resumed with the outcome."""
+"""Stage 6a, ERA intake: S3 `era/` -> SQS -> here. Each 835 file is checked whole (readable,
+balanced); a bad file is quarantined, a good (or released) one fans out one posting message per
+claim payment to the posting queue."""
 
+import json
 import os
 from dataclasses import asdict
 from typing import Any
@@ -18,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill import wiring
-from medbill.billing.era import post_era_file
+from medbill.billing.era import EraFileSummary, receive_era_file
 from medbill.prefixes import ERA_PREFIX
 from medbill.workflow.s3_notifications import objects_in
 
@@ -26,28 +28,41 @@ logger = Logger(service="medbill-remittance")
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-# The same object version is posted once; copies under other keys are caught by the ledger's keys.
+# The same object version is fanned out once; copies under other keys are caught by the ledger.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency"))
 
 
+def _report(summary: EraFileSummary) -> dict[str, Any]:
+    fields = asdict(summary)
+    fields.pop("problems")
+    logger.info("ERA file processed", problem_count=len(summary.problems), **fields)
+    metrics.add_metric(name="PostingMessagesQueued", unit=MetricUnit.Count, value=summary.claims_queued)
+    metrics.add_metric(name="EraQuarantined", unit=MetricUnit.Count, value=int(summary.quarantined))
+    return fields
+
+
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
-def post(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = post_era_file(wiring.repository(), wiring.artifacts(), wiring.workflow(), s3_object["key"])
-    logger.info("ERA file processed", **{k: v for k, v in asdict(summary).items() if k != "era_ids"})
-    metrics.add_metric(name="ClaimsPosted", unit=MetricUnit.Count, value=summary.claims_posted)
-    metrics.add_metric(name="RemittanceUnmatched", unit=MetricUnit.Count, value=summary.claims_unmatched)
-    metrics.add_metric(name="EraQuarantined", unit=MetricUnit.Count, value=summary.quarantined)
-    return asdict(summary)
+def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
+    return _report(receive_era_file(wiring.repository(), wiring.artifacts(), wiring.posting_queue(), s3_object["key"]))
+
+
+def release(key: str) -> dict[str, Any]:
+    summary = receive_era_file(wiring.repository(), wiring.artifacts(), wiring.posting_queue(), key, released=True)
+    return _report(summary)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body) if record.body.lstrip().startswith("{") else {}
+    if body.get("kind") == "release":
+        release(str(body["source_key"]))
+        return
     for obj in objects_in(record.body):
         if not obj.key.startswith(ERA_PREFIX):
             logger.warning("ignoring object outside the ERA prefix", key=obj.key)
             continue
-        post(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
+        receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
 
 
 @logger.inject_lambda_context(clear_state=True)

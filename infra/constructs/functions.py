@@ -108,7 +108,6 @@ ACCESS: dict[str, Access] = {
     "remittance": Access(
         read_prefixes=(config.ERA_PREFIX,),
         write_prefixes=(config.ERA_REPORTS_PREFIX,),
-        task_response=True,  # kept while posting moves to the posting function
     ),
     # One claim payment per message (the message carries the data: no S3 access); resumes the
     # claim's waiting execution.

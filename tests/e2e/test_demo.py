@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import config
 from infra.local import demo
 from tests.e2e.conftest import SAMPLES
 from tests.x12_oracle import pyx12_errors
@@ -72,7 +73,7 @@ def test_every_claim_ends_where_expected_to_the_cent(demo_run: tuple[dict, Path]
         "patient_responsibility": "259.20",
     }
     assert summary["handler_failures"] == 0
-    assert summary["dead_letter_queues"] == {"medbill-intake-dlq": 0, "medbill-remittance-dlq": 0}
+    assert summary["dead_letter_queues"] == {q.dlq_name: 0 for q in config.QUEUES}
 
 
 def test_rejected_records_are_reported_with_reasons(demo_run: tuple[dict, Path]) -> None:

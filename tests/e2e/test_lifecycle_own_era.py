@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from infra import config
 from infra.local.runtime import LocalRuntime
 from medbill import wiring
+from medbill.billing.era import reconciliation
 from medbill.models.claim import Claim
 from medbill.workflow.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
@@ -53,7 +55,7 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
     assert any("E11.9X is not an ICD-10-CM code" in r["reason"] for r in report["rejections"])
     bad = json.loads(rt.read("rejections/encounters/bad-file.json.json"))
     assert bad["file_error"].startswith("not valid JSON")
-    assert rt.poller.dlq_depths() == {"medbill-intake-dlq": 0, "medbill-remittance-dlq": 0}
+    assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.QUEUES}
 
 
 def test_posting_routes_each_claim_and_reconciles(runtime_no_payer: LocalRuntime) -> None:
@@ -82,13 +84,16 @@ def test_posting_routes_each_claim_and_reconciles(runtime_no_payer: LocalRuntime
             assert got.status == S.FOLLOW_UP and executions[claim.claim_id] == "SUCCEEDED"
             assert got.follow_up_action == ("bill_patient" if outcome == "short_paid" else "appeal")
             assert got.remittance_outcome == outcome
-    era_record = wiring.repository().get_era(f"{'1PAYERA010'}#EFT0001")
-    assert era_record is not None
-    assert era_record["status"] == "POSTED_WITH_UNMATCHED"
-    assert era_record["unmatched"] == [{"claim_id": "NOTOURS0001", "status_code": "1", "paid": "50.00"}]
-    assert era_record["reconciliation_difference"] == "0.00"
+    rec = reconciliation(wiring.repository(), "1PAYERA010-EFT0001")
+    assert rec is not None
+    assert rec["era_status"] == "POSTED_WITH_UNMATCHED"
+    assert [(c["clp01"], c["result"], c["paid"]) for c in rec["claims"] if c["result"] == "unmatched"] == [
+        ("NOTOURS0001", "unmatched", "50.00")
+    ]
+    assert rec["posted_count"] == len(plan) and rec["unmatched_total"] == "50.00"
+    assert rec["difference"] == "0.00" and rec["reconciled"] is True
     report = json.loads(rt.read("era-reports/era/payera01-eft0001.835.json"))
-    assert report["payments"][0]["unmatched_total"] == "50.00"
+    assert report["status"] == "POSTING" and report["claims_queued"] == len(plan) + 1
 
     # The same ERA again, under the same key and under another key: nothing posts twice.
     ledger_before = {c.claim_id: wiring.repository().ledger(c.claim_id) for c, _ in plan}
@@ -99,9 +104,9 @@ def test_posting_routes_each_claim_and_reconciles(runtime_no_payer: LocalRuntime
     for claim, _ in plan:
         assert after[claim.claim_id].paid_amount == claims[claim.claim_id].paid_amount
         assert wiring.repository().ledger(claim.claim_id) == ledger_before[claim.claim_id]
-    copy_report = json.loads(rt.read("era-reports/era/copy-of-eft0001.835.json"))
-    assert copy_report["summary"]["claims_already_posted"] == len(plan)
-    assert rt.poller.dlq_depths()["medbill-remittance-dlq"] == 0
+    again = reconciliation(wiring.repository(), "1PAYERA010-EFT0001")
+    assert again is not None and again["posted_total"] == rec["posted_total"] and again["reconciled"]
+    assert set(rt.poller.dlq_depths().values()) == {0}
 
 
 def test_same_encounter_file_twice_creates_nothing_twice(runtime_no_payer: LocalRuntime) -> None:

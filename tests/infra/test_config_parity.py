@@ -84,8 +84,8 @@ def test_queue_url_variables_only_when_the_url_is_known() -> None:
         ).as_env(spec)
 
     assert not {k for k in env_with({}) if k.endswith("_QUEUE_URL")}
-    env = env_with({config.POSTING_QUEUE.name: "u"})
-    assert env["POSTING_QUEUE_URL"] == "u" and "REMITTANCE_QUEUE_URL" not in env
+    env = env_with({config.REMITTANCE_QUEUE.name: "u"})
+    assert env["REMITTANCE_QUEUE_URL"] == "u" and "POSTING_QUEUE_URL" not in env
     assert set(config.QUEUE_SENDERS) <= {q.name for q in config.QUEUES}
     assert set(config.QUEUE_URL_ENV) == set(config.QUEUE_SENDERS)
     assert all(senders <= set(config.FUNCTIONS) for senders in config.QUEUE_SENDERS.values())

@@ -333,14 +333,13 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         states = {a for a in actions[spec.function_name] if a.startswith("states:")}
         if spec.name == "intake":
             assert states == {"states:StartExecution"}
-        elif spec.name in ("remittance", "api", "await_token", "posting"):
+        elif spec.name in ("api", "await_token", "posting"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
         assert not any(a.endswith(":*") or a == "*" for a in actions[spec.function_name])
     assert {name for name, access in ACCESS.items() if access.task_response} == {
         "await_token",
-        "remittance",
         "posting",
         "api",
     }
@@ -348,9 +347,8 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
 
 def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) -> None:
     expected = {
-        "intake": {"medbill-posting"},
         "remittance": {"medbill-posting"},
-        "api": {"medbill-posting", "medbill-remittance"},
+        "api": {"medbill-remittance"},
     }
     assert {
         f: {q.name for q in config.queues_sent_to(f)} for f in config.FUNCTIONS if config.queues_sent_to(f)
@@ -383,7 +381,7 @@ def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) ->
 
 
 def test_queue_urls_in_the_environment_exactly_where_config_says(synth: Synth) -> None:
-    assert {"intake", "remittance", "api"} == config.SENDS_TO_POSTING
+    assert {"remittance"} == config.SENDS_TO_POSTING
     assert {"api"} == config.SENDS_TO_REMITTANCE
     queues = _queues_by_name(synth)
     for spec in config.FUNCTIONS.values():

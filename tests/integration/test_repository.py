@@ -8,7 +8,8 @@ import pytest
 
 from infra.local.provision import LocalResources
 from medbill import wiring
-from medbill.store.repository import AlreadyPosted, ConcurrentUpdate, LedgerEntry
+from medbill.models.remittance import LedgerEntry
+from medbill.store.repository import AlreadyPosted, ConcurrentUpdate
 from medbill.workflow.intake import new_claim
 from medbill.workflow.status import ClaimStatus, InvalidTransition
 from tests.factories import make_encounter
@@ -49,12 +50,12 @@ def test_ledger_source_posts_once(aws: LocalResources) -> None:
     repo = wiring.repository()
     claim = new_claim(make_encounter(), "encounters/a.json", 1)
     repo.create_claim(claim)
-    entry = LedgerEntry(source="P#T#0000001#000", kind="payment", amount=Decimal("80.00"))
+    entry = LedgerEntry(source="P-T#0000001#1#", kind="payment", era_id="P-T", posted_at="t", paid=Decimal("80.00"))
     repo.save(repo.get_claim(claim.claim_id), actor="t", ledger=[entry])
     with pytest.raises(AlreadyPosted):
         repo.save(repo.get_claim(claim.claim_id), actor="t", ledger=[entry])
     ledger = repo.ledger(claim.claim_id)
-    assert [(e["kind"], e["amount"]) for e in ledger] == [("payment", Decimal("80.00"))]
+    assert [(e["kind"], e["paid"]) for e in ledger] == [("payment", "80.00")]
 
 
 def test_list_claims_by_status_and_clinic_paginates(aws: LocalResources) -> None:

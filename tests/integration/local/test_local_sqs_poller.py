@@ -85,7 +85,7 @@ def test_s3_upload_reaches_the_consumer_as_a_real_sqs_event() -> None:
         assert s3_event["eventName"].startswith("ObjectCreated:")
         # S3 URL-encodes keys in events (moto even encodes "/"): consumers must unquote_plus.
         assert unquote_plus(s3_event["s3"]["object"]["key"]) == "encounters/clinic-a.json"
-        assert rt.queue_depths() == {"medbill-intake": 0, "medbill-remittance": 0}
+        assert rt.queue_depths() == {q.name: 0 for q in config.QUEUES}
 
 
 def test_partial_batch_failure_retries_only_the_failed_message_and_poison_goes_to_dlq() -> None:

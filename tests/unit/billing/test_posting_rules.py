@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from medbill.billing.followup import classify
-from medbill.billing.posting import ClaimRemittance, outcome_of
+from medbill.billing.posting import kind_of, outcome_of
 from medbill.models.claim import Adjustment
+from medbill.models.remittance import ClaimRemittance, RemitAdjustment
 from medbill.workflow.intake import new_claim
 from tests.factories import make_encounter
 
@@ -17,31 +18,45 @@ D = Decimal
 
 def remit(status: str, paid: str, *adjs: tuple[str, str, str]) -> ClaimRemittance:
     return ClaimRemittance(
+        era_id="P-T1",
+        file_id="F1",
+        source_key="era/x.835",
+        payer_id="P",
+        trace_number="T1",
+        position=10,
         claim_id="CLM1",
         status_code=status,
         charge=D("100.00"),
         paid=D(paid),
         patient_responsibility=sum((D(a) for g, _, a in adjs if g == "PR"), D(0)),
         payer_claim_number="PCN1",
-        adjustments=tuple(Adjustment(group=g, reason=r, amount=D(a)) for g, r, a in adjs),  # type: ignore[arg-type]
-        position=10,
+        adjustments=[RemitAdjustment(group=g, reason=r, amount=D(a)) for g, r, a in adjs],  # type: ignore[arg-type]
     )
 
 
 @pytest.mark.parametrize(
-    ("r", "outcome"),
+    ("r", "kind", "outcome"),
     [
-        (remit("1", "80.00", ("CO", "45", "20.00")), "paid"),
-        (remit("1", "60.00", ("CO", "45", "20.00"), ("PR", "2", "20.00")), "short_paid"),
-        (remit("1", "70.00", ("CO", "45", "20.00"), ("OA", "23", "10.00")), "short_paid"),
-        (remit("4", "0.00", ("CO", "50", "100.00")), "denied"),
-        (remit("1", "0.00", ("PR", "1", "100.00")), "denied"),
-        (remit("22", "-80.00", ("CO", "45", "-20.00")), "reversed"),
-        (remit("2", "100.00"), "paid"),
+        (remit("1", "80.00", ("CO", "45", "20.00")), "payment", "paid"),
+        (remit("1", "60.00", ("CO", "45", "20.00"), ("PR", "2", "20.00")), "payment", "short_paid"),
+        (remit("1", "70.00", ("CO", "45", "20.00"), ("OA", "23", "10.00")), "payment", "short_paid"),
+        (remit("4", "0.00", ("CO", "50", "100.00")), "denial", "denied"),
+        (remit("1", "0.00", ("CO", "97", "100.00")), "denial", "denied"),
+        (remit("1", "0.00", ("PR", "1", "100.00")), "payment", "denied"),
+        (remit("22", "-80.00", ("CO", "45", "-20.00")), "reversal", "reversed"),
+        (remit("2", "100.00"), "payment", "paid"),
+        (remit("19", "80.00", ("CO", "45", "20.00")), "payment", "paid"),
+        (remit("23", "0.00"), "not_our_claim", "not_our_claim"),
+        (remit("25", "0.00"), "predetermination", None),
     ],
 )
-def test_outcome_of(r: ClaimRemittance, outcome: str) -> None:
-    assert outcome_of(r) == outcome
+def test_kind_and_outcome(r: ClaimRemittance, kind: str, outcome: str | None) -> None:
+    assert kind_of(r) == kind
+    assert outcome_of(kind_of(r), r.all_adjustments(), r.paid) == outcome
+
+
+def test_source_names_payer_trace_position_status_and_payer_claim() -> None:
+    assert remit("1", "80.00").source == "P-T1#0000010#1#PCN1"
 
 
 def _claim(**update):  # type: ignore[no-untyped-def]

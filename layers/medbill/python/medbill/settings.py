@@ -32,6 +32,8 @@ class Settings(BaseModel):
     # Where the fee schedules live; None = the packaged demo schedules.
     fee_schedule_dir: str | None = None
     clearinghouse: ClearinghouseSettings = ClearinghouseSettings()
+    posting_queue_url: str | None = None  # remittance fans claim payments out to it
+    remittance_queue_url: str | None = None  # the API asks the remittance stage to post a released ERA
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +46,8 @@ def get_settings() -> Settings:
         state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
         eligibility_fixture=env.get("ELIGIBILITY_FIXTURE") or None,
         fee_schedule_dir=env.get("FEE_SCHEDULE_DIR") or None,
+        posting_queue_url=env.get("POSTING_QUEUE_URL") or None,
+        remittance_queue_url=env.get("REMITTANCE_QUEUE_URL") or None,
         clearinghouse=ClearinghouseSettings(
             sender_id=env.get("X12_SENDER_ID", "MEDBILL"),
             receiver_id=env.get("X12_RECEIVER_ID", "CLEARINGHOUSE"),

@@ -11,6 +11,7 @@ from functools import cache
 
 from medbill.billing.fees import FeeSchedule
 from medbill.gateways.eligibility import FixtureEligibilityGateway
+from medbill.gateways.queues import PostingQueue, ReleaseQueue
 from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
@@ -33,6 +34,16 @@ def artifacts() -> ArtifactStore:
 @cache
 def workflow() -> WorkflowGateway:
     return WorkflowGateway(get_settings().state_machine_arn)
+
+
+@cache
+def posting_queue() -> PostingQueue:
+    return PostingQueue(get_settings().posting_queue_url)
+
+
+@cache
+def release_queue() -> ReleaseQueue:
+    return ReleaseQueue(get_settings().remittance_queue_url)
 
 
 @cache
@@ -61,5 +72,5 @@ def submitter() -> Submitter:
 def reset() -> None:
     """Forget cached adapters and settings (tests start a fresh AWS mock each time)."""
     get_settings.cache_clear()
-    for fn in (repository, artifacts, workflow, eligibility, fee_schedule, submitter):
+    for fn in (repository, artifacts, workflow, eligibility, fee_schedule, submitter, posting_queue, release_queue):
         fn.cache_clear()

@@ -1,156 +1,302 @@
-"""An ERA (X12 835) file in S3 -> balance check -> post each claim -> reconciliation record and report.
+"""An ERA (X12 835) file in S3: check it whole, then fan its claim payments out for posting.
 
-A payment (ST..SE) that does not balance is not posted: it is recorded as quarantined with the
-reasons, for a person to look at. Claims we do not know (unknown CLP01) are kept in the ERA
-record and the report, never dropped.
+1. Read the file once, streaming, and check it as a whole: envelopes, every claim and line
+   balanced, every payment's BPR02 = claims paid - provider adjustments. An unreadable file or
+   any problem quarantines the file: nothing from it is posted until a person releases it.
+2. Otherwise (or once released) read it again, streaming, and send one posting message per
+   claim payment to the posting queue (batches of 10), so a 50,000-claim ERA posts in parallel.
+   Provider-level adjustments (PLB) are recorded here, on the ERA and, where their reference
+   names one of our claims, on that claim's ledger.
+Each payment (BPR/TRN) gets an ERA record; its reconciliation is computed from the per-claim
+results the posting Lambdas write (see `reconciliation`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
-from medbill.billing.posting import ClaimRemittance, post_claim
-from medbill.gateways.workflow import WorkflowGateway
-from medbill.models.claim import Adjustment
+from medbill.gateways.queues import PostingQueue
+from medbill.models.remittance import ClaimRemittance, LedgerEntry, RemitAdjustment, RemitLine
 from medbill.prefixes import ERA_REPORTS_PREFIX
 from medbill.store.artifacts import ArtifactStore
-from medbill.store.repository import ClaimRepository, utcnow
-from medbill.x12.remittance835 import ClaimPayment, Payment, parse_835
+from medbill.store.repository import ClaimRepository, claim_pk, utcnow
+from medbill.x12.remittance835 import ClaimPayment, Payment, ProviderAdjustment, RemittanceReader
 from medbill.x12.tokenizer import X12SyntaxError
 
 ZERO = Decimal("0.00")
+QUARANTINED = "QUARANTINED"
+RELEASED = "RELEASED"
+POSTING = "POSTING"
+SEND_EVERY = 100  # posting messages buffered before a send (memory stays flat on huge files)
 
 
 @dataclass
-class EraSummary:
+class EraFileSummary:
     source_key: str
     report_key: str
+    file_id: str = ""
     file_error: str | None = None
+    quarantined: bool = False
     payments: int = 0
-    quarantined: int = 0
-    claims_posted: int = 0
-    claims_already_posted: int = 0
-    claims_unmatched: int = 0
-    claims_failed: int = 0
-    resumed: int = 0
+    claims_queued: int = 0
+    provider_adjustments: int = 0
     era_ids: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def era_id_for(payment: Payment) -> str:
-    """Payer + TRN02 names a payment uniquely (the same check/EFT trace never repeats per payer)."""
+    """Payer + TRN02 names one payment: a payer never reuses a check or EFT trace number."""
     payer = payment.payer_identifier or payment.payer.reference("2U") or payment.payer.id or "UNKNOWN"
-    return f"{payer}#{payment.trace_number or payment.control_number}"
+    return f"{payer}-{payment.trace_number or payment.control_number}"
 
 
-def to_remittance(claim: ClaimPayment) -> ClaimRemittance:
+def file_id_for(body: bytes) -> str:
+    return "F" + hashlib.sha256(body).hexdigest()[:16].upper()
+
+
+def _adjustments(items: list[Any]) -> list[RemitAdjustment]:
+    return [RemitAdjustment(group=a.group, reason=a.reason, amount=a.amount, quantity=a.quantity) for a in items]
+
+
+def to_remittance(claim: ClaimPayment, payment: Payment, *, era_id: str, file_id: str, key: str) -> ClaimRemittance:
+    """The posting message: codes and amounts only (the 835's names stay behind)."""
     return ClaimRemittance(
+        era_id=era_id,
+        file_id=file_id,
+        source_key=key,
+        payer_id=payment.payer_identifier,
+        trace_number=payment.trace_number,
+        position=claim.position,
         claim_id=claim.claim_id,
         status_code=claim.status_code,
         charge=claim.charge,
         paid=claim.paid,
         patient_responsibility=claim.patient_responsibility or ZERO,
-        payer_claim_number=claim.payer_claim_control_number or None,
-        adjustments=tuple(
-            Adjustment.model_validate({"group": a.group, "reason": a.reason, "amount": a.amount})
-            for a in claim.all_adjustments
-        ),
-        position=claim.position,
+        filing_indicator=claim.filing_indicator,
+        payer_claim_number=claim.payer_claim_control_number,
+        frequency_code=claim.frequency_code,
+        adjustments=_adjustments(claim.adjustments),
+        remarks=claim.remark_codes,
+        service_date=claim.dates.get("232"),
+        lines=[
+            RemitLine(
+                position=line.position,
+                procedure_qualifier=line.procedure_qualifier,
+                procedure_code=line.procedure_code,
+                modifiers=line.modifiers,
+                charge=line.charge,
+                paid=line.paid,
+                units=line.units,
+                original_procedure_code=line.original_procedure[1] if len(line.original_procedure) > 1 else None,
+                original_modifiers=line.original_procedure[2:6],
+                service_date=line.service_date,
+                control_number=line.control_number,
+                allowed=line.allowed,
+                adjustments=_adjustments(line.adjustments),
+                remarks=[code for _, code in line.remarks],
+            )
+            for line in claim.lines
+        ],
     )
 
 
-def post_era_file(repo: ClaimRepository, store: ArtifactStore, workflow: WorkflowGateway, key: str) -> EraSummary:
-    summary = EraSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
-    report: dict[str, Any] = {"source_key": key, "processed_at": utcnow().isoformat(), "payments": []}
+def _header(payment: Payment, era_id: str, file_id: str, key: str, status: str, problems: list[str]) -> dict:
+    return {
+        "file_id": file_id,
+        "source_key": key,
+        "payer_id": payment.payer_identifier,
+        "payer_name": payment.payer.name,
+        "payee_npi": payment.payee.npi,
+        "trace_number": payment.trace_number,
+        "total_paid": f"{payment.signed_total:.2f}",
+        "payment_method": payment.payment_method,
+        "payment_date": payment.payment_date,
+        "claim_count": payment.claim_count,
+        "plb_total": f"{payment.provider_adjustment_total:.2f}",
+        "era_status": status,
+        "problems": problems,
+        "received_at": utcnow().isoformat(),
+        "updated_at": utcnow().isoformat(),
+    }
+
+
+def receive_era_file(
+    repo: ClaimRepository, store: ArtifactStore, queue: PostingQueue, key: str, *, released: bool = False
+) -> EraFileSummary:
+    summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
+    body = store.read(key)
+    summary.file_id = file_id_for(body)
+    report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
     try:
-        text = store.read(key).decode("utf-8-sig")
-        payments = parse_835(text)
-        if not payments:
-            raise X12SyntaxError("the file holds no 835 transaction (no ST*835)")
+        text = body.decode("utf-8-sig")
+        checked = _check_whole_file(text)
     except UnicodeDecodeError:
         summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
+    if summary.file_error is None and not checked[0]:
+        summary.file_error = "the file holds no 835 transaction (no ST*835)"
     if summary.file_error:
-        report["file_error"] = summary.file_error
+        summary.quarantined = True
+        report.update(file_error=summary.file_error, status=QUARANTINED)
+        _record_unreadable(repo, summary)
         store.write_json(summary.report_key, report)
         return summary
 
+    payments, file_problems = checked
     for payment in payments:
-        summary.payments += 1
+        era_id = era_id_for(payment)
+        previous = repo.get_era(era_id)
+        if previous and previous.get("file_id") not in (None, summary.file_id):
+            # The same payer + trace in different content: a corrected or forged file. A person decides.
+            file_problems.append(
+                f"payment {era_id} was already received in another file ({previous.get('source_key')})"
+            )
+    problems = file_problems + [p for payment in payments for p in payment.problems]
+    summary.problems = problems
+    summary.payments = len(payments)
+    summary.quarantined = bool(problems) and not released
+    status = QUARANTINED if summary.quarantined else POSTING
+    for payment in payments:
         era_id = era_id_for(payment)
         summary.era_ids.append(era_id)
-        report["payments"].append(_post_payment(repo, workflow, key, era_id, payment, summary))
-    report["summary"] = {k: v for k, v in asdict(summary).items() if k not in ("era_ids",)}
+        repo.put_era(era_id, _header(payment, era_id, summary.file_id, key, status, problems))
+    report["payments"] = [
+        {
+            "era_id": era_id_for(p),
+            "total_paid": f"{p.signed_total:.2f}",
+            "claims": p.claim_count,
+            "balanced": p.balanced,
+        }
+        for p in payments
+    ]
+    report["problems"] = problems
+    if summary.quarantined:
+        report["status"] = QUARANTINED
+        report["release"] = "POST /eras/{era_id}/release posts this file once a person has checked it"
+        store.write_json(summary.report_key, report)
+        return summary
+
+    for payment in RemittanceReader(text).payments():
+        era_id = era_id_for(payment)
+        batch: list[ClaimRemittance] = []
+        for claim in payment.iter_claims():
+            batch.append(to_remittance(claim, payment, era_id=era_id, file_id=summary.file_id, key=key))
+            if len(batch) >= SEND_EVERY:
+                summary.claims_queued += queue.send(batch)
+                batch = []
+        summary.claims_queued += queue.send(batch)
+        summary.provider_adjustments += _record_provider_adjustments(repo, era_id, payment.provider_adjustments)
+    report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
     store.write_json(summary.report_key, report)
     return summary
 
 
-def _post_payment(
-    repo: ClaimRepository,
-    workflow: WorkflowGateway,
-    key: str,
-    era_id: str,
-    payment: Payment,
-    summary: EraSummary,
-) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "era_id": era_id,
-        "source_key": key,
-        "payer_id": payment.payer_identifier,
-        "trace_number": payment.trace_number,
-        "total_paid": f"{payment.total_paid:.2f}",
-        "provider_adjustments": [
-            {"reason": a.reason, "reference": a.reference, "amount": f"{a.amount:.2f}"}
-            for a in payment.provider_adjustments
-        ],
-        "claims": len(payment.claims),
-        "balanced": payment.balanced,
-        "problems": list(payment.problems),
-    }
-    if not payment.balanced:
-        summary.quarantined += 1
-        record["status"] = "QUARANTINED"
-        repo.put_era(era_id, record)
-        return record
+def _check_whole_file(text: str) -> tuple[list[Payment], list[str]]:
+    """Stream the whole file once: the payment headers (claims are not kept) and every problem."""
+    reader = RemittanceReader(text)
+    payments = []
+    for payment in reader.payments():
+        payment.drain()
+        payments.append(payment)
+    return payments, list(reader.problems)
 
-    posted_total = ZERO
-    unmatched: list[dict[str, str]] = []
-    outcomes: list[dict[str, Any]] = []
-    for claim in payment.claims:
-        try:
-            remit = to_remittance(claim)
-        except ValidationError as err:
-            summary.claims_failed += 1
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in err.errors())
-            record["problems"].append(f"CLP at segment {claim.position} (claim {claim.claim_id}): bad {fields}")
-            continue
-        result = post_claim(repo, workflow, era_id, remit)
-        if result.unmatched:
-            summary.claims_unmatched += 1
-            unmatched.append(
-                {"claim_id": claim.claim_id, "status_code": claim.status_code, "paid": f"{claim.paid:.2f}"}
-            )
-            continue
-        posted_total += claim.paid
-        summary.claims_posted += int(result.posted)
-        summary.claims_already_posted += int(not result.posted)
-        summary.resumed += int(result.resumed)
-        outcomes.append({"claim_id": claim.claim_id, "outcome": result.outcome, "posted": result.posted})
-    unmatched_total = sum((Decimal(u["paid"]) for u in unmatched), ZERO)
-    # BPR02 = claims paid - PLB; posted + unmatched covers every claim, so this must be zero.
-    difference = payment.total_paid - (posted_total + unmatched_total - payment.provider_adjustment_total)
-    record.update(
-        status="POSTED" if not unmatched else "POSTED_WITH_UNMATCHED",
-        posted_total=f"{posted_total:.2f}",
-        unmatched_total=f"{unmatched_total:.2f}",
-        plb_total=f"{payment.provider_adjustment_total:.2f}",
-        reconciliation_difference=f"{difference:.2f}",
-        unmatched=unmatched,
-        outcomes=outcomes,
+
+def _record_unreadable(repo: ClaimRepository, summary: EraFileSummary) -> None:
+    era_id = f"FILE-{summary.file_id}"
+    summary.era_ids.append(era_id)
+    repo.put_era(
+        era_id,
+        {
+            "file_id": summary.file_id,
+            "source_key": summary.source_key,
+            "era_status": QUARANTINED,
+            "problems": [summary.file_error],
+            "unreadable": True,
+            "total_paid": "0.00",
+            "claim_count": 0,
+            "plb_total": "0.00",
+            "received_at": utcnow().isoformat(),
+            "updated_at": utcnow().isoformat(),
+        },
     )
-    repo.put_era(era_id, record)
-    return record
+
+
+def _claim_named_by(repo: ClaimRepository, reference: str) -> str | None:
+    """A PLB reference often carries the claim's patient control number (our claim id), sometimes
+    followed by other text: try the whole reference and its first token."""
+    candidates = {reference.strip(), reference.strip().split(" ")[0].split(":")[0]}
+    for candidate in candidates:
+        if candidate and repo.items_under(claim_pk(candidate), "CLAIM"):
+            return candidate
+    return None
+
+
+def _record_provider_adjustments(repo: ClaimRepository, era_id: str, adjustments: list[ProviderAdjustment]) -> int:
+    for n, plb in enumerate(adjustments, start=1):
+        claim_id = _claim_named_by(repo, plb.reference) if plb.reference else None
+        repo.put_if_absent(
+            {
+                "pk": f"ERA#{era_id}",
+                "sk": f"PLB#{n:04d}",
+                "reason": plb.reason,
+                "reference": plb.reference,
+                "amount": f"{plb.amount:.2f}",
+                "provider_id": plb.provider_id,
+                "fiscal_period_date": plb.fiscal_period_date,
+                "claim_id": claim_id,
+            }
+        )
+        if claim_id:
+            entry = LedgerEntry(
+                source=f"{era_id}#PLB#{n:04d}",
+                kind="provider_adjustment",
+                era_id=era_id,
+                posted_at=utcnow().isoformat(),
+                paid=-plb.amount,  # a positive PLB amount is taken from the payment
+                plb_reason=plb.reason,
+                plb_reference=plb.reference,
+            )
+            repo.put_if_absent(repo.ledger_fields(claim_id, entry))
+    return len(adjustments)
+
+
+def reconciliation(repo: ClaimRepository, era_id: str) -> dict[str, Any] | None:
+    """The ERA payment against what was posted: BPR02 = posted + held + unmatched - PLB, to the cent."""
+    header = repo.get_era(era_id)
+    if header is None:
+        return None
+    results = repo.era_items(era_id, "CLP#")
+    plbs = repo.era_items(era_id, "PLB#")
+    by_result: dict[str, Decimal] = {"posted": ZERO, "held": ZERO, "unmatched": ZERO}
+    counts: dict[str, int] = {"posted": 0, "held": 0, "unmatched": 0}
+    for r in results:
+        by_result[r["result"]] = by_result.get(r["result"], ZERO) + Decimal(r["paid"])
+        counts[r["result"]] = counts.get(r["result"], 0) + 1
+    plb_total = sum((Decimal(p["amount"]) for p in plbs), ZERO)
+    total_paid = Decimal(header.get("total_paid", "0"))
+    accounted = sum(by_result.values(), ZERO) - plb_total
+    expected = int(header.get("claim_count", 0))
+    recorded = len(results)
+    status = header.get("era_status", POSTING)
+    if status not in (QUARANTINED,) and recorded >= expected:
+        status = "POSTED_WITH_UNMATCHED" if counts["unmatched"] else "POSTED"
+    return {
+        **{k: v for k, v in header.items() if k not in ("pk", "sk")},
+        "era_status": status,
+        "claims_recorded": recorded,
+        "posted_count": counts["posted"],
+        "held_count": counts["held"],
+        "unmatched_count": counts["unmatched"],
+        "posted_total": f"{by_result['posted']:.2f}",
+        "held_total": f"{by_result['held']:.2f}",
+        "unmatched_total": f"{by_result['unmatched']:.2f}",
+        "plb_total": f"{plb_total:.2f}",
+        "difference": f"{total_paid - accounted:.2f}",
+        "reconciled": recorded == expected and total_paid == accounted,
+        "claims": results,
+        "provider_adjustments": plbs,
+    }

@@ -40,6 +40,8 @@ def classify(claim: Claim, outcome: str) -> tuple[str, str]:
         )
     if outcome == "hold_expired":
         return ("hold not resolved in time: " + "; ".join(claim.hold_reasons), "review_hold")
+    if outcome == "not_our_claim":
+        return ("payer says this is not its claim (CLP02 23)", "bill_other_payer")
     if outcome == "reversed":
         return ("payer reversed the payment (CLP02 22)", "review_reversal")
     codes = "; ".join(_fmt(a.group, a.reason, a.amount) for a in adjustments) or "no adjustment codes"

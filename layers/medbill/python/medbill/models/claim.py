@@ -24,13 +24,16 @@ def claim_id_for(clinic_id: str, encounter_id: str) -> str:
 
 
 FrequencyCode = Literal["1", "7", "8"]  # original, replacement, void (CLM05-3)
-RemittanceOutcome = Literal["paid", "short_paid", "denied", "reversed", "timed_out"]
+RemittanceOutcome = Literal["paid", "short_paid", "denied", "reversed", "not_our_claim", "timed_out"]
 
 
 class ClaimLine(ServiceLine):
     line_number: int = Field(ge=1, le=50)
     # REF*6R line item control number: sent in the 837P, echoed in the 835 so lines match exactly.
     line_control_number: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    # What the payer paid and allowed on this line, summed over the claim's ledger.
+    paid_amount: Money = Decimal("0.00")
+    allowed_amount: Money | None = None
 
 
 class Adjustment(Model):

@@ -3,9 +3,13 @@
 Item layout (see docs/architecture.md):
   CLAIM#<id> / CLAIM                      the claim (status, version, totals, pending task token)
   CLAIM#<id> / EVENT#<iso ts>#<version>   append-only audit trail
-  CLAIM#<id> / LEDGER#<era id>#<clp seq>#<n>   payment / adjustment entries, unique per source
+  CLAIM#<id> / LEDGER#<source>           one posting (payment, denial, reversal, PLB), unique per source
+  CLAIM#<id> / HELDREV#<payer claim no>#<source>   a reversal that arrived before its original
   PATIENT#<id> / PATIENT                  demographics and coverages
-  ERA#<payer>#<trn> / ERA                 one ERA payment: reconciliation and unmatched claims
+  ERA#<era id> / ERA                      one ERA payment (BPR/TRN): totals, status, problems
+  ERA#<era id> / CLP#<position>           what became of each claim payment (posted, unmatched, held)
+  ERA#<era id> / PLB#<n>                  provider-level adjustments
+  UNMATCHED#<CLP01> / REMIT#<era id>#<position>   remittance for a claim we do not know (yet)
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
 
 Every status change is a conditional write on `version`, committed in one transaction with its
@@ -17,7 +21,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,6 +31,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from medbill.models.claim import Claim
+from medbill.models.remittance import LedgerEntry
 from medbill.workflow.status import ClaimStatus, check_transition
 
 _ser = TypeSerializer()
@@ -88,19 +93,6 @@ class ClaimEvent:
     new_status: str
     detail: dict[str, Any]
     version: int
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One money movement on a claim. `source` makes it unique: the same ERA claim never posts twice."""
-
-    source: str  # <era id>#<clp seq>#<n>
-    kind: str  # payment | adjustment | reversal
-    amount: Decimal
-    group: str | None = None  # CAS group (CO, OA, PI, PR) for adjustments
-    reason: str | None = None  # CARC
-    era_id: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,11 +176,14 @@ class ClaimRepository:
         new_status: ClaimStatus | None = None,
         detail: dict[str, Any] | None = None,
         ledger: Iterable[LedgerEntry] = (),
+        extra: Iterable[dict[str, Any]] = (),
     ) -> Claim:
-        """Write a changed claim: conditional on the version read, with its event and ledger entries.
+        """Write a changed claim: conditional on the version read, with its event, ledger entries
+        and any `extra` transaction items (ERA results, reversal marks), all or nothing.
 
         `claim` is the caller's modified copy (still carrying the version it was read at).
-        Raises ConcurrentUpdate if the claim moved on, AlreadyPosted if a ledger source exists.
+        Raises ConcurrentUpdate if the claim (or an extra item's condition) moved on, and
+        AlreadyPosted if a ledger entry with the same source exists.
         """
         old_status = claim.status
         read_version = claim.version
@@ -219,33 +214,58 @@ class ClaimRepository:
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _to_item(
-                            {
-                                "pk": claim_pk(claim.claim_id),
-                                "sk": f"LEDGER#{entry.source}",
-                                "kind": entry.kind,
-                                "amount": entry.amount,
-                                "group": entry.group,
-                                "reason": entry.reason,
-                                "era_id": entry.era_id,
-                                "posted_at": updated.updated_at.isoformat(),
-                                "detail": json.dumps(entry.detail, sort_keys=True, default=str),
-                            }
-                        ),
+                        "Item": self.ledger_item(claim.claim_id, entry),
                         "ConditionExpression": "attribute_not_exists(sk)",
                     }
                 }
             )
+        ledger_slots = range(2, 2 + len(entries))
+        items.extend(self._with_table(item) for item in extra)
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as err:
             reasons = _cancellation_codes(err)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise ConcurrentUpdate(claim.claim_id) from err
-            if any(code == "ConditionalCheckFailed" for code in reasons[2:]):
+            failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+            if failed and all(i in ledger_slots for i in failed):
                 raise AlreadyPosted(claim.claim_id) from err
+            if failed:
+                raise ConcurrentUpdate(claim.claim_id) from err
             raise
         return updated
+
+    def _with_table(self, item: dict[str, Any]) -> dict[str, Any]:
+        ((op, body),) = item.items()
+        return {op: {"TableName": self.table_name, **body}}
+
+    # --- ledger ------------------------------------------------------------------------------
+    @staticmethod
+    def ledger_fields(claim_id: str, entry: LedgerEntry) -> dict[str, Any]:
+        return {
+            "pk": claim_pk(claim_id),
+            "sk": f"LEDGER#{entry.source}",
+            "kind": entry.kind,
+            "era_id": entry.era_id,
+            "reversed_by": entry.reversed_by,
+            "data": entry.model_dump_json(),
+        }
+
+    @classmethod
+    def ledger_item(cls, claim_id: str, entry: LedgerEntry) -> dict[str, Any]:
+        return _to_item(cls.ledger_fields(claim_id, entry))
+
+    def mark_reversed_item(self, claim_id: str, entry: LedgerEntry) -> dict[str, Any]:
+        """Transaction item: the entry, now carrying `reversed_by`, only if nothing reversed it yet."""
+        return {
+            "Put": {
+                "Item": self.ledger_item(claim_id, entry),
+                "ConditionExpression": "attribute_exists(sk) AND attribute_not_exists(reversed_by)",
+            }
+        }
+
+    def ledger_entries(self, claim_id: str) -> list[LedgerEntry]:
+        return [
+            LedgerEntry.model_validate_json(item["data"]) for item in self._query_prefix(claim_pk(claim_id), "LEDGER#")
+        ]
 
     def events(self, claim_id: str) -> list[ClaimEvent]:
         out = []
@@ -263,10 +283,9 @@ class ClaimRepository:
         return out
 
     def ledger(self, claim_id: str) -> list[dict[str, Any]]:
-        return [
-            {**item, "detail": json.loads(item.get("detail") or "{}")}
-            for item in self._query_prefix(claim_pk(claim_id), "LEDGER#")
-        ]
+        """The claim's ledger as JSON-ready dicts, oldest posting first."""
+        entries = sorted(self.ledger_entries(claim_id), key=lambda e: (e.posted_at, e.source))
+        return [e.model_dump(mode="json") for e in entries]
 
     def _query_prefix(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
@@ -364,16 +383,121 @@ class ClaimRepository:
         )
         return int(_de.deserialize(resp["Attributes"]["value"]))
 
-    # --- ERA records -----------------------------------------------------------------------
+    # --- ERA payments, results and provider adjustments ------------------------------------------
     def put_era(self, era_id: str, record: dict[str, Any]) -> None:
+        """The ERA payment header (BPR/TRN): totals, status, problems. Overwrites."""
         self._client.put_item(
             TableName=self.table_name,
             Item=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA", "era_id": era_id, **record}),
         )
 
+    def update_era_status(self, era_id: str, status: str, expected: str | None = None) -> bool:
+        """Set the header status; with `expected`, only from that status. False if the condition failed."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": _to_item({"pk": f"ERA#{era_id}", "sk": "ERA"}),
+            "UpdateExpression": "SET era_status = :s, updated_at = :u",
+            "ExpressionAttributeValues": _to_item({":s": status, ":u": utcnow().isoformat()}),
+        }
+        if expected:
+            kwargs["ConditionExpression"] = "era_status = :e"
+            kwargs["ExpressionAttributeValues"].update(_to_item({":e": expected}))
+        try:
+            self._client.update_item(**kwargs)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get_era(self, era_id: str) -> dict[str, Any] | None:
-        resp = self._client.get_item(TableName=self.table_name, Key=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA"}))
-        return _from_item(resp["Item"]) if "Item" in resp else None
+        resp = self._client.get_item(
+            TableName=self.table_name, Key=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA"}), ConsistentRead=True
+        )
+        return _plain(_from_item(resp["Item"])) if "Item" in resp else None
+
+    def era_items(self, era_id: str, prefix: str) -> list[dict[str, Any]]:
+        """`CLP#` results or `PLB#` provider adjustments of one ERA payment."""
+        return [_plain(i) for i in self._query_prefix(f"ERA#{era_id}", prefix)]
+
+    @staticmethod
+    def era_result_item(era_id: str, position: int, result: dict[str, Any]) -> dict[str, Any]:
+        """Transaction item: what became of the claim payment at `position`. Once "posted" it is
+        final; "unmatched" or "held" may be replaced when the payment is later posted."""
+        return {
+            "Put": {
+                "Item": _to_item({"pk": f"ERA#{era_id}", "sk": f"CLP#{position:07d}", "position": position, **result}),
+                "ConditionExpression": "attribute_not_exists(sk) OR #r <> :posted",
+                "ExpressionAttributeNames": {"#r": "result"},
+                "ExpressionAttributeValues": {":posted": _ser.serialize("posted")},
+            }
+        }
+
+    def put_if_absent(self, item: dict[str, Any]) -> bool:
+        """A standalone conditional put (provider adjustments, unmatched remittance). False if present."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name, Item=_to_item(item), ConditionExpression="attribute_not_exists(sk)"
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def transact(self, items: list[dict[str, Any]]) -> bool:
+        """Raw items in one transaction (table name added). False if a condition failed."""
+        try:
+            self._client.transact_write_items(TransactItems=[self._with_table(i) for i in items])
+        except ClientError as err:
+            if _cancelled_by_condition(err):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def item(data: dict[str, Any]) -> dict[str, Any]:
+        return _to_item(data)
+
+    def list_eras(self, *, limit: int = 50, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "sk = :sk",
+            "ExpressionAttributeValues": _to_item({":sk": "ERA"}),
+        }
+        if next_token:
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+        items: list[dict[str, Any]] = []
+        while True:
+            resp = self._client.scan(**kwargs, Limit=max(limit, 25))
+            for raw in resp.get("Items", []):
+                items.append(raw)
+                if len(items) == limit:
+                    return [_plain(_from_item(i)) for i in items], _encode_token({k: raw[k] for k in ("pk", "sk")})
+            if "LastEvaluatedKey" not in resp:
+                return [_plain(_from_item(i)) for i in items], None
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def query_status(
+        self, status: str, *, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict], str | None]:
+        """Items of any kind in the by-status index (work queues beyond claims)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "by-status",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": _to_item({":s": status}),
+            "Limit": limit,
+        }
+        if next_token:
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+        resp = self._client.query(**kwargs)
+        token = _encode_token(resp["LastEvaluatedKey"]) if "LastEvaluatedKey" in resp else None
+        return [_plain(_from_item(i)) for i in resp.get("Items", [])], token
+
+    def items_under(self, pk: str, prefix: str = "") -> list[dict[str, Any]]:
+        return [_plain(i) for i in self._query_prefix(pk, prefix)]
 
 
 def _cancellation_codes(err: ClientError) -> list[str]:

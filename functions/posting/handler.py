@@ -1,0 +1,44 @@
+"""Stage 6b, payment posting: one message per ERA claim payment -> one DynamoDB transaction on the
+claim (ledger entry, totals, status, audit event), then the claim's waiting execution resumes.
+Idempotent by the remittance's source; partial batch failures retry only the failed messages."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from medbill import wiring
+from medbill.billing.posting import post_remittance
+from medbill.models.remittance import ClaimRemittance
+
+logger = Logger(service="medbill-posting")
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    remit = ClaimRemittance.model_validate_json(record.body)
+    result = post_remittance(wiring.repository(), wiring.workflow(), remit)
+    logger.info(
+        "claim payment posted",
+        claim_id=result.claim_id,
+        era_id=result.era_id,
+        position=result.position,
+        result=result.result,
+        outcome=result.outcome,
+        resumed=result.resumed,
+    )
+    metrics.add_metric(name=f"Remittance_{result.result}", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

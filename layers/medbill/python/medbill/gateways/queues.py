@@ -1,0 +1,57 @@
+"""SQS senders: the posting fan-out and release requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+
+from medbill.models.remittance import ClaimRemittance
+
+BATCH = 10  # SendMessageBatch maximum
+
+
+class QueueSendError(Exception):
+    pass
+
+
+class PostingQueue:
+    """One message per claim payment; posting Lambdas take them in parallel."""
+
+    def __init__(self, url: str | None, client: Any | None = None) -> None:
+        self.url = url
+        self._client: Any = client or boto3.client("sqs")
+
+    def send(self, remittances: Sequence[ClaimRemittance]) -> int:
+        if not self.url:
+            raise QueueSendError("POSTING_QUEUE_URL is not configured for this function")
+        for start in range(0, len(remittances), BATCH):
+            chunk = remittances[start : start + BATCH]
+            entries = [{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(chunk)]
+            self._send_batch(entries)
+        return len(remittances)
+
+    def _send_batch(self, entries: list[dict[str, str]]) -> None:
+        for _ in range(3):  # a batch can partly fail (throttling): resend only the failed entries
+            resp = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            failed = {f["Id"] for f in resp.get("Failed", [])}
+            if not failed:
+                return
+            entries = [e for e in entries if e["Id"] in failed]
+        raise QueueSendError(f"{len(entries)} posting messages could not be queued")
+
+
+class ReleaseQueue:
+    """Asks the remittance stage to post a quarantined ERA file a person released."""
+
+    def __init__(self, url: str | None, client: Any | None = None) -> None:
+        self.url = url
+        self._client: Any = client or boto3.client("sqs")
+
+    def release(self, source_key: str, file_id: str, released_by: str) -> None:
+        if not self.url:
+            raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
+        body = {"kind": "release", "source_key": source_key, "file_id": file_id, "released_by": released_by}
+        self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))

@@ -1,0 +1,124 @@
+"""Remittance in our terms: one claim payment (CLP loop) as a posting message, and ledger entries.
+
+These carry ids, codes and amounts only: the 835's patient and insured names (NM1 QC/IL) never
+leave the reader, so posting messages and ledger entries hold no PHI.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from medbill.models.common import Model, Money
+
+AdjustmentGroup = Literal["CO", "OA", "PI", "PR", "CR"]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=30)]
+
+# CLP02 claim status codes (X12 005010X221A1).
+PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})  # primary/secondary/tertiary (19-21: and forwarded)
+DENIED = "4"
+REVERSAL = "22"
+NOT_OUR_CLAIM = "23"
+PREDETERMINATION = "25"
+
+
+class RemitAdjustment(Model):
+    group: AdjustmentGroup
+    reason: Code  # CARC
+    amount: Money
+    quantity: Decimal | None = None
+
+
+class RemitLine(Model):
+    """One SVC (loop 2110)."""
+
+    position: int = 0  # segment position of the SVC in the file
+    procedure_qualifier: str = "HC"
+    procedure_code: Code
+    modifiers: list[str] = Field(default_factory=list)
+    charge: Money
+    paid: Money
+    units: Decimal | None = None
+    original_procedure_code: str | None = None  # SVC06-2 when the payer bundled or changed the code
+    original_modifiers: list[str] = Field(default_factory=list)
+    service_date: str | None = None  # CCYYMMDD (DTM 472, else 150)
+    control_number: str | None = None  # REF*6R: our line item control number
+    allowed: Money | None = None  # AMT*B6
+    adjustments: list[RemitAdjustment] = Field(default_factory=list)
+    remarks: list[str] = Field(default_factory=list)  # LQ*HE RARCs
+
+
+class ClaimRemittance(Model):
+    """One CLP loop of an ERA, addressed to one of our claims: the posting message."""
+
+    era_id: str  # <payer id>-<TRN02>: one payment (BPR/TRN)
+    file_id: str
+    source_key: str
+    payer_id: str
+    trace_number: str  # TRN02
+    position: int  # segment position of the CLP in the file: part of the idempotency key
+    claim_id: Code  # CLP01 as sent (our claim id when it is ours)
+    status_code: str  # CLP02
+    charge: Money  # CLP03
+    paid: Money  # CLP04
+    patient_responsibility: Money = Decimal("0.00")  # CLP05
+    filing_indicator: str = ""
+    payer_claim_number: str = ""  # CLP07
+    frequency_code: str = ""  # CLP09
+    adjustments: list[RemitAdjustment] = Field(default_factory=list)  # claim-level CAS
+    remarks: list[str] = Field(default_factory=list)  # MIA/MOA RARCs
+    lines: list[RemitLine] = Field(default_factory=list)
+    service_date: str | None = None  # DTM 232 (statement from), for line matching without line dates
+
+    @property
+    def source(self) -> str:
+        """Idempotency source: payer, TRN02, position, CLP01, CLP02 and CLP07 (issue 4)."""
+        return f"{self.era_id}#{self.position:07d}#{self.status_code}#{self.payer_claim_number}"
+
+    def all_adjustments(self) -> list[RemitAdjustment]:
+        return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]
+
+
+LedgerKind = Literal["payment", "denial", "reversal", "not_our_claim", "predetermination", "provider_adjustment"]
+LineMatch = Literal["control_number", "code_and_date", "original_code", "unmatched"]
+
+
+class LinePosting(Model):
+    claim_line_number: int | None  # None: the SVC matched none of our lines
+    match: LineMatch
+    procedure_code: str
+    modifiers: list[str] = Field(default_factory=list)
+    charge: Money
+    paid: Money
+    allowed: Money | None = None
+    units: Decimal | None = None
+    adjustments: list[RemitAdjustment] = Field(default_factory=list)
+    remarks: list[str] = Field(default_factory=list)
+
+
+class LedgerEntry(Model):
+    """One posting on a claim's ledger. `source` is unique per claim: nothing posts twice."""
+
+    source: str
+    kind: LedgerKind
+    era_id: str
+    posted_at: str
+    status_code: str = ""
+    payer_claim_number: str = ""
+    charge: Money = Decimal("0.00")
+    paid: Money = Decimal("0.00")
+    patient_responsibility: Money = Decimal("0.00")
+    adjustments: list[RemitAdjustment] = Field(default_factory=list)  # claim- and line-level
+    remarks: list[str] = Field(default_factory=list)
+    lines: list[LinePosting] = Field(default_factory=list)
+    reverses: str | None = None  # source of the entry a reversal undoes
+    reversed_by: str | None = None  # set on an entry when a reversal undoes it
+    # Provider-level (PLB) adjustments linked to this claim: reason code and reference.
+    plb_reason: str | None = None
+    plb_reference: str | None = None
+
+    @property
+    def counts_toward_claim(self) -> bool:
+        return self.kind in ("payment", "denial", "reversal", "not_our_claim")
