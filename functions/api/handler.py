@@ -1,29 +1,70 @@
-"""Staff API: claim status, money and timeline; claim lists by status or clinic (paginated)."""
+"""Staff API: claims (status, money, timeline, ledger), ERAs (reconciliation, release of a
+quarantined file) and the unmatched-remittance work queue."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from medbill import wiring
+from medbill.billing.era import QUARANTINED, RELEASED, reconciliation
+from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, match_unmatched
 from medbill.store.repository import BadPageToken, ClaimNotFound
 from medbill.workflow.status import ClaimStatus
-from medbill.workflow.views import ClaimPage, ClaimView, claim_view, summary_view
+from medbill.workflow.views import (
+    ClaimPage,
+    ClaimView,
+    EraPage,
+    UnmatchedPage,
+    claim_view,
+    era_summary_view,
+    summary_view,
+    unmatched_view,
+)
 
 logger = Logger(service="medbill-api")
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(enable_validation=True)
 
+ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
+EraId = Annotated[str, Path(min_length=1, max_length=120)]
 
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class MatchRequest(BaseModel):
+    claim_id: str = Field(min_length=1, max_length=20)
+
+
+# --- claims ---------------------------------------------------------------------------------------
 @app.get("/claims/<claim_id>")
 @tracer.capture_method
-def get_claim(claim_id: Annotated[str, Path(min_length=1, max_length=20)]) -> ClaimView:
+def get_claim(claim_id: ClaimId) -> ClaimView:
     repo = wiring.repository()
     return claim_view(repo.get_claim(claim_id), repo.events(claim_id))
+
+
+@app.get("/claims/<claim_id>/ledger")
+@tracer.capture_method
+def get_ledger(claim_id: ClaimId) -> dict[str, Any]:
+    repo = wiring.repository()
+    claim = repo.get_claim(claim_id)
+    return {
+        "claim_id": claim_id,
+        "paid_amount": f"{claim.paid_amount:.2f}",
+        "adjustment_amount": f"{claim.adjustment_amount:.2f}",
+        "patient_responsibility": f"{claim.patient_responsibility:.2f}",
+        "entries": repo.ledger(claim_id),
+    }
 
 
 @app.get("/claims")
@@ -40,14 +81,96 @@ def list_claims(
     return ClaimPage(items=[summary_view(c) for c in page.items], next_token=page.next_token)
 
 
+# --- ERAs -----------------------------------------------------------------------------------------
+@app.get("/eras")
+@tracer.capture_method
+def list_eras(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> EraPage:
+    items, token = wiring.repository().list_eras(limit=limit, next_token=next_token)
+    return EraPage(items=[era_summary_view(i) for i in items], next_token=token)
+
+
+@app.get("/eras/<era_id>")
+@tracer.capture_method
+def get_era(era_id: EraId) -> dict[str, Any]:
+    rec = reconciliation(wiring.repository(), era_id)
+    if rec is None:
+        raise ApiError(404, f"ERA {era_id} not found")
+    return rec
+
+
+@app.post("/eras/<era_id>/release")
+@tracer.capture_method
+def release_era(era_id: EraId) -> Response[dict[str, Any]]:
+    repo = wiring.repository()
+    header = repo.get_era(era_id)
+    if header is None:
+        raise ApiError(404, f"ERA {era_id} not found")
+    if header.get("unreadable"):
+        raise ApiError(409, f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
+    if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
+        raise ApiError(409, f"ERA {era_id} is {header.get('era_status')}, not {QUARANTINED}")
+    released_by = app.current_event.request_context.identity.user_arn or "unknown"
+    wiring.release_queue().release(header["source_key"], header["file_id"], released_by)
+    logger.info("ERA released for posting", era_id=era_id, released_by=released_by)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body={"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]},
+    )
+
+
+# --- unmatched remittance -------------------------------------------------------------------------
+@app.get("/worklists/unmatched-remittance")
+@tracer.capture_method
+def unmatched_worklist(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> UnmatchedPage:
+    items, token = wiring.repository().query_status(UNMATCHED_STATUS, limit=limit, next_token=next_token)
+    return UnmatchedPage(items=[unmatched_view(i) for i in items], next_token=token)
+
+
+@app.post("/worklists/unmatched-remittance/<remittance_id>/match")
+@tracer.capture_method
+def match_remittance(
+    remittance_id: Annotated[str, Path(min_length=3, max_length=160)], request: Annotated[MatchRequest, Body()]
+) -> dict[str, Any]:
+    result = match_unmatched(wiring.repository(), wiring.workflow(), remittance_id, request.claim_id)
+    return {
+        "claim_id": result.claim_id,
+        "era_id": result.era_id,
+        "result": result.result,
+        "outcome": result.outcome,
+        "resumed": result.resumed,
+    }
+
+
+# --- errors ---------------------------------------------------------------------------------------
+def _error(status: int, message: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+
+
 @app.exception_handler(ClaimNotFound)
 def claim_not_found(err: ClaimNotFound) -> Response:
-    return Response(status_code=404, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
+    return _error(404, str(err))
+
+
+@app.exception_handler(UnmatchedNotFound)
+def unmatched_not_found(err: UnmatchedNotFound) -> Response:
+    return _error(404, str(err))
 
 
 @app.exception_handler(BadPageToken)
 def bad_page_token(err: BadPageToken) -> Response:
-    return Response(status_code=400, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
+    return _error(400, str(err))
+
+
+@app.exception_handler(ApiError)
+def api_error(err: ApiError) -> Response:
+    return _error(err.status, str(err))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

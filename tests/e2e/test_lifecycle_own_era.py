@@ -136,3 +136,47 @@ def test_no_phi_in_executions_or_logs(runtime_no_payer: LocalRuntime, capsys, ca
     texts += [rt.read(k).decode() for k in rt.list_keys("rejections/")]
     leaks = sorted({value for value in phi for text in texts if value in text})
     assert leaks == []
+
+
+def _api(rt: LocalRuntime, method: str, path: str) -> tuple[int, dict]:
+    event = {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": {"requestId": "r1", "stage": "v1", "identity": {"userArn": "arn:aws:iam::1:user/biller"}},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+    resp = rt.invoke("api", event)
+    return resp["statusCode"], json.loads(resp["body"])
+
+
+def test_unbalanced_era_is_quarantined_until_a_person_releases_it(runtime_no_payer: LocalRuntime) -> None:
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    waiting = sorted((c for c in _claims().values() if c.status == S.AWAITING_REMITTANCE), key=lambda c: c.claim_id)[:3]
+    era = era_for([(c, "paid") for c in waiting], payer_id="PAYERB02", trace="CHK777")
+    total = sum((claim_payment(c, "paid").paid for c in waiting), Decimal(0))
+    short = era.replace(f"BPR*I*{total:.2f}*", f"BPR*I*{total - Decimal('1.00'):.2f}*")
+    rt.upload("era/payerb02-chk777.835", short)
+    rt.run_until_idle(timeout_s=60)
+    era_id = "1PAYERB020-CHK777"
+    status, body = _api(rt, "GET", f"/eras/{era_id}")
+    assert status == 200 and body["era_status"] == "QUARANTINED" and body["posted_count"] == 0
+    assert all(_claims()[c.claim_id].status == S.AWAITING_REMITTANCE for c in waiting)
+
+    status, body = _api(rt, "POST", f"/eras/{era_id}/release")
+    assert status == 202
+    rt.run_until_idle(timeout_s=60)
+    status, body = _api(rt, "GET", f"/eras/{era_id}")
+    assert body["era_status"] == "POSTED" and body["posted_count"] == 3
+    assert body["difference"] == "-1.00" and body["reconciled"] is False  # the payer's own 1.00 error, visible
+    claims = _claims()
+    assert all(claims[c.claim_id].status == S.PAID for c in waiting)
+    executions = {e["name"]: e["status"] for e in rt.list_executions()}
+    assert all(executions[c.claim_id] == "SUCCEEDED" for c in waiting)

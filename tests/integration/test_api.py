@@ -38,18 +38,28 @@ def _load_api() -> Any:
 
 
 def _get(api: Any, path: str, query: dict[str, str] | None = None) -> tuple[int, Any]:
+    return _call(api, "GET", path, query)
+
+
+def _call(api: Any, method: str, path: str, query: dict[str, str] | None = None, body: Any = None) -> tuple[int, Any]:
     event = {
         "resource": "/{proxy+}",
         "path": path,
-        "httpMethod": "GET",
-        "headers": {"Accept": "application/json"},
-        "multiValueHeaders": {"Accept": ["application/json"]},
+        "httpMethod": method,
+        "headers": {"Accept": "application/json", "Content-Type": "application/json"},
+        "multiValueHeaders": {"Accept": ["application/json"], "Content-Type": ["application/json"]},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
         "pathParameters": {"proxy": path.lstrip("/")},
         "stageVariables": None,
-        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "v1", "httpMethod": "GET", "path": path},
-        "body": None,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "v1",
+            "httpMethod": method,
+            "path": path,
+            "identity": {"userArn": "arn:aws:iam::123456789012:user/biller"},
+        },
+        "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }
     resp = api.handler(event, Context())

@@ -19,6 +19,8 @@ class LineView(BaseModel):
     charge: Money | None
     diagnosis_pointers: list[int]
     line_control_number: str
+    paid_amount: Money
+    allowed_amount: Money | None
 
 
 class TimelineEntry(BaseModel):
@@ -94,6 +96,8 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
                 charge=line.charge,
                 diagnosis_pointers=line.diagnosis_pointers,
                 line_control_number=line.line_control_number,
+                paid_amount=line.paid_amount,
+                allowed_amount=line.allowed_amount,
             )
             for line in claim.lines
         ],
@@ -110,4 +114,68 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
             TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
         ],
+    )
+
+
+class EraSummaryView(BaseModel):
+    era_id: str
+    era_status: str
+    payer_id: str | None = None
+    payer_name: str | None = None
+    trace_number: str | None = None
+    total_paid: str
+    claim_count: int
+    plb_total: str
+    source_key: str
+    received_at: str | None = None
+    problems: list[str] = []
+
+
+class EraPage(BaseModel):
+    items: list[EraSummaryView]
+    next_token: str | None
+
+
+class UnmatchedRemittanceView(BaseModel):
+    remittance_id: str  # use with POST /worklists/unmatched-remittance/{remittance_id}/match
+    era_id: str
+    clp01: str  # the patient control number the payer sent
+    status_code: str
+    charge: str
+    paid: str
+    payer_id: str
+    received_at: str
+
+
+class UnmatchedPage(BaseModel):
+    items: list[UnmatchedRemittanceView]
+    next_token: str | None
+
+
+def era_summary_view(header: dict[str, Any]) -> EraSummaryView:
+    return EraSummaryView(
+        era_id=header["era_id"],
+        era_status=header.get("era_status", ""),
+        payer_id=header.get("payer_id"),
+        payer_name=header.get("payer_name"),
+        trace_number=header.get("trace_number"),
+        total_paid=header.get("total_paid", "0.00"),
+        claim_count=int(header.get("claim_count", 0)),
+        plb_total=header.get("plb_total", "0.00"),
+        source_key=header.get("source_key", ""),
+        received_at=header.get("received_at"),
+        problems=list(header.get("problems") or []),
+    )
+
+
+def unmatched_view(item: dict[str, Any]) -> UnmatchedRemittanceView:
+    return UnmatchedRemittanceView(
+        remittance_id=item["unmatched_id"],
+        era_id=item["era_id"],
+        clp01=item["clp01"],
+        status_code=item["status_code"],
+        charge=item["charge"],
+        paid=item["paid"],
+        payer_id=item.get("payer_id", ""),
+        received_at=item["updated_at"],
     )
