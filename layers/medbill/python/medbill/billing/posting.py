@@ -179,6 +179,7 @@ def post_remittance(
     held_after: list[dict[str, Any]] = []
 
     def step(claim: Claim) -> PostingResult:
+        held_after.clear()  # a retry after a lost race starts over
         ledger = repo.ledger_entries(claim.claim_id)
         if any(e.source == remit.source for e in ledger):
             raise AlreadyPosted(claim.claim_id)
@@ -187,6 +188,9 @@ def post_remittance(
         extra: list[dict[str, Any]] = []
         if consume:
             extra.append({"Delete": {"Key": repo.item(consume), "ConditionExpression": "attribute_exists(sk)"}})
+        else:
+            # Posted from a re-sent ERA after it was parked as unmatched: the work item goes too.
+            extra.append({"Delete": {"Key": repo.item(_unmatched_key(remit))}})
         entries = list(ledger)
         if kind == "reversal":
             original = next(
@@ -201,9 +205,13 @@ def post_remittance(
             )
             if original is None:
                 # The original has not arrived yet: keep the reversal and apply it when it does.
+                key = _held_key(remit)
+                if any(i["sk"] == key for i in repo.items_under(claim_pk(claim.claim_id), key)):
+                    # Held already (the message came again: SQS redelivery, a file released twice).
+                    return PostingResult(claim.claim_id, remit.era_id, remit.position, "held")
                 held = {
                     "pk": claim_pk(claim.claim_id),
-                    "sk": _held_key(remit),
+                    "sk": key,
                     "data": remit.model_dump_json(),
                 }
                 extra += [
@@ -271,6 +279,8 @@ def post_remittance(
         return _record_unmatched(repo, remit)
     except AlreadyPosted:
         # Posted before; the resume may not have happened (a crash between the two): do it now.
+        if consume:
+            repo.transact([{"Delete": {"Key": repo.item(consume)}}])
         claim = repo.get_claim(target_id)
         return PostingResult(
             target_id,
@@ -287,12 +297,15 @@ def post_remittance(
     return result
 
 
+def _unmatched_key(remit: ClaimRemittance) -> dict[str, str]:
+    return {"pk": f"UNMATCHED#{remit.claim_id}", "sk": f"REMIT#{remit.era_id}#{remit.position:07d}"}
+
+
 def _record_unmatched(repo: ClaimRepository, remit: ClaimRemittance) -> PostingResult:
     """A claim we do not know: keep the remittance in the unmatched work queue, with its amounts."""
     now = utcnow().isoformat()
     unmatched = {
-        "pk": f"UNMATCHED#{remit.claim_id}",
-        "sk": f"REMIT#{remit.era_id}#{remit.position:07d}",
+        **_unmatched_key(remit),
         "status": UNMATCHED_STATUS,  # by-status index: the work queue
         "updated_at": now,
         "unmatched_id": unmatched_id(remit.era_id, remit.position),
@@ -331,7 +344,7 @@ def match_unmatched(repo: ClaimRepository, workflow: WorkflowGateway, item_id: s
     results = [r for r in repo.era_items(era_id, f"CLP#{int(pos):07d}") if r.get("result") == "unmatched"]
     if not results:
         raise UnmatchedNotFound(item_id)
-    key = {"pk": f"UNMATCHED#{results[0]['clp01']}", "sk": f"REMIT#{era_id}#{int(pos):07d}"}
+    key = {"pk": f"UNMATCHED#{results[0]['clp01']}", "sk": f"REMIT#{era_id}#{int(pos):07d}"}  # _unmatched_key
     items = [i for i in repo.items_under(key["pk"], key["sk"]) if i["sk"] == key["sk"]]
     if not items:
         raise UnmatchedNotFound(item_id)
