@@ -53,6 +53,27 @@ def era_id_for(payment: Payment) -> str:
     return f"{payer}-{payment.trace_number or payment.control_number}"
 
 
+def era_ids_for(payments: list[Payment]) -> tuple[list[str], list[str]]:
+    """One ERA id per payment of a file, and a problem for each repeat. A payer + trace number
+    repeated inside one file (a de-identified sample, a payer bug) would merge several payments into
+    one ERA record and its reconciliation: each repeat is kept apart under its ST02 instead."""
+    ids: list[str] = []
+    problems: list[str] = []
+    for n, payment in enumerate(payments, start=1):
+        base = era_id_for(payment)
+        era_id = base
+        if era_id in ids:
+            era_id = f"{base}-{payment.control_number or n}"
+            while era_id in ids:
+                era_id = f"{era_id}-{n}"
+            problems.append(
+                f"payment {base} (payer and trace number) appears again in this file at transaction "
+                f"{payment.control_number or n}; recorded as {era_id}"
+            )
+        ids.append(era_id)
+    return ids, problems
+
+
 def file_id_for(body: bytes) -> str:
     return "F" + hashlib.sha256(body).hexdigest()[:16].upper()
 
@@ -147,8 +168,9 @@ def receive_era_file(
         return summary
 
     payments, file_problems = checked
-    for payment in payments:
-        era_id = era_id_for(payment)
+    era_ids, repeats = era_ids_for(payments)
+    file_problems += repeats
+    for era_id in era_ids:
         previous = repo.get_era(era_id)
         if previous and previous.get("file_id") not in (None, summary.file_id):
             # The same payer + trace in different content: a corrected or forged file. A person decides.
@@ -160,18 +182,17 @@ def receive_era_file(
     summary.payments = len(payments)
     summary.quarantined = bool(problems) and not released
     status = QUARANTINED if summary.quarantined else POSTING
-    for payment in payments:
-        era_id = era_id_for(payment)
+    for payment, era_id in zip(payments, era_ids, strict=True):
         summary.era_ids.append(era_id)
         repo.put_era(era_id, _header(payment, era_id, summary.file_id, key, status, problems))
     report["payments"] = [
         {
-            "era_id": era_id_for(p),
+            "era_id": era_id,
             "total_paid": f"{p.signed_total:.2f}",
             "claims": p.claim_count,
             "balanced": p.balanced,
         }
-        for p in payments
+        for p, era_id in zip(payments, era_ids, strict=True)
     ]
     report["problems"] = problems
     if summary.quarantined:
@@ -180,8 +201,8 @@ def receive_era_file(
         store.write_json(summary.report_key, report)
         return summary
 
-    for payment in RemittanceReader(text).payments():
-        era_id = era_id_for(payment)
+    # The same payments, in the same order, as the check read.
+    for payment, era_id in zip(RemittanceReader(text).payments(), era_ids, strict=False):
         batch: list[ClaimRemittance] = []
         for claim in payment.iter_claims():
             batch.append(to_remittance(claim, payment, era_id=era_id, file_id=summary.file_id, key=key))
