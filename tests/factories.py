@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -12,9 +14,55 @@ CANARY_FIRST = "Quillon"
 CANARY_DOB = "1961-07-19"
 CANARY_MEMBER = "MBRCANARY7731"
 
+# The demo clinic's encounter, as the unit tests build it (no subscriber or rendering provider):
+# pass it as `base=` and override what a test depends on.
+DEMO_ENCOUNTER: dict[str, Any] = {
+    "clinic_id": "clinic-northside",
+    "encounter_id": "E-1",
+    "date_of_service": "2026-11-20",
+    "place_of_service": "11",
+    "patient": {
+        "last_name": "Testerson",
+        "first_name": "Ada",
+        "date_of_birth": "1968-04-12",
+        "sex": "F",
+        "address": {"line1": "12 Sample Lane", "city": "Springfield", "state": "IL", "postal_code": "62704"},
+    },
+    "coverage": {"payer_id": "PAYERA01", "payer_name": "Acme (demo)", "member_id": "ACM100200301"},
+    "billing_provider": {
+        "npi": "1990000014",
+        "taxonomy": "261QP2300X",
+        "organization_name": "Northside Family Medicine (demo)",
+        "tin": "990012345",
+        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
+    },
+    "diagnoses": ["E11.9", "I10"],
+    "service_lines": [
+        {"procedure_code": "99213", "diagnosis_pointers": [1, 2]},
+        {"procedure_code": "36415", "diagnosis_pointers": [1]},
+    ],
+}
 
-def encounter_dict(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
+
+def encounter_dict(*, base: Mapping[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """An encounter record: a deep copy of `base` (default: the canary encounter) with `overrides`.
+
+    An override replaces a top-level field; a key with `__` sets one nested field instead
+    (`coverage__member_id="X"`, `patient__address__city="Y"`). Overrides apply in order.
+    """
+    data = _canary_encounter() if base is None else copy.deepcopy(dict(base))
+    for key, value in overrides.items():
+        *path, leaf = key.split("__")
+        target = data
+        for part in path:
+            target[part] = dict(target[part])  # copy on the way down: never write into a caller's dict
+            target = target[part]
+        target[leaf] = value
+    return data
+
+
+def _canary_encounter() -> dict[str, Any]:
+    return {
         "clinic_id": "clinic-test",
         "encounter_id": "ENC-0001",
         "date_of_service": "2026-11-02",
@@ -52,8 +100,15 @@ def encounter_dict(**overrides: Any) -> dict[str, Any]:
             {"procedure_code": "36415", "units": "1", "diagnosis_pointers": [1]},
         ],
     }
-    data.update(overrides)
-    return data
+
+
+# The demo record at "clinic-x", the clinic the unit tests' own fee schedules are written for.
+CLINIC_X_ENCOUNTER = encounter_dict(
+    base=DEMO_ENCOUNTER,
+    clinic_id="clinic-x",
+    coverage__member_id="ACM1",
+    billing_provider__organization_name="Demo clinic",
+)
 
 
 def make_encounter(**overrides: Any) -> Encounter:

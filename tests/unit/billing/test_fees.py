@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 
 from medbill.billing.fees import FeeSchedule, FeeScheduleError, FeeScheduleNotFound, UnpricedLine
 from medbill.models.encounter import Encounter
+from tests.factories import CLINIC_X_ENCOUNTER, encounter_dict, make_encounter
 
 HEADER = "procedure_code,modifier,payer_id,amount\n"
 PRECEDENCE = FeeSchedule.from_csv_text(
@@ -27,35 +27,12 @@ PRECEDENCE = FeeSchedule.from_csv_text(
     + "33333,,,33.33\n",
 )
 
-_BASE: dict[str, Any] = {
-    "clinic_id": "clinic-x",
-    "encounter_id": "E-1",
-    "date_of_service": "2026-11-20",
-    "place_of_service": "11",
-    "patient": {
-        "last_name": "Testerson",
-        "first_name": "Ada",
-        "date_of_birth": "1968-04-12",
-        "sex": "F",
-        "address": {"line1": "12 Sample Lane", "city": "Springfield", "state": "IL", "postal_code": "62704"},
-    },
-    "coverage": {"payer_id": "PAYERA01", "payer_name": "Acme (demo)", "member_id": "ACM1"},
-    "billing_provider": {
-        "npi": "1990000014",
-        "taxonomy": "261QP2300X",
-        "organization_name": "Demo clinic",
-        "tin": "990012345",
-        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
-    },
-    "diagnoses": ["E11.9"],
-}
+_BASE = encounter_dict(base=CLINIC_X_ENCOUNTER, diagnoses=["E11.9"])
 
 
 def encounter(lines: list[dict[str, Any]], payer_id: str = "PAYERA01") -> Encounter:
-    data = copy.deepcopy(_BASE)
-    data["coverage"]["payer_id"] = payer_id
-    data["service_lines"] = [{"diagnosis_pointers": [1], **line} for line in lines]
-    return Encounter.model_validate(data)
+    lines = [{"diagnosis_pointers": [1], **line} for line in lines]
+    return make_encounter(base=_BASE, coverage__payer_id=payer_id, service_lines=lines)
 
 
 @pytest.mark.parametrize(

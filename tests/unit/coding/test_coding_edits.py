@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -10,42 +9,27 @@ from medbill.billing.fees import FeeSchedule
 from medbill.coding import coding_edits
 from medbill.coding.procedures import HcpcsLevel2
 from medbill.models.encounter import Encounter
+from tests.factories import CLINIC_X_ENCOUNTER, encounter_dict, make_encounter
 
 SCHEDULE = FeeSchedule.from_csv_text(
     "clinic-x",
     "procedure_code,modifier,payer_id,amount\n99213,,,133.00\n36415,,,15.00\nG0439,,,190\n93000,,PAYERZZ,25\n",
 )
 
-_BASE: dict[str, Any] = {
-    "clinic_id": "clinic-x",
-    "encounter_id": "E-1",
-    "date_of_service": "2026-11-20",
-    "place_of_service": "11",
-    "patient": {
-        "last_name": "Zqcanarylast",
-        "first_name": "Zqcanaryfirst",
-        "date_of_birth": "1968-04-12",
-        "sex": "F",
-        "address": {"line1": "12 Sample Lane", "city": "Springfield", "state": "IL", "postal_code": "62704"},
-    },
-    "coverage": {"payer_id": "PAYERA01", "payer_name": "Acme (demo)", "member_id": "ZQCANARYMEMBER"},
-    "billing_provider": {
-        "npi": "1990000014",
-        "taxonomy": "261QP2300X",
-        "organization_name": "Demo clinic",
-        "tin": "990012345",
-        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
-    },
-    "diagnoses": ["E11.9", "I10"],
-    "service_lines": [
+_BASE = encounter_dict(
+    base=CLINIC_X_ENCOUNTER,
+    patient__last_name="Zqcanarylast",
+    patient__first_name="Zqcanaryfirst",
+    coverage__member_id="ZQCANARYMEMBER",
+    service_lines=[
         {"procedure_code": "99213", "modifiers": ["25"], "diagnosis_pointers": [1, 2]},
         {"procedure_code": "36415", "diagnosis_pointers": [1]},
     ],
-}
+)
 
 
 def encounter(**overrides: Any) -> Encounter:
-    return Encounter.model_validate({**copy.deepcopy(_BASE), **overrides})
+    return make_encounter(base=_BASE, **overrides)
 
 
 def test_clean_encounter_has_no_reasons() -> None:

@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import NcciEdits, coding_edits, ncci_edits
 from medbill.models.encounter import Encounter
+from tests.factories import CLINIC_X_ENCOUNTER, encounter_dict, make_encounter
 
 NCCI_DIR = Path(__file__).resolve().parents[4] / "shared" / "reference-data" / "ncci"
 
-_BASE: dict[str, Any] = {
-    "clinic_id": "clinic-x",
-    "encounter_id": "E-1",
-    "date_of_service": "2026-11-20",
-    "place_of_service": "11",
-    "patient": {
-        "last_name": "Testerson",
-        "first_name": "Ada",
-        "date_of_birth": "1968-04-12",
-        "sex": "F",
-        "address": {"line1": "12 Sample Lane", "city": "Springfield", "state": "IL", "postal_code": "62704"},
-    },
-    "coverage": {"payer_id": "PAYERA01", "payer_name": "Acme (demo)", "member_id": "ACM1"},
-    "billing_provider": {
-        "npi": "1990000014",
-        "taxonomy": "261QP2300X",
-        "organization_name": "Demo clinic",
-        "tin": "990012345",
-        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
-    },
-    "diagnoses": ["M17.11"],
-}
+_BASE = encounter_dict(base=CLINIC_X_ENCOUNTER, diagnoses=["M17.11"])
 
 
 def encounter(*lines: tuple[str, list[str], int]) -> Encounter:
-    data = copy.deepcopy(_BASE)
-    data["service_lines"] = [
-        {"procedure_code": c, "modifiers": m, "units": u, "diagnosis_pointers": [1]} for c, m, u in lines
-    ]
-    return Encounter.model_validate(data)
+    return make_encounter(
+        base=_BASE,
+        service_lines=[
+            {"procedure_code": c, "modifiers": m, "units": u, "diagnosis_pointers": [1]} for c, m, u in lines
+        ],
+    )
 
 
 @pytest.fixture

@@ -8,39 +8,12 @@ import io
 import json
 from typing import Any
 
-_BASE: dict[str, Any] = {
-    "clinic_id": "clinic-northside",
-    "encounter_id": "E-1",
-    "date_of_service": "2026-11-20",
-    "place_of_service": "11",
-    "patient": {
-        "last_name": "Testerson",
-        "first_name": "Ada",
-        "date_of_birth": "1968-04-12",
-        "sex": "F",
-        "address": {"line1": "12 Sample Lane", "city": "Springfield", "state": "IL", "postal_code": "62704"},
-    },
-    "coverage": {"payer_id": "PAYERA01", "payer_name": "Acme (demo)", "member_id": "ACM100200301"},
-    "billing_provider": {
-        "npi": "1990000014",
-        "taxonomy": "261QP2300X",
-        "organization_name": "Northside Family Medicine (demo)",
-        "tin": "990012345",
-        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
-    },
-    "diagnoses": ["E11.9", "I10"],
-    "service_lines": [
-        {"procedure_code": "99213", "diagnosis_pointers": [1, 2]},
-        {"procedure_code": "36415", "diagnosis_pointers": [1]},
-    ],
-}
+from tests.factories import DEMO_ENCOUNTER
+from tests.factories import encounter_dict as shared_encounter_dict
 
 
 def encounter_dict(encounter_id: str = "E-1", **overrides: Any) -> dict[str, Any]:
-    record = copy.deepcopy(_BASE)
-    record["encounter_id"] = encounter_id
-    record.update(copy.deepcopy(overrides))
-    return record
+    return shared_encounter_dict(base=DEMO_ENCOUNTER, encounter_id=encounter_id, **copy.deepcopy(overrides))
 
 
 def json_body(*records: Any) -> bytes:
