@@ -180,3 +180,37 @@ def test_unbalanced_era_is_quarantined_until_a_person_releases_it(runtime_no_pay
     assert all(claims[c.claim_id].status == S.PAID for c in waiting)
     executions = {e["name"]: e["status"] for e in rt.list_executions()}
     assert all(executions[c.claim_id] == "SUCCEEDED" for c in waiting)
+
+
+def test_remittance_before_its_claim_waits_then_posts_when_the_claim_arrives(runtime_no_payer: LocalRuntime) -> None:
+    from medbill.billing.fees import FeeSchedule
+    from medbill.intake import read_encounter_file
+    from medbill.workflow.intake import new_claim
+
+    rt = runtime_no_payer
+    name = "lakeview-2026-11-20.csv"
+    body = (SAMPLES / name).read_bytes()
+    # The claim as it will be once priced: same id, lines and charges (the claim id is deterministic).
+    record = next(
+        r
+        for r in read_encounter_file(f"encounters/{name}", body).encounters
+        if r.encounter.coverage.payer_id == "PAYERB02"
+    )
+    future = new_claim(record.encounter, f"encounters/{name}", record.record_number)
+    priced = FeeSchedule.load(future.clinic_id).price_lines(record.encounter)
+    lines = [line.model_copy(update={"charge": c}) for line, c in zip(future.lines, priced.line_charges, strict=True)]
+    future = future.model_copy(update={"lines": lines, "total_charge": priced.total})
+
+    rt.upload("era/early.835", era_for([(future, "paid")], payer_id="PAYERB02", trace="EARLY1"))
+    rt.run_until_idle(timeout_s=60)
+    _, work = _api(rt, "GET", "/worklists/unmatched-remittance")
+    assert [i["clp01"] for i in work["items"]] == [future.claim_id]
+
+    rt.upload(f"encounters/{name}", body)
+    rt.run_until_idle(timeout_s=90)
+    claim = _claims()[future.claim_id]
+    assert claim.status == S.PAID and claim.paid_amount == claim_payment(future, "paid").paid
+    assert _api(rt, "GET", "/worklists/unmatched-remittance")[1]["items"] == []
+    era = _api(rt, "GET", "/eras/1PAYERB020-EARLY1")[1]
+    assert (era["era_status"], era["posted_count"], era["reconciled"]) == ("POSTED", 1, True)
+    assert {e["name"]: e["status"] for e in rt.list_executions()}[future.claim_id] == "SUCCEEDED"
