@@ -180,7 +180,7 @@ def post_remittance(
 
     def step(claim: Claim) -> PostingResult:
         held_after.clear()  # a retry after a lost race starts over
-        ledger = repo.ledger_entries(claim.claim_id)
+        ledger, held_items = repo.posting_state(claim.claim_id)
         if any(e.source == remit.source for e in ledger):
             raise AlreadyPosted(claim.claim_id)
         now = utcnow().isoformat()
@@ -206,7 +206,7 @@ def post_remittance(
             if original is None:
                 # The original has not arrived yet: keep the reversal and apply it when it does.
                 key = _held_key(remit)
-                if any(i["sk"] == key for i in repo.items_under(claim_pk(claim.claim_id), key)):
+                if any(i["sk"] == key for i in held_items):
                     # Held already (the message came again: SQS redelivery, a file released twice).
                     return PostingResult(claim.claim_id, remit.era_id, remit.position, "held")
                 held = {
@@ -232,7 +232,8 @@ def post_remittance(
         else:
             entry = _entry(claim, remit, kind, now)
             if kind in ("payment", "denial") and remit.payer_claim_number:
-                held_after.extend(repo.items_under(claim_pk(claim.claim_id), f"HELDREV#{remit.payer_claim_number}#"))
+                prefix = f"HELDREV#{remit.payer_claim_number}#"
+                held_after.extend(i for i in held_items if i["sk"].startswith(prefix))
         entries.append(entry)
         outcome = outcome_of(kind, entry.adjustments, entry.paid)
         new_status = STATUS_FOR.get(outcome) if outcome else None

@@ -262,6 +262,33 @@ class ClaimRepository:
             }
         }
 
+    def posting_state(self, claim_id: str) -> tuple[list[LedgerEntry], list[dict[str, Any]]]:
+        """The claim's ledger entries and held reversals, in one strongly consistent query.
+
+        Posting recomputes claim totals from this read, so it must see every committed entry:
+        the claim's version condition does not cover the ledger items. `HELDREV#` sorts right
+        before `LEDGER#`, so one range read returns both.
+        """
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": _to_item({":pk": claim_pk(claim_id), ":lo": "HELDREV#", ":hi": "LEDGER$"}),
+            "ConsistentRead": True,
+        }
+        entries: list[LedgerEntry] = []
+        held: list[dict[str, Any]] = []
+        while True:
+            resp = self._client.query(**kwargs)
+            for raw in resp.get("Items", []):
+                item = _from_item(raw)
+                if item["sk"].startswith("LEDGER#"):
+                    entries.append(LedgerEntry.model_validate_json(item["data"]))
+                elif item["sk"].startswith("HELDREV#"):
+                    held.append(_plain(item))
+            if "LastEvaluatedKey" not in resp:
+                return entries, held
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def ledger_entries(self, claim_id: str) -> list[LedgerEntry]:
         return [
             LedgerEntry.model_validate_json(item["data"]) for item in self._query_prefix(claim_pk(claim_id), "LEDGER#")
