@@ -83,6 +83,7 @@ def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
 
 def _summarize(rt: LocalRuntime) -> dict[str, Any]:
     from medbill import wiring
+    from medbill.billing.era import reconciliation
 
     repo = wiring.repository()
     claims: list[dict[str, Any]] = []
@@ -122,6 +123,28 @@ def _summarize(rt: LocalRuntime) -> dict[str, Any]:
             rejected.append(
                 {"source_key": source, "record": r["record_number"], "field": r.get("field"), "reason": r["reason"]}
             )
+    eras = []
+    headers, token = repo.list_eras(limit=100)
+    while token:
+        more, token = repo.list_eras(limit=100, next_token=token)
+        headers += more
+    for header in sorted(headers, key=lambda h: h["era_id"]):
+        rec = reconciliation(repo, header["era_id"]) or {}
+        eras.append(
+            {
+                k: rec.get(k)
+                for k in (
+                    "era_id",
+                    "era_status",
+                    "total_paid",
+                    "posted_total",
+                    "unmatched_total",
+                    "plb_total",
+                    "difference",
+                    "reconciled",
+                )
+            }
+        )
     statuses: dict[str, int] = {}
     for row in claims:
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
@@ -130,6 +153,7 @@ def _summarize(rt: LocalRuntime) -> dict[str, Any]:
         "totals": {k: f"{v:.2f}" for k, v in totals.items()},
         "statuses": statuses,
         "rejected_records": rejected,
+        "eras": eras,
         "dead_letter_queues": rt.poller.dlq_depths(),
         "handler_failures": len(rt.failures),
     }
@@ -185,6 +209,14 @@ def _print_summary(summary: dict[str, Any], output: Path) -> None:
     total_row = {"claim_id": "TOTAL", "clinic_id": "", "payer_id": "", "status": "", "note": "", **t}
     print("  ".join(fmt(n, w, str(total_row[n])) for n, w in cols))
     print()
+    print("ERA payments (BPR02 = posted + unmatched - PLB):")
+    for era in summary["eras"]:
+        mark = "reconciled" if era["reconciled"] else f"NOT reconciled, difference {era['difference']}"
+        print(
+            f"  {era['era_id']:<28} {era['era_status']:<22} paid {era['total_paid']:>9}"
+            f"  posted {era['posted_total']:>9}  unmatched {era['unmatched_total']:>7}"
+            f"  PLB {era['plb_total']:>6}  {mark}"
+        )
     print("claims by status: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())))
     print(f"rejected records ({len(summary['rejected_records'])}):")
     for r in summary["rejected_records"]:
