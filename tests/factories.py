@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from medbill.models.encounter import Encounter
@@ -113,7 +112,3 @@ CLINIC_X_ENCOUNTER = encounter_dict(
 
 def make_encounter(**overrides: Any) -> Encounter:
     return Encounter.model_validate(encounter_dict(**overrides))
-
-
-def today() -> date:
-    return date.today()

@@ -22,7 +22,3 @@ class ArtifactStore:
 
     def write_json(self, key: str, document: dict[str, Any]) -> None:
         self.write(key, json.dumps(document, indent=2, sort_keys=True, default=str), "application/json")
-
-    def exists(self, key: str) -> bool:
-        resp = self._client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
-        return any(obj["Key"] == key for obj in resp.get("Contents", []))

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding.edits import coding_edits
@@ -24,7 +24,6 @@ from medbill.store.repository import ClaimRepository, ConcurrentUpdate
 from medbill.workflow.status import ClaimStatus as S
 
 MAX_LOCK_RETRIES = 5
-Decision = Literal["eligible", "coded", "hold"]
 
 _AFTER_REGISTRATION = set(S) - {S.RECEIVED}
 _AFTER_ELIGIBILITY = set(S) - {S.RECEIVED, S.REGISTERED, S.ELIGIBILITY_HOLD}
@@ -32,10 +31,6 @@ _AFTER_CODING = _AFTER_ELIGIBILITY - {S.ELIGIBLE, S.CODING_HOLD}
 _AFTER_CHARGES = _AFTER_CODING - {S.CODED}
 _AFTER_SUBMISSION = _AFTER_CHARGES - {S.CHARGED}
 POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
-
-
-class StageError(Exception):
-    """A stage cannot proceed; the message names ids and codes only (it reaches the timeline)."""
 
 
 def with_lock_retry(repo: ClaimRepository, claim_id: str, step: Callable[[Claim], Any]) -> Any:
@@ -270,7 +265,7 @@ def fail(repo: ClaimRepository, claim_id: str, error: str) -> dict[str, Any]:
     def step(claim: Claim) -> dict[str, Any]:
         if claim.status in (S.FAILED, S.CLOSED):
             return {"status": claim.status.value}
-        # Error names only (e.g. "StageError", "States.TaskFailed"): causes can quote data.
+        # Error names only (e.g. "States.TaskFailed", "Lambda.Unknown"): causes can quote data.
         code = error[:100]
         repo.save(
             claim.model_copy(update={"hold_reasons": [f"workflow error: {code}"], "task_token": None}),
