@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from medbill import wiring
-from medbill.billing.era import QUARANTINED, RELEASED, reconciliation
+from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, match_unmatched
 from medbill.store.repository import BadPageToken, ClaimNotFound
 from medbill.workflow.status import ClaimStatus
@@ -33,12 +33,6 @@ app = APIGatewayRestResolver(enable_validation=True)
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
 EraId = Annotated[str, Path(min_length=1, max_length=120)]
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class MatchRequest(BaseModel):
@@ -97,29 +91,17 @@ def list_eras(
 def get_era(era_id: EraId) -> dict[str, Any]:
     rec = reconciliation(wiring.repository(), era_id)
     if rec is None:
-        raise ApiError(404, f"ERA {era_id} not found")
+        raise EraNotFound(era_id)
     return rec
 
 
 @app.post("/eras/<era_id>/release")
 @tracer.capture_method
-def release_era(era_id: EraId) -> Response[dict[str, Any]]:
-    repo = wiring.repository()
-    header = repo.get_era(era_id)
-    if header is None:
-        raise ApiError(404, f"ERA {era_id} not found")
-    if header.get("unreadable"):
-        raise ApiError(409, f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
-    if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
-        raise ApiError(409, f"ERA {era_id} is {header.get('era_status')}, not {QUARANTINED}")
+def post_release(era_id: EraId) -> Response[dict[str, Any]]:
     released_by = app.current_event.request_context.identity.user_arn or "unknown"
-    wiring.release_queue().release(header["source_key"], header["file_id"], released_by)
+    body = release_era(wiring.repository(), wiring.release_queue(), era_id, released_by)
     logger.info("ERA released for posting", era_id=era_id, released_by=released_by)
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body={"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]},
-    )
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 # --- unmatched remittance -------------------------------------------------------------------------
@@ -168,9 +150,14 @@ def bad_page_token(err: BadPageToken) -> Response:
     return _error(400, str(err))
 
 
-@app.exception_handler(ApiError)
-def api_error(err: ApiError) -> Response:
-    return _error(err.status, str(err))
+@app.exception_handler(EraNotFound)
+def era_not_found(err: EraNotFound) -> Response:
+    return _error(404, str(err))
+
+
+@app.exception_handler(EraNotReleasable)
+def era_not_releasable(err: EraNotReleasable) -> Response:
+    return _error(409, str(err))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -113,3 +113,27 @@ def test_bad_query_gets_a_clear_4xx(api: Any) -> None:
     assert "status" in json.dumps(body)
     status, body = _get(api, "/claims", {"next_token": "%%%garbage"})
     assert status == 400 and "next_token" in body["message"]
+
+
+def test_openapi_document_is_fresh_and_lists_every_route() -> None:
+    import importlib.util as iu
+
+    from infra.config import REPO_ROOT
+
+    spec = iu.spec_from_file_location("gen_openapi", REPO_ROOT / "scripts" / "gen_openapi.py")
+    assert spec and spec.loader
+    gen = iu.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    document = gen.openapi_document()
+    routes = sorted((m.upper(), p) for p, methods in document["paths"].items() for m in methods)
+    assert routes == [
+        ("GET", "/claims"),
+        ("GET", "/claims/{claim_id}"),
+        ("GET", "/claims/{claim_id}/ledger"),
+        ("GET", "/eras"),
+        ("GET", "/eras/{era_id}"),
+        ("GET", "/worklists/unmatched-remittance"),
+        ("POST", "/eras/{era_id}/release"),
+        ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"),
+    ]
+    assert gen.main(["--check"]) == 0, "docs/openapi.json is stale: run .venv/bin/python scripts/gen_openapi.py"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from medbill.gateways.queues import PostingQueue
+from medbill.gateways.queues import PostingQueue, ReleaseQueue
 from medbill.models.remittance import ClaimRemittance, LedgerEntry, RemitAdjustment, RemitLine
 from medbill.prefixes import ERA_REPORTS_PREFIX
 from medbill.store.artifacts import ArtifactStore
@@ -321,3 +321,25 @@ def reconciliation(repo: ClaimRepository, era_id: str) -> dict[str, Any] | None:
         "claims": results,
         "provider_adjustments": plbs,
     }
+
+
+class EraNotFound(LookupError):
+    def __init__(self, era_id: str) -> None:
+        super().__init__(f"ERA {era_id} not found")
+
+
+class EraNotReleasable(Exception):
+    """The ERA cannot be released: not quarantined (any more), or the file is not a readable 835."""
+
+
+def release_era(repo: ClaimRepository, queue: ReleaseQueue, era_id: str, released_by: str) -> dict[str, Any]:
+    """A person checked a quarantined ERA: post its file. Once: the status change is conditional."""
+    header = repo.get_era(era_id)
+    if header is None:
+        raise EraNotFound(era_id)
+    if header.get("unreadable"):
+        raise EraNotReleasable(f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
+    if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
+        raise EraNotReleasable(f"ERA {era_id} is {header.get('era_status')}, not {QUARANTINED}")
+    queue.release(header["source_key"], header["file_id"], released_by)
+    return {"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]}
