@@ -115,8 +115,9 @@ class LocalServer:
         assert self.runtime is not None
         res = self.runtime.resources
         ep = self.endpoint_url
-        samples = sorted((config.REPO_ROOT / "events" / "encounters").glob("*.json"))
-        sample = samples[0].name if samples else "clinic-2025-01-01.json"
+        # Suggest a real encounter file, not the deliberately broken one.
+        samples = sorted(p for p in (config.REPO_ROOT / "events" / "encounters").glob("*.json") if "bad" not in p.name)
+        sample = samples[0].name if samples else "northside-2026-11-20.json"
         queues = "\n".join(
             f"    {q.spec.name:<22} consumer {fn:<20} DLQ {q.spec.dlq_name}"
             for q in res.queues.values()
