@@ -27,7 +27,11 @@ def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
     )
     if event.wait == "remittance" and result.get("parked"):
         # Remittance that came before this claim was known waits in the unmatched queue: post it now.
-        posted = post_waiting_unmatched(wiring.repository(), wiring.workflow(), event.claim_id)
-        if posted:
-            logger.info("posted waiting unmatched remittance", count=len(posted))
+        try:
+            posted = post_waiting_unmatched(wiring.repository(), wiring.workflow(), event.claim_id)
+        except Exception as err:  # the wait is parked; the items stay on the work queue for a person
+            logger.warning("waiting unmatched remittance not posted", error=type(err).__name__)
+        else:
+            if posted:
+                logger.info("posted waiting unmatched remittance", count=len(posted))
     return result

@@ -47,8 +47,10 @@ def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
     return _report(receive_era_file(wiring.repository(), wiring.artifacts(), wiring.posting_queue(), s3_object["key"]))
 
 
-def release(key: str) -> dict[str, Any]:
-    summary = receive_era_file(wiring.repository(), wiring.artifacts(), wiring.posting_queue(), key, released=True)
+def release(key: str, file_id: str | None) -> dict[str, Any]:
+    summary = receive_era_file(
+        wiring.repository(), wiring.artifacts(), wiring.posting_queue(), key, released=True, released_file_id=file_id
+    )
     return _report(summary)
 
 
@@ -56,7 +58,7 @@ def release(key: str) -> dict[str, Any]:
 def record_handler(record: SQSRecord) -> None:
     body = json.loads(record.body) if record.body.lstrip().startswith("{") else {}
     if body.get("kind") == "release":
-        release(str(body["source_key"]))
+        release(str(body["source_key"]), body.get("file_id"))
         return
     for obj in objects_in(record.body):
         if not obj.key.startswith(ERA_PREFIX):

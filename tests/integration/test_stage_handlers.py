@@ -51,7 +51,7 @@ def _coverage(active: bool) -> dict[str, str]:
     return {"payer_id": payer, "payer_name": "TEST PAYER", "member_id": member}
 
 
-def test_happy_path_stages_in_order(bridge: LambdaBridge) -> None:
+def test_happy_path_stages_in_order(bridge: LambdaBridge, aws: LocalResources) -> None:
     claim_id = _claim(coverage=_coverage(active=True))
     first = bridge.call("registration", {"claim_id": claim_id})
     again = bridge.call("registration", {"claim_id": claim_id})  # a Step Functions retry
@@ -77,7 +77,18 @@ def test_happy_path_stages_in_order(bridge: LambdaBridge) -> None:
     claim = wiring.repository().get_claim(claim_id)
     assert claim.status == S.AWAITING_REMITTANCE and claim.task_token == "tok-1"
     timeline = [e.new_status for e in wiring.repository().events(claim_id)]
-    assert timeline == ["RECEIVED", "REGISTERED", "ELIGIBLE", "CODED", "CHARGED", "SUBMITTED", "AWAITING_REMITTANCE"]
+    # CHARGED twice: the second event reserves the interchange control number before the file is written.
+    assert timeline == [
+        "RECEIVED",
+        "REGISTERED",
+        "ELIGIBLE",
+        "CODED",
+        "CHARGED",
+        "CHARGED",
+        "SUBMITTED",
+        "AWAITING_REMITTANCE",
+    ]
+    assert len(wiring.artifacts()._client.list_objects_v2(Bucket=aws.bucket, Prefix="outbox/837/")["Contents"]) == 1
 
 
 def test_inactive_coverage_holds_with_reason(bridge: LambdaBridge) -> None:

@@ -42,7 +42,7 @@ def remit(status: str, paid: str, *adjs: tuple[str, str, str]) -> ClaimRemittanc
         (remit("1", "70.00", ("CO", "45", "20.00"), ("OA", "23", "10.00")), "payment", "short_paid"),
         (remit("4", "0.00", ("CO", "50", "100.00")), "denial", "denied"),
         (remit("1", "0.00", ("CO", "97", "100.00")), "denial", "denied"),
-        (remit("1", "0.00", ("PR", "1", "100.00")), "payment", "denied"),
+        (remit("1", "0.00", ("PR", "1", "100.00")), "payment", "short_paid"),  # all to the deductible
         (remit("22", "-80.00", ("CO", "45", "-20.00")), "reversal", "reversed"),
         (remit("2", "100.00"), "payment", "paid"),
         (remit("19", "80.00", ("CO", "45", "20.00")), "payment", "paid"),
@@ -56,7 +56,8 @@ def test_kind_and_outcome(r: ClaimRemittance, kind: str, outcome: str | None) ->
 
 
 def test_source_names_payer_trace_position_status_and_payer_claim() -> None:
-    assert remit("1", "80.00").source == "P-T1#0000010#1#PCN1"
+    # No segment position: a re-laid-out copy of the same payment must map to the same source.
+    assert remit("1", "80.00").source == "P-T1#CLM1#1#PCN1#1"
 
 
 def _claim(**update):  # type: ignore[no-untyped-def]

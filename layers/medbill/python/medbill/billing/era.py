@@ -82,10 +82,21 @@ def _adjustments(items: list[Any]) -> list[RemitAdjustment]:
     return [RemitAdjustment(group=a.group, reason=a.reason, amount=a.amount, quantity=a.quantity) for a in items]
 
 
-def to_remittance(claim: ClaimPayment, payment: Payment, *, era_id: str, file_id: str, key: str) -> ClaimRemittance:
+def to_remittance(
+    claim: ClaimPayment,
+    payment: Payment,
+    *,
+    era_id: str,
+    file_id: str,
+    key: str,
+    payment_key: str = "",
+    occurrence: int = 1,
+) -> ClaimRemittance:
     """The posting message: codes and amounts only (the 835's names stay behind)."""
     return ClaimRemittance(
         era_id=era_id,
+        payment_key=payment_key or era_id,
+        occurrence=occurrence,
         file_id=file_id,
         source_key=key,
         payer_id=payment.payer_identifier,
@@ -145,12 +156,26 @@ def _header(payment: Payment, era_id: str, file_id: str, key: str, status: str, 
 
 
 def receive_era_file(
-    repo: ClaimRepository, store: ArtifactStore, queue: PostingQueue, key: str, *, released: bool = False
+    repo: ClaimRepository,
+    store: ArtifactStore,
+    queue: PostingQueue,
+    key: str,
+    *,
+    released: bool = False,
+    released_file_id: str | None = None,
 ) -> EraFileSummary:
+    """`released`: a person released this file (`released_file_id` is the file they looked at)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
     body = store.read(key)
     summary.file_id = file_id_for(body)
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
+    if released and released_file_id and released_file_id != summary.file_id:
+        # The object under this key changed after the person looked at it: they did not release this.
+        summary.quarantined = True
+        summary.problems = [f"the file at {key} changed after it was released; release the new file separately"]
+        report.update(status=QUARANTINED, problems=summary.problems)
+        store.write_json(summary.report_key, report)
+        return summary
     try:
         text = body.decode("utf-8-sig")
         checked = _check_whole_file(text)
@@ -168,15 +193,21 @@ def receive_era_file(
         return summary
 
     payments, file_problems = checked
-    era_ids, repeats = era_ids_for(payments)
+    payment_keys, repeats = era_ids_for(payments)
     file_problems += repeats
-    for era_id in era_ids:
-        previous = repo.get_era(era_id)
+    era_ids = []
+    for payment_key in payment_keys:
+        previous = repo.get_era(payment_key)
+        era_id = payment_key
         if previous and previous.get("file_id") not in (None, summary.file_id):
-            # The same payer + trace in different content: a corrected or forged file. A person decides.
+            # The same payer + trace in different content: a corrected or forged file. A person decides;
+            # it gets its own record so the first file's reconciliation stays as it was.
+            era_id = f"{payment_key}~{summary.file_id}"
             file_problems.append(
-                f"payment {era_id} was already received in another file ({previous.get('source_key')})"
+                f"payment {payment_key} was already received in another file ({previous.get('source_key')}); "
+                f"this file's copy is {era_id}"
             )
+        era_ids.append(era_id)
     problems = file_problems + [p for payment in payments for p in payment.problems]
     summary.problems = problems
     summary.payments = len(payments)
@@ -202,10 +233,23 @@ def receive_era_file(
         return summary
 
     # The same payments, in the same order, as the check read.
-    for payment, era_id in zip(RemittanceReader(text).payments(), era_ids, strict=False):
+    for payment, era_id, payment_key in zip(RemittanceReader(text).payments(), era_ids, payment_keys, strict=False):
         batch: list[ClaimRemittance] = []
+        seen: dict[tuple[str, str, str], int] = {}
         for claim in payment.iter_claims():
-            batch.append(to_remittance(claim, payment, era_id=era_id, file_id=summary.file_id, key=key))
+            combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
+            seen[combo] = seen.get(combo, 0) + 1
+            batch.append(
+                to_remittance(
+                    claim,
+                    payment,
+                    era_id=era_id,
+                    file_id=summary.file_id,
+                    key=key,
+                    payment_key=payment_key,
+                    occurrence=seen[combo],
+                )
+            )
             if len(batch) >= SEND_EVERY:
                 summary.claims_queued += queue.send(batch)
                 batch = []
@@ -292,8 +336,8 @@ def reconciliation(repo: ClaimRepository, era_id: str) -> dict[str, Any] | None:
         return None
     results = repo.era_items(era_id, "CLP#")
     plbs = repo.era_items(era_id, "PLB#")
-    by_result: dict[str, Decimal] = {"posted": ZERO, "held": ZERO, "unmatched": ZERO}
-    counts: dict[str, int] = {"posted": 0, "held": 0, "unmatched": 0}
+    by_result: dict[str, Decimal] = {"posted": ZERO, "already_posted": ZERO, "held": ZERO, "unmatched": ZERO}
+    counts: dict[str, int] = {"posted": 0, "already_posted": 0, "held": 0, "unmatched": 0}
     for r in results:
         by_result[r["result"]] = by_result.get(r["result"], ZERO) + Decimal(r["paid"])
         counts[r["result"]] = counts.get(r["result"], 0) + 1
@@ -310,6 +354,9 @@ def reconciliation(repo: ClaimRepository, era_id: str) -> dict[str, Any] | None:
         "era_status": status,
         "claims_recorded": recorded,
         "posted_count": counts["posted"],
+        # Claim payments another file of the same payment had already posted (not posted again).
+        "already_posted_count": counts["already_posted"],
+        "already_posted_total": f"{by_result['already_posted']:.2f}",
         "held_count": counts["held"],
         "unmatched_count": counts["unmatched"],
         "posted_total": f"{by_result['posted']:.2f}",
@@ -341,5 +388,10 @@ def release_era(repo: ClaimRepository, queue: ReleaseQueue, era_id: str, release
         raise EraNotReleasable(f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
     if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
         raise EraNotReleasable(f"ERA {era_id} is {header.get('era_status')}, not {QUARANTINED}")
-    queue.release(header["source_key"], header["file_id"], released_by)
+    try:
+        queue.release(header["source_key"], header["file_id"], released_by)
+    except Exception:
+        # Not sent: put it back so the person can release it again.
+        repo.update_era_status(era_id, QUARANTINED, expected=RELEASED)
+        raise
     return {"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]}

@@ -31,7 +31,7 @@ from medbill.models.remittance import (
     LedgerKind,
     RemitAdjustment,
 )
-from medbill.store.repository import AlreadyPosted, ClaimNotFound, ClaimRepository, claim_pk, utcnow
+from medbill.store.repository import AlreadyPosted, ClaimNotFound, ClaimRepository, StaleItem, claim_pk, utcnow
 from medbill.workflow.stages import POSTED, with_lock_retry
 from medbill.workflow.status import ALLOWED_TRANSITIONS, ClaimStatus
 
@@ -62,21 +62,29 @@ def kind_of(remit: ClaimRemittance) -> LedgerKind:
         return "not_our_claim"
     if code == PREDETERMINATION:
         return "predetermination"
-    if code in PROCESSED and remit.paid == ZERO and any(a.group != "PR" and a.amount for a in remit.all_adjustments()):
-        return "denial"  # processed, nothing paid, payer adjusted it all away
+    if code in PROCESSED and remit.paid == ZERO and any(_payer_side(a) for a in remit.all_adjustments()):
+        return "denial"  # processed, nothing paid, the payer adjusted it away (not just to the patient)
     return "payment"
+
+
+def _payer_side(adj: RemitAdjustment) -> bool:
+    """An adjustment that is neither the patient's share nor the contractual write-down."""
+    return bool(adj.amount) and adj.group != "PR" and not (adj.group == "CO" and adj.reason == "45")
 
 
 def outcome_of(kind: LedgerKind, adjustments: list[RemitAdjustment], paid: Decimal) -> RemittanceOutcome | None:
     if kind == "reversal":
         return "reversed"
-    if kind == "denial" or (kind == "payment" and paid == ZERO):
+    if kind == "denial":
+        return "denied"
+    if kind == "payment" and paid == ZERO and not any(a.group == "PR" and a.amount for a in adjustments):
         return "denied"
     if kind == "not_our_claim":
         return "not_our_claim"
     if kind == "predetermination":
         return None
-    # Contractual CO-45 alone is a normal full payment under contract; anything else is short.
+    # Contractual CO-45 alone is a normal full payment under contract; anything else is short
+    # (a claim paid entirely to the deductible is short-paid: the patient owes it, it is not denied).
     shortfall = [a for a in adjustments if a.amount and not (a.group == "CO" and a.reason == "45")]
     return "short_paid" if shortfall else "paid"
 
@@ -176,10 +184,8 @@ def post_remittance(
     """Post one claim payment. `claim_id` overrides CLP01 (a person matched it); `consume` is the
     key of a held-reversal or unmatched item to delete in the same transaction."""
     target_id = claim_id or remit.claim_id
-    held_after: list[dict[str, Any]] = []
 
     def step(claim: Claim) -> PostingResult:
-        held_after.clear()  # a retry after a lost race starts over
         ledger, held_items = repo.posting_state(claim.claim_id)
         if any(e.source == remit.source for e in ledger):
             raise AlreadyPosted(claim.claim_id)
@@ -231,11 +237,10 @@ def post_remittance(
             entries = [marked if e.source == original.source else e for e in entries]
         else:
             entry = _entry(claim, remit, kind, now)
-            if kind in ("payment", "denial") and remit.payer_claim_number:
-                prefix = f"HELDREV#{remit.payer_claim_number}#"
-                held_after.extend(i for i in held_items if i["sk"].startswith(prefix))
         entries.append(entry)
-        outcome = outcome_of(kind, entry.adjustments, entry.paid)
+        # The claim's outcome is its latest posting still in force, whatever order messages land in:
+        # a reversal and the corrected payment of one ERA post in parallel.
+        outcome = _current_outcome(entries) if kind == "reversal" else outcome_of(kind, entry.adjustments, entry.paid)
         new_status = STATUS_FOR.get(outcome) if outcome else None
         notes: list[str] = []
         if new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}:
@@ -278,10 +283,17 @@ def post_remittance(
         result = with_lock_retry(repo, target_id, step)
     except ClaimNotFound:
         return _record_unmatched(repo, remit)
+    except StaleItem as err:
+        if consume:
+            raise UnmatchedNotFound(f"{remit.era_id}~{remit.position}") from err
+        raise
     except AlreadyPosted:
-        # Posted before; the resume may not have happened (a crash between the two): do it now.
+        # Posted before (a redelivery, or another file of the same payment): record it on this ERA,
+        # and finish what a crash may have cut short: held reversals, the resume.
+        repo.transact([repo.era_result_item(remit.era_id, remit.position, _result(remit, target_id, "already_posted"))])
         if consume:
             repo.transact([{"Delete": {"Key": repo.item(consume)}}])
+        applied = apply_held_reversals(repo, workflow, target_id)
         claim = repo.get_claim(target_id)
         return PostingResult(
             target_id,
@@ -290,12 +302,35 @@ def post_remittance(
             "already_posted",
             claim.remittance_outcome,
             resumed=resume_waiting(repo, workflow, claim),
+            notes=[f"applied held reversal {s}" for s in applied],
         )
-    for item in held_after:
-        held = ClaimRemittance.model_validate_json(item["data"])
-        post_remittance(repo, workflow, held, claim_id=target_id, consume={"pk": item["pk"], "sk": item["sk"]})
-        result.notes.append(f"applied held reversal {held.source}")
+    if result.result == "posted" and kind_of(remit) in ("payment", "denial"):
+        result.notes += [f"applied held reversal {s}" for s in apply_held_reversals(repo, workflow, target_id)]
     return result
+
+
+def apply_held_reversals(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str) -> list[str]:
+    """Apply every held reversal whose original is now on the ledger. Safe to call any time: a
+    crash after posting an original leaves nothing behind, the next delivery finishes the job."""
+    ledger, held_items = repo.posting_state(claim_id)
+    open_payer_claims = {
+        e.payer_claim_number for e in ledger if e.kind in ("payment", "denial") and e.reversed_by is None
+    }
+    applied = []
+    for item in held_items:
+        held = ClaimRemittance.model_validate_json(item["data"])
+        if held.payer_claim_number in open_payer_claims:
+            post_remittance(repo, workflow, held, claim_id=claim_id, consume={"pk": item["pk"], "sk": item["sk"]})
+            applied.append(held.source)
+    return applied
+
+
+def _current_outcome(entries: list[LedgerEntry]) -> RemittanceOutcome | None:
+    in_force = [e for e in entries if e.kind in ("payment", "denial", "not_our_claim") and e.reversed_by is None]
+    if not in_force:
+        return "reversed"
+    latest = max(in_force, key=lambda e: (e.posted_at, e.source))
+    return outcome_of(latest.kind, latest.adjustments, latest.paid)
 
 
 def _unmatched_key(remit: ClaimRemittance) -> dict[str, str]:
@@ -367,12 +402,13 @@ def resume_waiting(repo: ClaimRepository, workflow: WorkflowGateway, claim: Clai
     """Resume the claim's waiting execution with the outcome, once, and clear the token."""
     if not claim.task_token or claim.status not in POSTED or not claim.remittance_outcome:
         return False
-    workflow.resume(claim.task_token, {"outcome": claim.remittance_outcome})
+    token = claim.task_token
+    resumed = workflow.resume(token, {"outcome": claim.remittance_outcome})  # False: the wait already ended
 
     def clear(current: Claim) -> bool:
-        if current.task_token:
-            repo.save(current.model_copy(update={"task_token": None}), actor="posting", detail={"resumed": True})
+        if current.task_token == token:  # a newer wait's token is not ours to clear
+            repo.save(current.model_copy(update={"task_token": None}), actor="posting", detail={"resumed": resumed})
         return True
 
     with_lock_retry(repo, claim.claim_id, clear)
-    return True
+    return resumed

@@ -71,11 +71,18 @@ class ClaimRemittance(Model):
     remarks: list[str] = Field(default_factory=list)  # MIA/MOA RARCs
     lines: list[RemitLine] = Field(default_factory=list)
     service_date: str | None = None  # DTM 232 (statement from), for line matching without line dates
+    # The payment (payer + TRN02) this claim payment belongs to, whatever file carried it, and which
+    # occurrence of (CLP01, CLP02, CLP07) it is inside that payment: together they name it uniquely.
+    payment_key: str = ""
+    occurrence: int = 1
 
     @property
     def source(self) -> str:
-        """Idempotency source: payer, TRN02, position, CLP01, CLP02 and CLP07 (issue 4)."""
-        return f"{self.era_id}#{self.position:07d}#{self.status_code}#{self.payer_claim_number}"
+        """Idempotency source: payer + TRN02, CLP01, CLP02, CLP07 and the occurrence of that
+        combination in the payment. Not the segment position: a payer that re-sends the same
+        payment in a re-laid-out file must not get it posted twice."""
+        payment = self.payment_key or self.era_id
+        return f"{payment}#{self.claim_id}#{self.status_code}#{self.payer_claim_number}#{self.occurrence}"
 
     def all_adjustments(self) -> list[RemitAdjustment]:
         return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]

@@ -6,6 +6,7 @@ Item layout (see docs/architecture.md):
   CLAIM#<id> / LEDGER#<source>           one posting (payment, denial, reversal, PLB), unique per source
   CLAIM#<id> / HELDREV#<payer claim no>#<source>   a reversal that arrived before its original
   PATIENT#<id> / PATIENT                  demographics and coverages
+  PATIENTKEY#<sha256> / PATIENTKEY        match key (name, DOB, member id) -> random patient id; stays here
   ERA#<era id> / ERA                      one ERA payment (BPR/TRN): totals, status, problems
   ERA#<era id> / CLP#<position>           what became of each claim payment (posted, unmatched, held)
   ERA#<era id> / PLB#<n>                  provider-level adjustments
@@ -29,6 +30,7 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from medbill.models.claim import Claim
 from medbill.models.remittance import LedgerEntry
@@ -52,6 +54,14 @@ class ConcurrentUpdate(Exception):
     def __init__(self, claim_id: str) -> None:
         super().__init__(f"claim {claim_id} was changed concurrently")
         self.claim_id = claim_id
+
+
+class StaleItem(Exception):
+    """A condition on another item of the transaction failed (e.g. a work item already consumed)."""
+
+
+class InvalidClaimUpdate(ValueError):
+    """A change would store a claim that no longer validates; names the fields, never the values."""
 
 
 class AlreadyPosted(Exception):
@@ -189,6 +199,11 @@ class ClaimRepository:
         read_version = claim.version
         if new_status is not None:
             check_transition(old_status, new_status)
+        try:  # model_copy does not validate: never store a claim that could not be read back
+            Claim.model_validate(claim.model_dump())
+        except ValidationError as err:
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
+            raise InvalidClaimUpdate(f"claim {claim.claim_id}: invalid {', '.join(fields)}") from None
         updated = claim.model_copy(
             update={
                 "status": new_status or old_status,
@@ -226,10 +241,12 @@ class ClaimRepository:
         except ClientError as err:
             reasons = _cancellation_codes(err)
             failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
-            if failed and all(i in ledger_slots for i in failed):
+            if "TransactionConflict" in reasons or 0 in failed:
+                raise ConcurrentUpdate(claim.claim_id) from err  # another writer got there first: re-read
+            if failed and any(i in ledger_slots for i in failed):
                 raise AlreadyPosted(claim.claim_id) from err
             if failed:
-                raise ConcurrentUpdate(claim.claim_id) from err
+                raise StaleItem(claim.claim_id) from err
             raise
         return updated
 
@@ -364,11 +381,11 @@ class ClaimRepository:
             kwargs.update(FilterExpression="sk = :sk", ExpressionAttributeValues=_to_item({":sk": CLAIM_SK}))
             call = self._client.scan
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token, tuple(key_attrs))
         # DynamoDB applies Limit before the filter, so keep reading until the page is full.
         items: list[dict[str, Any]] = []
         while True:
-            resp = call(**kwargs, Limit=max(limit, 25))
+            resp = _paged(call, kwargs, Limit=max(limit, 25))
             for raw in resp.get("Items", []):
                 items.append(raw)
                 if len(items) == limit:
@@ -396,6 +413,37 @@ class ClaimRepository:
             TableName=self.table_name, Key=_to_item({"pk": f"PATIENT#{patient_id}", "sk": "PATIENT"})
         )
         return _from_item(resp["Item"]) if "Item" in resp else None
+
+    # The match-key lookup item, PATIENTKEY#<sha256 hex of name + DOB + member id> / PATIENTKEY, maps
+    # a person to their random patient id. The hash is derived from PHI: it stays in this table and
+    # is never returned, logged or put in an event.
+    @staticmethod
+    def _patient_key(key_hash: str) -> dict[str, Any]:
+        return _to_item({"pk": f"PATIENTKEY#{key_hash}", "sk": "PATIENTKEY"})
+
+    def patient_id_for_match_key(self, key_hash: str) -> str | None:
+        """The patient id recorded for this match key (consistent read), or None."""
+        resp = self._client.get_item(
+            TableName=self.table_name,
+            Key=self._patient_key(key_hash),
+            ConsistentRead=True,
+            ProjectionExpression="patient_id",
+        )
+        return str(_de.deserialize(resp["Item"]["patient_id"])) if "Item" in resp else None
+
+    def claim_patient_key(self, key_hash: str, patient_id: str) -> bool:
+        """Record `patient_id` for this match key unless one is already there. False if it was."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item={**self._patient_key(key_hash), **_to_item({"patient_id": patient_id})},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # --- counters --------------------------------------------------------------------------
     def next_counter(self, name: str) -> int:
@@ -493,10 +541,10 @@ class ClaimRepository:
             "ExpressionAttributeValues": _to_item({":sk": "ERA"}),
         }
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token, ("pk", "sk"))
         items: list[dict[str, Any]] = []
         while True:
-            resp = self._client.scan(**kwargs, Limit=max(limit, 25))
+            resp = _paged(self._client.scan, kwargs, Limit=max(limit, 25))
             for raw in resp.get("Items", []):
                 items.append(raw)
                 if len(items) == limit:
@@ -518,8 +566,8 @@ class ClaimRepository:
             "Limit": limit,
         }
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token)
-        resp = self._client.query(**kwargs)
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token, ("pk", "sk", "status", "updated_at"))
+        resp = _paged(self._client.query, kwargs)
         token = _encode_token(resp["LastEvaluatedKey"]) if "LastEvaluatedKey" in resp else None
         return [_plain(_from_item(i)) for i in resp.get("Items", [])], token
 
@@ -552,11 +600,26 @@ class BadPageToken(ValueError):
     pass
 
 
-def _decode_token(token: str) -> dict[str, Any]:
+def _paged(call: Any, kwargs: dict[str, Any], **extra: Any) -> Any:
+    """A page read; a start key DynamoDB refuses (a forged or stale token) is the caller's error."""
+    try:
+        return call(**kwargs, **extra)
+    except ClientError as err:
+        if "ExclusiveStartKey" in kwargs and err.response.get("Error", {}).get("Code") == "ValidationException":
+            raise BadPageToken("next_token is not a token this API issued") from None
+        raise
+
+
+def _decode_token(token: str, key_attrs: tuple[str, ...]) -> dict[str, Any]:
+    """The start key a token carries; it must hold exactly the keys of the index being read."""
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, UnicodeDecodeError) as err:
         raise BadPageToken("next_token is not a token this API issued") from err
-    if not isinstance(key, dict):
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(key_attrs)
+        or not all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
+    ):
         raise BadPageToken("next_token is not a token this API issued")
     return key

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,18 +37,19 @@ POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
 
 
 def with_lock_retry(repo: ClaimRepository, claim_id: str, step: Callable[[Claim], Any]) -> Any:
-    """Read the claim and run `step`; on a concurrent update, read again and retry."""
-    for _ in range(MAX_LOCK_RETRIES):
+    """Read the claim and run `step`; on a concurrent update, back off a little, read again, retry."""
+    for attempt in range(MAX_LOCK_RETRIES):
         try:
             return step(repo.get_claim(claim_id))
         except ConcurrentUpdate:
-            continue
+            time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # jitter: racing writers spread out
     raise ConcurrentUpdate(claim_id)
 
 
 # --- 1. patient registration ----------------------------------------------------------------
-def patient_id_for(claim: Claim) -> str:
-    """Match key: name + DOB + member id (normalized). The same person always gets the same id."""
+def patient_match_key(claim: Claim) -> str:
+    """SHA-256 hex of the match key, name + DOB + member id (normalized). It is derived from PHI,
+    so it only ever addresses the lookup item in DynamoDB: never returned, logged or recorded."""
     p = claim.encounter.patient
     key = "|".join(
         [
@@ -55,7 +59,27 @@ def patient_id_for(claim: Claim) -> str:
             claim.encounter.coverage.member_id.strip().upper(),
         ]
     )
-    return "PAT" + base64.b32encode(hashlib.sha256(key.encode()).digest()).decode()[:16]
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_patient_id() -> str:
+    """A random patient id: "PAT" + 16 base32 characters (80 random bits), nothing derived from the person."""
+    return "PAT" + base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+def patient_id_for(repo: ClaimRepository, claim: Claim) -> str:
+    """The same person (name + DOB + member id) always gets the same id, through the lookup item:
+    its recorded id, else a new random one claimed with a conditional put; when two registrations
+    race for a new person, the loser reads and uses the winner's id."""
+    key_hash = patient_match_key(claim)
+    for _ in range(MAX_LOCK_RETRIES):
+        existing = repo.patient_id_for_match_key(key_hash)
+        if existing:
+            return existing
+        patient_id = new_patient_id()
+        if repo.claim_patient_key(key_hash, patient_id):
+            return patient_id
+    raise ConcurrentUpdate(claim.claim_id)
 
 
 def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
@@ -63,7 +87,7 @@ def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
         if claim.status in _AFTER_REGISTRATION:
             return {"patient_id": claim.patient_id}
         enc = claim.encounter
-        patient_id = patient_id_for(claim)
+        patient_id = patient_id_for(repo, claim)
         record = {
             "patient": enc.patient.model_dump(mode="json"),
             "coverages": [
@@ -186,18 +210,20 @@ def submit(repo: ClaimRepository, store: ArtifactStore, submitter: Submitter, cl
     def step(claim: Claim) -> dict[str, Any]:
         if claim.status in _AFTER_SUBMISSION:
             return {"interchange_control_number": claim.interchange_control_number}
-        # The control number is reserved once per claim version: a retry after a lost write reuses
-        # the same outbox key (the key carries the claim id), so the clearinghouse sees one file.
-        control = claim.interchange_control_number or str(repo.next_counter("x12-interchange")).zfill(9)
-        key = f"{submitter.outbox_prefix}{claim.claim_id}-{control}.x12"
+        # Reserve the control number and outbox key on the claim before writing the file: a retry
+        # (timeout, lost race) finds them and rewrites the same key, so the clearinghouse sees one file.
+        if not claim.interchange_control_number:
+            control = str(repo.next_counter("x12-interchange")).zfill(9)
+            key = f"{submitter.outbox_prefix}{claim.claim_id}-{control}.x12"
+            claim = repo.save(
+                claim.model_copy(update={"interchange_control_number": control, "outbox_key": key}),
+                actor="submission",
+                detail={"interchange_control_number": control, "reserved": True},
+            )
+        control, key = claim.interchange_control_number or "", claim.outbox_key or ""
         text = submitter.write(claim, int(control), datetime.now(UTC))
         store.write(key, text, "application/edi-x12")
-        repo.save(
-            claim.model_copy(update={"interchange_control_number": control, "outbox_key": key}),
-            actor="submission",
-            new_status=S.SUBMITTED,
-            detail={"interchange_control_number": control, "outbox_key": key},
-        )
+        repo.save(claim, actor="submission", new_status=S.SUBMITTED, detail={"outbox_key": key})
         return {"interchange_control_number": control}
 
     return with_lock_retry(repo, claim_id, step)
@@ -237,9 +263,15 @@ def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, A
     def step(claim: Claim) -> dict[str, Any]:
         if claim.status == S.FOLLOW_UP:
             return {"status": claim.status.value, "action": claim.follow_up_action}
-        reason, action = classify(claim, outcome)
+        effective = outcome
+        if outcome == "timed_out" and claim.remittance_outcome:
+            # The 835 was posted just as the wait ran out: follow up on what the payer said.
+            effective = claim.remittance_outcome
+            if effective == "paid":
+                return {"status": claim.status.value, "action": None}
+        reason, action = classify(claim, effective)
         remittance_outcome: RemittanceOutcome | None = claim.remittance_outcome
-        if outcome == "timed_out":
+        if effective == "timed_out":
             remittance_outcome = "timed_out"
         saved = repo.save(
             claim.model_copy(
@@ -252,7 +284,7 @@ def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, A
             ),
             actor="followup",
             new_status=S.FOLLOW_UP,
-            detail={"outcome": outcome, "action": action},
+            detail={"outcome": effective, "action": action},
         )
         return {"status": saved.status.value, "action": action}
 
