@@ -14,6 +14,7 @@ from medbill import wiring
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, match_unmatched
 from medbill.store.repository import BadPageToken, ClaimNotFound
+from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.status import ClaimStatus
 from medbill.workflow.views import (
     ClaimPage,
@@ -59,6 +60,13 @@ def get_ledger(claim_id: ClaimId) -> dict[str, Any]:
         "patient_responsibility": f"{claim.patient_responsibility:.2f}",
         "entries": repo.ledger(claim_id),
     }
+
+
+@app.post("/claims/<claim_id>/recheck")
+@tracer.capture_method
+def post_recheck(claim_id: ClaimId) -> dict[str, Any]:
+    actor = app.current_event.request_context.identity.user_arn or "unknown"
+    return recheck_hold(wiring.repository(), wiring.workflow(), claim_id, actor)
 
 
 @app.get("/claims")
@@ -153,6 +161,11 @@ def bad_page_token(err: BadPageToken) -> Response:
 @app.exception_handler(EraNotFound)
 def era_not_found(err: EraNotFound) -> Response:
     return _error(404, str(err))
+
+
+@app.exception_handler(NotOnHold)
+def not_on_hold(err: NotOnHold) -> Response:
+    return _error(409, str(err))
 
 
 @app.exception_handler(EraNotReleasable)

@@ -90,6 +90,7 @@ class Api(Construct):
         # Paths below an explicit resource are declared too, not left to the root proxy: REST API
         # routing matches the most specific resource and need not fall back to /{proxy+}.
         method(claim.add_resource("ledger"), "GET", "claim_id")
+        method(claim.add_resource("recheck"), "POST", "claim_id")
 
         # ERAs: list, one ERA (balance check, quarantine problems), release of a quarantined ERA.
         eras = self.rest_api.root.add_resource("eras")

@@ -214,3 +214,21 @@ def test_remittance_before_its_claim_waits_then_posts_when_the_claim_arrives(run
     era = _api(rt, "GET", "/eras/1PAYERB020-EARLY1")[1]
     assert (era["era_status"], era["posted_count"], era["reconciled"]) == ("POSTED", 1, True)
     assert {e["name"]: e["status"] for e in rt.list_executions()}[future.claim_id] == "SUCCEEDED"
+
+
+def test_staff_recheck_resumes_a_held_claim(runtime_no_payer: LocalRuntime) -> None:
+    rt = runtime_no_payer
+    _upload_samples(rt)
+    held = next(c for c in _claims().values() if c.status == S.ELIGIBILITY_HOLD)
+    assert rt.wait_for_task_token_state(held.claim_id) == "EligibilityHold"
+    # Nothing changed at the payer: the recheck runs eligibility again and the claim holds again.
+    status, body = _api(rt, "POST", f"/claims/{held.claim_id}/recheck")
+    assert status == 200 and body["rechecked"] is True
+    rt.run_until_idle(timeout_s=60)
+    again = _claims()[held.claim_id]
+    assert again.status == S.ELIGIBILITY_HOLD and again.task_token
+    history = rt.states_entered(held.claim_id)
+    assert history.count("VerifyEligibility") == 2 and history.count("EligibilityHold") == 2
+    # A claim that is not on hold cannot be rechecked.
+    paid_or_waiting = next(c for c in _claims().values() if c.status == S.AWAITING_REMITTANCE)
+    assert _api(rt, "POST", f"/claims/{paid_or_waiting.claim_id}/recheck")[0] == 409

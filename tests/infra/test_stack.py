@@ -497,6 +497,7 @@ def test_api_declares_the_era_ledger_and_unmatched_remittance_routes(synth: Synt
         ("GET", "/claims"): set(),
         ("GET", "/claims/{claim_id}"): {"claim_id"},
         ("GET", "/claims/{claim_id}/ledger"): {"claim_id"},
+        ("POST", "/claims/{claim_id}/recheck"): {"claim_id"},
         ("GET", "/eras"): set(),
         ("GET", "/eras/{era_id}"): {"era_id"},
         ("POST", "/eras/{era_id}/release"): {"era_id"},

@@ -133,6 +133,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
         ("GET", "/worklists/unmatched-remittance"),
+        ("POST", "/claims/{claim_id}/recheck"),
         ("POST", "/eras/{era_id}/release"),
         ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"),
     ]

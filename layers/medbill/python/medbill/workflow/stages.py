@@ -291,6 +291,26 @@ def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, A
     return with_lock_retry(repo, claim_id, step)
 
 
+class NotOnHold(Exception):
+    """The claim is not waiting on a person (no hold, or its wait already ended)."""
+
+
+def recheck_hold(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str, actor: str) -> dict[str, Any]:
+    """A person fixed what held the claim (coverage reinstated, fee schedule or code set updated):
+    resume its execution, which runs the stage that held it again."""
+
+    def step(claim: Claim) -> dict[str, Any]:
+        if claim.status not in (S.ELIGIBILITY_HOLD, S.CODING_HOLD) or not claim.task_token:
+            raise NotOnHold(f"claim {claim.claim_id} is {claim.status.value}, not waiting on a hold")
+        token = claim.task_token
+        repo.save(claim.model_copy(update={"task_token": None}), actor="staff", detail={"recheck_by": actor})
+        if not workflow.resume(token, {"rechecked": True}):
+            raise NotOnHold(f"claim {claim.claim_id}: its hold already ended")
+        return {"claim_id": claim.claim_id, "status": claim.status.value, "rechecked": True}
+
+    return with_lock_retry(repo, claim_id, step)
+
+
 def fail(repo: ClaimRepository, claim_id: str, error: str) -> dict[str, Any]:
     """The workflow caught an error it cannot handle: make it visible on the claim."""
 
