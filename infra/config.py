@@ -138,13 +138,18 @@ NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on
 # that queue only and the queue's URL in its environment (QUEUE_URL_ENV).
 SENDS_TO_POSTING = frozenset({"remittance"})
+# A big encounter file continues in a new message when intake's time runs low:
+# {"kind": "continue_intake", "key": ..., "from_record": n}.
+SENDS_TO_INTAKE = frozenset({"intake"})
 SENDS_TO_REMITTANCE = frozenset({"api"})  # release of a quarantined ERA: {"kind": "release", ...}
 QUEUE_SENDERS: dict[str, frozenset[str]] = {
+    INTAKE_QUEUE.name: SENDS_TO_INTAKE,
     POSTING_QUEUE.name: SENDS_TO_POSTING,
     REMITTANCE_QUEUE.name: SENDS_TO_REMITTANCE,
 }
 # QueueSpec.name -> the environment variable that carries its URL.
 QUEUE_URL_ENV: dict[str, str] = {
+    INTAKE_QUEUE.name: "INTAKE_QUEUE_URL",
     POSTING_QUEUE.name: "POSTING_QUEUE_URL",
     REMITTANCE_QUEUE.name: "REMITTANCE_QUEUE_URL",
 }

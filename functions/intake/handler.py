@@ -2,6 +2,7 @@
 for bad records, a rejection report. Partial batch failures: only failed messages retry, and a
 message that keeps failing lands in the DLQ."""
 
+import json
 import os
 from dataclasses import asdict
 from typing import Any
@@ -37,7 +38,9 @@ persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TA
 
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = ingest_encounter_file(wiring.repository(), wiring.artifacts(), wiring.workflow(), s3_object["key"])
+    summary = ingest_encounter_file(
+        wiring.repository(), wiring.artifacts(), wiring.workflow(), s3_object["key"], out_of_time=_out_of_time
+    )
     logger.info(
         "encounter file ingested",
         source_key=summary.source_key,
@@ -52,13 +55,41 @@ def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
     return asdict(summary)
 
 
+# Stop starting records this long before the Lambda timeout; the rest continues in a new message.
+TIME_RESERVE_MS = 20_000
+_context: dict[str, LambdaContext] = {}
+
+
+def _out_of_time() -> bool:
+    context = _context.get("current")
+    return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+
+
+def _continue_later(summary: dict[str, Any]) -> None:
+    if summary.get("continue_from"):
+        wiring.intake_queue().send_continuation(summary["source_key"], summary["continue_from"])
+        logger.info("encounter file continues in a new message", continue_from=summary["continue_from"])
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body) if record.body.lstrip().startswith("{") else {}
+    if body.get("kind") == "continue_intake":
+        summary = ingest_encounter_file(
+            wiring.repository(),
+            wiring.artifacts(),
+            wiring.workflow(),
+            str(body["key"]),
+            start_record=int(body["from_record"]),
+            out_of_time=_out_of_time,
+        )
+        _continue_later(asdict(summary))
+        return
     for obj in objects_in(record.body):
         if not obj.key.startswith(ENCOUNTERS_PREFIX):
             logger.warning("ignoring object outside the encounters prefix", key=obj.key)
             continue
-        ingest(s3_object=_as_dict(obj))
+        _continue_later(ingest(s3_object=_as_dict(obj)))
 
 
 def _as_dict(obj: S3Object) -> dict[str, Any]:
@@ -70,4 +101,5 @@ def _as_dict(obj: S3Object) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
+    _context["current"] = context
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

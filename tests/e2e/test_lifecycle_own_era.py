@@ -232,3 +232,19 @@ def test_staff_recheck_resumes_a_held_claim(runtime_no_payer: LocalRuntime) -> N
     # A claim that is not on hold cannot be rechecked.
     paid_or_waiting = next(c for c in _claims().values() if c.status == S.AWAITING_REMITTANCE)
     assert _api(rt, "POST", f"/claims/{paid_or_waiting.claim_id}/recheck")[0] == 409
+
+
+def test_intake_of_a_long_file_continues_through_the_queue(runtime_no_payer: LocalRuntime) -> None:
+    import inspect
+
+    rt = runtime_no_payer
+    intake_globals = inspect.unwrap(rt.bridge.handler_for("intake")).__globals__
+    intake_globals["TIME_RESERVE_MS"] = 10**9  # always "out of time": one record per message, the rest continues
+    name = "northside-2026-11-20.json"
+    rt.upload(f"encounters/{name}", (SAMPLES / name).read_bytes())
+    rt.run_until_idle(timeout_s=120)
+    claims = [c for c in _claims().values() if c.source_key == f"encounters/{name}"]
+    assert len(claims) == 9 and len({c.record_number for c in claims}) == 9
+    report = json.loads(rt.read(f"rejections/encounters/{name}.json"))
+    assert report["complete"] is True and report["counts"] == {"records": 10, "accepted": 9, "rejected": 1}
+    assert set(rt.poller.dlq_depths().values()) == {0}

@@ -347,6 +347,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
 
 def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) -> None:
     expected = {
+        "intake": {"medbill-intake"},
         "remittance": {"medbill-posting"},
         "api": {"medbill-remittance"},
     }
@@ -387,6 +388,7 @@ def test_queue_urls_in_the_environment_exactly_where_config_says(synth: Synth) -
     for spec in config.FUNCTIONS.values():
         variables = _functions_by_name(synth)[spec.function_name][1]["Environment"]["Variables"]
         for env_name, queue, senders in (
+            ("INTAKE_QUEUE_URL", config.INTAKE_QUEUE, config.SENDS_TO_INTAKE),
             ("POSTING_QUEUE_URL", config.POSTING_QUEUE, config.SENDS_TO_POSTING),
             ("REMITTANCE_QUEUE_URL", config.REMITTANCE_QUEUE, config.SENDS_TO_REMITTANCE),
         ):
@@ -394,7 +396,7 @@ def test_queue_urls_in_the_environment_exactly_where_config_says(synth: Synth) -
                 assert variables[env_name] == {"Ref": queues[queue.name][0]}, (spec.name, env_name)
             else:
                 assert env_name not in variables, (spec.name, env_name)
-        assert not {v for v in variables if v.endswith("QUEUE_URL")} - {"POSTING_QUEUE_URL", "REMITTANCE_QUEUE_URL"}
+        assert not {v for v in variables if v.endswith("QUEUE_URL")} - set(config.QUEUE_URL_ENV.values())
 
 
 def test_posting_role_has_no_s3_and_no_start_execution(synth: Synth) -> None:

@@ -168,3 +168,50 @@ def test_intake_summary_counts_records_and_reports_duplicates(aws: LocalResource
     assert (copy.records, copy.claims_created, copy.rejected) == (10, 0, 10)
     report = json.loads(store.read("rejections/encounters/copy.json.json"))
     assert report["counts"] == {"records": 10, "accepted": 0, "rejected": 10}
+
+
+def test_a_long_file_continues_in_parts_and_ends_complete(aws: LocalResources) -> None:
+    from pathlib import Path
+
+    from medbill.workflow.intake import ingest_encounter_file
+
+    sample = Path(__file__).resolve().parents[2] / "events" / "encounters" / "northside-2026-11-20.json"
+    starts: list[str] = []
+
+    class Starts:
+        def start_claim(self, claim_id: str, clinic_id: str) -> bool:
+            starts.append(claim_id)
+            return True
+
+    store, repo = wiring.artifacts(), wiring.repository()
+    store.write("encounters/first.json", sample.read_bytes())
+    ingest_encounter_file(repo, store, Starts(), "encounters/first.json")  # type: ignore[arg-type]
+    records = json.loads(sample.read_text())
+    # A second file: two encounters already billed from the first file, then three new ones.
+    second = [records[0], records[1]] + [
+        {**r, "encounter_id": r["encounter_id"] + "-B"} for r in (records[3], records[4], records[5])
+    ]
+    store.write("encounters/second.json", json.dumps(second))
+    starts.clear()
+    budget = iter([False, True, False, True, False, True, False, True])  # out of time after every 2 records
+    parts = []
+    summary = ingest_encounter_file(
+        repo, store, Starts(), "encounters/second.json", out_of_time=lambda: next(budget, True)
+    )  # type: ignore[arg-type]
+    parts.append(summary)
+    while summary.continue_from:
+        summary = ingest_encounter_file(
+            repo,
+            store,
+            Starts(),
+            "encounters/second.json",
+            start_record=summary.continue_from,
+            out_of_time=lambda: True,  # type: ignore[arg-type]
+        )
+        parts.append(summary)
+    assert [p.continue_from for p in parts] == [3, 4, 5, None]
+    assert sum(p.claims_created for p in parts) == 3 and len(starts) == 3
+    report = json.loads(store.read("rejections/encounters/second.json.json"))
+    assert report["complete"] is True
+    assert sorted(r["record_number"] for r in report["rejections"]) == [1, 2]  # both duplicates, found in part 1
+    assert all("already received as claim" in r["reason"] for r in report["rejections"])

@@ -33,6 +33,7 @@ class Settings(BaseModel):
     fee_schedule_dir: str | None = None
     clearinghouse: ClearinghouseSettings = ClearinghouseSettings()
     posting_queue_url: str | None = None  # remittance fans claim payments out to it
+    intake_queue_url: str | None = None  # intake continues a long file through it
     remittance_queue_url: str | None = None  # the API asks the remittance stage to post a released ERA
 
 
@@ -47,6 +48,7 @@ def get_settings() -> Settings:
         eligibility_fixture=env.get("ELIGIBILITY_FIXTURE") or None,
         fee_schedule_dir=env.get("FEE_SCHEDULE_DIR") or None,
         posting_queue_url=env.get("POSTING_QUEUE_URL") or None,
+        intake_queue_url=env.get("INTAKE_QUEUE_URL") or None,
         remittance_queue_url=env.get("REMITTANCE_QUEUE_URL") or None,
         clearinghouse=ClearinghouseSettings(
             sender_id=env.get("X12_SENDER_ID", "MEDBILL"),

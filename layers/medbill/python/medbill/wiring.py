@@ -11,7 +11,7 @@ from functools import cache
 
 from medbill.billing.fees import FeeSchedule
 from medbill.gateways.eligibility import FixtureEligibilityGateway
-from medbill.gateways.queues import PostingQueue, ReleaseQueue
+from medbill.gateways.queues import IntakeQueue, PostingQueue, ReleaseQueue
 from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
@@ -39,6 +39,11 @@ def workflow() -> WorkflowGateway:
 @cache
 def posting_queue() -> PostingQueue:
     return PostingQueue(get_settings().posting_queue_url)
+
+
+@cache
+def intake_queue() -> IntakeQueue:
+    return IntakeQueue(get_settings().intake_queue_url)
 
 
 @cache
@@ -72,5 +77,15 @@ def submitter() -> Submitter:
 def reset() -> None:
     """Forget cached adapters and settings (tests start a fresh AWS mock each time)."""
     get_settings.cache_clear()
-    for fn in (repository, artifacts, workflow, eligibility, fee_schedule, submitter, posting_queue, release_queue):
+    for fn in (
+        repository,
+        artifacts,
+        workflow,
+        eligibility,
+        fee_schedule,
+        submitter,
+        posting_queue,
+        release_queue,
+        intake_queue,
+    ):
         fn.cache_clear()

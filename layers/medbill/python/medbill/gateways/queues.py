@@ -55,3 +55,17 @@ class ReleaseQueue:
             raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
         body = {"kind": "release", "source_key": source_key, "file_id": file_id, "released_by": released_by}
         self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
+
+
+class IntakeQueue:
+    """Lets intake continue a long encounter file in a new message (a fresh Lambda timeout)."""
+
+    def __init__(self, url: str | None, client: Any | None = None) -> None:
+        self.url = url
+        self._client: Any = client or boto3.client("sqs")
+
+    def send_continuation(self, key: str, from_record: int) -> None:
+        if not self.url:
+            raise QueueSendError("INTAKE_QUEUE_URL is not configured for this function")
+        body = {"kind": "continue_intake", "key": key, "from_record": from_record}
+        self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))

@@ -6,6 +6,8 @@ from clinic + encounter id) and executions are named by the claim id.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from medbill.gateways.workflow import WorkflowGateway
@@ -27,6 +29,8 @@ class IntakeSummary:
     file_error: str | None = None
     report_key: str | None = None
     claim_ids: list[str] = field(default_factory=list)
+    # Set when time ran out: the record to start from in the next message (the file is not done).
+    continue_from: int | None = None
 
 
 def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Claim:
@@ -54,12 +58,28 @@ def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Clai
 
 
 def ingest_encounter_file(
-    repo: ClaimRepository, store: ArtifactStore, workflow: WorkflowGateway, key: str
+    repo: ClaimRepository,
+    store: ArtifactStore,
+    workflow: WorkflowGateway,
+    key: str,
+    *,
+    start_record: int = 1,
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> IntakeSummary:
+    """Claims for the file's valid records from `start_record` on. When `out_of_time()` says so, stop
+    before the next record and say where to continue: a file of any size ends complete."""
     result: IntakeResult = read_encounter_file(key, store.read(key))
     summary = IntakeSummary(source_key=key, file_error=result.file_error)
-    duplicates: list[Rejection] = []
+    report_key = f"{REJECTIONS_PREFIX}{key}.json"
+    duplicates: list[Rejection] = _earlier_duplicates(store, report_key, result) if start_record > 1 else []
+    done_this_pass = 0
     for record in result.encounters:
+        if record.record_number < start_record:
+            continue
+        if done_this_pass and out_of_time():  # at least one record per pass: always progress
+            summary.continue_from = record.record_number
+            break
+        done_this_pass += 1
         claim = new_claim(record.encounter, key, record.record_number)
         if repo.create_claim(claim):
             summary.claims_created += 1
@@ -75,16 +95,35 @@ def ingest_encounter_file(
     summary.records = result.records
     rejections = [*result.rejections, *duplicates]
     summary.rejected = len({r.record_number for r in rejections})
-    if rejections or result.file_error:
+    if rejections or result.file_error or summary.continue_from or start_record > 1:
         duplicate_records = {d.record_number for d in duplicates}
         report_result = replace(
             result,
             encounters=[r for r in result.encounters if r.record_number not in duplicate_records],
             rejections=rejections,
         )
-        summary.report_key = f"{REJECTIONS_PREFIX}{key}.json"
-        store.write_json(summary.report_key, rejection_report(key, report_result))
+        summary.report_key = report_key
+        report = rejection_report(key, report_result)
+        # The report is rewritten after each part of a long file; "complete" says whether more follows.
+        report["complete"] = summary.continue_from is None
+        store.write_json(summary.report_key, report)
     return summary
+
+
+def _earlier_duplicates(store: ArtifactStore, report_key: str, result: IntakeResult) -> list[Rejection]:
+    """Cross-file duplicates found by earlier parts of this file, from the report they wrote."""
+    try:
+        earlier = json.loads(store.read(report_key))
+    except Exception:  # no report yet: the earlier parts found nothing to report
+        return []
+    known = {(r.record_number, r.field, r.reason) for r in result.rejections}
+    return [
+        Rejection(
+            record_number=r["record_number"], field=r["field"], reason=r["reason"], encounter_id=r.get("encounter_id")
+        )
+        for r in earlier.get("rejections", [])
+        if (r["record_number"], r["field"], r["reason"]) not in known
+    ]
 
 
 def _duplicate(record: AcceptedRecord, existing: Claim) -> Rejection:
