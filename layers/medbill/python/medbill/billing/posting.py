@@ -32,8 +32,8 @@ from medbill.models.remittance import (
     RemitAdjustment,
 )
 from medbill.store.repository import AlreadyPosted, ClaimNotFound, ClaimRepository, StaleItem, claim_pk, utcnow
-from medbill.workflow.stages import POSTED, with_lock_retry
-from medbill.workflow.status import ALLOWED_TRANSITIONS, ClaimStatus
+from medbill.workflow.stages import with_lock_retry
+from medbill.workflow.status import ALLOWED_TRANSITIONS, POSTED, ClaimStatus
 
 ZERO = Decimal("0.00")
 UNMATCHED_STATUS = "UNMATCHED_REMITTANCE"  # work-queue status in the by-status index

@@ -24,6 +24,7 @@ from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.store.artifacts import ArtifactStore
 from medbill.store.repository import ClaimRepository, ConcurrentUpdate
+from medbill.workflow.status import HOLD_STATUSES, POSTED
 from medbill.workflow.status import ClaimStatus as S
 
 MAX_LOCK_RETRIES = 5
@@ -33,7 +34,6 @@ _AFTER_ELIGIBILITY = set(S) - {S.RECEIVED, S.REGISTERED, S.ELIGIBILITY_HOLD}
 _AFTER_CODING = _AFTER_ELIGIBILITY - {S.ELIGIBLE, S.CODING_HOLD}
 _AFTER_CHARGES = _AFTER_CODING - {S.CODED}
 _AFTER_SUBMISSION = _AFTER_CHARGES - {S.CHARGED}
-POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
 
 
 def with_lock_retry(repo: ClaimRepository, claim_id: str, step: Callable[[Claim], Any]) -> Any:
@@ -300,7 +300,7 @@ def recheck_hold(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str
     resume its execution, which runs the stage that held it again."""
 
     def step(claim: Claim) -> dict[str, Any]:
-        if claim.status not in (S.ELIGIBILITY_HOLD, S.CODING_HOLD) or not claim.task_token:
+        if claim.status not in HOLD_STATUSES or not claim.task_token:
             raise NotOnHold(f"claim {claim.claim_id} is {claim.status.value}, not waiting on a hold")
         token = claim.task_token
         repo.save(claim.model_copy(update={"task_token": None}), actor="staff", detail={"recheck_by": actor})

@@ -27,7 +27,8 @@ class ClaimStatus(StrEnum):
 S = ClaimStatus
 
 # Remittance can land in any post-submission state (an 835 may arrive before the wait is parked).
-_POSTED = {S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED}
+# Statuses a remittance posting leaves a claim in.
+POSTED = frozenset({S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED})
 
 ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.RECEIVED: frozenset({S.REGISTERED}),
@@ -37,14 +38,14 @@ ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.CODING_HOLD: frozenset({S.CODED, S.CODING_HOLD, S.FOLLOW_UP, S.CLOSED}),
     S.CODED: frozenset({S.CHARGED}),
     S.CHARGED: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.AWAITING_REMITTANCE, *_POSTED}),
-    S.AWAITING_REMITTANCE: frozenset({*_POSTED, S.FOLLOW_UP}),
+    S.SUBMITTED: frozenset({S.AWAITING_REMITTANCE, *POSTED}),
+    S.AWAITING_REMITTANCE: frozenset({*POSTED, S.FOLLOW_UP}),
     # After remittance, later ERAs may still arrive: secondary payments, reversals, corrections.
-    S.PAID: frozenset({*_POSTED, S.CLOSED, S.FOLLOW_UP}),
-    S.SHORT_PAID: frozenset({*_POSTED, S.FOLLOW_UP, S.CLOSED}),
-    S.DENIED: frozenset({*_POSTED, S.FOLLOW_UP, S.CLOSED}),
-    S.REVERSED: frozenset({*_POSTED, S.FOLLOW_UP}),
-    S.FOLLOW_UP: frozenset({S.FOLLOW_UP, S.SUBMITTED, S.CLOSED, *_POSTED}),
+    S.PAID: frozenset({*POSTED, S.CLOSED, S.FOLLOW_UP}),
+    S.SHORT_PAID: frozenset({*POSTED, S.FOLLOW_UP, S.CLOSED}),
+    S.DENIED: frozenset({*POSTED, S.FOLLOW_UP, S.CLOSED}),
+    S.REVERSED: frozenset({*POSTED, S.FOLLOW_UP}),
+    S.FOLLOW_UP: frozenset({S.FOLLOW_UP, S.SUBMITTED, S.CLOSED, *POSTED}),
     S.CLOSED: frozenset(),
     S.FAILED: frozenset(),
 }
@@ -53,7 +54,7 @@ for _status, _targets in list(ALLOWED_TRANSITIONS.items()):
     if _status not in (S.CLOSED, S.FAILED):
         ALLOWED_TRANSITIONS[_status] = _targets | {S.FAILED}
 
-HOLD_STATUSES = frozenset({S.ELIGIBILITY_HOLD, S.CODING_HOLD})
+HOLD_STATUSES = frozenset({S.ELIGIBILITY_HOLD, S.CODING_HOLD})  # waiting on a person
 
 
 class InvalidTransition(Exception):
