@@ -114,3 +114,38 @@ def test_every_status_is_reachable_from_received() -> None:
                 seen.add(nxt)
                 todo.append(nxt)
     assert seen == set(ClaimStatus)
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"patient__last_name": "O~Brien"}, "patient.last_name"),  # a segment terminator
+        ({"patient__first_name": "Łukasz"}, "patient.first_name"),  # no Latin-1 fold for Ł
+        ({"coverage__group_number": "G*1"}, "coverage.group_number"),
+        ({"patient__address__line1": "1 Main St: Apt 2"}, "patient.address.line1"),
+    ],
+)
+def test_text_an_837p_cannot_carry_is_refused_at_intake(override: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        Encounter.model_validate(encounter_dict(**override))
+    errors = err.value.errors(include_input=False)
+    assert [".".join(str(p) for p in e["loc"]) for e in errors] == [field]
+    assert "X12 claim cannot carry" in errors[0]["msg"]
+
+
+def test_accented_latin_names_are_fine() -> None:
+    assert make_encounter(patient__first_name="José", patient__last_name="Núñez").patient.first_name == "José"
+
+
+def test_birth_after_the_visit_is_refused_without_quoting_it() -> None:
+    with pytest.raises(ValidationError) as err:
+        Encounter.model_validate(encounter_dict(patient__date_of_birth="2026-11-03"))
+    assert "patient.date_of_birth is after date_of_service" in str(err.value)
+    assert "2026-11-03" not in err.value.errors(include_input=False)[0]["msg"]
+
+
+def test_a_boolean_pointer_is_not_pointer_one() -> None:
+    data = encounter_dict()
+    data["service_lines"] = [{"procedure_code": "99213", "diagnosis_pointers": [True]}]
+    with pytest.raises(ValidationError, match="not true/false"):
+        Encounter.model_validate(data)

@@ -253,7 +253,11 @@ def test_accents_are_folded_not_refused() -> None:
 
 
 def test_first_name_too_long_is_refused_not_truncated() -> None:
-    claim = make_claim("CLMLONG", patient=make_person("DOE", "A" * 36))
+    # The model refuses it at intake (36 > NM104's 35); the writer still guards against an unvalidated claim.
+    with pytest.raises(ValueError, match="at most 35 characters"):
+        make_person("DOE", "A" * 36)
+    person = make_person("DOE", "A").model_copy(update={"first_name": "A" * 36})
+    claim = make_claim("CLMLONG", patient=person)
     with pytest.raises(X12DataError, match=r"CLMLONG.*NM104 is longer than 35"):
         write([claim])
 

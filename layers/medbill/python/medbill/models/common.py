@@ -31,7 +31,22 @@ Money = Annotated[
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+def _x12_writable(value: str) -> str:
+    """Free text must be sendable in an 837P: no X12 separators, and letters X12 can carry once
+    accents are folded (José is fine, Łukasz is not). The message never quotes the value (PHI)."""
+    from medbill.x12.segments import DEFAULT_DELIMITERS, is_clean, to_x12_text
+
+    if not is_clean(to_x12_text(value), DEFAULT_DELIMITERS):
+        raise ValueError("contains a character an X12 claim cannot carry (* ^ : ~ or a letter outside Latin-1)")
+    return value
+
+
+X12Text = AfterValidator(_x12_writable)
+# NM103 (last or organization name) is at most 60 characters, NM104 (first) 35, NM105 (middle) 25.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), X12Text]
+FirstName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35), X12Text]
+MiddleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=25), X12Text]
 StateCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5}(\d{4})?$")]
 Sex = Literal["M", "F", "U"]
@@ -44,17 +59,17 @@ class Model(BaseModel):
 
 
 class Address(Model):
-    line1: Annotated[str, StringConstraints(min_length=1, max_length=55)]
-    line2: Annotated[str, StringConstraints(max_length=55)] | None = None
-    city: Annotated[str, StringConstraints(min_length=2, max_length=30)]
+    line1: Annotated[str, StringConstraints(min_length=1, max_length=55), X12Text]
+    line2: Annotated[str, StringConstraints(max_length=55), X12Text] | None = None
+    city: Annotated[str, StringConstraints(min_length=2, max_length=30), X12Text]
     state: StateCode
     postal_code: PostalCode
 
 
 class Person(Model):
     last_name: Name
-    first_name: Name
-    middle_name: Name | None = None
+    first_name: FirstName
+    middle_name: MiddleName | None = None
     date_of_birth: date
     sex: Sex
     address: Address

@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
-from medbill.models.common import Address, Model, Money, Name, Npi, Person, Taxonomy, Tin
+from medbill.models.common import Address, FirstName, Model, Money, Name, Npi, Person, Taxonomy, Tin, X12Text
 
 # CPT: 5 digits, or 4 digits + F (category II) / T (category III) / U (PLA). HCPCS Level II: letter + 4 digits.
 PROCEDURE_CODE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
@@ -27,11 +27,18 @@ Relationship = Literal["self", "spouse", "child", "other"]
 RELATIONSHIP_CODES: dict[str, str] = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
 
 
+def _not_a_bool(value: object) -> object:
+    # JSON `true` would otherwise pass as pointer 1.
+    if isinstance(value, bool):
+        raise ValueError("a diagnosis pointer is a number 1 to 12, not true/false")
+    return value
+
+
 class Coverage(Model):
     payer_id: Annotated[str, StringConstraints(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9-]+$")]
-    payer_name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    payer_name: Annotated[str, StringConstraints(min_length=1, max_length=60), X12Text]
     member_id: Annotated[str, StringConstraints(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9-]+$")]
-    group_number: Annotated[str, StringConstraints(max_length=50)] | None = None
+    group_number: Annotated[str, StringConstraints(max_length=50), X12Text] | None = None
     claim_filing_indicator: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")] = "CI"
 
 
@@ -54,9 +61,9 @@ class Provider(Model):
     npi: Npi
     taxonomy: Taxonomy
     # An organization has only `organization_name`; a person has last and first name.
-    organization_name: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = None
+    organization_name: Annotated[str, StringConstraints(min_length=1, max_length=60), X12Text] | None = None
     last_name: Name | None = None
-    first_name: Name | None = None
+    first_name: FirstName | None = None
     tin: Tin | None = None
     address: Address | None = None
 
@@ -78,7 +85,7 @@ class ServiceLine(Model):
         default_factory=list, max_length=4
     )
     units: Decimal = Field(default=Decimal(1), gt=0, max_digits=6, decimal_places=3)
-    diagnosis_pointers: list[int] = Field(min_length=1, max_length=4)
+    diagnosis_pointers: list[Annotated[int, BeforeValidator(_not_a_bool)]] = Field(min_length=1, max_length=4)
     # Optional: when absent the clinic's fee schedule prices the line.
     charge: Money | None = Field(default=None, gt=0)
 
@@ -134,6 +141,11 @@ class Encounter(Model):
                     )
         if self.date_of_service > date.today():
             raise ValueError(f"date_of_service {self.date_of_service} is in the future")
+        # Dates only in the message, never whose: a DOB is PHI.
+        if self.patient.date_of_birth > self.date_of_service:
+            raise ValueError("patient.date_of_birth is after date_of_service")
+        if self.subscriber.person and self.subscriber.person.date_of_birth > self.date_of_service:
+            raise ValueError("subscriber.person.date_of_birth is after date_of_service")
         return self
 
     @property
