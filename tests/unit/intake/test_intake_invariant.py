@@ -88,3 +88,13 @@ def test_csv_every_encounter_accounted_for(spec: list[tuple[int, dict[str, str]]
             expected += 1
         previous = key
     _accounted(result, expected)
+    # An encounter split over several records (rows not together) is never billed in part.
+    runs: dict[str, int] = {}
+    previous = None
+    for row in rows:
+        key = row["encounter_id"] or None
+        if key is not None and key != previous:
+            runs[key] = runs.get(key, 0) + 1
+        previous = key
+    accepted = {a.encounter.encounter_id for a in result.encounters}
+    assert not {k for k, n in runs.items() if n > 1} & accepted

@@ -188,3 +188,56 @@ def test_report_counts_hold_for_a_rebuilt_result() -> None:
     )
     rebuilt = IntakeResult(encounters=result.encounters, rejections=result.rejections)
     assert rejection_report("a.json", rebuilt)["counts"] == {"records": 2, "accepted": 1, "rejected": 1}
+
+
+@pytest.mark.parametrize("key", ["a.json", "a.txt", "a"])
+def test_deeply_nested_file_is_a_file_error_not_a_crash(key: str) -> None:
+    # Was: RecursionError out of read_encounter_file, so the message retried into the DLQ with no report.
+    result = read_encounter_file(key, b"[" * 100_000)
+    assert result.file_error is not None and "nested too deeply" in result.file_error
+    assert result.encounters == [] and result.rejections == []
+
+
+def test_deeply_nested_json_line_rejects_that_line_only() -> None:
+    lines = [json.dumps(encounter_dict("E-1")), '{"a": ' * 100_000, json.dumps(encounter_dict("E-2"))]
+    result = read_encounter_file("a.jsonl", "\n".join(lines).encode())
+    assert result.records == 3
+    assert [a.record_number for a in result.encounters] == [1, 3]
+    [rej] = result.rejections
+    assert (rej.record_number, rej.reason) == (
+        2,
+        "line 2 is not readable JSON: arrays or objects are nested too deeply",
+    )
+
+
+def test_an_unexpected_error_is_a_file_error_naming_only_its_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*_: object, **__: object) -> None:
+        raise KeyError("Zqcanarylast 1901-02-03")  # a message may quote the data: it is never reported
+
+    monkeypatch.setattr("medbill.intake.reader.validate_record", boom)
+    result = read_encounter_file("a.json", json_body(encounter_dict("E-1")))
+    assert result.file_error == "could not read the file (KeyError)"
+    assert result.format == "json" and result.encounters == [] and result.rejections == []
+    assert rejection_report("a.json", result)["file_error"] == "could not read the file (KeyError)"
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+def test_json_lines_split_on_newline_only(char: str) -> None:
+    # Was: str.splitlines() also split on these (legal raw inside a JSON string): one record, two rejections.
+    record = encounter_dict("E-1")
+    record["coverage"]["payer_name"] = f"Acme{char}Health"
+    body = (json.dumps(record, ensure_ascii=False) + "\r\n" + json.dumps(encounter_dict("E-2")) + "\r\n").encode()
+    result = read_encounter_file("a.jsonl", body)
+    assert result.records == 2
+    assert 2 in [a.record_number for a in result.encounters]
+    # Record 1 parses: at most the model's rule on the payer name applies, never a JSON error.
+    assert all(r.record_number == 1 and r.field == "coverage.payer_name" for r in result.rejections), result.rejections
+
+
+def test_json_lines_with_crlf_keep_their_line_numbers() -> None:
+    lines = [json.dumps(encounter_dict("E-1")), "", "{oops", json.dumps(encounter_dict("E-2"))]
+    result = read_encounter_file("a.jsonl", "\r\n".join(lines).encode())
+    assert result.records == 3
+    assert [a.record_number for a in result.encounters] == [1, 4]
+    [rej] = result.rejections
+    assert rej.reason.startswith("line 3 is not valid JSON")

@@ -1,11 +1,17 @@
 """CSV encounter files: one row per service line; the rows of one encounter are adjacent and share
 clinic_id + encounter_id, and repeat the encounter-level columns (which must agree).
 
-Record number = the data row (1 = the first row under the header) where the encounter starts.
+Record number = the data row (1 = the first row under the header) where the encounter starts. Rows
+are numbered as the clinic's spreadsheet shows them: blank rows count (a quoted cell spanning lines is
+one row), so data row n is spreadsheet row n + 1.
+
+An encounter whose rows are split (by another encounter's rows or a malformed row), or that a
+malformed row also carries, is rejected as a whole: every one of its records, so no part is billed.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 from collections.abc import Iterator
@@ -101,6 +107,8 @@ class CsvRecord:
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (data row number, cells)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (field, reason) found while grouping
     encounter_id: str | None = None
+    malformed: bool = False  # a row that could not be trusted or grouped (its own record)
+    key: tuple[str, str] | None = None  # clinic_id + encounter_id, when they can be read
 
 
 def _header(reader: Any) -> list[str]:
@@ -138,16 +146,21 @@ def group_rows(text: str) -> list[CsvRecord]:
         records: list[CsvRecord] = []
         current: CsvRecord | None = None
         current_key: tuple[str, str] | None = None
-        row_number = 0
-        for cells in reader:
+        # Every row the reader yields counts, blank ones too: the number the clinic's spreadsheet shows.
+        for row_number, cells in enumerate(reader, start=1):
             if not any(c.strip() for c in cells):
-                continue  # blank line: no data, not a record
-            row_number += 1
+                continue  # blank line: no data, not a record (and it does not end an encounter)
             row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
             key = (row["clinic_id"], row["encounter_id"])
             if len(cells) != len(header) or not all(key):
                 # A row that cannot be trusted or grouped is a record of its own.
-                rec = CsvRecord(row_number, [(row_number, row)], encounter_id=row["encounter_id"] or None)
+                rec = CsvRecord(
+                    row_number,
+                    [(row_number, row)],
+                    encounter_id=row["encounter_id"] or None,
+                    malformed=True,
+                    key=key if all(key) else None,
+                )
                 if len(cells) != len(header):
                     rec.problems.append(
                         ("", f"row {row_number} has {len(cells)} fields but the header has {len(header)}")
@@ -161,16 +174,58 @@ def group_rows(text: str) -> list[CsvRecord]:
             if current is not None and key == current_key:
                 current.rows.append((row_number, row))
                 continue
-            # A key seen before, after other rows, is a duplicate encounter: the collector rejects it.
-            current, current_key = CsvRecord(row_number, [(row_number, row)], encounter_id=key[1]), key
+            current = CsvRecord(row_number, [(row_number, row)], encounter_id=key[1], key=key)
+            current_key = key
             records.append(current)
     except csv.Error as exc:
         raise FileError(f"not a readable CSV file: {exc}") from None
     if not records:
         raise FileError("the file has a header but no data rows")
+    _reject_split_encounters(records)
     for rec in records:
         _check_consistency(rec, header)
     return records
+
+
+_ROWS_SHOWN = 10
+
+
+def _numbers(rows: list[int]) -> str:
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = ", ".join(map(str, rows[:_ROWS_SHOWN]))
+    more = len(rows) - _ROWS_SHOWN
+    return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def _reject_split_encounters(records: list[CsvRecord]) -> None:
+    """A clinic_id + encounter_id in more than one record: its rows are not together (another
+    encounter's rows or a malformed row between them), or a malformed row carries it. Accepting any
+    one record would bill the encounter with only some of its lines (and a corrected resend would then
+    be "already received"), so every record with that key is rejected, with one reason naming the rows."""
+    by_key: dict[tuple[str, str], list[CsvRecord]] = {}
+    for rec in records:
+        if rec.key is not None:
+            by_key.setdefault(rec.key, []).append(rec)
+    data_rows = sorted(n for rec in records for n, _ in rec.rows)
+    for (cid, eid), group in by_key.items():
+        if len(group) < 2:
+            continue
+        rows = sorted(n for rec in group for n, _ in rec.rows)
+        # Other records' rows between the first and the last row of this encounter?
+        span = bisect.bisect_right(data_rows, rows[-1]) - bisect.bisect_left(data_rows, rows[0])
+        apart = span > len(rows)
+        malformed = sorted(n for rec in group if rec.malformed for n, _ in rec.rows)
+        parts = [
+            f"encounter {eid[:50]} of clinic {cid[:30]}: {_numbers(rows)} belong to one encounter"
+            + (" but are not together" if apart else "")
+        ]
+        if malformed:
+            parts.append(f"{_numbers(malformed)} {'is' if len(malformed) == 1 else 'are'} malformed")
+        parts.append("none of its rows is billed: send the encounter's rows together and complete")
+        reason = "; ".join(parts)
+        for rec in group:
+            rec.problems.insert(0, ("encounter_id", reason))
 
 
 def _check_consistency(rec: CsvRecord, header: list[str]) -> None:

@@ -15,9 +15,23 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in an encounter file")
 
 
+class TooDeep(ValueError):
+    """Arrays / objects nested deeper than the parser can follow (Python's recursion limit)."""
+
+
 def _loads(text: str) -> Any:
     # Numbers with a fraction become Decimal: money and units never pass through float.
-    return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+    except RecursionError:
+        # `"[" * 100000`: no encounter nests like this; report it instead of crashing the reader.
+        raise TooDeep("arrays or objects are nested too deeply") from None
+
+
+def _lines(text: str) -> list[str]:
+    """JSON Lines end at a line feed only (one carriage return before it is dropped): str.splitlines()
+    would also split on U+2028, U+2029, U+0085, ..., which may appear raw inside a JSON string."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _kind(value: Any) -> str:
@@ -49,7 +63,7 @@ def parse_json_records(text: str, *, lines_only: bool = False) -> tuple[str, lis
                 return "jsonl", [(1, doc, None)]  # a single object: JSON Lines with one line
             raise FileError(f"the top level must be an array of encounter objects, not {_kind(doc)}")
     records: list[JsonRecord] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -62,7 +76,7 @@ def parse_json_records(text: str, *, lines_only: bool = False) -> tuple[str, lis
 
 
 def _looks_like_json_lines(text: str) -> bool:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((line for line in _lines(text) if line.strip()), "")
     try:
         return isinstance(_loads(first), dict)
     except (json.JSONDecodeError, ValueError):
@@ -73,4 +87,6 @@ def _describe(exc: Exception, *, with_line: bool = True) -> str:
     if isinstance(exc, json.JSONDecodeError):
         where = f"line {exc.lineno} column {exc.colno}" if with_line else f"column {exc.colno}"
         return f"not valid JSON: {exc.msg} at {where}"
+    if isinstance(exc, TooDeep):
+        return f"not readable JSON: {exc}"
     return f"not valid JSON: {exc}"

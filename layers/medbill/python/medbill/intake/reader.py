@@ -52,13 +52,15 @@ def decode(body: bytes) -> str:
 class _Collector:
     """Accepts or rejects each record and catches duplicate encounter ids within the file."""
 
-    def __init__(self, result: IntakeResult, unit: str) -> None:
+    def __init__(self, result: IntakeResult, unit: str, *, find_duplicates: bool = True) -> None:
         self.result = result
         self.unit = unit  # how the clinic finds a record: "record" (array), "line" (JSON Lines), "row" (CSV)
+        # CSV: the grouping already rejects every record of an encounter that appears more than once.
+        self.find_duplicates = find_duplicates
         self.first_seen: dict[tuple[str, str], int] = {}
 
     def duplicate_of(self, raw: Any) -> int | None:
-        if not isinstance(raw, dict):
+        if not self.find_duplicates or not isinstance(raw, dict):
             return None
         cid, eid = raw.get("clinic_id"), raw.get("encounter_id")
         if not (isinstance(cid, str) and isinstance(eid, str) and cid.strip() and eid.strip()):
@@ -104,9 +106,9 @@ def read_encounter_file(source_key: str, body: bytes) -> IntakeResult:
         fmt = detect_format(source_key, text)
         result = IntakeResult(format=fmt)
         if fmt == "csv":
-            collector = _Collector(result, "row")
+            collector = _Collector(result, "row", find_duplicates=False)
             for rec, raw, problems in csv_reader.iter_records(text):
-                # Grouping problems (structure, duplicates, disagreeing rows) are the rejection:
+                # Grouping problems (structure, split encounters, disagreeing rows) are the rejection:
                 # validating a record whose rows disagree would report noise.
                 collector.add(rec.record_number, raw, problems, csv_reader.hint_for(rec))
         else:
@@ -117,4 +119,7 @@ def read_encounter_file(source_key: str, body: bytes) -> IntakeResult:
                 collector.add(number, raw, [("", parse_error)] if parse_error else [])
     except FileError as exc:
         return IntakeResult.failed(str(exc), fmt)
+    except Exception as exc:  # any file must end in a report, never in retries into the DLQ
+        # The type name only: an exception's message may quote the file's content (PHI).
+        return IntakeResult.failed(f"could not read the file ({type(exc).__name__})", fmt)
     return result
