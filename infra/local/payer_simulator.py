@@ -486,6 +486,7 @@ class PayerSimulator:
         created = self.clock()
         by_payer: dict[str, list[ClaimResult]] = {}
         envelope: dict[str, tuple[str, str, str]] = {}  # payer -> (clearinghouse id, submitter id, usage)
+        answered: list[str] = []  # marked processed only once their 835s are written
         for key in keys:
             try:
                 text = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8")
@@ -526,8 +527,7 @@ class PayerSimulator:
                 by_payer.setdefault(claim.payer_id, []).append(result)
                 report.outcomes[claim.claim_id] = result.outcome
                 envelope.setdefault(claim.payer_id, (isa.receiver_id.strip(), isa.sender_id.strip(), isa.usage))
-            self.processed.add(key)
-            report.files.append(key)
+            answered.append(key)
         for payer_id, results in sorted(by_payer.items()):
             n835 = self._control()
             clearinghouse, submitter, usage = envelope[payer_id]
@@ -542,6 +542,9 @@ class PayerSimulator:
             era_key = f"{config.ERA_PREFIX}{payer_id}-{n835:09d}.835"
             self._put(era_key, era)
             report.written.append(era_key)
+        # Only now: a failure above leaves these files unanswered, so the next pass answers them.
+        self.processed.update(answered)
+        report.files.extend(answered)
         LOG.info(
             "payer simulator answered %d file(s): %s",
             len(report.files),

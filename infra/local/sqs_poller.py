@@ -87,7 +87,7 @@ def _failed_ids(result: Any, message_ids: set[str]) -> set[str] | None:
     if result is None:
         return set()
     if not isinstance(result, dict):
-        return set()  # a handler without ReportBatchItemFailures semantics: success
+        return None  # not a batch response: Lambda treats that as the whole batch failing
     failures = result.get("batchItemFailures")
     if failures is None:
         return set()
