@@ -241,3 +241,12 @@ def test_streaming_memory_does_not_grow_with_the_file() -> None:
 
     small, large = peak(150), peak(1500)  # 10x the claims
     assert large < small * 2, (small, large)
+
+
+def test_isa_ids_longer_than_their_fields_are_refused_not_cut() -> None:
+    import pytest
+
+    from medbill.x12.remittance835 import Payment, write_835
+
+    with pytest.raises(ValueError, match="sender_id is longer than its 15-character ISA field"):
+        write_835([Payment(total_paid=D("0"))], sender_id="X" * 16, receiver_id="R", interchange_control_number=1)

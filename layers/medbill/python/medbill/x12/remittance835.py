@@ -966,6 +966,14 @@ def write_835(
         raise ValueError("interchange_control_number must fit ISA13 (9 digits)")
     if delimiters.repetition is None:
         raise ValueError("an 00501 interchange needs a repetition separator (ISA11)")
+    for name, value, width in (
+        ("sender_id", sender_id, 15),
+        ("receiver_id", receiver_id, 15),
+        ("sender_qualifier", sender_qualifier, 2),
+        ("receiver_qualifier", receiver_qualifier, 2),
+    ):
+        if len(value) > width:  # refused, not cut: a truncated id routes the file to someone else
+            raise ValueError(f"{name} is longer than its {width}-character ISA field")
     when = created or datetime(2000, 1, 1)
     gcn = group_control_number if group_control_number is not None else interchange_control_number
     w = _Writer(delimiters)
