@@ -98,7 +98,7 @@ def encounter(clinic_id: str, n: int) -> Encounter:
                 "taxonomy": "207Q00000X",
                 "organization_name": "BENCH FAMILY CLINIC",
                 "tin": "123456789",
-                "address": address,
+                "address": {**address, "postal_code": "627011234"},
             },
             "diagnoses": ["E11.9", "I10"],
             "service_lines": [

@@ -33,7 +33,7 @@ DEMO_ENCOUNTER: dict[str, Any] = {
         "taxonomy": "261QP2300X",
         "organization_name": "Northside Family Medicine (demo)",
         "tin": "990012345",
-        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "62701"},
+        "address": {"line1": "100 Demo Plaza", "city": "Springfield", "state": "IL", "postal_code": "627011234"},
     },
     "diagnoses": ["E11.9", "I10"],
     "service_lines": [
@@ -85,7 +85,7 @@ def _canary_encounter() -> dict[str, Any]:
             "taxonomy": "207Q00000X",
             "organization_name": "TEST FAMILY CLINIC",
             "tin": "123456789",
-            "address": {"line1": "1 Clinic Way", "city": "Springfield", "state": "IL", "postal_code": "62701"},
+            "address": {"line1": "1 Clinic Way", "city": "Springfield", "state": "IL", "postal_code": "627011234"},
         },
         "rendering_provider": {
             "npi": "1245319599",

@@ -20,7 +20,7 @@ import pyx12.x12n_document
 
 from medbill.models.claim import Claim, ClaimLine
 from medbill.models.common import Address, Person
-from medbill.models.encounter import BillingProvider, Coverage, Encounter, Provider, Subscriber
+from medbill.models.encounter import BillingAddress, BillingProvider, Coverage, Encounter, Provider, Subscriber
 
 _LOCK = threading.Lock()
 
@@ -85,7 +85,9 @@ def make_billing_provider(index: int = 0) -> BillingProvider:
         taxonomy="207Q00000X",
         organization_name=f"CLINIC {index}",
         tin=f"{123456780 + index:09d}",
-        address=Address(line1=f"{100 + index} CLINIC RD", city="SPRINGFIELD", state="IL", postal_code="627040001"),
+        address=BillingAddress(
+            line1=f"{100 + index} CLINIC RD", city="SPRINGFIELD", state="IL", postal_code="627040001"
+        ),
     )
 
 

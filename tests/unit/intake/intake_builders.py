@@ -58,7 +58,7 @@ def csv_row(encounter_id: str = "E-1", **overrides: str) -> dict[str, str]:
         "billing_address_line1": "2 Lakeshore Demo Dr",
         "billing_city": "Lakeview",
         "billing_state": "MI",
-        "billing_postal_code": "48850",
+        "billing_postal_code": "488501234",
         "diagnoses": "E78.5|R53.83",
         "procedure_code": "99214",
         "units": "1",

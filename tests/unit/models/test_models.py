@@ -149,3 +149,9 @@ def test_a_boolean_pointer_is_not_pointer_one() -> None:
     data["service_lines"] = [{"procedure_code": "99213", "diagnosis_pointers": [True]}]
     with pytest.raises(ValidationError, match="not true/false"):
         Encounter.model_validate(data)
+
+
+def test_billing_provider_needs_zip_plus_4() -> None:
+    with pytest.raises(ValidationError, match="9-digit ZIP"):
+        Encounter.model_validate(encounter_dict(billing_provider__address__postal_code="62701"))
+    assert make_encounter(patient__address__postal_code="62701").patient.address.postal_code == "62701"

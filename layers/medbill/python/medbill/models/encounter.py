@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from medbill.models.common import Address, FirstName, Model, Money, Name, Npi, Person, Taxonomy, Tin, X12Text
 
@@ -74,9 +74,21 @@ class Provider(Model):
         return self
 
 
+def _zip_plus_4(value: str) -> str:
+    if not (len(value) == 9 and value.isdigit()):
+        raise ValueError("the billing provider needs the 9-digit ZIP+4 (no dash), e.g. 627011234")
+    return value
+
+
+class BillingAddress(Address):
+    # The 837P billing provider address (loop 2010AA N403) must carry the full ZIP+4: clearinghouse
+    # front-end edits reject a 5-digit ZIP there.
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_zip_plus_4)]
+
+
 class BillingProvider(Provider):
     tin: Tin  # REF*EI is required on the 837P billing provider
-    address: Address
+    address: BillingAddress
 
 
 class ServiceLine(Model):
