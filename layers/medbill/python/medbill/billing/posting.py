@@ -185,8 +185,12 @@ def post_remittance(
     key of a held-reversal or unmatched item to delete in the same transaction."""
     target_id = claim_id or remit.claim_id
 
+    held_waiting: list[bool] = []  # the last read saw a held reversal for this payer claim number
+
     def step(claim: Claim) -> PostingResult:
         ledger, held_items = repo.posting_state(claim.claim_id)
+        prefix = f"HELDREV#{remit.payer_claim_number}#"
+        held_waiting[:] = [any(i["sk"].startswith(prefix) for i in held_items)]
         if any(e.source == remit.source for e in ledger):
             raise AlreadyPosted(claim.claim_id)
         now = utcnow().isoformat()
@@ -304,7 +308,8 @@ def post_remittance(
             resumed=resume_waiting(repo, workflow, claim),
             notes=[f"applied held reversal {s}" for s in applied],
         )
-    if result.result == "posted" and kind_of(remit) in ("payment", "denial"):
+    # Only when the read saw one: most postings have no held reversal and skip the extra read.
+    if result.result == "posted" and kind_of(remit) in ("payment", "denial") and any(held_waiting):
         result.notes += [f"applied held reversal {s}" for s in apply_held_reversals(repo, workflow, target_id)]
     return result
 
