@@ -77,3 +77,23 @@ def test_list_claims_by_status_and_clinic_paginates(aws: LocalResources) -> None
 def test_counter_is_monotonic(aws: LocalResources) -> None:
     repo = wiring.repository()
     assert [repo.next_counter("x12") for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_stored_claim_that_no_longer_validates_fails_without_quoting_phi(aws: LocalResources) -> None:
+    from medbill.store.repository import InvalidClaimUpdate
+    from tests.factories import CANARY_LAST
+
+    repo = wiring.repository()
+    claim = new_claim(make_encounter(), "encounters/a.json", 1)
+    repo.create_claim(claim)
+    # Simulate an item written by an older version: the patient's DOB no longer parses.
+    repo._client.update_item(
+        TableName=repo.table_name,
+        Key={"pk": {"S": f"CLAIM#{claim.claim_id}"}, "sk": {"S": "CLAIM"}},
+        UpdateExpression="SET encounter.patient.date_of_birth = :bad",
+        ExpressionAttributeValues={":bad": {"S": "not-a-date"}},
+    )
+    with pytest.raises(InvalidClaimUpdate) as err:
+        repo.get_claim(claim.claim_id)
+    assert "encounter.patient.date_of_birth" in str(err.value)
+    assert CANARY_LAST not in str(err.value) and "not-a-date" not in str(err.value)

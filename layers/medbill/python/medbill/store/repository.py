@@ -176,7 +176,15 @@ class ClaimRepository:
         data = _plain(_from_item(item))
         for key in ("pk", "sk", "date_of_service"):
             data.pop(key, None)
-        return Claim.model_validate(data)
+        try:
+            return Claim.model_validate(data)
+        except ValidationError as err:
+            # pydantic quotes the failing input (names, DOBs) and the message would travel into the
+            # Step Functions error cause and the logs: name the fields only.
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()})
+            raise InvalidClaimUpdate(
+                f"stored claim {data.get('claim_id')} does not validate: {', '.join(fields)}"
+            ) from None
 
     def save(
         self,
