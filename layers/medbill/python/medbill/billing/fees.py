@@ -176,10 +176,6 @@ class FeeSchedule:
         return PricedClaim(encounter.clinic_id, encounter.encounter_id, payer_id, tuple(lines), total)
 
 
-def price_lines(encounter: Encounter, fee_schedule: FeeSchedule) -> PricedClaim:
-    return fee_schedule.price_lines(encounter)
-
-
 def _parse_row(raw: dict[str | None, str | None] | dict[str, str], where: str) -> FeeRow:
     def cell(name: str) -> str:
         return (raw.get(name) or "").strip()
