@@ -15,6 +15,8 @@ from medbill.models.common import Model, Money
 
 AdjustmentGroup = Literal["CO", "OA", "PI", "PR", "CR"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=30)]
+# CLP01 is AN 1-38 in 005010X221A1: a payer may echo another system's longer patient control number.
+PatientControlNumber = Annotated[str, StringConstraints(min_length=1, max_length=38)]
 
 # CLP02 claim status codes (X12 005010X221A1).
 PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})  # primary/secondary/tertiary (19-21: and forwarded)
@@ -59,7 +61,7 @@ class ClaimRemittance(Model):
     payer_id: str
     trace_number: str  # TRN02
     position: int  # segment position of the CLP in the file: part of the idempotency key
-    claim_id: Code  # CLP01 as sent (our claim id when it is ours)
+    claim_id: PatientControlNumber  # CLP01 as sent (our claim id when it is ours)
     status_code: str  # CLP02
     charge: Money  # CLP03
     paid: Money  # CLP04
