@@ -259,7 +259,8 @@ def test_se_count_problem_belongs_to_the_payment() -> None:
 
 def test_bad_amount_is_reported_not_raised() -> None:
     (p,) = parse_835(TEXT.replace("AMT*B6*160.00", "AMT*B6*1X0"))
-    assert "AMT at segment 38: a mandatory element is missing or an amount is not a number." in p.problems
+    assert "AMT at segment 38: AMT02 (a 3-character value, not shown) is not an X12 decimal number" in p.problems[0]
+    assert p.balanced and not p.valid  # AMT is not part of balancing
 
 
 def test_wrong_implementation_guide_is_a_problem() -> None:
@@ -312,3 +313,91 @@ def test_no_phi_in_problems_or_logs(caplog: pytest.LogCaptureFixture) -> None:
     joined = " ".join(p.problems) + caplog.text
     for phi in ("DOE", "JANE", "W111222333", "ROE", "MAIN ST", "MRN42"):
         assert phi not in joined
+
+
+# --- strict X12 numbers: Decimal() alone would take '8E2', '8_00', 'NaN', 'Infinity', 'sNaN' ---
+
+
+def _with(segment: int, new: str) -> str:
+    """TEXT with segment number ``segment`` (1-based, as in SEGMENTS) replaced."""
+    segments = list(SEGMENTS)
+    segments[segment - 1] = new
+    return "~".join(segments) + "~"
+
+
+@pytest.mark.parametrize("bad", ["8E2", "8_00", "NaN", "Infinity", "sNaN", "-inf", "1,000.00", "+300.00", " 300"])
+@pytest.mark.parametrize(
+    ("segment", "template", "element", "claim_id"),
+    [
+        (20, "CLP*CLM0001*1*{}*190.00*50.00*12*PCN0001*11*1", "CLP03", "CLM0001"),
+        (20, "CLP*CLM0001*1*300.00*{}*50.00*12*PCN0001*11*1", "CLP04", "CLM0001"),
+        (32, "SVC*HC:99214:25:GT:59:XU:OFFICE VISIT*{}*130.00**1*HC:99215", "SVC02", "CLM0001"),
+        (41, "SVC*HC:81002*100.00*{}**2", "SVC03", "CLM0001"),
+        (34, "CAS*CO*45*{}", "CAS03", "CLM0001"),
+        (47, "CAS*CO*29*{}", "CAS03", "CLM0002"),
+    ],
+)
+def test_a_claim_with_an_unreadable_amount_is_kept_whole_and_never_balanced(
+    bad: str, segment: int, template: str, element: str, claim_id: str
+) -> None:
+    (p,) = parse_835(_with(segment, template.format(bad)))
+    claim = next(c for c in p.claims if c.claim_id == claim_id)
+    sid = template[:3]
+    assert not claim.balanced and not p.balanced and claim.unreadable_amounts == 1
+    expected = f"{sid} at segment {segment} (claim {claim_id}"
+    (problem,) = [x for x in p.problems if x.startswith(expected)]
+    assert f"{element} {bad!r} is not an X12 decimal number" in problem
+    assert problem.endswith("; the claim cannot be balanced.")
+    # nothing dropped: both claims, every line, no "outside a claim" noise
+    assert [len(c.lines) for c in p.claims] == [2, 0] and p.claim_count == 2
+    assert not any("outside" in x for x in p.problems)
+
+
+def test_unreadable_line_charge_no_longer_leaves_a_balanced_claim() -> None:
+    # The audit's nonnum_svc.835: the line was dropped and the rest of the claim balanced without it.
+    text = _with(41, "SVC*HC:81002*QQ*80.00**2")
+    (p,) = parse_835(text)
+    claim = p.claims[0]
+    assert [ln.procedure_code for ln in claim.lines] == ["99214", "81002"]
+    assert not claim.balanced and claim.lines[1].unreadable_amounts == 1
+    assert p.problems == [
+        "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (a 2-character value, not shown) is not an "
+        "X12 decimal number (expected digits, optionally a leading minus and a decimal point, e.g. 125.50); the "
+        "claim cannot be balanced."
+    ]
+
+
+@pytest.mark.parametrize("bad", ["1.86E2", "NaN", "Infinity", "ABC"])
+def test_unreadable_payment_total_or_plb_amount_is_not_balanced(bad: str) -> None:
+    (p,) = parse_835(_with(4, SEGMENTS[3].replace("*186.00*", f"*{bad}*")))
+    assert not p.balanced and p.problems[0].startswith("BPR at segment 4: BPR02 ")
+    assert p.problems[0].endswith("the payment cannot be balanced.") and len(p.problems) == 1
+    (p,) = parse_835(_with(50, SEGMENTS[49].replace("*10.00*", f"*{bad}*")))
+    assert not p.balanced and len(p.problems) == 1
+    assert p.problems[0].startswith("PLB at segment 50: PLB04 ")
+    assert [a.reason for a in p.provider_adjustments] == ["L6", "FB", "72", "CS", "J1"]
+
+
+@pytest.mark.parametrize(
+    ("charge", "value"), [("300", D(300)), ("300.", D(300)), ("0300.000", D(300)), (".5E0", None), ("-300.00", D(-300))]
+)
+def test_x12_decimal_forms(charge: str, value: D | None) -> None:
+    (p,) = parse_835(_with(20, f"CLP*CLM0001*1*{charge}*190.00*50.00*12*PCN0001*11*1"))
+    claim = p.claims[0]
+    if value is None:
+        assert claim.unreadable_amounts == 1
+    else:
+        assert claim.charge == value and claim.unreadable_amounts == 0
+
+
+def test_unreadable_quantities_are_problems_but_do_not_unbalance() -> None:
+    text = _with(41, "SVC*HC:81002*100.00*80.00**2e0").replace("CAS*CO*45*20.00*2", "CAS*CO*45*20.00*x")
+    (p,) = parse_835(text)
+    assert p.balanced and not p.valid
+    assert [x.split(":")[1].strip().split(" ")[0] for x in p.problems] == ["SVC05", "CAS04"]
+    assert p.claims[0].lines[1].units is None
+
+
+def test_problems_never_show_a_value_that_could_be_a_name() -> None:
+    (p,) = parse_835(_with(20, "CLP*CLM0001*1*JOHNSMITH*190.00*50.00*12*PCN0001*11*1"))
+    assert "JOHNSMITH" not in " ".join(p.problems) and "(a 9-character value, not shown)" in p.problems[0]

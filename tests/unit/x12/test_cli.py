@@ -122,7 +122,7 @@ def test_validate_other_transaction_kinds_checks_envelopes(tmp_path: Path, capsy
         (b"", "Not X12: the input is empty."),
         (b"PK\x03\x04\x00\x00binary zip junk \xff\xfe", "Not X12"),
         (b"name,dob\nDOE,19800101\n", "Not X12"),
-        (b"ISA*00*          *00*    ", "Truncated ISA"),
+        (b"ISA*00*          *00*    ", "truncated: the file ends inside the ISA"),
         (
             b"ISA*00*          *00*          *ZZ*A              *ZZ*B              "
             b"*250101*1200*^*00501*000000001*0*P**~",
@@ -175,3 +175,101 @@ def test_console_script_and_module_run_as_subprocesses(era: Path, tmp_path: Path
     bad = subprocess.run([*cmd, "summary", str(junk)], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr == f"medbill-x12: error: {junk}: Not X12: the input does not start with an ISA segment.\n"
+
+
+def _one_error_line(err: str, path: Path) -> str:
+    assert err.count("\n") == 1 and err.startswith(f"medbill-x12: error: {path}: ") and "Traceback" not in err
+    return err[len(f"medbill-x12: error: {path}: ") :].rstrip("\n")
+
+
+@pytest.mark.parametrize("command", ["summary", "validate"])
+def test_file_cut_inside_a_segment_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    path = tmp_path / "cut.835"
+    path.write_text(HAND_WRITTEN_835[: HAND_WRITTEN_835.index("NM1*QC") + 12])  # "NM1*QC*1*DOE"
+    code, out, err = run(capsys, command, str(path))
+    assert code == 2 and out == ""
+    message = _one_error_line(err, path)
+    assert message == "truncated: the file ends inside segment 22 (NM1), with no segment terminator '~' after it."
+
+
+@pytest.mark.parametrize("command", ["summary", "validate"])
+@pytest.mark.parametrize(
+    ("cut_before", "expected"),
+    [
+        (
+            "SVC*HC:81002",
+            "truncated: the file ends after segment 40 (LQ) inside an open ST 0001 (segment 3); "
+            "expected SE, GE and IEA.",
+        ),
+        (
+            "IEA*",
+            "truncated: the file ends after segment 52 (GE) inside the interchange opened by the ISA at segment 1",
+        ),
+    ],
+)
+def test_file_cut_at_a_segment_boundary_before_the_iea_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, cut_before: str, expected: str
+) -> None:
+    path = tmp_path / "cut.835"
+    text = HAND_WRITTEN_835.replace("~", "~\r\n")
+    path.write_text(text[: text.index(cut_before)])
+    code, out, err = run(capsys, command, str(path))
+    assert code == 2 and out == ""
+    assert _one_error_line(err, path).startswith(expected)
+
+
+@pytest.mark.parametrize("command", ["summary", "validate"])
+def test_body_ending_segments_with_line_breaks_names_the_declared_terminator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    # The ISA declares '~' but every other segment ends with a line break (the audit's wrongdelim3.835).
+    path = tmp_path / "lines.835"
+    isa_text, body = HAND_WRITTEN_835[:106], HAND_WRITTEN_835[106:]
+    path.write_text(isa_text + "\n" + body.replace("~", "\n\n"))
+    code, out, err = run(capsys, command, str(path))
+    assert code == 2 and out == ""
+    message = _one_error_line(err, path)
+    assert message.startswith("Segment 2 (GS): expected the segment terminator '~' that the ISA declares")
+    assert "found line breaks and then an ST segment" in message and "No ST segment" not in message
+
+
+def test_body_using_other_element_separator_than_the_isa(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "pipes.835"
+    path.write_text(HAND_WRITTEN_835[:106] + HAND_WRITTEN_835[106:].replace("*", "|"))
+    code, _, err = run(capsys, "validate", str(path))
+    assert code == 2 and "Segment 2: expected a segment identifier" in _one_error_line(err, path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("CLP*CLM0001*1*300.00", "CLP*CLM0001*1*3E2", "CLP at segment 20 (claim CLM0001): CLP03 '3E2' is not an X12"),
+        ("SVC*HC:81002*100.00", "SVC*HC:81002*QQ", "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (a 2-"),
+        ("CAS*CO*29*100.00", "CAS*CO*29*NaN", "CAS at segment 47 (claim CLM0002): CAS03 'NaN' is not an X12"),
+        ("BPR*I*186.00", "BPR*I*Infinity", "BPR at segment 4: BPR02 'Infinity' is not an X12 decimal number"),
+    ],
+)
+def test_non_numeric_835_amounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, expected: str
+) -> None:
+    path = tmp_path / "nonnum.835"
+    path.write_text(HAND_WRITTEN_835.replace(old, new))
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 1 and err == ""
+    assert f"{path}: {expected}" in out and "cannot be balanced." in out and "OK 835" not in out
+    code, out, err = run(capsys, "summary", str(path))
+    assert code == 0 and err == ""
+    (payment,) = json.loads(out)["payments"]
+    assert payment["balanced"] is False and any(p.startswith(expected) for p in payment["problems"])
+    assert [len(c["lines"]) for c in payment["claims"]] == [2, 0]  # the bad line or claim is not dropped
+
+
+def test_bom_crlf_and_indentation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "windows.835"
+    path.write_bytes(b"\xef\xbb\xbf" + HAND_WRITTEN_835.replace("~", "~\r\n\t  ").encode())
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 0 and err == "" and "OK 835: 1 transaction(s), balanced" in out
+    code, out, err = run(capsys, "summary", str(path))
+    assert code == 0 and err == "" and json.loads(out)["payments"][0]["total_paid"] == "186.00"

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+from itertools import islice
 
 import pytest
 
-from medbill.x12.tokenizer import Delimiters, Segment, X12SyntaxError, detect_delimiters, tokenize
+from medbill.x12.tokenizer import (
+    Delimiters,
+    Segment,
+    X12SyntaxError,
+    X12TruncatedError,
+    detect_delimiters,
+    tokenize,
+)
 
 
 def isa(elem: str = "*", rep: str = "^", comp: str = ":", term: str = "~", version: str = "00501", icn: int = 1) -> str:
@@ -111,14 +119,25 @@ def test_tokenize_is_lazy() -> None:
         list(it)
 
 
-def test_missing_final_terminator_is_tolerated() -> None:
-    text = interchange()[:-1]
-    assert list(tokenize(text))[-1].id == "IEA"
+def test_missing_final_terminator_is_a_truncation() -> None:
+    with pytest.raises(X12TruncatedError) as err:
+        list(tokenize(interchange()[:-1] + "\r\n"))
+    assert str(err.value) == "truncated: the file ends inside segment 8 (IEA), with no segment terminator '~' after it."
+    assert err.value.position == 8
+
+
+def test_line_break_terminator_may_be_missing_after_a_complete_iea() -> None:
+    # The sample oop_837P_ST1309-XX ends "IEA*1*000003774" with CR as its terminator: the IEA naming
+    # the ISA13 shows nothing was cut; a cut inside that IEA still counts as truncated.
+    text = interchange(term="\r")
+    assert list(tokenize(text[:-1]))[-1].elements == ["1", "000000001"]
+    with pytest.raises(X12TruncatedError, match="inside segment 8 \\(IEA\\)"):
+        list(tokenize(text[:-3]))
 
 
 def test_isa_with_trimmed_fields_still_reads() -> None:
     text = "ISA*00**00**ZZ*S*ZZ*R*250101*1200*^*00501*000000001*0*P*:~GS*HP*S*R~"
-    segs = list(tokenize(text))
+    segs = list(islice(tokenize(text), 2))
     assert segs[0].delimiters == Delimiters("*", "^", ":", "~") and segs[1].id == "GS"
 
 
@@ -136,13 +155,14 @@ def test_00401_isa11_is_not_a_repetition_separator() -> None:
         ("   \r\n  ", "empty"),
         ("hello, this is not X12", "Not X12"),
         ('{"json": true}', "Not X12"),
-        ("ISA*00*   ", "Truncated ISA"),
-        (isa()[:60], "Truncated ISA"),
-        (isa()[:104], "Truncated ISA"),
+        ("ISA*00*   ", "truncated: the file ends inside the ISA"),
+        (isa()[:60], "truncated: the file ends inside the ISA"),
+        (isa()[:104], "truncated: the file ends inside the ISA"),
         (isa().replace("*", "A", 1), "element separator"),
         (isa()[:-2] + "*~", "component separator"),
         (isa()[:-1] + ":", "segment terminator"),
         (isa().replace("00501", "0050X"), "ISA12"),
+        (isa()[:4] + isa()[4:].replace("*", " ", 4) + "GS" + " " * 200 + "~", "expected 16 elements separated by '*'"),
     ],
 )
 def test_unreadable_input_raises_one_clear_sentence(text: str, expected: str) -> None:
@@ -167,11 +187,87 @@ def test_junk_after_the_last_interchange() -> None:
         list(tokenize(interchange() + "S"))
 
 
-def test_truncated_file_reads_up_to_the_cut() -> None:
-    # Cut inside the SE: the tokenizer yields what is there; the envelope check reports the missing
-    # trailers (see test_tokenizer_envelope), so nothing is silently lost.
-    segs = list(tokenize(interchange()[:-25]))
-    assert segs[-1].id == "SE" and segs[-1].elements == ["4", "000"]
+def test_file_cut_inside_a_segment_is_truncated_after_yielding_what_is_complete() -> None:
+    text = interchange()
+    cut = text.index("SE*4*0001~") + len("SE*4*000")
+    segs = []
+    with pytest.raises(X12TruncatedError) as err:
+        segs.extend(tokenize(text[:cut]))
+    assert [s.id for s in segs] == ["ISA", "GS", "ST", "SVC", "REF"]  # the cut-off SE is never handed out
+    assert str(err.value) == "truncated: the file ends inside segment 6 (SE), with no segment terminator '~' after it."
+    assert isinstance(err.value, X12SyntaxError) and err.value.position == 6
+
+
+@pytest.mark.parametrize(
+    ("cut_before", "expected"),
+    [
+        (
+            "REF*",
+            "truncated: the file ends after segment 4 (SVC) inside an open ST 0001 (segment 3); "
+            "expected SE, GE and IEA.",
+        ),
+        (
+            "GE*",
+            "truncated: the file ends after segment 6 (SE) inside the functional group opened by the GS at "
+            "segment 2; expected GE and IEA.",
+        ),
+        (
+            "IEA*",
+            "truncated: the file ends after segment 7 (GE) inside the interchange opened by the ISA at segment 1; "
+            "expected IEA.",
+        ),
+        ("GS*", "truncated: the file ends after segment 1 (ISA) inside the interchange opened by the ISA at segment 1"),
+    ],
+)
+def test_file_cut_at_a_segment_boundary_before_its_trailers_is_truncated(cut_before: str, expected: str) -> None:
+    text = interchange().replace("~", "~\n")
+    with pytest.raises(X12TruncatedError) as err:
+        list(tokenize(text[: text.index(cut_before)] + "\n  \n"))
+    assert str(err.value).startswith(expected)
+
+
+def test_truncation_is_found_when_streaming_in_small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import medbill.x12.tokenizer as tk
+
+    monkeypatch.setattr(tk, "_CHUNK", 5)
+    text = interchange(1) + interchange(2)
+    for cut in range(len(text) - 1, 107, -13):
+        with pytest.raises(X12TruncatedError):
+            list(tokenize(io.StringIO(text[:cut])))
+    assert list(tokenize(io.StringIO(text)))[-1].elements == ["1", "000000002"]
+
+
+def test_partial_segment_id_is_named_but_never_content() -> None:
+    text = interchange()
+    with pytest.raises(X12TruncatedError, match="inside segment 4 \\('SV'\\)"):
+        list(tokenize(text[: text.index("SVC") + 2]))
+    cut_in_name = isa() + "GS*HP*S*R*20250101*1200*7*X*005010X221A1~ST*835*0001~NM1*QC*1*SMITH*JOH"
+    with pytest.raises(X12TruncatedError) as err:
+        list(tokenize(cut_in_name))
+    assert "SMITH" not in str(err.value) and "(NM1)" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("body_end", "found"),
+    [("\n", "line breaks"), ("\r\n", "line breaks"), ("\n\n", "line breaks"), ("'", '"\'"')],
+)
+def test_segments_ended_with_something_else_than_the_declared_terminator(body_end: str, found: str) -> None:
+    # The ISA says '~' but every later segment ends with body_end: say so, not "no ST found" or "truncated".
+    text = interchange()
+    isa_text, body = text[:106], text[106:]
+    with pytest.raises(X12SyntaxError) as err:
+        list(tokenize(isa_text + body.replace("~", body_end)))
+    message = str(err.value)
+    assert not isinstance(err.value, X12TruncatedError)
+    assert message.startswith("Segment 2 (GS): expected the segment terminator '~' that the ISA declares")
+    assert f"found {found} and then an ST segment" in message
+
+
+def test_wrong_terminator_found_even_when_the_last_segment_has_the_declared_one() -> None:
+    text = interchange()
+    isa_text, body = text[:106], text[106:]
+    with pytest.raises(X12SyntaxError, match="found line breaks and then an ST segment"):
+        list(tokenize(isa_text + body[:-1].replace("~", "\n") + "~"))
 
 
 def test_error_messages_never_quote_content() -> None:

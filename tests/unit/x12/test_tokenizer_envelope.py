@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from medbill.x12.envelope import EnvelopeReader, check_envelopes, iter_transactions
-from medbill.x12.tokenizer import X12SyntaxError
+from medbill.x12.envelope import EnvelopeChecker, EnvelopeReader, check_envelopes, iter_transactions
+from medbill.x12.tokenizer import X12SyntaxError, X12TruncatedError
 
 ISA = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *250101*1200*^*00501*{icn:09d}*0*P*:~"
 
@@ -77,15 +79,28 @@ def test_zero_padding_of_control_numbers_is_not_a_mismatch() -> None:
     assert problems == []
 
 
-def test_missing_trailers_and_stray_segments() -> None:
+def test_a_file_ending_before_its_trailers_is_truncated_not_just_a_problem() -> None:
     text = doc()
     truncated = text[: text.index("SE*")]  # no SE, GE, IEA
-    _, problems = check_envelopes(truncated)
-    assert any("transaction opened at segment 3 has no SE" in p for p in problems)
-    assert any("group opened at segment 2 has no GE" in p for p in problems)
-    assert any("interchange opened at segment 1 has no IEA" in p for p in problems)
+    expected = "truncated: the file ends after segment 5 (REF) inside an open ST 0001 (segment 3); expected SE, GE"
+    with pytest.raises(X12TruncatedError, match=re.escape(expected)):
+        check_envelopes(truncated)
+    reader = EnvelopeReader(truncated)
+    with pytest.raises(X12TruncatedError):
+        list(reader.transactions())
 
-    stray = text.replace("GE*", "REF*XX*1~GE*", 1)
+
+def test_missing_trailers_and_stray_segments() -> None:
+    # The checker on its own (fed segment by segment) still reports what end of input left open.
+    checker = EnvelopeChecker()
+    for position, segment in enumerate(doc().split("~")[:5], 1):
+        checker.feed(segment.split("*"), position)
+    checker.finish(5)
+    assert any("transaction opened at segment 3 has no SE" in p for p in checker.problems)
+    assert any("group opened at segment 2 has no GE" in p for p in checker.problems)
+    assert any("interchange opened at segment 1 has no IEA" in p for p in checker.problems)
+
+    stray = doc().replace("GE*", "REF*XX*1~GE*", 1)
     _, problems = check_envelopes(stray)
     assert problems == ["REF at segment 7: segment outside a transaction (no ST before it)."]
 

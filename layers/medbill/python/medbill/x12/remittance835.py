@@ -31,10 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import chain
 from typing import Any, TextIO
 
+from medbill.x12.datatypes import X12NumberError, parse_r
 from medbill.x12.envelope import EnvelopeChecker, FunctionalGroup, Interchange
 from medbill.x12.tokenizer import Delimiters, iter_raw_batches
 
@@ -156,6 +157,7 @@ class ServiceLine:
     quantities: dict[str, Decimal] = field(default_factory=dict)
     remarks: list[tuple[str, str]] = field(default_factory=list)  # LQ (HE|RX, code)
     position: int = field(default=0, compare=False)
+    unreadable_amounts: int = field(default=0, compare=False)  # SVC02/SVC03/CAS amounts that are not numbers
 
     def reference(self, qualifier: str) -> str | None:
         return next((r.value for r in self.references if r.qualifier == qualifier), None)
@@ -201,10 +203,13 @@ class ClaimPayment:
     position: int = field(default=0, compare=False)
     problems: list[str] = field(default_factory=list, compare=False)
     unbalanced_count: int = field(default=0, compare=False)
+    # CLP03/CLP04, SVC02/SVC03 or CAS amounts (its lines' included) that are not numbers: read as
+    # 0.00 or left out, so the claim is never reported balanced.
+    unreadable_amounts: int = field(default=0, compare=False)
 
     @property
     def balanced(self) -> bool:
-        """CLP03 - CLP04 equals the claim and line adjustments, and every line balances."""
+        """CLP03 - CLP04 equals the claim and line adjustments, every line balances, every amount was read."""
         return self.unbalanced_count == 0
 
     def name(self, entity: str) -> PersonName | None:
@@ -288,6 +293,7 @@ class Payment:
     bpr_position: int = field(default=0, compare=False)
     problems: list[str] = field(default_factory=list, compare=False)
     unbalanced_count: int = field(default=0, compare=False)  # balancing problems among ``problems``
+    unreadable_amounts: int = field(default=0, compare=False)  # BPR02, CLP04 or PLB amounts that are not numbers
     interchange: Interchange | None = field(default=None, compare=False, repr=False)
     group: FunctionalGroup | None = field(default=None, compare=False, repr=False)
     _stream: Iterator[tuple[str, Any]] | None = field(default=None, compare=False, repr=False)
@@ -334,12 +340,23 @@ class Payment:
 # reading
 
 
-def _dec(value: str) -> Decimal:
-    return Decimal(value) if value else ZERO
+def _num(value: str, sid: str, n: int) -> Decimal | None:
+    """Element XXnn as a Decimal, None when empty; :class:`X12NumberError` unless strictly X12 R."""
+    if not value:
+        return None
+    number = parse_r(value)  # Decimal() alone would take '8E2', '8_00', 'NaN', 'Infinity'
+    if number is None:
+        raise X12NumberError(f"{sid}{n:02d}", value)
+    return number
 
 
-def _opt(value: str) -> Decimal | None:
-    return Decimal(value) if value else None
+def _amount(value: str, sid: str, n: int, bad: list[str]) -> Decimal | None:
+    """Like :func:`_num`, but a bad number is described in ``bad`` and read as None (the segment is kept)."""
+    try:
+        return _num(value, sid, n)
+    except X12NumberError as err:
+        bad.append(str(err))
+        return None
 
 
 class RemittanceReader:
@@ -388,15 +405,43 @@ def parse_835(source: str | TextIO | Iterable[str]) -> list[Payment]:
 _PLB_SLOTS = range(3, 15, 2)  # PLB03/05/07/09/11/13: reason:reference composites
 
 
-def _cas(parts: list[str]) -> list[Adjustment]:
-    group = parts[1]
+def _cas(parts: list[str]) -> list[Adjustment] | None:
+    """The adjustments of one CAS; None when an amount or quantity is missing or not a number (then
+    :func:`_cas_checked` says which). The fast path: CAS is the most frequent segment with amounts."""
+    group = parts[1] if len(parts) > 1 else ""
     n = len(parts)
     out = []
     for i in range(2, min(n, 20), 3):  # up to six reason/amount/quantity triples
         reason = parts[i]
         if reason:
-            qty = parts[i + 2] if i + 2 < n else ""
-            out.append(Adjustment(group, reason, Decimal(parts[i + 1]), Decimal(qty) if qty else None))
+            amount = parse_r(parts[i + 1]) if i + 1 < n else None
+            qty = None
+            if i + 2 < n and parts[i + 2]:
+                qty = parse_r(parts[i + 2])
+                if qty is None:
+                    return None
+            if amount is None:
+                return None
+            out.append(Adjustment(group, reason, amount, qty))
+    return out
+
+
+def _cas_checked(parts: list[str], bad_amounts: list[str], bad_other: list[str]) -> list[Adjustment]:
+    """The adjustments of one CAS. An amount that is missing or not a number leaves its adjustment out
+    and is described in ``bad_amounts`` (the claim cannot balance); a bad quantity in ``bad_other``."""
+    group = parts[1] if len(parts) > 1 else ""
+    n = len(parts)
+    out = []
+    for i in range(2, min(n, 20), 3):  # up to six reason/amount/quantity triples
+        reason = parts[i]
+        if reason:
+            amount = _amount(parts[i + 1] if i + 1 < n else "", "CAS", i + 1, bad_amounts)
+            if amount is None:
+                if i + 1 >= n or not parts[i + 1]:
+                    bad_amounts.append(f"CAS{i + 1:02d} amount for reason {reason} is missing")
+                continue
+            qty = _amount(parts[i + 2], "CAS", i + 2, bad_other) if i + 2 < n else None
+            out.append(Adjustment(group, reason, amount, qty))
     return out
 
 
@@ -467,11 +512,31 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     payment.problems.append(f"SVC at segment {position}: service line outside a claim (no CLP).")
                     line = None
                     continue
-                line = None
                 if len(parts) < 8:
                     parts = parts + [""] * (8 - len(parts))
                 proc = parts[1].split(comp)
-                line = ServiceLine(proc[0], proc[1] if len(proc) > 1 else "", Decimal(parts[2]), _dec(parts[3]))
+                charge = parse_r(parts[2])
+                paid = parse_r(parts[3]) if parts[3] else ZERO
+                line = ServiceLine(
+                    proc[0],
+                    proc[1] if len(proc) > 1 else "",
+                    ZERO if charge is None else charge,
+                    ZERO if paid is None else paid,
+                )
+                line.position = position
+                bad: list[str] = []
+                if charge is None or paid is None:
+                    _amount(parts[2], "SVC", 2, bad)
+                    _amount(parts[3], "SVC", 3, bad)
+                    if not parts[2]:
+                        bad.append("SVC02 line charge is missing")
+                    # The line is kept (dropping it would let the claim look balanced without it).
+                    where = f"SVC at segment {position} (claim {claim.claim_id}, procedure {line.procedure_code})"
+                    line.unreadable_amounts += len(bad)
+                    claim.unreadable_amounts += len(bad)
+                    claim.unbalanced_count += len(bad)
+                    claim.problems.extend(f"{where}: {b}; the claim cannot be balanced." for b in bad)
+                    bad = []
                 if len(proc) > 2:
                     line.modifiers = [m for m in proc[2:6] if m]
                     if len(proc) > 6:
@@ -479,19 +544,36 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 if parts[4]:
                     line.revenue_code = parts[4]
                 if parts[5]:
-                    line.units = Decimal(parts[5])
+                    line.units = _amount(parts[5], "SVC", 5, bad)
                 if parts[6]:
                     line.original_procedure = parts[6].split(comp)
                 if parts[7]:
-                    line.original_units = Decimal(parts[7])
-                line.position = position
+                    line.original_units = _amount(parts[7], "SVC", 7, bad)
+                if bad:
+                    claim.problems.extend(f"SVC at segment {position} (claim {claim.claim_id}): {b}." for b in bad)
                 claim.lines.append(line)
             elif sid == "CAS":
                 target = line if line is not None else claim
-                if target is None:
+                if target is None or claim is None:
                     payment.problems.append(f"CAS at segment {position}: adjustment outside a claim.")
+                elif (adjustments := _cas(parts)) is not None:
+                    target.adjustments.extend(adjustments)
                 else:
-                    target.adjustments.extend(_cas(parts))
+                    bad_amounts: list[str] = []
+                    bad_other: list[str] = []
+                    target.adjustments.extend(_cas_checked(parts, bad_amounts, bad_other))
+                    if bad_amounts:
+                        target.unreadable_amounts += len(bad_amounts)
+                        if target is not claim:
+                            claim.unreadable_amounts += len(bad_amounts)
+                        claim.unbalanced_count += len(bad_amounts)
+                        claim.problems.extend(
+                            f"CAS at segment {position} (claim {claim.claim_id}): {b}; the claim cannot be balanced."
+                            for b in bad_amounts
+                        )
+                    claim.problems.extend(
+                        f"CAS at segment {position} (claim {claim.claim_id}): {b}." for b in bad_other
+                    )
             elif sid == "DTM":
                 if len(parts) < 3:
                     payment.problems.append(f"DTM at segment {position}: missing DTM01 or DTM02.")
@@ -512,10 +594,13 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 else:
                     payment.references.append(ref)
             elif sid == "AMT":
+                amt = parse_r(parts[2])
+                if amt is None:
+                    raise X12NumberError("AMT02", parts[2])
                 if line is not None:
-                    line.amounts[parts[1]] = Decimal(parts[2])
+                    line.amounts[parts[1]] = amt
                 elif claim is not None:
-                    claim.amounts[parts[1]] = Decimal(parts[2])
+                    claim.amounts[parts[1]] = amt
             elif sid == "CLP":
                 if claim is not None:
                     _finish_claim(claim, payment)
@@ -526,12 +611,22 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 claim = line = party = None
                 if len(parts) < 13:
                     parts = parts + [""] * (13 - len(parts))
+                charge = parse_r(parts[3]) if parts[3] else ZERO
+                paid = parse_r(parts[4]) if parts[4] else ZERO
+                responsibility = parse_r(parts[5]) if parts[5] else None
+                bad = []
+                if charge is None or paid is None or (responsibility is None and parts[5]):
+                    _amount(parts[3], "CLP", 3, bad)
+                    _amount(parts[4], "CLP", 4, bad)
+                unreadable = len(bad)
+                if responsibility is None and parts[5]:
+                    _amount(parts[5], "CLP", 5, bad)
                 claim = ClaimPayment(
                     parts[1],
                     parts[2],
-                    _dec(parts[3]),
-                    _dec(parts[4]),
-                    _opt(parts[5]),
+                    ZERO if charge is None else charge,
+                    ZERO if paid is None else paid,
+                    responsibility,
                     parts[6],
                     parts[7],
                     parts[8],
@@ -540,6 +635,17 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     lx,
                 )
                 claim.position = position
+                if bad:
+                    # Kept with the amount read as 0.00: its lines and adjustments still belong to it.
+                    where = f"CLP at segment {position} (claim {claim.claim_id})"
+                    claim.problems.extend(
+                        f"{where}: {b}; the claim cannot be balanced." if k < unreadable else f"{where}: {b}."
+                        for k, b in enumerate(bad)
+                    )
+                    claim.unreadable_amounts += unreadable
+                    claim.unbalanced_count += unreadable
+                    if paid is None and parts[4]:
+                        payment.unreadable_amounts += 1  # CLP04 unknown: BPR02 cannot be checked either
                 if not parts[3] or not parts[4]:
                     # keep the claim (its id and status still matter) but say what is missing
                     claim.problems.append(
@@ -564,7 +670,7 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
             elif sid == "QTY":
                 target_q = line if line is not None else claim
                 if target_q is not None and len(parts) > 2:
-                    target_q.quantities[parts[1]] = Decimal(parts[2])
+                    target_q.quantities[parts[1]] = _num(parts[2], "QTY", 2) or ZERO
             elif sid == "LX":
                 if claim is not None:
                     _finish_claim(claim, payment)
@@ -614,10 +720,15 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     parts = parts + [""] * (17 - len(parts))
                 payment.handling_code = parts[1]
                 payment.bpr_position = position
-                try:
-                    payment.total_paid = Decimal(parts[2])
-                except InvalidOperation:
-                    payment.problems.append(f"BPR at segment {position}: BPR02 total paid is not a number.")
+                bad = []
+                total = _amount(parts[2], "BPR", 2, bad)
+                if total is not None:
+                    payment.total_paid = total
+                else:
+                    reason = bad[0] if bad else "BPR02 total paid is missing"
+                    payment.problems.append(f"BPR at segment {position}: {reason}; the payment cannot be balanced.")
+                    payment.unreadable_amounts += 1
+                    payment.unbalanced_count += 1
                 payment.credit_debit = parts[3]
                 payment.payment_method = parts[4]
                 payment.payment_format = parts[5]
@@ -671,8 +782,12 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 yield "end", payment
                 payment = None
             # TS3, TS2, RDM, NTE and other situational segments are not needed for posting.
-        except (InvalidOperation, IndexError):
-            msg = f"{sid} at segment {position}: a mandatory element is missing or an amount is not a number."
+        except X12NumberError as err:  # AMT, QTY: not used for balancing, the segment is left out
+            (payment.problems if payment is not None else reader.problems).append(
+                f"{sid} at segment {position}: {err}."
+            )
+        except IndexError:
+            msg = f"{sid} at segment {position}: a mandatory element is missing."
             (payment.problems if payment is not None else reader.problems).append(msg)
 
     reader.segment_count = position
@@ -697,12 +812,13 @@ def _plb(parts: list[str], position: int, comp: str, payment: Payment) -> None:
         if i >= len(parts) or not parts[i]:
             continue
         reason, _, reference = parts[i].partition(comp)
-        try:
-            amount = Decimal(parts[i + 1])
-        except (InvalidOperation, IndexError):
-            payment.problems.append(
-                f"PLB at segment {position}: PLB{i + 1:02d} amount for reason {reason} is missing or not a number."
-            )
+        bad: list[str] = []
+        amount = _amount(parts[i + 1] if i + 1 < len(parts) else "", "PLB", i + 1, bad)
+        if amount is None:
+            what = bad[0] if bad else f"PLB{i + 1:02d} amount for reason {reason} is missing"
+            payment.problems.append(f"PLB at segment {position}: {what}; the payment cannot be balanced.")
+            payment.unreadable_amounts += 1
+            payment.unbalanced_count += 1
             continue
         payment.provider_adjustments.append(ProviderAdjustment(provider, fiscal, reason, amount, reference, position))
 
@@ -717,6 +833,8 @@ def _finish_claim(claim: ClaimPayment, payment: Payment) -> None:
         for a in line.adjustments:
             line_adj += a.amount
         adjusted += line_adj
+        if line.unreadable_amounts:
+            continue  # already a problem; its arithmetic would only add noise
         if line.charge - line.paid != line_adj:
             claim.unbalanced_count += 1
             claim.problems.append(
@@ -725,7 +843,7 @@ def _finish_claim(claim: ClaimPayment, payment: Payment) -> None:
                 f"but line adjustments sum to {money(line_adj)}"
             )
     diff = claim.charge - claim.paid
-    if diff != adjusted:
+    if diff != adjusted and not claim.unreadable_amounts:
         claim.unbalanced_count += 1
         claim.problems.append(
             f"CLP at segment {claim.position} (claim {claim.claim_id}): charge {money(claim.charge)} - paid "
@@ -739,6 +857,8 @@ def _finish_claim(claim: ClaimPayment, payment: Payment) -> None:
 
 
 def _finish_payment(payment: Payment) -> None:
+    if payment.unreadable_amounts:
+        return  # BPR02, a CLP04 or a PLB amount was not a number: reported, and not balanced
     plb = payment.provider_adjustment_total
     expected = payment.claims_paid_total - plb
     if payment.signed_total != expected:

@@ -8,6 +8,12 @@ Input may carry a UTF-8 BOM, CR/LF line breaks and indentation between segments 
 sample files and clearinghouse exports); all of that is ignored. Several interchanges may
 follow each other, each with its own delimiters.
 
+A file must end on a segment terminator with every envelope closed: input that stops inside a
+segment, or after a segment but before the IEA (and SE / GE) of what it opened, raises
+:class:`X12TruncatedError` once the end is reached, so no reader takes a cut-off file for a
+complete one. A body that ends its segments with something other than the terminator the ISA
+declares (line breaks, typically) is named as such rather than read as one huge segment.
+
 Error messages never quote segment content (it may be PHI): they name the segment position
 and what was expected.
 """
@@ -15,6 +21,7 @@ and what was expected.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TextIO
 
@@ -22,6 +29,7 @@ __all__ = [
     "Delimiters",
     "Segment",
     "X12SyntaxError",
+    "X12TruncatedError",
     "detect_delimiters",
     "iter_raw_batches",
     "iter_raw_segments",
@@ -32,6 +40,8 @@ ISA_LENGTH = 106  # fixed-length ISA including its terminator
 _CHUNK = 1 << 16
 _WHITESPACE = " \t\r\n\ufeff"
 _ISA_MAX = 160  # generous bound: a trimmed or padded ISA is never this long
+_TRACKED = frozenset({"GS", "GE", "ST", "SE"})  # followed so a truncation can say what is left open
+_ENVELOPE_AFTER = r"[ \t\r\n]*(GS|ST|SE|GE|IEA)"
 
 
 class X12SyntaxError(Exception):
@@ -40,6 +50,10 @@ class X12SyntaxError(Exception):
     def __init__(self, message: str, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
+
+
+class X12TruncatedError(X12SyntaxError):
+    """The input ends inside a segment, or before the trailers of the envelopes it opened."""
 
 
 class Delimiters(NamedTuple):
@@ -113,13 +127,20 @@ def _looks_like_id(seg_id: str) -> bool:
 
 
 def _parse_isa(buf: str, position: int) -> tuple[Delimiters, int]:
-    """Delimiters from the ISA at the start of ``buf``; returns them and the ISA's length."""
+    """Delimiters from the ISA at the start of ``buf``; returns them and the ISA's length.
+
+    ``buf`` holds at least ``_ISA_MAX + 2`` characters unless the input ends sooner, so running out
+    of ``buf`` means the file was cut inside its ISA.
+    """
+    truncated = f"truncated: the file ends inside the ISA at segment {position}"
+    if len(buf) < 4 and "ISA".startswith(buf[:3]) and position > 1:
+        raise X12TruncatedError(f"{truncated}.", position)
     if not buf.startswith("ISA"):
         if position <= 1:
             raise X12SyntaxError("Not X12: the input does not start with an ISA segment.", position)
         raise X12SyntaxError(f"Segment {position}: expected an ISA segment to start the next interchange.", position)
     if len(buf) < 4:
-        raise X12SyntaxError(f"Truncated ISA at segment {position}: the input ends inside it.", position)
+        raise X12TruncatedError(f"{truncated}.", position)
     elem = buf[3]
     if elem.isalnum() or elem in _WHITESPACE:
         raise X12SyntaxError(
@@ -132,15 +153,16 @@ def _parse_isa(buf: str, position: int) -> tuple[Delimiters, int]:
     idx = 3
     for _ in range(15):
         idx = buf.find(elem, idx + 1, _ISA_MAX)
+        if idx < 0 and len(buf) < _ISA_MAX:
+            raise X12TruncatedError(f"{truncated}; expected 16 elements followed by a segment terminator.", position)
         if idx < 0:
             raise X12SyntaxError(
-                f"Truncated ISA at segment {position}: expected 16 elements followed by a segment terminator.",
+                f"Wrong delimiters in the ISA at segment {position}: expected 16 elements separated by {elem!r} "
+                f"(its 4th character) within {_ISA_MAX} characters; the fixed-length ISA may be damaged.",
                 position,
             )
     if idx + 2 >= len(buf):
-        raise X12SyntaxError(
-            f"Truncated ISA at segment {position}: expected a segment terminator after ISA16.", position
-        )
+        raise X12TruncatedError(f"{truncated}; expected a segment terminator after ISA16.", position)
     component = buf[idx + 1]
     segment = buf[idx + 2]
     fields = buf[4:idx].split(elem)
@@ -191,7 +213,7 @@ def _find_iea(buf: str, elem: str, term: str) -> int:
     k = buf.find(needle)
     while k >= 0:
         j = k - 1
-        while j >= 0 and buf[j] in _WHITESPACE:
+        while j >= 0 and buf[j] in _WHITESPACE and buf[j] != term:  # the terminator may be a line break
             j -= 1
         if j < 0 or buf[j] == term:
             return k
@@ -215,6 +237,69 @@ def _bad_id_error(batch: list[list[str]], first_position: int, elem: str) -> X12
     raise AssertionError("no bad segment id in batch")  # pragma: no cover - callers checked
 
 
+def _wrong_terminator(text: str, position: int, seg_id: str, delims: Delimiters, *, line_breaks_only: bool) -> None:
+    """Raise when ``text`` (read as segment ``position``) holds what looks like the end of a segment
+    followed by an envelope segment: the body ends its segments with something the ISA did not declare.
+    """
+    elem, term = delims.element, delims.segment
+    if line_breaks_only:
+        if "\n" not in text and "\r" not in text:
+            return
+        ender = "(\r\n|\r|\n)"
+    else:
+        reserved = re.escape("".join(c for c in delims if c))
+        ender = f"(\r\n|\r|\n|[^\\w\\s{reserved}])"
+    matches = list(re.finditer(ender + _ENVELOPE_AFTER + re.escape(elem), text))
+    if not matches:
+        return
+    found, next_id = matches[0].group(1), matches[0].group(2)
+    if found not in "\r\n" and sum(m.group(1) == found for m in matches) < 2:
+        return  # one odd character before an id-like word is as likely data as a terminator
+    what = "line breaks" if found in "\r\n" else repr(found)
+    raise X12SyntaxError(
+        f"Segment {position} ({seg_id}): expected the segment terminator {term!r} that the ISA declares (the "
+        f"character after ISA16), but found {what} and then an {next_id} segment; the file seems to end its "
+        f"segments with {what}, not {term!r}.",
+        position,
+    )
+
+
+def _complete_iea(parts: list[str], isa13: str) -> bool:
+    if parts[0] != "IEA" or len(parts) != 3 or not parts[2].isdigit() or not isa13.isdigit():
+        return False
+    return int(parts[2]) == int(isa13)
+
+
+def _id_shown(tail: str, elem: str) -> str:
+    head = tail.split(elem, 1)[0]
+    if re.fullmatch("[A-Z0-9]{1,3}", head) is None:
+        return "no segment id"
+    return head if elem in tail else repr(head)  # a complete id, or the part of one that is there
+
+
+def _truncated_inside(position: int, tail: str, delims: Delimiters) -> X12TruncatedError:
+    return X12TruncatedError(
+        f"truncated: the file ends inside segment {position} ({_id_shown(tail, delims.element)}), with no "
+        f"segment terminator {delims.segment!r} after it.",
+        position,
+    )
+
+
+def _truncated_after(position: int, last_id: str, isa: int, gs: int, st: int, st02: str) -> X12TruncatedError:
+    expected = (["SE"] if st else []) + (["GE"] if gs else []) + ["IEA"]
+    if st:
+        name = f"ST {st02}" if st02.isalnum() and len(st02) <= 9 else "ST"
+        inside = f"inside an open {name} (segment {st})"
+    elif gs:
+        inside = f"inside the functional group opened by the GS at segment {gs}"
+    else:
+        inside = f"inside the interchange opened by the ISA at segment {isa}"
+    wanted = expected[0] if len(expected) == 1 else ", ".join(expected[:-1]) + " and " + expected[-1]
+    return X12TruncatedError(
+        f"truncated: the file ends after segment {position} ({last_id}) {inside}; expected {wanted}.", position
+    )
+
+
 def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[list[str]], Delimiters]]:
     """Fastest path: yields ``(batch, delimiters)``; a batch is a list of segments in file order,
     each segment a list whose item 0 is the segment id and item n is element XXnn.
@@ -223,6 +308,7 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
     segment-id check run per chunk of input (C-level ``str`` methods and set operations), not per
     segment, which is what makes the 835 reader fast. Each interchange's ISA comes as a batch of
     its own, and a batch never crosses an IEA (the next interchange may use other delimiters).
+    Raises :class:`X12TruncatedError` at the end of a cut-off input (after yielding what is there).
     """
     chunks = _chunks_of(source)
     buf = ""
@@ -232,7 +318,7 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
     known: set[str] = set()  # segment ids already checked
     while True:
         # --- find and parse the next ISA ---
-        while not exhausted and len(buf.lstrip(_WHITESPACE)) < ISA_LENGTH + 2:
+        while not exhausted and len(buf.lstrip(_WHITESPACE)) < _ISA_MAX + 2:
             nxt = next(chunks, None)
             if nxt is None:
                 exhausted = True
@@ -247,49 +333,64 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
         delims, isa_len = _parse_isa(buf, position + 1)
         elem, term = delims.element, delims.segment
         position += 1
-        yield [buf[: isa_len - 1].split(elem)], delims
+        isa_position = position
+        open_gs = open_st = 0  # positions of the GS / ST not closed yet
+        st02 = ""
+        last_id = "ISA"
+        isa_parts = buf[: isa_len - 1].split(elem)
+        isa13 = isa_parts[13].strip() if len(isa_parts) > 13 else ""
+        yield [isa_parts], delims
         buf = buf[isa_len:]
         # --- split the rest of this interchange, a chunk at a time ---
         while True:
             iea = _find_iea(buf, elem, term)
             end_of_interchange = False
+            cut = -1
             if iea >= 0:
                 cut = buf.find(term, iea)
-                if cut < 0 and not exhausted:
-                    cut = -2  # IEA not complete yet: read more
-                elif cut < 0:
-                    cut = len(buf)  # lenient about a missing final terminator
-                    end_of_interchange = True
-                else:
-                    end_of_interchange = True
-            else:
-                cut = buf.rfind(term)
+                end_of_interchange = cut >= 0
+            if cut < 0 and (iea < 0 or exhausted):
+                cut = buf.rfind(term)  # complete segments only; an unfinished IEA waits for more input
             if cut >= 0:
                 batch = [q.split(elem) for piece in buf[:cut].split(term) if (q := piece.strip(_WHITESPACE))]
                 buf = buf[cut + 1 :]
                 if batch:
+                    if last_id == "ISA":
+                        # The first segment after the ISA swallows the rest when the terminator is wrong.
+                        _wrong_terminator(elem.join(batch[0]), position + 1, batch[0][0], delims, line_breaks_only=True)
                     ids = {parts[0] for parts in batch}
                     if not ids <= known:
                         if "ISA" in ids or not all(_looks_like_id(i) for i in ids - known):
                             raise _bad_id_error(batch, position + 1, elem)
                         known |= ids
+                    if not ids.isdisjoint(_TRACKED):
+                        for at, parts in enumerate(batch, position + 1):
+                            sid = parts[0]
+                            if sid == "ST":
+                                open_st, st02 = at, parts[2] if len(parts) > 2 else ""
+                            elif sid == "SE":
+                                open_st = 0
+                            elif sid == "GS":
+                                open_gs = at
+                            elif sid == "GE":
+                                open_gs = open_st = 0
                     position += len(batch)
+                    last_id = batch[-1][0]
                     yield batch, delims
                 if end_of_interchange:
                     break  # re-detect delimiters from the next ISA
             if exhausted:
                 tail = buf.strip(_WHITESPACE)
-                if tail:
-                    # Lenient about a missing final terminator, strict about a cut-off segment id.
-                    parts = tail.split(elem)
-                    if not _looks_like_id(parts[0]) or parts[0] == "ISA":
-                        raise X12SyntaxError(
-                            f"Segment {position + 1}: the input ends inside a segment (truncated file).",
-                            position + 1,
-                        )
+                if tail and term in _WHITESPACE and _complete_iea(tail.split(elem), isa13):
+                    # A line-break terminator is easily lost at the end of a file (editors, rstrip); an IEA
+                    # that names this interchange's ISA13 shows nothing was cut off.
                     position += 1
-                    yield [parts], delims
-                return
+                    yield [tail.split(elem)], delims
+                    return
+                if tail:
+                    _wrong_terminator(tail, position + 1, _id_shown(tail, elem), delims, line_breaks_only=False)
+                    raise _truncated_inside(position + 1, tail, delims)
+                raise _truncated_after(position, last_id, isa_position, open_gs, open_st, st02)
             nxt = next(chunks, None)
             if nxt is None:
                 exhausted = True

@@ -1,0 +1,75 @@
+"""X12 numeric data elements, read strictly: R (decimal number) and N0 (whole number).
+
+`Decimal()` alone accepts far more than X12 allows ('8E2', '8_00', 'NaN', 'Infinity', ' 8 ',
+non-ASCII digits), so every reader checks the X12 form first: an optional leading minus sign,
+ASCII digits and (R only) an optional decimal point. No exponent, plus sign, spaces or
+thousands separators.
+
+Error messages name the element (e.g. CLP03). They quote the value only when it can be nothing
+but a malformed number; anything else (letters, say) may be patient data that slipped into the
+wrong element, so it is described by its length instead.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = ["X12NumberError", "is_n0", "is_r", "n0_int", "parse_r", "r_decimal", "shown"]
+
+_R = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_N0 = re.compile(r"-?[0-9]+")
+# Number-like junk that cannot be PHI: digits and number punctuation, or the special values
+# Python's Decimal would have accepted.
+_SHOWABLE = re.compile(r"[-+0-9.,_eE ]{1,20}|[-+]?(?:s?nan|inf|infinity)", re.IGNORECASE)
+
+is_r = _R.fullmatch  # the definition; parse_r is the fast equivalent readers use
+is_n0 = _N0.fullmatch
+_R_CHARS = "0123456789.-"
+
+_EXPECTED = {
+    "decimal": "expected digits, optionally a leading minus and a decimal point, e.g. 125.50",
+    "whole": "expected digits, optionally a leading minus, e.g. 3",
+}
+
+
+def shown(value: str) -> str:
+    """The value quoted when it can only be a malformed number; otherwise its length (it may be PHI)."""
+    if _SHOWABLE.fullmatch(value):
+        return repr(value)
+    return f"(a {len(value)}-character value, not shown)"
+
+
+class X12NumberError(ValueError):
+    """An element that must be an X12 number is not. ``element`` is e.g. 'CLP03'."""
+
+    def __init__(self, element: str, value: str, kind: str = "decimal") -> None:
+        self.element = element
+        super().__init__(f"{element} {shown(value)} is not an X12 {kind} number ({_EXPECTED[kind]})")
+
+
+def parse_r(value: str) -> Decimal | None:
+    """``value`` as a Decimal when it is an X12 R number, else None. Same verdict as :data:`is_r`, at a
+    fraction of the cost (the 835 reader calls it for every amount): only digits, '.' and '-' get
+    through the first test, and Decimal refuses every misplaced '.' or '-'."""
+    if value and not value.strip(_R_CHARS):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return None
+    return None
+
+
+def r_decimal(value: str, element: str) -> Decimal:
+    """An R element as a Decimal; raises :class:`X12NumberError` naming ``element``."""
+    number = parse_r(value)
+    if number is None:
+        raise X12NumberError(element, value)
+    return number
+
+
+def n0_int(value: str, element: str) -> int:
+    """An N0 element as an int; raises :class:`X12NumberError` naming ``element``."""
+    if is_n0(value) is None:
+        raise X12NumberError(element, value, "whole")
+    return int(value)
