@@ -28,4 +28,5 @@ def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     result = code(wiring.repository(), wiring.fee_schedule, event.claim_id)
     if result["decision"] == "hold":
         metrics.add_metric(name="CodingHolds", unit=MetricUnit.Count, value=1)
+    logger.info("claim coded", decision=result["decision"], reasons=result["reasons"])
     return result

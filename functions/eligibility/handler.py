@@ -25,4 +25,5 @@ def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     result = verify_eligibility(wiring.repository(), wiring.eligibility(), event.claim_id)
     if result["decision"] == "hold":
         metrics.add_metric(name="EligibilityHolds", unit=MetricUnit.Count, value=1)
+    logger.info("eligibility verified", decision=result["decision"], reasons=result["reasons"])
     return result

@@ -24,4 +24,5 @@ def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
     result = submit(wiring.repository(), wiring.artifacts(), wiring.submitter(), event.claim_id)
     metrics.add_metric(name="ClaimsSubmitted", unit=MetricUnit.Count, value=1)
+    logger.info("837P written", interchange_control_number=result["interchange_control_number"])
     return result

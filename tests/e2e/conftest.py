@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from infra import config
 from infra.local.runtime import LocalRuntime
 from medbill import wiring
 from medbill.intake import read_encounter_file
@@ -51,3 +55,32 @@ def execution_texts(rt: LocalRuntime) -> list[str]:
         for event in rt.sfn.get_execution_history(executionArn=arn)["events"]:
             out.append(json.dumps(event, default=str))
     return out
+
+
+@contextmanager
+def handler_logs(rt: LocalRuntime) -> Iterator[io.StringIO]:
+    """Every line the project's handlers log while the block runs, at DEBUG, as Lambda would print it.
+
+    Powertools configures a service's logger once per process (level and stream bound then), so an
+    earlier test that imported the handlers with WARNING or under another capsys would leave
+    capsys/caplog empty here. This loads every handler, then adds a handler with the Powertools
+    formatter (structured keys included, where PHI would sit) and lowers the level for the block.
+    """
+    for spec in config.FUNCTIONS.values():
+        rt.bridge.handler_for(spec.function_name)
+    sink = io.StringIO()
+    attached: list[tuple[logging.Logger, logging.Handler, int]] = []
+    for spec in config.FUNCTIONS.values():
+        logger = logging.getLogger(spec.function_name)  # Powertools names the logger after its service
+        assert logger.handlers, f"{spec.function_name}: no Powertools handler configured"
+        capture = logging.StreamHandler(sink)
+        capture.setFormatter(logger.handlers[0].formatter)
+        attached.append((logger, capture, logger.level))
+        logger.addHandler(capture)
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield sink
+    finally:
+        for logger, added, level in attached:
+            logger.removeHandler(added)
+            logger.setLevel(level)

@@ -16,7 +16,7 @@ from medbill.billing.era import reconciliation
 from medbill.models.claim import Claim
 from medbill.workflow.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
-from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, sample_phi
+from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, handler_logs, sample_phi
 from tests.era_builder import claim_payment, era_for
 
 
@@ -127,10 +127,16 @@ def test_same_encounter_file_twice_creates_nothing_twice(runtime_no_payer: Local
 
 def test_no_phi_in_executions_or_logs(runtime_no_payer: LocalRuntime, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
     rt = runtime_no_payer
-    _upload_samples(rt)
+    with handler_logs(rt) as logs:
+        _upload_samples(rt)
     phi = sample_phi()
     assert len(phi) > 20  # the canaries are really there
-    texts = execution_texts(rt)
+    lines = logs.getvalue().splitlines()
+    # The check below means something only if the handlers really logged, with their structured keys.
+    services = {json.loads(line)["service"] for line in lines}
+    stages = ("intake", "registration", "eligibility", "coding", "charges", "submission", "await_token")
+    assert {f"medbill-{name}" for name in stages} <= services
+    texts = execution_texts(rt) + lines
     captured = capsys.readouterr()
     texts += [captured.out, captured.err, caplog.text]
     texts += [rt.read(k).decode() for k in rt.list_keys("rejections/")]
