@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medbill.x12.claim837 import summarize_837p
+from medbill.x12.claim837 import read_837p, summarize_837p
 from medbill.x12.segments import serialize
 from medbill.x12.tokenizer import detect_delimiters, tokenize
 from tests.conformance.conftest import sample_text, x12_samples_dir
@@ -83,3 +83,23 @@ def test_summary_counts_claims_and_charges(x12_samples: Path, name: str, claims:
     summary = summarize_837p(sample_text(x12_samples / "837p" / name))
     assert (summary["claim_count"], summary["total_charge"]) == (claims, total)
     assert all(claim["lines"] for claim in summary["claims"])
+
+
+@pytest.mark.parametrize(("folder", "name"), SAMPLES, ids=[f"{f}/{n}" for f, n in SAMPLES])
+def test_every_sample_has_readable_numbers(x12_samples: Path, folder: str, name: str) -> None:
+    _, _, number_errors = read_837p(sample_text(x12_samples / folder / name))
+    assert number_errors == []
+
+
+def test_reader_problems_on_the_samples(x12_samples: Path) -> None:
+    _, problems, _ = read_837p(sample_text(x12_samples / "837p" / "derived_lfh_example1_X222A1_valid.txt"))
+    assert problems == []
+    # De-identification left CLM02 at 99.99 while the lines add up to 109.98, and no HI, in all five claims.
+    _, problems, _ = read_837p(sample_text(x12_samples / "837p" / "oop_837P_MedicaidExample.txt"))
+    assert len(problems) == 10
+    assert problems[:2] == [
+        "CLM at segment 22 (claim 9999): no diagnosis (HI).",
+        "CLM at segment 22 (claim 9999): CLM02 total charge 99.99 is not the sum of its SV102 line charges 109.98.",
+    ]
+    _, problems, _ = read_837p(sample_text(x12_samples / "837p_broken" / "derived_lfh_example1_missing_HI.txt"))
+    assert problems == ["CLM at segment 27 (claim 26463774): no diagnosis (HI)."]

@@ -25,13 +25,16 @@ from typing import Any, Protocol
 from medbill.models.claim import Claim
 from medbill.models.common import Address, Person
 from medbill.models.encounter import RELATIONSHIP_CODES, BillingProvider, Provider
+from medbill.x12.datatypes import X12NumberError, n0_int, r_decimal
 from medbill.x12.envelope import EnvelopeReader
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean, to_x12_text
+from medbill.x12.tokenizer import Segment, X12SyntaxError
 
 __all__ = [
     "IMPLEMENTATION_837P",
     "ClearinghouseLike",
     "ControlNumbers",
+    "read_837p",
     "summarize_837p",
     "write_837p",
 ]
@@ -448,35 +451,84 @@ def write_837p(
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _decimal_text(value: str) -> str:
-    """An X12 R amount as a 2-decimal string ("100" -> "100.00")."""
-    try:
-        return f"{Decimal(value):.2f}"
-    except ArithmeticError:
-        return value
+class _ClaimCheck:
+    """One claim being read: running line total and LX numbering, for the checks at its end."""
+
+    __slots__ = ("diagnoses", "line_total", "lines", "lx_expected", "open_lx", "position", "summary", "total")
+
+    def __init__(self, summary: dict[str, Any], position: int, total: Decimal | None) -> None:
+        self.summary = summary
+        self.position = position
+        self.total = total  # CLM02; None when it is not a number
+        self.line_total: Decimal | None = Decimal(0)  # None once a line charge is not a number
+        self.lines = 0
+        self.lx_expected = 1
+        self.open_lx = 0  # position of an LX still waiting for its SV1
+        self.diagnoses = 0
 
 
-def summarize_837p(text: str) -> dict[str, Any]:
-    """What an 837P says, as a plain JSON-able dict: envelopes, claims, lines.
+def _where(seg: Segment, claim: _ClaimCheck | None) -> str:
+    return f"{seg.id} at segment {seg.position}" + (f" (claim {claim.summary['claim_id']})" if claim else "")
 
-    Ids and codes only (claim ids, NPIs, payer ids, procedure and diagnosis codes, amounts as
-    2-decimal strings); no names, dates of birth, member ids or addresses (PHI).
+
+def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError]]:
+    """Read an 837P: (summary, problems, number errors).
+
+    ``problems`` are structure and balancing problems (a claim outside a subscriber loop, a line
+    without SV1, LX01 out of sequence, CLM02 not the sum of the SV102 line charges, ...);
+    ``number errors`` are numeric elements (CLM02, LX01, SV102, SV104, SV107) that are not X12
+    numbers, each naming its segment position and element. The summary holds ids, codes and
+    amounts only (a number that could not be read is None).
     """
     reader = EnvelopeReader(text)
     summary: dict[str, Any] = {"transactions": [], "claims": []}
+    problems: list[str] = []
+    number_errors: list[X12SyntaxError] = []
+
+    def bad_number(seg: Segment, claim: _ClaimCheck | None, err: X12NumberError) -> None:
+        number_errors.append(X12SyntaxError(f"{_where(seg, claim)}: {err}.", seg.position))
+
+    def finish(claim: _ClaimCheck | None) -> None:
+        if claim is None:
+            return
+        end_line(claim)
+        cid = claim.summary["claim_id"]
+        if not claim.diagnoses:
+            problems.append(f"CLM at segment {claim.position} (claim {cid}): no diagnosis (HI).")
+        if not claim.lines:
+            problems.append(f"CLM at segment {claim.position} (claim {cid}): no service line (LX/SV1).")
+        elif claim.total is not None and claim.line_total is not None and claim.total != claim.line_total:
+            problems.append(
+                f"CLM at segment {claim.position} (claim {cid}): CLM02 total charge {_money(claim.total)} is not "
+                f"the sum of its SV102 line charges {_money(claim.line_total)}."
+            )
+
+    def end_line(claim: _ClaimCheck) -> None:
+        if claim.open_lx:
+            problems.append(
+                f"LX at segment {claim.open_lx} (claim {claim.summary['claim_id']}): service line without an SV1."
+            )
+            claim.open_lx = 0
+
     for transaction in reader.transactions():
         tx = transaction.segments
         st = tx[0]
+        if transaction.set_id != "837":
+            problems.append(f"ST at segment {st.position}: transaction set {transaction.set_id} is not an 837.")
+            continue
         tx_claims: list[dict[str, Any]] = []
         billing_npi = ""
         payer_id = ""
-        claim: dict[str, Any] | None = None
+        in_subscriber = False  # inside an HL*22 / HL*23 loop, where claims belong
+        claim: _ClaimCheck | None = None
         line: dict[str, Any] | None = None
         for seg in tx:
             sid = seg.id
             if sid == "HL":
+                finish(claim)
                 level = seg.get(3)
                 claim, line = None, None
+                in_subscriber = level in ("22", "23")
                 if level == "20":
                     billing_npi, payer_id = "", ""
             elif sid == "NM1":
@@ -486,12 +538,13 @@ def summarize_837p(text: str) -> dict[str, Any]:
                 elif entity == "PR" and claim is None:
                     payer_id = seg.get(9)
                 elif entity == "82" and claim is not None and line is None:
-                    claim["rendering_npi"] = seg.get(9)
+                    claim.summary["rendering_npi"] = seg.get(9)
             elif sid == "CLM":
+                finish(claim)
                 line = None
-                claim = {
+                summary_claim: dict[str, Any] = {
                     "claim_id": seg.get(1),
-                    "total_charge": _decimal_text(seg.get(2)),
+                    "total_charge": None,
                     "place_of_service": seg.component(5, 1),
                     "frequency_code": seg.component(5, 3),
                     "payer_id": payer_id,
@@ -500,31 +553,96 @@ def summarize_837p(text: str) -> dict[str, Any]:
                     "diagnosis_codes": [],
                     "lines": [],
                 }
-                tx_claims.append(claim)
+                claim = _ClaimCheck(summary_claim, seg.position, None)
+                tx_claims.append(summary_claim)
+                try:
+                    claim.total = r_decimal(seg.get(2), "CLM02")
+                    summary_claim["total_charge"] = _money(claim.total)
+                except X12NumberError as err:
+                    bad_number(seg, claim, err)
+                where = _where(seg, claim)
+                if not in_subscriber:
+                    problems.append(f"{where}: claim outside a subscriber or patient loop (no HL*22 or HL*23).")
+                if not billing_npi:
+                    problems.append(f"{where}: no billing provider NPI (NM1*85 NM109) before the claim.")
+                if not payer_id:
+                    problems.append(f"{where}: no payer id (NM1*PR NM109) before the claim.")
             elif claim is not None and sid == "REF" and seg.get(1) == "F8" and line is None:
-                claim["payer_claim_number"] = seg.get(2)
+                claim.summary["payer_claim_number"] = seg.get(2)
             elif claim is not None and sid == "HI":
                 for n in range(1, len(seg) + 1):
                     qual, code = seg.component(n, 1), seg.component(n, 2)
                     if qual in ("ABK", "ABF", "BK", "BF") and code:
-                        claim["diagnosis_codes"].append(code)
-            elif claim is not None and sid == "LX":
-                line = {"line_number": int(seg.get(1) or 0)}
-                claim["lines"].append(line)
-            elif line is not None and sid == "SV1":
+                        claim.summary["diagnosis_codes"].append(code)
+                claim.diagnoses = len(claim.summary["diagnosis_codes"])
+            elif sid == "LX":
+                if claim is None:
+                    problems.append(f"LX at segment {seg.position}: service line outside a claim (no CLM before it).")
+                    line = None
+                    continue
+                end_line(claim)
+                number: int | None = None
+                try:
+                    number = n0_int(seg.get(1), "LX01")
+                except X12NumberError as err:
+                    bad_number(seg, claim, err)
+                else:
+                    if number != claim.lx_expected:
+                        problems.append(f"{_where(seg, claim)}: LX01 is {number}, expected {claim.lx_expected}.")
+                claim.lx_expected = (number or claim.lx_expected) + 1
+                claim.open_lx = seg.position
+                claim.lines += 1
+                line = {"line_number": number}
+                claim.summary["lines"].append(line)
+            elif sid == "SV1":
+                if claim is None or line is None or not claim.open_lx:
+                    problems.append(f"{_where(seg, claim)}: SV1 without an LX before it.")
+                    continue
+                claim.open_lx = 0
                 comps = seg.components(1)
+                charge: Decimal | None = None
+                try:
+                    charge = r_decimal(seg.get(2), "SV102")
+                except X12NumberError as err:
+                    bad_number(seg, claim, err)
+                if charge is None or claim.line_total is None:
+                    claim.line_total = None
+                else:
+                    claim.line_total += charge
+                units = seg.get(4)
+                if units:
+                    try:
+                        r_decimal(units, "SV104")
+                    except X12NumberError as err:
+                        bad_number(seg, claim, err)
+                pointers: list[int] = []
+                for k, text_pointer in enumerate(seg.components(7), start=1):
+                    if not text_pointer:
+                        continue
+                    try:
+                        pointer = n0_int(text_pointer, f"SV107-{k}")
+                    except X12NumberError as err:
+                        bad_number(seg, claim, err)
+                        continue
+                    pointers.append(pointer)
+                    if claim.diagnoses and not 1 <= pointer <= claim.diagnoses:
+                        problems.append(
+                            f"{_where(seg, claim)}: SV107-{k} diagnosis pointer {pointer} names no diagnosis "
+                            f"(the claim has {claim.diagnoses})."
+                        )
                 line.update(
                     {
                         "procedure_code": comps[1] if len(comps) > 1 else "",
                         "modifiers": [m for m in comps[2:6] if m],
-                        "charge": _decimal_text(seg.get(2)),
-                        "units": seg.get(4),
-                        "diagnosis_pointers": [int(p) for p in seg.components(7) if p.isdigit()],
+                        "charge": _money(charge) if charge is not None else None,
+                        "units": units,
+                        "diagnosis_pointers": pointers,
                         "line_control_number": None,
                     }
                 )
             elif line is not None and sid == "REF" and seg.get(1) == "6R":
                 line["line_control_number"] = seg.get(2)
+        finish(claim)
         group = transaction.group
         summary["transactions"].append(
             {
@@ -537,6 +655,26 @@ def summarize_837p(text: str) -> dict[str, Any]:
         )
         summary["claims"].extend(tx_claims)
     summary["envelope_problems"] = list(reader.problems)
+    summary["problems"] = problems
     summary["claim_count"] = len(summary["claims"])
-    summary["total_charge"] = _money(sum((Decimal(c["total_charge"]) for c in summary["claims"]), Decimal(0)))
+    totals = [c["total_charge"] for c in summary["claims"]]
+    summary["total_charge"] = None if None in totals else _money(sum((Decimal(t) for t in totals), Decimal(0)))
+    return summary, problems, number_errors
+
+
+def summarize_837p(text: str) -> dict[str, Any]:
+    """What an 837P says, as a plain JSON-able dict: envelopes, claims, lines, and the structure and
+    balancing ``problems`` :func:`read_837p` found.
+
+    Ids and codes only (claim ids, NPIs, payer ids, procedure and diagnosis codes, amounts as
+    2-decimal strings); no names, dates of birth, member ids or addresses (PHI). A numeric element
+    that is not a number leaves no summary to give: :class:`X12SyntaxError` names the first one.
+    """
+    summary, _, number_errors = read_837p(text)
+    if number_errors:
+        first = number_errors[0]
+        more = len(number_errors) - 1
+        if more:
+            first = X12SyntaxError(f"{first} ({more} more: see validate)", first.position)
+        raise first
     return summary

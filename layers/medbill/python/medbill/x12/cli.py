@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -184,26 +185,55 @@ def cmd_summary(path: str, out: TextIO) -> int:
     return EXIT_OK
 
 
+_SEGMENT_NUMBER = re.compile(r"segment (\d+)")
+
+
+def _by_position(problems: list[str]) -> list[str]:
+    """Problems in file order (each names its segment; the few that do not stay first)."""
+
+    def key(problem: str) -> int:
+        found = _SEGMENT_NUMBER.search(problem)
+        return int(found.group(1)) if found else 0
+
+    return sorted(problems, key=key)
+
+
+def _check_835(text: str) -> tuple[int, list[str], str]:
+    reader = RemittanceReader(text)
+    count, balanced, problems = 0, True, []
+    for payment in reader.payments():
+        payment.drain()
+        count += 1
+        balanced = balanced and payment.balanced
+        problems.extend(payment.problems)
+    problems.extend(reader.problems)
+    return count, problems, "balanced, " if balanced else ""
+
+
+def _check_837p(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.claim837 import read_837p
+
+    summary, problems, number_errors = read_837p(text)
+    found = [*summary["envelope_problems"], *(str(e) for e in number_errors), *problems]
+    claims = summary["claim_count"]
+    return len(summary["transactions"]), _by_position(found), f"{claims} claim(s) each the sum of its lines, "
+
+
+def _check_envelopes(text: str) -> tuple[int, list[str], str]:
+    interchanges, problems = check_envelopes(text)
+    return sum(len(g.transactions) for i in interchanges for g in i.groups), problems, ""
+
+
+# transaction kind -> (transactions, problems, what an OK line adds)
+_CHECKS: dict[str, Callable[[str], tuple[int, list[str], str]]] = {"835": _check_835, "837P": _check_837p}
+
+
 def cmd_validate(path: str, out: TextIO) -> int:
     text = _read_text(path)
     kind = detect_kind(text)
-    problems: list[str] = []
-    count = 0
-    balanced = True
-    if kind == "835":
-        reader = RemittanceReader(text)
-        for payment in reader.payments():
-            payment.drain()
-            count += 1
-            balanced = balanced and payment.balanced
-            problems.extend(payment.problems)
-        problems.extend(reader.problems)
-    else:
-        interchanges, problems = check_envelopes(text)
-        count = sum(len(g.transactions) for i in interchanges for g in i.groups)
+    count, problems, verdict = _CHECKS.get(kind, _check_envelopes)(text)
     for problem in problems:
         out.write(f"{path}: {problem}\n")
-    verdict = "balanced, " if kind == "835" and balanced else ""
     if problems:
         out.write(f"{path}: INVALID {kind}: {len(problems)} problem(s) in {count} transaction(s)\n")
         return EXIT_PROBLEMS
