@@ -52,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 deploy: $(STAMP)
-	$(BIN)/npx --yes aws-cdk@2 deploy
+	npx --yes aws-cdk@2 deploy  # Node's npx (cdk.json runs the app with .venv's Python)
 
 clean:
 	rm -rf $(VENV) cdk.out demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -238,6 +238,9 @@ class LambdaEnvironment:
             "POWERTOOLS_SERVICE_NAME": f"{PROJECT}-{function.name}",
             "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            # X-Ray keeps traces outside our KMS key and retention: record timings and errors, not
+            # the handlers' responses (claims carry diagnoses and dates of service).
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         }
         # Only functions outside the state machine get its ARN: the ones inside it would make a
         # dependency cycle (state machine -> function -> state machine) in CloudFormation.

@@ -6,18 +6,32 @@ Code layout: the whole `functions/` directory is one asset, so `/var/task` holds
 (each `functions/<name>/` is a package; an `__init__.py` there is optional but expected).
 The domain library ships as our layer (`layers/medbill/python/medbill` -> `/opt/python/medbill`).
 
-Runtime dependencies of the layer: pydantic comes with the Powertools v3 layer; `simple-icd-10-cm`
-must be vendored into `layers/medbill/python/` by `make deploy` before `cdk deploy` (for example
-`pip install --target layers/medbill/python --platform manylinux2014_aarch64 --only-binary=:all:
-simple-icd-10-cm`); this stack does not bundle with Docker.
+Runtime dependencies of the layer: boto3 comes with the Lambda runtime, pydantic with the
+Powertools v3 layer. The rest (`LAYER_VENDORED`, pure Python, so the same files serve arm64) are
+copied into the layer at synth from the environment that runs it: no Docker, no network, and the
+version deployed is the version the tests ran against.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import (
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -136,6 +150,39 @@ def powertools_layer_arn(region: str) -> str:
     )
 
 
+# Pure-Python runtime dependencies of the domain layer that no Lambda-provided layer carries.
+LAYER_VENDORED = ("simple-icd-10-cm",)
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+
+@jsii.implements(ILocalBundling)
+class LayerBundler:
+    """Builds `python/` for the medbill layer: our package plus the vendored distributions."""
+
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        target = Path(output_dir) / "python"
+        shutil.copytree(config.LAYER_PATH / "python" / "medbill", target / "medbill", ignore=_SKIP)
+        for name in LAYER_VENDORED:
+            dist = importlib.metadata.distribution(name)
+            for file in dist.files or ():
+                if "__pycache__" in file.parts or file.suffix == ".pyc":
+                    continue
+                destination = target / file
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(str(dist.locate_file(file))), destination)
+        return True
+
+
+def layer_code() -> lambda_.Code:
+    # The image is never pulled: the local bundler always succeeds. The hash is of the output, so a
+    # new code-set release changes the layer even when our sources did not.
+    return lambda_.Code.from_asset(
+        str(config.LAYER_PATH),
+        asset_hash_type=AssetHashType.OUTPUT,
+        bundling=BundlingOptions(image=DockerImage.from_registry("unused-local-bundling"), local=LayerBundler()),
+    )
+
+
 class Functions(Construct):
     """Factory and registry of the stack's Lambda functions (`create` one per `config.FUNCTIONS` key)."""
 
@@ -153,10 +200,7 @@ class Functions(Construct):
         self.medbill_layer = lambda_.LayerVersion(
             self,
             "MedbillLayer",
-            code=lambda_.Code.from_asset(
-                str(config.LAYER_PATH),
-                exclude=["**/*.egg-info", "**/__pycache__", "**/*.pyc"],
-            ),
+            code=layer_code(),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="medbill domain library (python/medbill)",

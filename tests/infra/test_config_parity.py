@@ -66,8 +66,14 @@ def test_functions(synth: Synth) -> None:
         ).as_env(spec)
         variables = props["Environment"]["Variables"]
         assert set(variables) == set(env)
-        for name in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"):
+        for name in (
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "POWERTOOLS_LOG_LEVEL",
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+        ):
             assert variables[name] == env[name]
+        assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"  # no claim data in X-Ray
         # each queue URL variable names the queue config says, in the cloud and locally
         for queue_name, env_name in config.QUEUE_URL_ENV.items():
             if env_name in env:

@@ -603,6 +603,10 @@ def test_medbill_layer_uses_the_lambda_python_layout(synth: Synth) -> None:
     (layer,) = synth.props("AWS::Lambda::LayerVersion").values()
     root = _asset_dir(synth, layer["Content"])
     assert (root / "python" / "medbill" / "__init__.py").is_file()
-    assert not list(root.rglob("*.egg-info"))
+    assert (root / "python" / "medbill" / "data" / "eligibility_fixture.json").is_file()
+    # The CMS code set travels with the layer: coding imports it at init.
+    assert (root / "python" / "simple_icd_10_cm" / "__init__.py").is_file()
+    assert list((root / "python" / "simple_icd_10_cm" / "data").glob("*.xml"))
+    assert not list(root.rglob("*.egg-info")) and not list(root.rglob("__pycache__"))
     assert layer["CompatibleRuntimes"] == ["python3.12"]
     assert layer["CompatibleArchitectures"] == ["arm64"]
