@@ -159,7 +159,7 @@ _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 class LayerBundler:
     """Builds `python/` for the medbill layer: our package plus the vendored distributions."""
 
-    def try_bundle(self, output_dir: str, options: Any) -> bool:
+    def try_bundle(self, output_dir: str, *_options: Any, **_kw: Any) -> bool:  # jsii passes the options
         target = Path(output_dir) / "python"
         shutil.copytree(config.LAYER_PATH / "python" / "medbill", target / "medbill", ignore=_SKIP)
         for name in LAYER_VENDORED:
