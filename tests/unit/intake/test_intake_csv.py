@@ -216,7 +216,7 @@ def test_row_with_wrong_field_count_or_no_ids_is_its_own_rejected_record() -> No
     assert result.records == 3
     assert [a.record_number for a in result.encounters] == [1]
     reasons = {(r.record_number, r.field): r.reason for r in result.rejections}
-    assert "row 2 has 40 fields but the header has 39" in reasons[(2, "")]
+    assert "row 2 has 40 fields but the header has 39" in reasons[(2, "record")]
     assert reasons[(3, "encounter_id")] == "row 3 has no encounter_id"
     assert reasons[(3, "clinic_id")] == "row 3 has no clinic_id"
 

@@ -130,6 +130,7 @@ def _line(code: str, pointers: list[int], **extra: object) -> dict[str, object]:
             "diagnosis pointer 3 but only 2 diagnoses",
         ),
         ({"date_of_service": "2099-01-01"}, "date_of_service", "is in the future"),
+        ({"date_of_service": "1901-01-01"}, "patient.date_of_birth", "patient.date_of_birth is after date_of_service"),
         ({"place_of_service": "1"}, "place_of_service", "place_of_service: String should match pattern"),
         ({"nickname": "x"}, "nickname", "not a field of the encounter format"),
         (

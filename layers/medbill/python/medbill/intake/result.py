@@ -24,6 +24,11 @@ class Rejection:
     reason: str
     encounter_id: str | None = None
 
+    def __post_init__(self) -> None:
+        # A problem with the record as a whole (unparseable line, wrong shape) still names a field.
+        if not self.field:
+            object.__setattr__(self, "field", "record")  # frozen dataclass
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "record_number": self.record_number,

@@ -57,6 +57,8 @@ def path_of(loc: tuple[int | str, ...]) -> str:
 
 _DIAGNOSIS_N = re.compile(r"^diagnosis (\d+):")
 _LINE_POINTER = re.compile(r"^service line (\d+): diagnosis pointer")
+# A cross-field rule's message starts with the field it blames: "patient.date_of_birth is after ...".
+_LEADING_FIELD = re.compile(r"^([a-z]+_[a-z_]+|[a-z_]+(?:\.[a-z_]+)+) ")
 
 
 def _message(error: Any, field: str) -> tuple[str, str]:
@@ -70,8 +72,8 @@ def _message(error: Any, field: str) -> tuple[str, str]:
             return f"diagnoses.{m.group(1)}", msg
         if field == "" and (m := _LINE_POINTER.match(msg)):
             return f"service_lines.{m.group(1)}.diagnosis_pointers", msg
-        if field == "" and msg.startswith("date_of_service"):
-            return "date_of_service", msg
+        if field == "" and (m := _LEADING_FIELD.match(msg)):
+            return m.group(1), msg
         return field, msg if field == "" else f"{field}: {msg}"
     where = field or "record"
     if kind == "missing":
