@@ -11,6 +11,7 @@ import pytest
 from infra.config import ClearinghouseSettings
 from medbill.x12.ack277ca import StatusCode, read_277ca, summarize_277ca, write_277ca
 from medbill.x12.claim837 import ControlNumbers, write_837p
+from medbill.x12.cli import main
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.segments import X12DataError
 from medbill.x12.tokenizer import tokenize
@@ -136,3 +137,26 @@ def test_service_line_statuses_stay_on_the_line() -> None:
     (claim,) = read_277ca(text).claims
     assert (claim.outcome, claim.codes, claim.payer_claim_number) == ("accepted", ["A2:20"], "PX")
     assert [(ref, [str(c) for c in s.codes]) for ref, s in claim.line_statuses] == [("LINE1", ["A7:453"])]
+
+
+@pytest.mark.parametrize("bad", ["1E2", "NaN", "1_00", "ABC"])
+def test_stc_amount_that_is_not_a_number_is_a_problem(submission: str, bad: str, tmp_path, capsys) -> None:
+    text = ack(submission, rejected={"C2": [NPI_REJECT]})
+    stc = next(s for s in tokenize(text) if s.id == "STC" and s.get(4) == "100.00")
+    elements = [bad if n == 3 else e for n, e in enumerate(stc.elements)]
+    broken = text.replace(stc.to_x12(), "*".join(["STC", *elements]) + "~", 1)
+    result = read_277ca(broken)
+    assert result.problems == [
+        f"STC at segment {stc.position}: STC04 "
+        + (repr(bad) if bad != "ABC" else "(a 3-character value, not shown)")
+        + " is not an X12 decimal number (expected digits, optionally a leading minus and a decimal point, e.g. "
+        "125.50)."
+    ]
+    assert summarize_277ca(broken)["problems"] == result.problems
+    path = tmp_path / "bad.277"
+    path.write_text(broken)
+    assert main(["validate", str(path)]) == 1
+    assert f"{path}: STC at segment {stc.position}: STC04" in capsys.readouterr().out
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 0
+    assert "OK 277CA: 1 transaction(s), 3 claim(s): 2 accepted, 1 rejected" in capsys.readouterr().out

@@ -8,8 +8,9 @@ from datetime import datetime
 import pytest
 
 from infra.config import ClearinghouseSettings
-from medbill.x12.ack999 import ElementError, SegmentError, read_999, summarize_999, write_999
+from medbill.x12.ack999 import ElementError, SegmentError, read_999, read_999_groups, summarize_999, write_999
 from medbill.x12.claim837 import ControlNumbers, write_837p
+from medbill.x12.cli import main
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.segments import X12DataError
 from medbill.x12.tokenizer import tokenize
@@ -139,3 +140,83 @@ def test_broken_999_without_ik5_is_not_taken_as_accepted() -> None:
     )
     (only,) = read_999(text)
     assert (only.status, only.group_control_number, only.group_status) == ("rejected", "7", "R")
+
+
+ISA_999 = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *250101*1200*^*00501*000000001*0*P*:~"
+
+
+def a999(body: str, *, se01: int | None = None, iea02: str = "000000001") -> str:
+    """A one-group 999 around ``body`` (the segments between ST and SE, each ending in '~')."""
+    count = se01 if se01 is not None else body.count("~") + 2
+    return (
+        f"{ISA_999}GS*FA*A*B*20250101*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~{body}"
+        f"SE*{count}*0001~GE*1*1~IEA*1*{iea02}~"
+    )
+
+
+def test_group_rejected_as_a_whole_without_ak2_is_rejected_with_its_counts(tmp_path, capsys) -> None:
+    # The audit's grp_rej.999: AK9 rejects both transactions of the group (AK905 4: GE01 count wrong).
+    text = a999("AK1*HC*1*005010X222A1~AK9*R*2*2*0*4~")
+    assert read_999(text) == []  # no AK2 to name a transaction
+    (group,) = read_999_groups(text)[0]
+    assert (group.status, group.rejected, group.included, group.received, group.accepted_count) == (
+        "rejected",
+        True,
+        2,
+        2,
+        0,
+    )
+    assert group.error_codes == ("4",) and group.counts() == {"accepted": 0, "accepted_with_errors": 0, "rejected": 2}
+    summary = summarize_999(text)
+    assert summary["status"] == "rejected" and (summary["accepted"], summary["rejected"]) == (0, 2)
+    (g,) = summary["groups"]
+    assert (g["status"], g["ak9_code"], g["error_codes"], g["transactions_received"]) == ("rejected", "R", ["4"], 2)
+
+    path = tmp_path / "grp_rej.999"
+    path.write_text(text)
+    assert main(["summary", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "rejected" and out["rejected"] == 2 and out["accepted"] == 0
+    assert main(["validate", str(path)]) == 0
+    line = capsys.readouterr().out
+    assert "group 1: rejected (0 of 2 transaction(s) accepted)" in line and "accepted," not in line
+
+
+def test_a_rejected_group_rejects_transactions_whatever_their_ik5_says() -> None:
+    text = a999("AK1*HC*1*005010X222A1~AK2*837*0001~IK5*A~AK9*R*1*1*0*4~")
+    (only,) = read_999(text)
+    assert (only.status, only.ik5_code, only.group_status, only.accepted) == ("rejected", "A", "R", False)
+    assert summarize_999(text)["rejected"] == 1
+
+
+def test_summary_lists_envelope_and_content_problems() -> None:
+    text = a999("AK1*HC*1*005010X222A1~AK2*837*0001~IK3*NM1*1_0*2010BA*8~IK5*A~AK9*A*1*1*Z~", iea02="000000002")
+    summary = summarize_999(text)
+    assert summary["envelope_problems"] == [
+        "IEA at segment 11: IEA02 control number 000000002 does not match ISA13 000000001 at segment 1."
+    ]
+    assert [p.split(":")[0] for p in summary["problems"]] == ["IK3 at segment 6", "AK9 at segment 8"]
+    assert "IK302 '1_0' is not an X12 whole number" in summary["problems"][0]
+    assert "AK904 (a 1-character value, not shown) is not an X12 whole number" in summary["problems"][1]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("AK1*HC*1~AK2*837*0001~AK9*A*1*1*1~", "AK2 at segment 5: no IK5 closes it."),
+        ("AK1*HC*1~AK2*837*0001~IK5*A~", "AK1 at segment 4: no AK9 gives the group's verdict."),
+        (
+            "AK1*HC*1~AK2*837*0001~IK5*A~AK9*A*1*1*0~",
+            "AK9 at segment 7: AK904 says 0 accepted but the AK2 loops accept 1.",
+        ),
+        ("AK2*837*0001~IK5*A~AK9*A*1*1*1~", "AK2 at segment 4: no AK1 names the group it answers."),
+        ("AK1*HC*1~AK9*Q*1*1*1~", "AK9 at segment 5: AK901 Q is not a 999 group status."),
+    ],
+)
+def test_broken_999s_are_problems_for_validate(tmp_path, capsys, body: str, problem: str) -> None:
+    text = a999(body)
+    assert problem in read_999_groups(text)[1]
+    path = tmp_path / "broken.999"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 1
+    assert f"{path}: {problem}" in capsys.readouterr().out

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from medbill.x12.claim837 import ControlNumbers
+from medbill.x12.datatypes import X12NumberError, parse_r
 from medbill.x12.envelope import EnvelopeReader, Interchange
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
 from medbill.x12.tokenizer import Segment
@@ -31,6 +32,7 @@ __all__ = [
     "LevelStatus",
     "StatusCode",
     "StatusInfo",
+    "check_277ca",
     "read_277ca",
     "summarize_277ca",
     "write_277ca",
@@ -116,28 +118,28 @@ class Ack277CA:
     claims: list[ClaimAck] = field(default_factory=list)
     transactions: list[str] = field(default_factory=list)  # ST02s
     envelope_problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # content: amounts that are not numbers, non-277 sets
 
     def claim(self, claim_id: str) -> ClaimAck | None:
         return next((c for c in self.claims if c.claim_id == claim_id), None)
 
 
 def _amount(text: str) -> Decimal | None:
-    if not text:
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return None
+    """A strict X12 R amount; None when absent or not a number."""
+    return parse_r(text) if text else None
 
 
-def _stc(seg: Segment) -> StatusInfo:
+def _stc(seg: Segment, problems: list[str]) -> StatusInfo:
     comp = seg.delimiters.component if seg.delimiters else ":"
     codes = []
     for n in (1, 10, 11):
         value = seg.get(n)
         if value:
             codes.append(StatusCode.parse(value.replace(comp, ":")))
-    return StatusInfo(codes=tuple(codes), action=seg.get(3), amount=_amount(seg.get(4)))
+    amount = _amount(seg.get(4))
+    if amount is None and seg.get(4):
+        problems.append(f"STC at segment {seg.position}: {X12NumberError('STC04', seg.get(4))}.")
+    return StatusInfo(codes=tuple(codes), action=seg.get(3), amount=amount)
 
 
 def _outcome(statuses: Sequence[StatusInfo], inherited: Sequence[StatusInfo]) -> Outcome:
@@ -160,6 +162,8 @@ def read_277ca(text: str) -> Ack277CA:
     result = Ack277CA()
     for transaction in reader.transactions():
         if transaction.set_id != "277":
+            position = transaction.segments[0].position
+            result.problems.append(f"ST at segment {position}: transaction set {transaction.set_id} is not a 277.")
             continue
         st02 = transaction.header.control_number
         result.transactions.append(st02)
@@ -209,7 +213,7 @@ def read_277ca(text: str) -> Ack277CA:
                     result.claims.append(claim)
                     in_line = False
             elif sid == "STC":
-                info = _stc(seg)
+                info = _stc(seg, result.problems)
                 if claim is not None and in_line:
                     claim.line_statuses.append((line_ref, info))
                 elif claim is not None:
@@ -275,8 +279,19 @@ def summarize_277ca(text: str) -> dict[str, Any]:
         "accepted": sum(1 for c in ack.claims if c.outcome == "accepted"),
         "rejected": sum(1 for c in ack.claims if c.outcome == "rejected"),
         "other": sum(1 for c in ack.claims if c.outcome not in ("accepted", "rejected")),
+        "problems": ack.problems,
         "envelope_problems": ack.envelope_problems,
     }
+
+
+def check_277ca(text: str) -> tuple[int, list[str], str]:
+    """For ``medbill-x12 validate``: (transactions, problems, the verdict in words)."""
+    ack = read_277ca(text)
+    accepted = sum(1 for c in ack.claims if c.outcome == "accepted")
+    rejected = sum(1 for c in ack.claims if c.outcome == "rejected")
+    other = len(ack.claims) - accepted - rejected
+    verdict = f"{len(ack.claims)} claim(s): {accepted} accepted, {rejected} rejected, {other} pending or unknown, "
+    return len(ack.transactions), [*ack.envelope_problems, *ack.problems], verdict
 
 
 # --- writing (the payer / clearinghouse simulator) ----------------------------------------------

@@ -9,11 +9,12 @@ the bad value may be PHI: it is read but never put in summaries or messages.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from medbill.x12.claim837 import ControlNumbers
+from medbill.x12.datatypes import X12NumberError, n0_int
 from medbill.x12.envelope import EnvelopeReader, Interchange
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
 from medbill.x12.tokenizer import Segment
@@ -21,9 +22,12 @@ from medbill.x12.tokenizer import Segment
 __all__ = [
     "IMPLEMENTATION_999",
     "ElementError",
+    "GroupAck",
     "SegmentError",
     "TransactionAck",
+    "check_999",
     "read_999",
+    "read_999_groups",
     "summarize_999",
     "write_999",
 ]
@@ -78,12 +82,56 @@ class TransactionAck:
         return self.status != "rejected"
 
 
-@dataclass
-class _GroupState:
-    functional_id: str = ""
-    control_number: str = ""
-    version: str = ""
-    transactions: list[dict[str, Any]] = field(default_factory=list)
+_REJECTED_GROUP = frozenset({"R", "M", "W", "X"})  # AK901 codes that reject the whole group
+
+
+@dataclass(frozen=True)
+class GroupAck:
+    """One AK1..AK9 loop: the verdict on one functional group of the acknowledged file.
+
+    A group can be rejected as a whole with no AK2 at all (`AK1*HC*1~AK9*R*2*2*0*4~`: a GE count
+    that is wrong, say); then `transactions` is empty and the AK9 counts say how many were lost.
+    """
+
+    functional_id: str  # AK101
+    group_control_number: str  # AK102 = the acknowledged GS06
+    implementation: str  # AK103
+    ak9_code: str  # AK901 as sent ('' when the 999 has no AK9)
+    included: int | None  # AK902 number of transaction sets included (per the acknowledged GE01)
+    received: int | None  # AK903 number received
+    accepted_count: int | None  # AK904 number accepted
+    error_codes: tuple[str, ...]  # AK905..AK909: 1 functional group not supported, 4 GE01 count wrong, ...
+    transactions: tuple[TransactionAck, ...]
+    ack_control_number: str = ""  # ST02 of the 999
+    position: int = 0  # of the AK1
+
+    @property
+    def status(self) -> str:
+        """accepted, accepted_with_errors, partially_accepted, rejected; '' without an AK9."""
+        if not self.ak9_code:
+            return ""
+        return _AK9_STATUS.get(self.ak9_code, "rejected")
+
+    @property
+    def rejected(self) -> bool:
+        return self.ak9_code in _REJECTED_GROUP
+
+    def counts(self) -> dict[str, int]:
+        """Transactions accepted / accepted with errors / rejected: from the AK2 loops, or from the AK9
+        counts when the group is answered as a whole."""
+        if self.transactions:
+            out = {"accepted": 0, "accepted_with_errors": 0, "rejected": 0}
+            for t in self.transactions:
+                out[t.status] += 1
+            return out
+        received = self.received or 0
+        accepted = min(self.accepted_count or 0, received)
+        with_errors = self.ak9_code == "E"
+        return {
+            "accepted": 0 if with_errors else accepted,
+            "accepted_with_errors": accepted if with_errors else 0,
+            "rejected": received - accepted,
+        }
 
 
 def _ik4(seg: Segment) -> ElementError:
@@ -95,32 +143,83 @@ def _ik4(seg: Segment) -> ElementError:
     )
 
 
-def read_999(text: str) -> list[TransactionAck]:
-    """Every AK2 verdict in a 999 file, in file order (several 999 transactions and groups allowed)."""
-    result: list[TransactionAck] = []
-    for transaction in EnvelopeReader(text).transactions():
+def _count(seg: Segment, n: int, problems: list[str]) -> int | None:
+    """AKnn as a whole number (None, and a problem, when it is not one)."""
+    value = seg.get(n)
+    if not value:
+        return None
+    try:
+        return n0_int(value, f"{seg.id}{n:02d}")
+    except X12NumberError as err:
+        problems.append(f"{seg.id} at segment {seg.position}: {err}.")
+        return None
+
+
+class _Group:
+    """An AK1 loop being read."""
+
+    def __init__(self, seg: Segment | None) -> None:
+        self.seg = seg
+        self.transactions: list[dict[str, Any]] = []
+        self.ak9: Segment | None = None
+        self.counts: tuple[int | None, int | None, int | None] = (None, None, None)
+
+
+def read_999_groups(text: str) -> tuple[list[GroupAck], list[str]]:
+    """Every group verdict in a 999 file, with its AK2 verdicts, in file order; and the problems found
+    (envelope problems, counts that are not numbers, an AK2 without IK5, a group without AK9, ...).
+
+    A transaction of a group rejected as a whole (AK901 R, M, W, X) is rejected whatever its IK5 says.
+    """
+    groups, problems, envelope_problems, _ = _read(text)
+    return groups, envelope_problems + problems
+
+
+def _read(text: str) -> tuple[list[GroupAck], list[str], list[str], int]:
+    """(groups, content problems, envelope problems, number of transactions in the file)."""
+    reader = EnvelopeReader(text)
+    groups: list[GroupAck] = []
+    problems: list[str] = []
+    count = 0
+    for transaction in reader.transactions():
+        count += 1
+        st = transaction.segments[0]
         if transaction.set_id != "999":
+            problems.append(f"ST at segment {st.position}: transaction set {transaction.set_id} is not a 999.")
             continue
-        group = _GroupState()
+        ack_st02 = transaction.header.control_number
+        current_groups: list[_Group] = []
+        group: _Group | None = None
         current: dict[str, Any] | None = None
         seg_errors: list[dict[str, Any]] = []
-        ack_st02 = transaction.header.control_number
-        group_status = ""
         for seg in transaction.segments:
             sid = seg.id
             if sid == "AK1":
-                group = _GroupState(seg.get(1), seg.get(2), seg.get(3))
+                group = _Group(seg)
+                current_groups.append(group)
+                current = None
             elif sid == "AK2":
+                if group is None:
+                    problems.append(f"AK2 at segment {seg.position}: no AK1 names the group it answers.")
+                    group = _Group(None)
+                    current_groups.append(group)
+                if current is not None:
+                    problems.append(f"AK2 at segment {current['position']}: no IK5 closes it.")
                 seg_errors = []
-                current = {"set_id": seg.get(1), "control_number": seg.get(2), "implementation": seg.get(3)}
-                current["segment_errors"] = seg_errors
+                current = {
+                    "set_id": seg.get(1),
+                    "control_number": seg.get(2),
+                    "implementation": seg.get(3),
+                    "segment_errors": seg_errors,
+                    "position": seg.position,
+                }
                 group.transactions.append(current)
             elif sid == "IK3" and current is not None:
-                position = seg.get(2)
+                position = _count(seg, 2, problems)
                 seg_errors.append(
                     {
                         "segment_id": seg.get(1),
-                        "position": int(position) if position.isdigit() else 0,
+                        "position": position or 0,
                         "loop_id": seg.get(3),
                         "code": seg.get(4),
                         "claim_id": None,
@@ -136,79 +235,178 @@ def read_999(text: str) -> list[TransactionAck]:
                 current["error_codes"] = tuple(seg.get(n) for n in range(2, 7) if seg.get(n))
                 current = None
             elif sid == "AK9":
-                group_status = seg.get(1)
-        for tx in group.transactions:
-            ik5 = tx.get("ik5_code", "")
-            result.append(
-                TransactionAck(
-                    group_control_number=group.control_number,
-                    functional_id=group.functional_id,
-                    set_id=tx["set_id"],
-                    control_number=tx["control_number"],
-                    implementation=tx["implementation"] or group.version,
-                    # No IK5 at all is a broken 999: treat the transaction as not accepted.
-                    status=_IK5_STATUS.get(ik5, "rejected"),
-                    ik5_code=ik5,
-                    error_codes=tx.get("error_codes", ()),
-                    segment_errors=tuple(
-                        SegmentError(
-                            segment_id=e["segment_id"],
-                            position=e["position"],
-                            code=e["code"],
-                            loop_id=e["loop_id"],
-                            claim_id=e["claim_id"],
-                            elements=tuple(e["elements"]),
-                        )
-                        for e in tx["segment_errors"]
-                    ),
-                    group_status=group_status,
-                    ack_control_number=ack_st02,
+                if current is not None:
+                    problems.append(f"AK2 at segment {current['position']}: no IK5 closes it.")
+                    current = None
+                if group is None:
+                    problems.append(f"AK9 at segment {seg.position}: no AK1 names the group it answers.")
+                    group = _Group(None)
+                    current_groups.append(group)
+                group.ak9 = seg
+                group.counts = (_count(seg, 2, problems), _count(seg, 3, problems), _count(seg, 4, problems))
+                group = None
+        if not current_groups:
+            problems.append(f"ST at segment {st.position}: the 999 has no AK1, so it answers no functional group.")
+        for g in current_groups:
+            groups.append(_group_ack(g, ack_st02, st.position, problems))
+    return groups, problems, list(reader.problems), count
+
+
+def _group_ack(g: _Group, ack_st02: str, st_position: int, problems: list[str]) -> GroupAck:
+    ak1, ak9 = g.seg, g.ak9
+    where = f"AK1 at segment {ak1.position}" if ak1 else f"ST at segment {st_position}"
+    status = ak9.get(1) if ak9 else ""
+    if ak9 is None:
+        problems.append(f"{where}: no AK9 gives the group's verdict.")
+    elif status not in _AK9_STATUS and status not in _REJECTED_GROUP:
+        problems.append(f"AK9 at segment {ak9.position}: AK901 {status or '(empty)'} is not a 999 group status.")
+    included, received, accepted = g.counts
+    if ak9 is not None and received is not None and accepted is not None and accepted > received:
+        problems.append(f"AK9 at segment {ak9.position}: AK904 says {accepted} accepted of {received} received.")
+    group_rejected = status in _REJECTED_GROUP
+    version = ak1.get(3) if ak1 else ""
+    transactions = tuple(
+        TransactionAck(
+            group_control_number=ak1.get(2) if ak1 else "",
+            functional_id=ak1.get(1) if ak1 else "",
+            set_id=tx["set_id"],
+            control_number=tx["control_number"],
+            implementation=tx["implementation"] or version,
+            # No IK5 at all is a broken 999, and a rejected group rejects all of it: not accepted.
+            status="rejected" if group_rejected else _IK5_STATUS.get(tx.get("ik5_code", ""), "rejected"),
+            ik5_code=tx.get("ik5_code", ""),
+            error_codes=tx.get("error_codes", ()),
+            segment_errors=tuple(
+                SegmentError(
+                    segment_id=e["segment_id"],
+                    position=e["position"],
+                    code=e["code"],
+                    loop_id=e["loop_id"],
+                    claim_id=e["claim_id"],
+                    elements=tuple(e["elements"]),
                 )
+                for e in tx["segment_errors"]
+            ),
+            group_status=status,
+            ack_control_number=ack_st02,
+        )
+        for tx in g.transactions
+    )
+    if ak9 is not None and transactions and accepted is not None:
+        counted = sum(1 for t in transactions if t.accepted)
+        if counted != accepted and not group_rejected:
+            problems.append(
+                f"AK9 at segment {ak9.position}: AK904 says {accepted} accepted but the AK2 loops accept {counted}."
             )
-    return result
+    return GroupAck(
+        functional_id=ak1.get(1) if ak1 else "",
+        group_control_number=ak1.get(2) if ak1 else "",
+        implementation=version,
+        ak9_code=status,
+        included=included,
+        received=received,
+        accepted_count=accepted,
+        error_codes=tuple(ak9.get(n) for n in range(5, 10) if ak9.get(n)) if ak9 else (),
+        transactions=transactions,
+        ack_control_number=ack_st02,
+        position=ak1.position if ak1 else st_position,
+    )
+
+
+def read_999(text: str) -> list[TransactionAck]:
+    """Every AK2 verdict in a 999 file, in file order (several 999 transactions and groups allowed).
+
+    A group rejected as a whole without AK2 loops has no entry here: see :func:`read_999_groups`.
+    """
+    return [t for g in read_999_groups(text)[0] for t in g.transactions]
+
+
+def _overall(groups: Sequence[GroupAck]) -> str:
+    statuses = {g.status for g in groups}
+    if not groups or "" in statuses:
+        return "unknown"
+    if statuses <= {"accepted"}:
+        return "accepted"
+    if statuses <= {"accepted", "accepted_with_errors"}:
+        return "accepted_with_errors"
+    if statuses == {"rejected"}:
+        return "rejected"
+    return "partially_accepted"
 
 
 def summarize_999(text: str) -> dict[str, Any]:
-    """What a 999 says, as a plain JSON-able dict (codes and positions; IK404 bad values left out: PHI)."""
-    acks = read_999(text)
-    groups: dict[str, dict[str, Any]] = {}
-    for ack in acks:
-        group = groups.setdefault(
-            ack.group_control_number,
-            {"group_control_number": ack.group_control_number, "functional_id": ack.functional_id,
-             "status": _AK9_STATUS.get(ack.group_status, "rejected" if ack.group_status else ""),
-             "ak9_code": ack.group_status, "transactions": []},
-        )  # fmt: skip
-        group["transactions"].append(
+    """What a 999 says, as a plain JSON-able dict (codes and positions; IK404 bad values left out: PHI).
+
+    Counts are per transaction: from the AK2 loops, or from AK9 for a group answered as a whole.
+    """
+    groups, problems, envelope_problems, _ = _read(text)
+    out_groups = []
+    totals = {"accepted": 0, "accepted_with_errors": 0, "rejected": 0}
+    for g in groups:
+        counts = g.counts()
+        for key, value in counts.items():
+            totals[key] += value
+        out_groups.append(
             {
-                "set_id": ack.set_id,
-                "control_number": ack.control_number,
-                "status": ack.status,
-                "ik5_code": ack.ik5_code,
-                "error_codes": list(ack.error_codes),
-                "segment_errors": [
+                "group_control_number": g.group_control_number,
+                "functional_id": g.functional_id,
+                "status": g.status,
+                "ak9_code": g.ak9_code,
+                "transactions_included": g.included,
+                "transactions_received": g.received,
+                "transactions_accepted": g.accepted_count,
+                "error_codes": list(g.error_codes),
+                **counts,
+                "transactions": [
                     {
-                        "segment_id": e.segment_id,
-                        "position": e.position,
-                        "loop_id": e.loop_id,
-                        "code": e.code,
-                        "claim_id": e.claim_id,
-                        "element_errors": [
-                            {"position": el.position, "element_ref": el.element_ref, "code": el.code}
-                            for el in e.elements
+                        "set_id": ack.set_id,
+                        "control_number": ack.control_number,
+                        "status": ack.status,
+                        "ik5_code": ack.ik5_code,
+                        "error_codes": list(ack.error_codes),
+                        "segment_errors": [
+                            {
+                                "segment_id": e.segment_id,
+                                "position": e.position,
+                                "loop_id": e.loop_id,
+                                "code": e.code,
+                                "claim_id": e.claim_id,
+                                "element_errors": [
+                                    {"position": el.position, "element_ref": el.element_ref, "code": el.code}
+                                    for el in e.elements
+                                ],
+                            }
+                            for e in ack.segment_errors
                         ],
                     }
-                    for e in ack.segment_errors
+                    for ack in g.transactions
                 ],
             }
         )
     return {
-        "groups": list(groups.values()),
-        "transaction_count": len(acks),
-        "accepted": sum(1 for a in acks if a.status == "accepted"),
-        "accepted_with_errors": sum(1 for a in acks if a.status == "accepted_with_errors"),
-        "rejected": sum(1 for a in acks if a.status == "rejected"),
+        "status": _overall(groups),
+        "groups": out_groups,
+        "transaction_count": sum(totals.values()),
+        **totals,
+        "problems": problems,
+        "envelope_problems": envelope_problems,
     }
+
+
+def check_999(text: str) -> tuple[int, list[str], str]:
+    """For ``medbill-x12 validate``: (transactions acknowledged, problems, the verdict in words)."""
+    groups, problems, envelope_problems, transactions = _read(text)
+    problems = envelope_problems + problems
+    words = []
+    for g in groups:
+        c = g.counts()
+        accepted = c["accepted"] + c["accepted_with_errors"]
+        status = (g.status or "no AK9").replace("_", " ")
+        words.append(
+            f"group {g.group_control_number or '(no AK1)'}: {status} "
+            f"({accepted} of {accepted + c['rejected']} transaction(s) accepted)"
+        )
+    return transactions, problems, "acknowledges " + ", ".join(words) + ", " if words else ""
 
 
 def _write_errors(buf: SegmentBuffer, errors: Sequence[SegmentError]) -> None:

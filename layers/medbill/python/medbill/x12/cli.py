@@ -219,13 +219,30 @@ def _check_837p(text: str) -> tuple[int, list[str], str]:
     return len(summary["transactions"]), _by_position(found), f"{claims} claim(s) each the sum of its lines, "
 
 
+def _check_999(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.ack999 import check_999
+
+    return check_999(text)
+
+
+def _check_277ca(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.ack277ca import check_277ca
+
+    return check_277ca(text)
+
+
 def _check_envelopes(text: str) -> tuple[int, list[str], str]:
     interchanges, problems = check_envelopes(text)
     return sum(len(g.transactions) for i in interchanges for g in i.groups), problems, ""
 
 
 # transaction kind -> (transactions, problems, what an OK line adds)
-_CHECKS: dict[str, Callable[[str], tuple[int, list[str], str]]] = {"835": _check_835, "837P": _check_837p}
+_CHECKS: dict[str, Callable[[str], tuple[int, list[str], str]]] = {
+    "835": _check_835,
+    "837P": _check_837p,
+    "999": _check_999,
+    "277CA": _check_277ca,
+}
 
 
 def cmd_validate(path: str, out: TextIO) -> int:
