@@ -215,7 +215,17 @@ class LambdaBridge:
         """Invoke and return the decoded result; a handler exception is re-raised."""
         function_name = _function_name(name)
         ctx = self.context_for(function_name)
-        return self.handler_for(function_name)(event, ctx)
+        handler = self.handler_for(function_name)
+        with self._lock:
+            self.in_flight += 1
+        try:
+            # The same one-at-a-time rule as `invoke`: a direct call (tests, tools) can run while the
+            # state machine's threads invoke other handlers against the same moto backends.
+            with INVOCATION_LOCK:
+                return handler(event, ctx)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     # the patch
     def install(self) -> None:
