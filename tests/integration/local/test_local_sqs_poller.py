@@ -33,7 +33,16 @@ def test_provisioned_resources_match_config() -> None:
         table = rt.dynamodb.describe_table(TableName=config.CLAIMS_TABLE.name)["Table"]
         assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
         assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-        assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {g.name for g in config.CLAIMS_TABLE.gsis}
+        local_gsis = {
+            g["IndexName"]: (
+                {k["AttributeName"]: k["KeyType"] for k in g["KeySchema"]},
+                g["Projection"]["ProjectionType"],
+            )
+            for g in table["GlobalSecondaryIndexes"]
+        }
+        assert local_gsis == {
+            g.name: ({g.partition_key: "HASH", g.sort_key: "RANGE"}, "ALL") for g in config.CLAIMS_TABLE.gsis
+        }
         ttl = rt.dynamodb.describe_time_to_live(TableName=config.IDEMPOTENCY_TABLE.name)
         assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiration"
         for spec in config.QUEUES:
