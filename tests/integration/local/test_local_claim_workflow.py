@@ -44,7 +44,7 @@ def test_paid_claim_runs_every_stage_and_succeeds(runtime: LocalRuntime, fake_wo
         "Submit",
         "AwaitRemittance",
         "RemittanceRoute",
-        "Paid",
+        "Close",
     ]
     assert [name for name, _ in fake_workflow.calls if name != "sqs"] == [
         "registration",

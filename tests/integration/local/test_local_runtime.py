@@ -89,7 +89,7 @@ def test_full_lifecycle_with_the_payer_simulator_runs_until_idle() -> None:
             "CLM-RT-SHORT": "short_paid",
             "CLM-RT-DENIED": "denied",
         }
-        assert rt.states_entered("CLM-RT-PAID")[-1] == "Paid"
+        assert rt.states_entered("CLM-RT-PAID")[-1] == "Close"
         for claim_id in ("CLM-RT-SHORT", "CLM-RT-DENIED"):
             assert rt.states_entered(claim_id)[-2:] == ["FollowUp", "InFollowUp"]
         assert len(rt.list_keys(config.ACK_999_PREFIX)) == 3
