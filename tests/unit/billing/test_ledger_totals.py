@@ -139,7 +139,10 @@ def test_unmatched_svc_counts_in_the_claim_but_on_no_line() -> None:
     assert [line.allowed_amount for line in totals["lines"]] == [None, None]
 
 
-def test_denial_and_secondary_payment_add_up() -> None:
+def test_denial_and_secondary_payment_balance_to_the_charge() -> None:
+    # The secondary's OA-23 is the primary's adjudication seen from the secondary, not a second
+    # write-off: what it leaves beyond the primary's CO-50 is -40.00 (the secondary paid that much of
+    # it), so paid + adjustments + patient balance is the 150.00 charge, not 300.00.
     denial = entry(
         "D", "denial", "0.00", [adj("CO", "50", "150.00")], [line(1, "0.00"), line(2, "0.00")], charge="150.00"
     )
@@ -147,6 +150,10 @@ def test_denial_and_secondary_payment_add_up() -> None:
     totals = claim_totals(_claim(), [denial, secondary])
     assert (totals["paid_amount"], totals["adjustment_amount"], totals["patient_responsibility"]) == (
         D("40.00"),
-        D("260.00"),
+        D("110.00"),
         D("0.00"),
     )
+    assert sorted((a.group, a.reason, a.amount) for a in totals["adjustments"]) == [
+        ("CO", "50", D("150.00")),
+        ("OA", "23", D("-40.00")),
+    ]

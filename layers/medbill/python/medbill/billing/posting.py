@@ -6,8 +6,11 @@ result for that claim payment. Claim totals are recomputed from the whole ledger
 and the claim can never disagree.
 
 CLP02: 1/2/3 processed (19/20/21: and forwarded) post as payments, or as denials when nothing
-was paid; 4 denied; 22 reversal undoes the entry with the same payer claim number (CLP07), or
-is held until that entry arrives; 23 not our claim; 25 predetermination (no money, no status).
+was paid; 4 denied; 22 reversal undoes the entry it mirrors with the same payer claim number
+(CLP07), or is held until that entry arrives; 23 not our claim; 25 predetermination (no money,
+no status). Coordination of benefits: the patient balance is the PR of the last payer in the
+sequence that adjudicated, and a later payer's CARC 23 (prior payers' adjudication) is no
+write-off of its own, so charge = paid + adjustments + patient balance holds across payers.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from medbill.billing.matching import match_lines
 from medbill.gateways.workflow import WorkflowGateway
@@ -23,7 +26,9 @@ from medbill.models.claim import Adjustment, Claim, RemittanceOutcome
 from medbill.models.remittance import (
     DENIED,
     NOT_OUR_CLAIM,
+    PAYER_SEQUENCE,
     PREDETERMINATION,
+    PRIOR_PAYER_CARCS,
     PROCESSED,
     REVERSAL,
     ClaimRemittance,
@@ -34,6 +39,9 @@ from medbill.models.remittance import (
 from medbill.store.repository import AlreadyPosted, ClaimNotFound, ClaimRepository, StaleItem, claim_pk, utcnow
 from medbill.workflow.stages import with_lock_retry
 from medbill.workflow.status import ALLOWED_TRANSITIONS, POSTED, ClaimStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ZERO = Decimal("0.00")
 UNMATCHED_STATUS = "UNMATCHED_REMITTANCE"  # work-queue status in the by-status index
@@ -62,22 +70,35 @@ def kind_of(remit: ClaimRemittance) -> LedgerKind:
         return "not_our_claim"
     if code == PREDETERMINATION:
         return "predetermination"
-    if code in PROCESSED and remit.paid == ZERO and any(_payer_side(a) for a in remit.all_adjustments()):
+    later = PAYER_SEQUENCE.get(code, 1) > 1
+    if code in PROCESSED and remit.paid == ZERO and any(_payer_side(a, later) for a in remit.all_adjustments()):
         return "denial"  # processed, nothing paid, the payer adjusted it away (not just to the patient)
     return "payment"
 
 
-def _payer_side(adj: RemitAdjustment) -> bool:
-    """An adjustment that is neither the patient's share nor the contractual write-down."""
-    return bool(adj.amount) and adj.group != "PR" and not (adj.group == "CO" and adj.reason == "45")
+def _contractual(adj: RemitAdjustment | Adjustment) -> bool:
+    return adj.group == "CO" and adj.reason == "45"
 
 
-def outcome_of(kind: LedgerKind, adjustments: list[RemitAdjustment], paid: Decimal) -> RemittanceOutcome | None:
+def _prior_payer(adj: RemitAdjustment | Adjustment) -> bool:
+    """A later payer's reference to what the prior payers paid and wrote off (CARC 23)."""
+    return adj.group != "PR" and adj.reason in PRIOR_PAYER_CARCS
+
+
+def _payer_side(adj: RemitAdjustment, later_payer: bool = False) -> bool:
+    """An adjustment that is neither the patient's share nor the contractual write-down (nor, from
+    a secondary or tertiary, its account of the prior payers' adjudication)."""
+    if later_payer and _prior_payer(adj):
+        return False
+    return bool(adj.amount) and adj.group != "PR" and not _contractual(adj)
+
+
+def outcome_of(
+    kind: LedgerKind, adjustments: Sequence[RemitAdjustment | Adjustment], paid: Decimal
+) -> RemittanceOutcome | None:
     if kind == "reversal":
         return "reversed"
     if kind == "denial":
-        return "denied"
-    if kind == "payment" and paid == ZERO and not any(a.group == "PR" and a.amount for a in adjustments):
         return "denied"
     if kind == "not_our_claim":
         return "not_our_claim"
@@ -85,7 +106,12 @@ def outcome_of(kind: LedgerKind, adjustments: list[RemitAdjustment], paid: Decim
         return None
     # Contractual CO-45 alone is a normal full payment under contract; anything else is short
     # (a claim paid entirely to the deductible is short-paid: the patient owes it, it is not denied).
-    shortfall = [a for a in adjustments if a.amount and not (a.group == "CO" and a.reason == "45")]
+    shortfall = [a for a in adjustments if a.amount and not _contractual(a)]
+    prior_payers_only = bool(shortfall) and all(_prior_payer(a) for a in shortfall)
+    # Nothing paid and nothing owed by the patient is a denial, unless all that is missing is the
+    # prior payers' share a later payer referred to (a secondary paying 0 is not a denial).
+    if paid == ZERO and not any(a.group == "PR" and a.amount for a in adjustments) and not prior_payers_only:
+        return "denied"
     return "short_paid" if shortfall else "paid"
 
 
@@ -93,37 +119,111 @@ STATUS_FOR: dict[str, ClaimStatus] = {
     "paid": ClaimStatus.PAID,
     "short_paid": ClaimStatus.SHORT_PAID,
     "denied": ClaimStatus.DENIED,
-    "not_our_claim": ClaimStatus.DENIED,
+    "not_our_claim": ClaimStatus.DENIED,  # no status of its own; the outcome and follow-up tell it apart
     "reversed": ClaimStatus.REVERSED,
 }
 
 
+def payer_levels(entries: Sequence[LedgerEntry]) -> dict[str, int]:
+    """Each entry's place in the payer sequence (1 primary, 2 secondary, 3 tertiary), by source.
+    A reversal takes the place of the entry it undoes."""
+    by_source = {e.source: e for e in entries}
+
+    def own(e: LedgerEntry) -> int:
+        if e.status_code in PAYER_SEQUENCE:
+            return PAYER_SEQUENCE[e.status_code]
+        # CLP02 4 does not say which payer denied: one that cites prior payers' adjudication is a later one.
+        return 2 if any(_prior_payer(a) for a in e.adjustments) else 1
+
+    out: dict[str, int] = {}
+    for e in entries:
+        target = by_source.get(e.reverses) if e.kind == "reversal" and e.reverses else None
+        out[e.source] = own(target) if target is not None else own(e)
+    return out
+
+
+def _in_force(e: LedgerEntry) -> bool:
+    """An adjudication still standing: not a reversal, not reversed, not a payer disowning the claim."""
+    return e.kind in ("payment", "denial") and e.reversed_by is None
+
+
+def last_adjudication(entries: Sequence[LedgerEntry]) -> LedgerEntry | None:
+    """The adjudication that decides the claim now: the last payer in the sequence that has one in
+    force, its latest posting (whatever order the messages landed in)."""
+    levels = payer_levels(entries)
+    standing = [e for e in entries if _in_force(e)]
+    return max(standing, key=lambda e: (levels[e.source], e.posted_at, e.source), default=None)
+
+
 def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
-    """Claim money recomputed from its ledger: reversals carry negative amounts, so sums net out."""
+    """Claim money recomputed from its ledger: reversals carry negative amounts, so sums net out.
+
+    Across payers (coordination of benefits): paid is every payer's payment; the patient balance is
+    the PR of the last payer that adjudicated (each earlier PR was billed on to the next payer); a
+    later payer's CARC 23 is its account of the earlier payers' payments and write-offs, so only
+    what it says beyond what those payers posted counts (nothing, when they agree). That keeps
+    charge = paid + adjustments + patient balance, to the cent, as the last payer's CLP balances.
+    """
     counted = [e for e in entries if e.counts_toward_claim]
+    # A payer that says the claim is not its own adjudicated nothing: its write-off is no money of ours.
+    adjudicated = [e for e in counted if e.kind != "not_our_claim"]
+    levels = payer_levels(entries)
+    standing = [e for e in adjudicated if _in_force(e)]
+    last = max((levels[e.source] for e in standing), default=0)  # 0: nothing in force, all nets out
     net: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for entry in counted:
+    cited: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)  # the last payer's CARC 23
+    before = ZERO  # what the payers before the last one paid and wrote off
+    for entry in adjudicated:
+        level = levels[entry.source]
+        if level < last:
+            before += entry.paid
         for adj in entry.adjustments:
-            net[(adj.group, adj.reason)] += adj.amount
+            key: tuple[str, str] = (adj.group, adj.reason)
+            if adj.group == "PR":
+                if last == 0 or level == last:
+                    net[key] += adj.amount
+            elif level > 1 and _prior_payer(adj):
+                if level == last:  # an intermediate payer's reference is superseded by the last one's
+                    cited[key] += adj.amount
+            else:
+                net[key] += adj.amount
+                if level < last:
+                    before += adj.amount
+    cites = any(_prior_payer(a) for e in standing if levels[e.source] == last for a in e.adjustments)
+    if last > 1 and cites:
+        # Zero when the prior payers' postings are here and agree; the prior payers' share while their
+        # remittance has not arrived; negative when this payer paid part of what an earlier one wrote off.
+        cite = ("OA", "23") if ("OA", "23") in cited else min(cited)
+        net[cite] += sum(cited.values(), ZERO) - before
     adjustments = [
         Adjustment.model_validate({"group": g, "reason": r, "amount": amount})
         for (g, r), amount in net.items()
         if amount
     ]
     line_paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    line_allowed: dict[int, Decimal] = {}
     for entry in counted:
         for lp in entry.lines:
-            if lp.claim_line_number is None:
+            if lp.claim_line_number is not None:
+                line_paid[lp.claim_line_number] += lp.paid
+    # Allowed (AMT*B6) from adjudications in force only: a reversal often carries none, so netting
+    # would leave the reversed allowed in. Of several payers, the first one's: its allowed is what
+    # the contractual write-off is measured against (a later payer's would double it).
+    allowed: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    reported: set[int] = set()
+    for entry in adjudicated:
+        for lp in entry.lines:
+            if lp.claim_line_number is None or lp.allowed is None:
                 continue
-            line_paid[lp.claim_line_number] += lp.paid
-            if lp.allowed is not None:
-                line_allowed[lp.claim_line_number] = line_allowed.get(lp.claim_line_number, ZERO) + lp.allowed
+            reported.add(lp.claim_line_number)
+            if _in_force(entry):
+                allowed[lp.claim_line_number][levels[entry.source]] += lp.allowed
+    line_allowed = {n: by_level[min(by_level)] for n, by_level in allowed.items()}
     lines = [
         line.model_copy(
             update={
                 "paid_amount": line_paid.get(line.line_number, ZERO),
-                "allowed_amount": line_allowed.get(line.line_number),
+                # Reported once and all reversed since: nothing allowed in force.
+                "allowed_amount": line_allowed.get(line.line_number, ZERO if line.line_number in reported else None),
             }
         )
         for line in claim.lines
@@ -135,6 +235,17 @@ def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
         "adjustments": adjustments,
         "lines": lines,
     }
+
+
+def claim_outcome(entries: Sequence[LedgerEntry], totals: dict[str, Any]) -> RemittanceOutcome:
+    """The claim's outcome from its postings in force and its effective totals (all payers)."""
+    last = last_adjudication(entries)
+    if last is None:
+        disowned = any(e.kind == "not_our_claim" and e.reversed_by is None for e in entries)
+        return "not_our_claim" if disowned else "reversed"
+    if last.status_code == DENIED or (last.kind == "denial" and totals["paid_amount"] == ZERO):
+        return "denied"
+    return outcome_of("payment", totals["adjustments"], totals["paid_amount"]) or "paid"
 
 
 def _entry(claim: Claim, remit: ClaimRemittance, kind: LedgerKind, now: str) -> LedgerEntry:
@@ -152,10 +263,16 @@ def _entry(claim: Claim, remit: ClaimRemittance, kind: LedgerKind, now: str) -> 
         adjustments=remit.all_adjustments(),
         remarks=remit.remarks,
         lines=lines,
+        payment_key=_payment_of(remit),
     )
 
 
-def _result(remit: ClaimRemittance, claim_id: str, result: Result, outcome: str | None = None) -> dict[str, Any]:
+def _result(
+    remit: ClaimRemittance,
+    claim_id: str,
+    result: Result,
+    outcome: str | None = None,
+) -> dict[str, Any]:
     return {
         "claim_id": claim_id,
         "clp01": remit.claim_id,
@@ -167,6 +284,36 @@ def _result(remit: ClaimRemittance, claim_id: str, result: Result, outcome: str 
         "payer_claim_number": remit.payer_claim_number,
         "recorded_at": utcnow().isoformat(),
     }
+
+
+def _payment_of(item: ClaimRemittance | LedgerEntry) -> str:
+    """Payer + TRN02 of the payment that carried it, whichever file did (era_id of a conflicting
+    file is `<payment>~<file id>`)."""
+    return item.payment_key or item.era_id.split("~")[0]
+
+
+def reversal_target(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> LedgerEntry | None:
+    """The posting a reversal undoes: same payer claim number (CLP07), not reversed yet. A reversal
+    and its corrected claim usually come in one payment and may share the CLP07, so a posting of
+    the reversal's own payment is taken only if it mirrors the reversal exactly (negated CLP03 and
+    CLP04); otherwise the reversal waits for its original. Among the rest: the one it mirrors, else
+    the earliest posted."""
+    payment = _payment_of(remit)
+
+    def mirrors(e: LedgerEntry) -> bool:
+        return e.charge == -remit.charge and e.paid == -remit.paid
+
+    candidates = [
+        e
+        for e in ledger
+        if e.kind in ("payment", "denial")
+        and e.payer_claim_number == remit.payer_claim_number
+        and e.reversed_by is None
+        and (_payment_of(e) != payment or mirrors(e))
+    ]
+    return min(
+        candidates, key=lambda e: (_payment_of(e) == payment, not mirrors(e), e.posted_at, e.source), default=None
+    )
 
 
 def _held_key(remit: ClaimRemittance) -> str:
@@ -203,16 +350,7 @@ def post_remittance(
             extra.append({"Delete": {"Key": repo.item(_unmatched_key(remit))}})
         entries = list(ledger)
         if kind == "reversal":
-            original = next(
-                (
-                    e
-                    for e in ledger
-                    if e.kind in ("payment", "denial")
-                    and e.payer_claim_number == remit.payer_claim_number
-                    and e.reversed_by is None
-                ),
-                None,
-            )
+            original = reversal_target(ledger, remit)
             if original is None:
                 # The original has not arrived yet: keep the reversal and apply it when it does.
                 key = _held_key(remit)
@@ -242,21 +380,21 @@ def post_remittance(
         else:
             entry = _entry(claim, remit, kind, now)
         entries.append(entry)
-        # The claim's outcome is its latest posting still in force, whatever order messages land in:
-        # a reversal and the corrected payment of one ERA post in parallel.
-        outcome = _current_outcome(entries) if kind == "reversal" else outcome_of(kind, entry.adjustments, entry.paid)
+        update = claim_totals(claim, entries)
+        # The claim's outcome comes from its postings in force and its totals over all payers, whatever
+        # order messages land in: a reversal and the corrected payment of one ERA post in parallel.
+        outcome = None if kind == "predetermination" else claim_outcome(entries, update)
         new_status = STATUS_FOR.get(outcome) if outcome else None
         notes: list[str] = []
         if new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}:
             # Money is always posted; a status the workflow does not allow here stays as it is.
             notes.append(f"status kept at {claim.status.value}: remittance outcome {outcome}")
             new_status = None
+        if outcome:
+            update["remittance_outcome"] = outcome
         extra.append(
             repo.era_result_item(remit.era_id, remit.position, _result(remit, claim.claim_id, "posted", outcome))
         )
-        update = claim_totals(claim, entries)
-        if outcome:
-            update["remittance_outcome"] = outcome
         if remit.payer_claim_number and kind != "reversal":
             update["payer_claim_number"] = remit.payer_claim_number
         saved = repo.save(
@@ -318,24 +456,14 @@ def apply_held_reversals(repo: ClaimRepository, workflow: WorkflowGateway, claim
     """Apply every held reversal whose original is now on the ledger. Safe to call any time: a
     crash after posting an original leaves nothing behind, the next delivery finishes the job."""
     ledger, held_items = repo.posting_state(claim_id)
-    open_payer_claims = {
-        e.payer_claim_number for e in ledger if e.kind in ("payment", "denial") and e.reversed_by is None
-    }
     applied = []
     for item in held_items:
         held = ClaimRemittance.model_validate_json(item["data"])
-        if held.payer_claim_number in open_payer_claims:
+        if reversal_target(ledger, held) is not None:  # the same choice posting makes
             post_remittance(repo, workflow, held, claim_id=claim_id, consume={"pk": item["pk"], "sk": item["sk"]})
             applied.append(held.source)
+            ledger = repo.posting_state(claim_id)[0]  # two held reversals must not pick one original
     return applied
-
-
-def _current_outcome(entries: list[LedgerEntry]) -> RemittanceOutcome | None:
-    in_force = [e for e in entries if e.kind in ("payment", "denial", "not_our_claim") and e.reversed_by is None]
-    if not in_force:
-        return "reversed"
-    latest = max(in_force, key=lambda e: (e.posted_at, e.source))
-    return outcome_of(latest.kind, latest.adjustments, latest.paid)
 
 
 def _unmatched_key(remit: ClaimRemittance) -> dict[str, str]:

@@ -24,6 +24,13 @@ DENIED = "4"
 REVERSAL = "22"
 NOT_OUR_CLAIM = "23"
 PREDETERMINATION = "25"
+# Which payer of the coordination-of-benefits sequence adjudicated: CLP02 1-3 and their forwarded
+# twins 19-21. 4, 22 and 23 do not say.
+PAYER_SEQUENCE: dict[str, int] = {"1": 1, "2": 2, "3": 3, "19": 1, "20": 2, "21": 3}
+# CARC 23 (71 until 2000): "the impact of prior payer(s) adjudication including payments and/or
+# adjustments". A later payer's account of what earlier payers paid and wrote off, not its own
+# adjustment. (CARC 22/109/136/275/276/303 are decisions of the payer that sends them: not here.)
+PRIOR_PAYER_CARCS = frozenset({"23", "71"})
 
 
 class RemitAdjustment(Model):
@@ -127,6 +134,9 @@ class LedgerEntry(Model):
     # Provider-level (PLB) adjustments linked to this claim: reason code and reference.
     plb_reason: str | None = None
     plb_reference: str | None = None
+    # The payment (payer + TRN02) that carried it: a reversal never undoes a posting of its own payment
+    # when another one matches (older entries: derived from era_id).
+    payment_key: str = ""
 
     @property
     def counts_toward_claim(self) -> bool:

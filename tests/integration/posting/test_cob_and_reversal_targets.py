@@ -1,0 +1,96 @@
+"""Posting audit regressions (in-process moto): the posting a reversal undoes when it shares its CLP07
+with the corrected claim, and not-our-claim (23) remittance."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from medbill.billing.posting import post_remittance
+from medbill.models.claim import Claim
+from medbill.workflow.status import ClaimStatus as S
+from medbill.x12.remittance835 import Adjustment
+from tests.era_builder import claim_payment, era_for
+from tests.integration.posting.conftest import Posting, make_claim
+from tests.integration.posting.test_posting_properties import reversal_of
+
+D = Decimal
+DOS = date(2026, 10, 5)
+LINES = [("99213", ["25"], "120.00"), ("36415", [], "30.00")]
+
+
+def _claim(p: Posting, claim_id: str, status: S = S.AWAITING_REMITTANCE) -> Claim:
+    return make_claim(p.repo, claim_id, dos=DOS, lines=LINES, status=status)
+
+
+def _balanced(claim: Claim) -> bool:
+    return claim.paid_amount + claim.adjustment_amount + claim.patient_responsibility == claim.total_charge
+
+
+@pytest.mark.parametrize("correction_first", [True, False])
+def test_reversal_sharing_its_clp07_with_the_correction_undoes_the_original(
+    posting: Posting, correction_first: bool
+) -> None:
+    p = posting
+    claim = _claim(p, f"SAMEPCN{int(correction_first)}")
+    original = claim_payment(claim, "paid")  # allowed = paid = 120.00
+    p.receive("era/sp1.835", era_for([], payer_id="PAYERA01", trace="Z900", extra_claims=[original]))
+    p.post_queued()
+    correction = claim_payment(claim, "short_paid", allowed_pct=D("0.70"))  # same CLP07, sorts first (A100)
+    p.receive(
+        "era/sp2.835",
+        era_for([], payer_id="PAYERA01", trace="A100", extra_claims=[reversal_of(original), correction]),
+    )
+    reversal_msg, correction_msg = p.queue.take()
+    order = [correction_msg, reversal_msg] if correction_first else [reversal_msg, correction_msg]
+    for msg in order:
+        post_remittance(p.repo, p.workflow, msg)
+    got = p.claim(claim.claim_id)
+    ledger = {e.era_id: e for e in p.ledger(claim.claim_id) if e.kind != "reversal"}
+    assert ledger["1PAYERA010-Z900"].reversed_by is not None and ledger["1PAYERA010-A100"].reversed_by is None
+    assert got.paid_amount == correction.paid == D("84.00")
+    assert got.status == S.SHORT_PAID and got.remittance_outcome == "short_paid" and _balanced(got)
+    # The reversal carries no AMT*B6: the original's allowed must not stay in (84.00 + 21.00, not doubled).
+    assert [line.allowed_amount for line in got.lines] == [D("84.00"), D("21.00")]
+
+
+def test_reversal_held_beside_its_correction_waits_for_the_original(posting: Posting) -> None:
+    p = posting
+    claim = _claim(p, "HELDPCN1")
+    original = claim_payment(claim, "paid")
+    correction = claim_payment(claim, "short_paid")
+    # The payer's reversal + correction arrive before the original's ERA is posted here.
+    p.receive(
+        "era/rc.835", era_for([], payer_id="PAYERA01", trace="A200", extra_claims=[reversal_of(original), correction])
+    )
+    assert sorted(r.result for r in p.post_queued()) == ["held", "posted"]
+    assert p.claim(claim.claim_id).paid_amount == correction.paid  # not undone by its own reversal
+    p.receive("era/o.835", era_for([], payer_id="PAYERA01", trace="Z200", extra_claims=[original]))
+    (result,) = p.post_queued()
+    assert result.result == "posted" and result.notes and "applied held reversal" in result.notes[0]
+    got = p.claim(claim.claim_id)
+    assert got.paid_amount == correction.paid and got.remittance_outcome == "short_paid" and _balanced(got)
+    assert p.repo.items_under(f"CLAIM#{claim.claim_id}", "HELDREV#") == []
+
+
+def test_not_our_claim_then_the_right_payer_counts_once(posting: Posting) -> None:
+    p = posting
+    claim = _claim(p, "NOC01")
+    disowned = claim_payment(claim, "denied")
+    disowned.status_code = "23"
+    for svc in disowned.lines:
+        svc.adjustments = [Adjustment("OA", "109", svc.charge)]
+    p.receive("era/noc.835", era_for([], payer_id="PAYERA01", trace="N1", extra_claims=[disowned]))
+    p.post_queued()
+    got = p.claim("NOC01")
+    assert got.remittance_outcome == "not_our_claim" and got.status == S.DENIED
+    assert (got.paid_amount, got.adjustment_amount, got.adjustments) == (D("0.00"), D("0.00"), [])
+    assert [e.kind for e in p.ledger("NOC01")] == ["not_our_claim"]  # kept on the ledger
+    # Rebilled to the right payer, which pays: only its money counts.
+    p.receive("era/right.835", era_for([(claim, "paid")], payer_id="PAYERB02", trace="R1"))
+    p.post_queued()
+    got = p.claim("NOC01")
+    assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("120.00"), D("30.00"), D("0.00"))
+    assert got.status == S.PAID and got.remittance_outcome == "paid" and _balanced(got)
