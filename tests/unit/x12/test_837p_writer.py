@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from infra.config import ClearinghouseSettings
-from medbill.x12.claim837 import ControlNumbers, summarize_837p, write_837p
+from medbill.x12.claim837 import ControlNumbers, summarize_837p, transactions_needed, write_837p
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.segments import X12DataError
 from medbill.x12.tokenizer import tokenize
@@ -183,10 +183,15 @@ def test_several_claims_several_billing_providers() -> None:
 
 def test_claims_split_into_transactions() -> None:
     claims = [make_claim(f"CLM{n}", billing_index=n % 2) for n in range(5)]
-    text = write(claims, claims_per_transaction=2)
+    counter = iter(range(41, 100))
+    numbers = ControlNumbers.from_counter(lambda: next(counter), transactions=transactions_needed(5, 2))
+    text = write_837p(claims, settings=SETTINGS, control_numbers=numbers, created=CREATED, claims_per_transaction=2)
     assert_valid(text)
-    assert [s.get(2) for s in segs(text, "ST")] == ["0001", "0002", "0003"]
-    assert segs(text, "GE")[0].elements == ["3", "42"]
+    # ISA13, GS06 and the first ST02 share the first draw; the other ST02s draw their own numbers.
+    assert [s.get(2) for s in segs(text, "ST")] == ["0041", "0042", "0043"]
+    assert [s.get(2) for s in segs(text, "SE")] == ["0041", "0042", "0043"]
+    assert segs(text, "GE")[0].elements == ["3", "41"] and segs(text, "ISA")[0].get(13) == "000000041"
+    assert [s.get(3) for s in segs(text, "BHT")] == ["0000000410041", "0000000410042", "0000000410043"]
     summary = summarize_837p(text)
     assert [t["claim_count"] for t in summary["transactions"]] == [2, 2, 1]
     assert [c["claim_id"] for c in summary["claims"]] == [f"CLM{n}" for n in range(5)]
@@ -207,11 +212,81 @@ def test_envelope_control_numbers() -> None:
         ":",
     )
     assert segs(text, "GS")[0].get(6) == "7"
+    assert segs(text, "ST")[0].get(2) == "0007" and segs(text, "SE")[0].get(2) == "0007"
     assert segs(text, "IEA")[0].elements == ["1", "000000007"]
     assert ControlNumbers.from_counter(lambda: next(counter)).interchange == 8  # one draw per file
     for bad in (0, 1_000_000_000):
         with pytest.raises(ValueError, match="control number"):
             ControlNumbers(interchange=bad, group=1)
+        with pytest.raises(ValueError, match="transaction control number"):
+            ControlNumbers(interchange=1, group=1, transactions=(bad,))
+    with pytest.raises(ValueError, match="unique"):
+        ControlNumbers(interchange=1, group=1, transactions=(2, 2))
+
+
+def test_st02_is_unique_across_files_drawn_from_one_counter() -> None:
+    # Per-file 0001.. numbering would give every file the same ST02; the counter never repeats.
+    counter = iter(range(999_999_990, 1_000_000_000))
+    seen: list[str] = []
+    for size in (1, 3, 1, 2):
+        numbers = ControlNumbers.from_counter(lambda: next(counter), transactions=transactions_needed(size, 1))
+        text = write_837p(
+            [make_claim(f"C{size}{n}") for n in range(size)],
+            settings=SETTINGS,
+            control_numbers=numbers,
+            created=CREATED,
+            claims_per_transaction=1,
+        )
+        seen += [s.get(2) for s in segs(text, "ST")]
+    assert seen == [str(n) for n in range(999_999_990, 999_999_997)]  # 9 digits: ST02's maximum length
+    assert pyx12_errors(text) == []
+
+
+def test_several_transactions_without_enough_st02_numbers_are_refused() -> None:
+    claims = [make_claim(f"CLM{n}") for n in range(3)]
+    with pytest.raises(ValueError, match="3 transactions need 3 ST02 control numbers"):
+        write(claims, claims_per_transaction=1)
+    with pytest.raises(ValueError, match="3 transactions need 3 ST02 control numbers but 2 were given"):
+        write_837p(
+            claims,
+            settings=SETTINGS,
+            control_numbers=ControlNumbers(1, 1, (1, 2)),
+            created=CREATED,
+            claims_per_transaction=1,
+        )
+    assert [transactions_needed(n, 2) for n in (1, 2, 3, 4, 5)] == [1, 1, 2, 2, 3]
+
+
+def test_claims_group_by_billing_provider_and_payer() -> None:
+    claims = [
+        make_claim("P0A1", billing_index=0, payer_id="PAYERA"),
+        make_claim("P0B1", billing_index=0, payer_id="PAYERB"),
+        make_claim("P1A1", billing_index=1, payer_id="PAYERA"),
+        make_claim("P0A2", billing_index=0, payer_id="PAYERA"),  # same provider, payer and subscriber as P0A1
+        make_claim("P1B1", billing_index=1, payer_id="PAYERB", relationship="child"),
+    ]
+    text = write(claims)
+    assert_valid(text)
+    tree = []
+    for seg in tokenize(text):
+        if seg.id == "HL":
+            tree.append([seg.get(3)])
+        elif seg.id == "NM1" and seg.get(1) in ("85", "PR"):
+            tree[-1].append(seg.get(9))
+        elif seg.id == "CLM":
+            tree[-1].append(seg.get(1))
+    assert tree == [
+        ["20", "1234567893"],
+        ["22", "PAYERA", "P0A1", "P0A2"],
+        ["22", "PAYERB", "P0B1"],
+        ["20", "1912301953"],
+        ["22", "PAYERA", "P1A1"],
+        ["22", "PAYERB"],
+        ["23", "P1B1"],
+    ]
+    assert {c["claim_id"]: c["payer_id"] for c in summarize_837p(text)["claims"]} == {
+        c.claim_id: c.payer_id for c in claims
+    }
 
 
 def test_se_counts_segments_and_lines_break_optionally() -> None:

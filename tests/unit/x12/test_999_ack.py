@@ -25,7 +25,7 @@ def submission() -> str:
     return write_837p(
         claims,
         settings=ClearinghouseSettings(),
-        control_numbers=ControlNumbers(interchange=5, group=5),
+        control_numbers=ControlNumbers(interchange=5, group=5, transactions=(1, 2, 3)),  # ST02 0001..0003
         created=datetime(2025, 3, 15, 10, 5),
         claims_per_transaction=2,
     )

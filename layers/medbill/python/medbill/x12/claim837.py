@@ -1,7 +1,9 @@
 """837P professional claims (005010X222A1): write our claims, summarize any 837P.
 
 One file = one interchange (ISA13), one functional group (GS06) and one or more transactions
-(ST02 0001, 0002, ...; at most `claims_per_transaction` claims each, the IG recommends <= 5000).
+(at most `claims_per_transaction` claims each, the IG recommends <= 5000). All three control
+numbers come from the caller's persistent counter (`ControlNumbers.from_counter`), so an ST02 is
+unique across files, not just within one.
 Inside a transaction the claims are grouped the way the IG nests them:
 
     2000A billing provider (one per distinct billing provider)
@@ -36,6 +38,7 @@ __all__ = [
     "ControlNumbers",
     "read_837p",
     "summarize_837p",
+    "transactions_needed",
     "write_837p",
 ]
 
@@ -66,29 +69,56 @@ class ClearinghouseLike(Protocol):
 
 @dataclass(frozen=True)
 class ControlNumbers:
-    """ISA13 and GS06 for one file. ST02 numbers run 0001.. inside the group (unique within it).
+    """ISA13, GS06 and the ST02s of one file, drawn from a persistent counter.
 
-    Build it with `from_counter` so every file draws a fresh number from a persistent counter
-    (the lifecycle backs it with a DynamoDB atomic counter); a 999's AK1 then names the file.
+    Build it with `from_counter` so every file draws fresh numbers (the lifecycle backs the counter
+    with a DynamoDB atomic counter); a 999's AK1/AK2 and a 277CA then name the file and transaction
+    without ambiguity. `transactions` holds one number per ST; when it is empty a one-transaction
+    file uses `group` (one draw names the interchange, the group and the transaction).
     """
 
     interchange: int
     group: int
+    transactions: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for name, value in (("interchange", self.interchange), ("group", self.group)):
+        for name, value in (
+            ("interchange", self.interchange),
+            ("group", self.group),
+            *(("transaction", n) for n in self.transactions),
+        ):
             if not 1 <= value <= MAX_CONTROL_NUMBER:
                 raise ValueError(f"{name} control number {value} is outside 1..{MAX_CONTROL_NUMBER}")
+        if len(set(self.transactions)) != len(self.transactions):
+            raise ValueError("transaction control numbers (ST02) must be unique")
 
     @classmethod
-    def from_counter(cls, next_control_number: Callable[[], int]) -> ControlNumbers:
-        """One draw serves both ISA13 and GS06: one group per interchange, so one number names both."""
+    def from_counter(cls, next_control_number: Callable[[], int], transactions: int = 1) -> ControlNumbers:
+        """One draw serves ISA13, GS06 and the first ST02 (one group per interchange); every further
+        transaction draws its own ST02. `transactions`: see `transactions_needed`."""
+        if transactions < 1:
+            raise ValueError("a file has at least one transaction")
         n = next_control_number()
-        return cls(interchange=n, group=n)
+        return cls(interchange=n, group=n, transactions=(n, *(next_control_number() for _ in range(transactions - 1))))
 
     @property
     def isa13(self) -> str:
         return f"{self.interchange:09d}"
+
+    def st02s(self, count: int) -> list[str]:
+        """The ST02 of each of `count` transactions (4 to 9 digits, as ST02 allows)."""
+        numbers = self.transactions or ((self.group,) if count == 1 else ())
+        if len(numbers) < count:
+            raise ValueError(
+                f"{count} transactions need {count} ST02 control numbers but {len(numbers) or 'none'} were given: "
+                f"use ControlNumbers.from_counter(counter, transactions={count})"
+            )
+        return [f"{n:04d}" for n in numbers[:count]]
+
+
+def transactions_needed(claim_count: int, claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION) -> int:
+    """How many transactions (ST02 numbers) `write_837p` writes for `claim_count` claims."""
+    return max(1, -(-claim_count // claims_per_transaction))
 
 
 def _money(value: Decimal) -> str:
@@ -385,7 +415,8 @@ def write_837p(
 
     `settings` is an `infra.config.ClearinghouseSettings`: sender/receiver ids and names,
     submitter contact, ISA15 usage indicator. `control_numbers` comes from
-    `ControlNumbers.from_counter(...)`; ST02 runs 0001.. (one per `claims_per_transaction` claims).
+    `ControlNumbers.from_counter(counter, transactions=transactions_needed(len(claims), claims_per_transaction))`;
+    one ST02 per `claims_per_transaction` claims, each from the counter.
     """
     if not claims:
         raise X12DataError("an 837P needs at least one claim")
@@ -440,8 +471,7 @@ def write_837p(
         IMPLEMENTATION_837P,
     )
     chunks = [claims[i : i + claims_per_transaction] for i in range(0, len(claims), claims_per_transaction)]
-    for n, chunk in enumerate(chunks, start=1):
-        st02 = f"{n:04d}"
+    for st02, chunk in zip(control_numbers.st02s(len(chunks)), chunks, strict=True):
         _write_transaction(buf, chunk, settings=settings, st02=st02, reference=f"{isa13}{st02}", created=created)
     buf.add("GE", str(len(chunks)), gs06)
     buf.add("IEA", "1", isa13)
