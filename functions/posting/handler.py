@@ -34,6 +34,19 @@ def record_handler(record: SQSRecord) -> None:
         outcome=result.outcome,
         resumed=result.resumed,
     )
+    if result.problems:
+        # Posted, but outside the claim's wait (or its status could not follow): a person must look.
+        # The problems carry ids and codes only; they are on the ERA's claim result and the audit event too.
+        logger.warning(
+            "claim payment posted with problems",
+            claim_id=result.claim_id,
+            era_id=result.era_id,
+            position=result.position,
+            status_code=remit.status_code,
+            outcome=result.outcome,
+            problems=result.problems,
+        )
+        metrics.add_metric(name="Remittance_posted_with_problems", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=f"Remittance_{result.result}", unit=MetricUnit.Count, value=1)
 
 

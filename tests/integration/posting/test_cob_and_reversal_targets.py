@@ -1,5 +1,6 @@
 """Posting audit regressions (in-process moto): the posting a reversal undoes when it shares its CLP07
-with the corrected claim, and not-our-claim (23) remittance."""
+with the corrected claim, not-our-claim (23) remittance, and money posted on a claim no execution
+waits on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from medbill.billing.era import reconciliation
 from medbill.billing.posting import post_remittance
 from medbill.models.claim import Claim
 from medbill.workflow.status import ClaimStatus as S
@@ -73,6 +75,34 @@ def test_reversal_held_beside_its_correction_waits_for_the_original(posting: Pos
     got = p.claim(claim.claim_id)
     assert got.paid_amount == correction.paid and got.remittance_outcome == "short_paid" and _balanced(got)
     assert p.repo.items_under(f"CLAIM#{claim.claim_id}", "HELDREV#") == []
+
+
+@pytest.mark.parametrize("status", [S.CHARGED, S.CLOSED, S.FAILED])
+def test_money_posted_on_a_claim_not_waiting_is_a_problem_on_the_era(posting: Posting, status: S) -> None:
+    p = posting
+    claim = _claim(p, f"EARLY{status.value[:6]}", status=status)
+    summary = p.receive("era/early.835", era_for([(claim, "paid")], payer_id="PAYERA01", trace=f"E{status.value}"))
+    (result,) = p.post_queued()
+    got = p.claim(claim.claim_id)
+    assert got.status == status and got.paid_amount == D("120.00")  # money posted, status kept
+    assert result.problems == [
+        f"status kept at {status.value}: remittance outcome paid",
+        f"claim {claim.claim_id} was not waiting for remittance (status {status.value})",
+    ]
+    rec = reconciliation(p.repo, summary.era_ids[0])
+    assert rec is not None and rec["claims"][0]["problems"] == result.problems
+    assert p.repo.events(claim.claim_id)[-1].detail["problems"] == result.problems
+
+
+def test_claim_waiting_for_remittance_posts_without_problems(posting: Posting) -> None:
+    p = posting
+    claim = _claim(p, "WAITING01")
+    summary = p.receive("era/w.835", era_for([(claim, "paid")], payer_id="PAYERA01", trace="W1"))
+    (result,) = p.post_queued()
+    assert result.problems == []
+    rec = reconciliation(p.repo, summary.era_ids[0])
+    assert rec is not None and rec["claims"][0]["problems"] == []
+    assert "problems" not in p.repo.events(claim.claim_id)[-1].detail
 
 
 def test_not_our_claim_then_the_right_payer_counts_once(posting: Posting) -> None:

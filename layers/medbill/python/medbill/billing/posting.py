@@ -58,6 +58,8 @@ class PostingResult:
     outcome: RemittanceOutcome | None = None
     resumed: bool = False
     notes: list[str] = field(default_factory=list)
+    # What a person should know (ids and codes only): also on the ERA's result and the audit event.
+    problems: list[str] = field(default_factory=list)
 
 
 def kind_of(remit: ClaimRemittance) -> LedgerKind:
@@ -272,6 +274,7 @@ def _result(
     claim_id: str,
     result: Result,
     outcome: str | None = None,
+    problems: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "claim_id": claim_id,
@@ -282,6 +285,7 @@ def _result(
         "charge": f"{remit.charge:.2f}",
         "paid": f"{remit.paid:.2f}",
         "payer_claim_number": remit.payer_claim_number,
+        "problems": problems or [],  # per claim payment on the ERA (GET /eras/{id}): ids and codes only
         "recorded_at": utcnow().isoformat(),
     }
 
@@ -314,6 +318,21 @@ def reversal_target(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> Le
     return min(
         candidates, key=lambda e: (_payment_of(e) == payment, not mirrors(e), e.posted_at, e.source), default=None
     )
+
+
+def _not_waiting(claim: Claim, outcome: str | None, kept: bool) -> list[str]:
+    """Money posted on a claim no execution waits on (before submission, closed, failed, or past its
+    wait): say so, so a person sees it. Ids and codes only."""
+    problems = []
+    if kept:
+        problems.append(f"status kept at {claim.status.value}: remittance outcome {outcome}")
+    if (
+        outcome
+        and not claim.task_token
+        and claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.AWAITING_REMITTANCE)
+    ):
+        problems.append(f"claim {claim.claim_id} was not waiting for remittance (status {claim.status.value})")
+    return problems
 
 
 def _held_key(remit: ClaimRemittance) -> str:
@@ -385,29 +404,33 @@ def post_remittance(
         # order messages land in: a reversal and the corrected payment of one ERA post in parallel.
         outcome = None if kind == "predetermination" else claim_outcome(entries, update)
         new_status = STATUS_FOR.get(outcome) if outcome else None
-        notes: list[str] = []
-        if new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}:
-            # Money is always posted; a status the workflow does not allow here stays as it is.
-            notes.append(f"status kept at {claim.status.value}: remittance outcome {outcome}")
-            new_status = None
+        kept = new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}
+        if kept:
+            new_status = None  # money is always posted; a status the workflow does not allow here stays
+        problems = _not_waiting(claim, outcome, kept)
         if outcome:
             update["remittance_outcome"] = outcome
         extra.append(
-            repo.era_result_item(remit.era_id, remit.position, _result(remit, claim.claim_id, "posted", outcome))
+            repo.era_result_item(
+                remit.era_id, remit.position, _result(remit, claim.claim_id, "posted", outcome, problems)
+            )
         )
         if remit.payer_claim_number and kind != "reversal":
             update["payer_claim_number"] = remit.payer_claim_number
+        detail: dict[str, Any] = {
+            "era_id": remit.era_id,
+            "clp02": remit.status_code,
+            "paid": f"{remit.paid:.2f}",
+            "outcome": outcome,
+            "kind": kind,
+        }
+        if problems:
+            detail["problems"] = problems
         saved = repo.save(
             claim.model_copy(update=update),
             actor="posting",
             new_status=new_status if new_status != claim.status else None,
-            detail={
-                "era_id": remit.era_id,
-                "clp02": remit.status_code,
-                "paid": f"{remit.paid:.2f}",
-                "outcome": outcome,
-                "kind": kind,
-            },
+            detail=detail,
             ledger=[entry],
             extra=extra,
         )
@@ -418,7 +441,7 @@ def post_remittance(
             "posted",
             outcome,
             resumed=resume_waiting(repo, workflow, saved),
-            notes=notes,
+            problems=problems,
         )
 
     try:
