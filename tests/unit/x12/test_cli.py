@@ -273,3 +273,14 @@ def test_bom_crlf_and_indentation(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and err == "" and "OK 835: 1 transaction(s), balanced" in out
     code, out, err = run(capsys, "summary", str(path))
     assert code == 0 and err == "" and json.loads(out)["payments"][0]["total_paid"] == "186.00"
+
+
+def test_damaged_st01_is_not_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "x.999"
+    path.write_text(
+        "ISA*00*          *00*          *ZZ*A              *ZZ*B              *250101*1200*^*00501*000000001*0*P*:~"
+        "GS*FA*A*B*20250101*1200*1*X*005010X231A1~ST*9\n9*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
+    )
+    code, out, err = run(capsys, "summary", str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "transaction set (unreadable ST01) is not supported" in err

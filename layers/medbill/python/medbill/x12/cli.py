@@ -67,7 +67,8 @@ def detect_kind(text: str) -> str:
                 return "837P" if "X222" in version or not version.startswith("005010X") else "837"
             if st01 == "277" and "X214" in version:
                 return "277CA"
-            return st01
+            # ST01 goes into messages: anything but a plain id (a damaged file) is not echoed
+            return st01 if st01.isascii() and st01.isalnum() and len(st01) <= 6 else "(unreadable ST01)"
         if seg.position > 50:
             break
     raise X12SyntaxError("No ST segment found: the file holds no transaction.", None)
