@@ -1,5 +1,5 @@
-"""Claim totals and outcome across payers (coordination of benefits), not-our-claim remittance and
-reversal targets. No AWS: ledger entries built in memory.
+"""Claim totals and outcome across payers (coordination of benefits), reversal targets, and the
+follow-up for forwarded and not-our-claim remittance. No AWS: ledger entries built in memory.
 
 The claim: 99213-25 120.00 and 36415 30.00 (150.00). The primary allows 96.00 + 24.00, writes off
 CO-45 30.00, pays 96.00 and leaves PR-2 24.00 (coinsurance), which it bills on to the secondary.
@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 
+from medbill.billing.followup import AWAIT_CROSSOVER, classify, crossover_reason
 from medbill.billing.posting import claim_outcome, claim_totals, kind_of, reversal_target
-from medbill.models.claim import Claim
+from medbill.models.claim import Adjustment, Claim
 from medbill.models.remittance import ClaimRemittance, LedgerEntry, LinePosting, RemitAdjustment
 from medbill.workflow.intake import new_claim
 from tests.factories import make_encounter
@@ -270,6 +271,32 @@ def test_reversal_undoes_the_entry_it_mirrors_not_the_correction_sharing_its_clp
     # A posting of the same payment that mirrors it exactly is its original (paid and taken back at once).
     same = correction.model_copy(update={"paid": D("120.00")})
     assert reversal_target([same], reversal) is same
+
+
+def _followup_claim(**update: object) -> Claim:
+    return _claim().model_copy(update=update)
+
+
+def test_forwarded_claim_waits_for_the_crossover_payer_not_the_patient() -> None:
+    forwarded = _followup_claim(
+        paid_amount=D("96.00"),
+        patient_responsibility=D("24.00"),
+        adjustments=[
+            Adjustment(group="CO", reason="45", amount=D("30.00")),
+            Adjustment(group="PR", reason="2", amount=D("24.00")),
+        ],
+        follow_up_reason=crossover_reason("19", D("24.00")),
+        follow_up_action=AWAIT_CROSSOVER,
+    )
+    reason, action = classify(forwarded, "short_paid")
+    assert action == AWAIT_CROSSOVER and "CLP02 19" in reason and "PR-2 24.00" in reason
+    plain = forwarded.model_copy(update={"follow_up_reason": None, "follow_up_action": None})
+    assert classify(plain, "short_paid")[1] == "bill_patient"
+
+
+def test_not_our_claim_is_rebilled_not_worked_as_a_denial() -> None:
+    reason, action = classify(_followup_claim(), "not_our_claim")
+    assert action == "rebill_correct_payer" and "CLP02 23" in reason and "denied" not in reason
 
 
 @pytest.mark.parametrize("status", ["2", "3", "20", "21"])

@@ -26,6 +26,19 @@ DENIAL_ACTIONS: dict[str, str] = {
 }
 
 
+# CLP02 19/20/21: the payer processed the claim and forwarded it to the next payer (crossover). Posting
+# sets this action on the claim; the patient balance waits for the crossover payer's remittance.
+AWAIT_CROSSOVER = "await_crossover_payer"
+_SEQUENCE = {"19": "primary", "20": "secondary", "21": "tertiary"}
+
+
+def crossover_reason(status_code: str, patient_responsibility: Decimal) -> str:
+    return (
+        f"processed as {_SEQUENCE.get(status_code, 'payer')} and forwarded to the next payer (CLP02 {status_code}): "
+        f"patient responsibility {patient_responsibility:.2f} goes to the crossover payer first"
+    )
+
+
 def _fmt(group: str, reason: str, amount: Decimal) -> str:
     return f"{group}-{reason} {amount:.2f}"
 
@@ -41,21 +54,27 @@ def classify(claim: Claim, outcome: str) -> tuple[str, str]:
     if outcome == "hold_expired":
         return ("hold not resolved in time: " + "; ".join(claim.hold_reasons), "review_hold")
     if outcome == "not_our_claim":
-        return ("payer says this is not its claim (CLP02 23)", "bill_other_payer")
+        # Not a denial: the payer never adjudicated it. The claim goes to the payer that covers it.
+        return ("payer says this is not its claim (CLP02 23): rebill to the correct payer", "rebill_correct_payer")
     if outcome == "reversed":
         return ("payer reversed the payment (CLP02 22)", "review_reversal")
     codes = "; ".join(_fmt(a.group, a.reason, a.amount) for a in adjustments) or "no adjustment codes"
+    forwarded = claim.follow_up_reason if claim.follow_up_action == AWAIT_CROSSOVER else None
+    also = " (forwarded to the next payer)" if forwarded else ""
     if outcome == "denied":
         carcs = [a.reason for a in adjustments if a.group != "PR"]
         actions = [DENIAL_ACTIONS[c] for c in carcs if c in DENIAL_ACTIONS]
-        return (f"denied: {codes}", actions[0] if actions else "review_denial")
+        return (f"denied{also}: {codes}", actions[0] if actions else "review_denial")
     if outcome == "short_paid":
         other = [a for a in adjustments if a.group != "PR" and not (a.group == "CO" and a.reason == "45")]
         if other:
             # A line denied inside a paid claim is worked like a denial of that line.
             actions = [DENIAL_ACTIONS[a.reason] for a in other if a.reason in DENIAL_ACTIONS]
             action = actions[0] if actions else "review_underpayment"
-            return (f"paid {claim.paid_amount:.2f} of {claim.total_charge:.2f}: {codes}", action)
+            return (f"paid {claim.paid_amount:.2f} of {claim.total_charge:.2f}{also}: {codes}", action)
+        if forwarded:
+            # The PR was crossed over to the next payer: billing the patient now would bill them twice.
+            return (f"{forwarded}: {codes}", AWAIT_CROSSOVER)
         return (
             f"patient responsibility {claim.patient_responsibility:.2f}: {codes}",
             "bill_patient",

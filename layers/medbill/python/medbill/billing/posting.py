@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from medbill.billing.followup import AWAIT_CROSSOVER, crossover_reason
 from medbill.billing.matching import match_lines
 from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Adjustment, Claim, RemittanceOutcome
 from medbill.models.remittance import (
     DENIED,
+    FORWARDED,
     NOT_OUR_CLAIM,
     PAYER_SEQUENCE,
     PREDETERMINATION,
@@ -266,6 +268,7 @@ def _entry(claim: Claim, remit: ClaimRemittance, kind: LedgerKind, now: str) -> 
         remarks=remit.remarks,
         lines=lines,
         payment_key=_payment_of(remit),
+        forwarded=remit.status_code in FORWARDED,
     )
 
 
@@ -410,6 +413,7 @@ def post_remittance(
         problems = _not_waiting(claim, outcome, kept)
         if outcome:
             update["remittance_outcome"] = outcome
+            update.update(_crossover(claim, entries, outcome, update))
         extra.append(
             repo.era_result_item(
                 remit.era_id, remit.position, _result(remit, claim.claim_id, "posted", outcome, problems)
@@ -424,6 +428,8 @@ def post_remittance(
             "outcome": outcome,
             "kind": kind,
         }
+        if entry.forwarded:
+            detail["forwarded"] = True
         if problems:
             detail["problems"] = problems
         saved = repo.save(
@@ -487,6 +493,21 @@ def apply_held_reversals(repo: ClaimRepository, workflow: WorkflowGateway, claim
             applied.append(held.source)
             ledger = repo.posting_state(claim_id)[0]  # two held reversals must not pick one original
     return applied
+
+
+def _crossover(claim: Claim, entries: list[LedgerEntry], outcome: str, totals: dict[str, Any]) -> dict[str, Any]:
+    """CLP02 19/20/21: the payer sent the claim on to the next payer, so the patient balance is not
+    the patient's to pay yet. The follow-up waits for the crossover payer's remittance (classify
+    reads this); a later payer's posting clears it."""
+    last = last_adjudication(entries)
+    if last is not None and last.status_code in FORWARDED and outcome != "paid":
+        return {
+            "follow_up_reason": crossover_reason(last.status_code, totals["patient_responsibility"]),
+            "follow_up_action": AWAIT_CROSSOVER,
+        }
+    if claim.follow_up_action == AWAIT_CROSSOVER:
+        return {"follow_up_reason": None, "follow_up_action": None}
+    return {}
 
 
 def _unmatched_key(remit: ClaimRemittance) -> dict[str, str]:

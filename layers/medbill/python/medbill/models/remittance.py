@@ -27,6 +27,7 @@ PREDETERMINATION = "25"
 # Which payer of the coordination-of-benefits sequence adjudicated: CLP02 1-3 and their forwarded
 # twins 19-21. 4, 22 and 23 do not say.
 PAYER_SEQUENCE: dict[str, int] = {"1": 1, "2": 2, "3": 3, "19": 1, "20": 2, "21": 3}
+FORWARDED = frozenset({"19", "20", "21"})  # processed, and the payer crossed the claim over to the next one
 # CARC 23 (71 until 2000): "the impact of prior payer(s) adjudication including payments and/or
 # adjustments". A later payer's account of what earlier payers paid and wrote off, not its own
 # adjustment. (CARC 22/109/136/275/276/303 are decisions of the payer that sends them: not here.)
@@ -137,6 +138,7 @@ class LedgerEntry(Model):
     # The payment (payer + TRN02) that carried it: a reversal never undoes a posting of its own payment
     # when another one matches (older entries: derived from era_id).
     payment_key: str = ""
+    forwarded: bool = False  # CLP02 19/20/21: the payer forwarded the claim to the next payer
 
     @property
     def counts_toward_claim(self) -> bool:
