@@ -34,7 +34,9 @@ EXPECTED = {
     "LV-1120-02": ("PAID", "142.00", "120.70", "21.30", "0.00", None),
     "LV-1120-03": ("PAID", "359.00", "258.48", "100.52", "0.00", None),
     "LV-1120-04": ("PAID", "250.00", "212.50", "37.50", "0.00", None),
-    "LV-1120-05": ("FOLLOW_UP", "530.00", "319.20", "106.00", "104.80", "bill_patient"),
+    # LV-1120-05, PAYERD04 (high deductible), 530.00 billed: allowed 75% = 397.50 (CO-45 132.50); the
+    # 100.00 deductible left (PR-1) and 10% coinsurance of the remaining 297.50 = 29.75 (PR-2).
+    "LV-1120-05": ("FOLLOW_UP", "530.00", "267.75", "132.50", "129.75", "bill_patient"),
     "LV-1120-06": ("PAID", "314.00", "226.08", "87.92", "0.00", None),
 }
 
@@ -66,11 +68,15 @@ def test_every_claim_ends_where_expected_to_the_cent(demo_run: tuple[dict, Path]
         billed, paid, adj, pr = (Decimal(row[k]) for k in ("billed", "paid", "adjustments", "patient_responsibility"))
         if row["status"] in ("PAID", "FOLLOW_UP"):
             assert paid + adj + pr == billed  # every cent billed is paid, adjusted or the patient's
+    # The adjustment codes behind the money: contractual (CO-45), deductible, coinsurance, copay, denial.
+    codes = {row["encounter_id"]: row["adjustment_codes"] for row in summary["claims"]}
+    assert codes["LV-1120-05"] == ["CO-45 132.50", "PR-1 100.00", "PR-2 29.75"]
+    assert codes["NS-20261116-001"] == ["CO-45 26.60", "PR-2 16.28", "PR-3 25.00"]
     assert summary["totals"] == {
         "billed": "3389.00",
-        "paid": "2272.37",
-        "adjustments": "857.43",
-        "patient_responsibility": "259.20",
+        "paid": "2220.92",
+        "adjustments": "883.93",
+        "patient_responsibility": "284.15",
     }
     assert summary["eras"] and all(e["reconciled"] and e["era_status"] == "POSTED" for e in summary["eras"])
     assert sum(Decimal(e["total_paid"]) for e in summary["eras"]) == Decimal(summary["totals"]["paid"])
