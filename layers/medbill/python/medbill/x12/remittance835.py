@@ -524,19 +524,8 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                     ZERO if paid is None else paid,
                 )
                 line.position = position
-                bad: list[str] = []
                 if charge is None or paid is None:
-                    _amount(parts[2], "SVC", 2, bad)
-                    _amount(parts[3], "SVC", 3, bad)
-                    if not parts[2]:
-                        bad.append("SVC02 line charge is missing")
-                    # The line is kept (dropping it would let the claim look balanced without it).
-                    where = f"SVC at segment {position} (claim {claim.claim_id}, procedure {line.procedure_code})"
-                    line.unreadable_amounts += len(bad)
-                    claim.unreadable_amounts += len(bad)
-                    claim.unbalanced_count += len(bad)
-                    claim.problems.extend(f"{where}: {b}; the claim cannot be balanced." for b in bad)
-                    bad = []
+                    _unreadable_line(parts, position, claim, line)
                 if len(proc) > 2:
                     line.modifiers = [m for m in proc[2:6] if m]
                     if len(proc) > 6:
@@ -544,13 +533,15 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 if parts[4]:
                     line.revenue_code = parts[4]
                 if parts[5]:
-                    line.units = _amount(parts[5], "SVC", 5, bad)
+                    line.units = parse_r(parts[5])
+                    if line.units is None:
+                        _unreadable_quantity(parts, 5, position, claim)
                 if parts[6]:
                     line.original_procedure = parts[6].split(comp)
                 if parts[7]:
-                    line.original_units = _amount(parts[7], "SVC", 7, bad)
-                if bad:
-                    claim.problems.extend(f"SVC at segment {position} (claim {claim.claim_id}): {b}." for b in bad)
+                    line.original_units = parse_r(parts[7])
+                    if line.original_units is None:
+                        _unreadable_quantity(parts, 7, position, claim)
                 claim.lines.append(line)
             elif sid == "CAS":
                 target = line if line is not None else claim
@@ -614,7 +605,7 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                 charge = parse_r(parts[3]) if parts[3] else ZERO
                 paid = parse_r(parts[4]) if parts[4] else ZERO
                 responsibility = parse_r(parts[5]) if parts[5] else None
-                bad = []
+                bad: list[str] = []
                 if charge is None or paid is None or (responsibility is None and parts[5]):
                     _amount(parts[3], "CLP", 3, bad)
                     _amount(parts[4], "CLP", 4, bad)
@@ -801,6 +792,28 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
         yield "end", payment
     checker.finish(position)
     reader.problems.extend(checker.problems)
+
+
+def _unreadable_line(parts: list[str], position: int, claim: ClaimPayment, line: ServiceLine) -> None:
+    """SVC02 or SVC03 missing or not a number: the line is kept (dropping it would let the claim look
+    balanced without it) and neither it nor its claim can balance."""
+    bad: list[str] = []
+    _amount(parts[2], "SVC", 2, bad)
+    _amount(parts[3], "SVC", 3, bad)
+    if not parts[2]:
+        bad.append("SVC02 line charge is missing")
+    where = f"SVC at segment {position} (claim {claim.claim_id}, procedure {line.procedure_code})"
+    line.unreadable_amounts += len(bad)
+    claim.unreadable_amounts += len(bad)
+    claim.unbalanced_count += len(bad)
+    claim.problems.extend(f"{where}: {b}; the claim cannot be balanced." for b in bad)
+
+
+def _unreadable_quantity(parts: list[str], n: int, position: int, claim: ClaimPayment) -> None:
+    """SVC05 / SVC07 units that are not a number: a problem, balancing unaffected."""
+    claim.problems.append(
+        f"SVC at segment {position} (claim {claim.claim_id}): {X12NumberError(f'SVC{n:02d}', parts[n])}."
+    )
 
 
 def _plb(parts: list[str], position: int, comp: str, payment: Payment) -> None:
