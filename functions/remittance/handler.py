@@ -28,7 +28,8 @@ logger = Logger(service="medbill-remittance")
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
-# The same object version is fanned out once; copies under other keys are caught by the ledger.
+# The same object version is fanned out once; a copy under another key finds its ERA record (the
+# record notes the key, its status stays) and the ledger never posts a claim payment twice.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE_NAME", "medbill-idempotency"))
 
@@ -39,6 +40,7 @@ def _report(summary: EraFileSummary) -> dict[str, Any]:
     logger.info("ERA file processed", problem_count=len(summary.problems), **fields)
     metrics.add_metric(name="PostingMessagesQueued", unit=MetricUnit.Count, value=summary.claims_queued)
     metrics.add_metric(name="EraQuarantined", unit=MetricUnit.Count, value=int(summary.quarantined))
+    metrics.add_metric(name="EraDuplicateDelivery", unit=MetricUnit.Count, value=int(summary.duplicate_of is not None))
     return fields
 
 

@@ -1,13 +1,17 @@
 """An ERA (X12 835) file in S3: check it whole, then fan its claim payments out for posting.
 
 1. Read the file once, streaming, and check it as a whole: envelopes, every claim and line
-   balanced, every payment's BPR02 = claims paid - provider adjustments. An unreadable file or
-   any problem quarantines the file: nothing from it is posted until a person releases it.
+   balanced, every payment's BPR02 = claims paid - provider adjustments, and every claim payment
+   can become a posting message. An unreadable file or any problem quarantines the file: nothing
+   from it is posted until a person releases it.
 2. Otherwise (or once released) read it again, streaming, and send one posting message per
    claim payment to the posting queue (batches of 10), so a 50,000-claim ERA posts in parallel.
    Provider-level adjustments (PLB) are recorded here, on the ERA and, where their reference
-   names one of our claims, on that claim's ledger.
-Each payment (BPR/TRN) gets an ERA record; its reconciliation is computed from the per-claim
+   names one of our claims (its CLP01, or the CLP07 of a claim in the same payment), on that
+   claim's ledger.
+Each payment (BPR/TRN) gets an ERA record, created once by a conditional write: the same file
+delivered again, under any key, never changes it (the record notes the other keys); a different
+file for the same payment gets its own record. Its reconciliation is computed from the per-claim
 results the posting Lambdas write (see `reconciliation`).
 """
 
@@ -18,8 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from medbill.gateways.queues import PostingQueue, ReleaseQueue
-from medbill.models.remittance import ClaimRemittance, LedgerEntry, RemitAdjustment, RemitLine
+from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.prefixes import ERA_REPORTS_PREFIX
 from medbill.store.artifacts import ArtifactStore
 from medbill.store.repository import ClaimRepository, claim_pk, utcnow
@@ -30,7 +36,18 @@ ZERO = Decimal("0.00")
 QUARANTINED = "QUARANTINED"
 RELEASED = "RELEASED"
 POSTING = "POSTING"
+POSTED = "POSTED"
+POSTED_WITH_UNMATCHED = "POSTED_WITH_UNMATCHED"
+NOT_POSTED = "not_posted"  # result of a released claim payment that cannot become a posting message
+PENDING = "pending"  # a queued claim payment with no result yet (in flight, or its message is in the DLQ)
 SEND_EVERY = 100  # posting messages buffered before a send (memory stays flat on huge files)
+HEADER_PROBLEMS = 100  # problems kept on the ERA record (a DynamoDB item holds 400 KB); the report has all
+PENDING_SHOWN = 100  # pending positions listed in the reconciliation summary (the claims pages list all)
+CREATE_ATTEMPTS = 5
+
+
+class EraRecordConflict(Exception):
+    """Other deliveries kept creating this file's ERA records first; SQS retries the file."""
 
 
 @dataclass
@@ -43,6 +60,7 @@ class EraFileSummary:
     payments: int = 0
     claims_queued: int = 0
     provider_adjustments: int = 0
+    duplicate_of: str | None = None  # the key this very file was first received under
     era_ids: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -78,8 +96,8 @@ def file_id_for(body: bytes) -> str:
     return "F" + hashlib.sha256(body).hexdigest()[:16].upper()
 
 
-def _adjustments(items: list[Any]) -> list[RemitAdjustment]:
-    return [RemitAdjustment(group=a.group, reason=a.reason, amount=a.amount, quantity=a.quantity) for a in items]
+def _adjustments(items: list[Any]) -> list[dict[str, Any]]:
+    return [{"group": a.group, "reason": a.reason, "amount": a.amount, "quantity": a.quantity} for a in items]
 
 
 def to_remittance(
@@ -92,50 +110,148 @@ def to_remittance(
     payment_key: str = "",
     occurrence: int = 1,
 ) -> ClaimRemittance:
-    """The posting message: codes and amounts only (the 835's names stay behind)."""
-    return ClaimRemittance(
-        era_id=era_id,
-        payment_key=payment_key or era_id,
-        occurrence=occurrence,
-        file_id=file_id,
-        source_key=key,
-        payer_id=payment.payer_identifier,
-        trace_number=payment.trace_number,
-        position=claim.position,
-        claim_id=claim.claim_id,
-        status_code=claim.status_code,
-        charge=claim.charge,
-        paid=claim.paid,
-        patient_responsibility=claim.patient_responsibility or ZERO,
-        filing_indicator=claim.filing_indicator,
-        payer_claim_number=claim.payer_claim_control_number,
-        frequency_code=claim.frequency_code,
-        adjustments=_adjustments(claim.adjustments),
-        remarks=claim.remark_codes,
-        service_date=claim.dates.get("232"),
-        lines=[
-            RemitLine(
-                position=line.position,
-                procedure_qualifier=line.procedure_qualifier,
-                procedure_code=line.procedure_code,
-                modifiers=line.modifiers,
-                charge=line.charge,
-                paid=line.paid,
-                units=line.units,
-                original_procedure_code=line.original_procedure[1] if len(line.original_procedure) > 1 else None,
-                original_modifiers=line.original_procedure[2:6],
-                service_date=line.service_date,
-                control_number=line.control_number,
-                allowed=line.allowed,
-                adjustments=_adjustments(line.adjustments),
-                remarks=[code for _, code in line.remarks],
-            )
-            for line in claim.lines
-        ],
+    """The posting message: codes and amounts only (the 835's names stay behind).
+
+    Validated as one document, so a ValidationError locates the failing field within the claim
+    (lines.1.adjustments.0.group); see `posting_problems` for what may be shown of it."""
+    return ClaimRemittance.model_validate(
+        {
+            "era_id": era_id,
+            "payment_key": payment_key or era_id,
+            "occurrence": occurrence,
+            "file_id": file_id,
+            "source_key": key,
+            "payer_id": payment.payer_identifier,
+            "trace_number": payment.trace_number,
+            "position": claim.position,
+            "claim_id": claim.claim_id,
+            "status_code": claim.status_code,
+            "charge": claim.charge,
+            "paid": claim.paid,
+            "patient_responsibility": claim.patient_responsibility or ZERO,
+            "filing_indicator": claim.filing_indicator,
+            "payer_claim_number": claim.payer_claim_control_number,
+            "frequency_code": claim.frequency_code,
+            "adjustments": _adjustments(claim.adjustments),
+            "remarks": claim.remark_codes,
+            "service_date": claim.dates.get("232"),
+            "lines": [
+                {
+                    "position": line.position,
+                    "procedure_qualifier": line.procedure_qualifier,
+                    "procedure_code": line.procedure_code,
+                    "modifiers": line.modifiers,
+                    "charge": line.charge,
+                    "paid": line.paid,
+                    "units": line.units,
+                    "original_procedure_code": line.original_procedure[1] if len(line.original_procedure) > 1 else None,
+                    "original_modifiers": line.original_procedure[2:6],
+                    "service_date": line.service_date,
+                    "control_number": line.control_number,
+                    "allowed": line.allowed,
+                    "adjustments": _adjustments(line.adjustments),
+                    "remarks": [code for _, code in line.remarks],
+                }
+                for line in claim.lines
+            ],
+        }
     )
 
 
-def _header(payment: Payment, era_id: str, file_id: str, key: str, status: str, problems: list[str]) -> dict:
+# Where a posting-message field comes from in the 835, for problems a biller can find in the file.
+_CLAIM_FIELDS = {
+    "claim_id": "CLP01 patient control number",
+    "status_code": "CLP02 claim status",
+    "charge": "CLP03 charge",
+    "paid": "CLP04 paid",
+    "patient_responsibility": "CLP05 patient responsibility",
+    "filing_indicator": "CLP06 filing indicator",
+    "payer_claim_number": "CLP07 payer claim number",
+    "frequency_code": "CLP09 frequency code",
+    "service_date": "DTM*232 statement date",
+    "remarks": "MIA/MOA remark code",
+}
+_LINE_FIELDS = {
+    "procedure_qualifier": "SVC01-1 qualifier",
+    "procedure_code": "SVC01-2 procedure code",
+    "modifiers": "SVC01 modifier",
+    "charge": "SVC02 charge",
+    "paid": "SVC03 paid",
+    "units": "SVC05 units",
+    "original_procedure_code": "SVC06-2 original procedure code",
+    "original_modifiers": "SVC06 original modifier",
+    "service_date": "DTM service date",
+    "control_number": "REF*6R line control number",
+    "allowed": "AMT*B6 allowed amount",
+    "remarks": "LQ remark code",
+}
+_CAS_FIELDS = {"group": "CAS01 group code", "reason": "reason code", "amount": "amount", "quantity": "quantity"}
+# pydantic's own messages for these rules state the rule (allowed values, lengths, digits), never
+# the input. Anything else (a validator's own message) could quote the value: only its type is shown.
+_RULE_MESSAGES = frozenset(
+    {
+        "literal_error",
+        "missing",
+        "string_type",
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "decimal_type",
+        "decimal_parsing",
+        "decimal_max_digits",
+        "decimal_max_places",
+        "decimal_whole_digits",
+        "finite_number",
+        "int_type",
+        "int_parsing",
+        "list_type",
+    }
+)
+
+
+def _cas_field(parts: list[Any], where: str) -> str:
+    n = parts[1] + 1 if len(parts) > 1 and isinstance(parts[1], int) else 0
+    name = _CAS_FIELDS.get(str(parts[2]), str(parts[2])) if len(parts) > 2 else "adjustment"
+    return f"{where} CAS adjustment {n}: {name}"
+
+
+def _field_of(loc: tuple[int | str, ...], claim: ClaimPayment) -> str:
+    parts = list(loc)
+    if parts[:1] == ["lines"] and len(parts) > 1 and isinstance(parts[1], int):
+        index = parts[1]
+        segment = claim.lines[index].position if index < len(claim.lines) else 0
+        where = f"SVC at segment {segment}" if segment else f"service line {index + 1}"
+        rest = parts[2:]
+        if rest[:1] == ["adjustments"]:
+            return _cas_field(rest, where)
+        return f"{where}: {_LINE_FIELDS.get(str(rest[0]), str(rest[0]))}" if rest else where
+    if parts[:1] == ["adjustments"]:
+        return _cas_field(parts, "claim-level")
+    return _CLAIM_FIELDS.get(str(parts[0]), ".".join(map(str, parts))) if parts else "claim payment"
+
+
+def _describe(err: ValidationError, claim: ClaimPayment) -> list[str]:
+    """One problem per failed rule: the claim's segment position, the field and the rule, never the
+    value (pydantic's own str(err) quotes the input, which may be PHI)."""
+    out = []
+    for e in err.errors(include_url=False, include_context=False, include_input=False):
+        rule = e["msg"] if e["type"] in _RULE_MESSAGES else f"fails the {e['type']} check"
+        out.append(
+            f"claim payment (CLP) at segment {claim.position} cannot be posted: {_field_of(e['loc'], claim)}: {rule}"
+        )
+    return out
+
+
+def posting_problems(claim: ClaimPayment, payment: Payment) -> list[str]:
+    """Why this claim payment cannot become a posting message (empty when it can)."""
+    try:
+        to_remittance(claim, payment, era_id="CHECK", file_id="CHECK", key="CHECK")
+    except ValidationError as err:
+        return _describe(err, claim)
+    return []
+
+
+def _header(payment: Payment, file_id: str, key: str, status: str, problems: list[str]) -> dict:
     return {
         "file_id": file_id,
         "source_key": key,
@@ -149,10 +265,27 @@ def _header(payment: Payment, era_id: str, file_id: str, key: str, status: str, 
         "claim_count": payment.claim_count,
         "plb_total": f"{payment.provider_adjustment_total:.2f}",
         "era_status": status,
-        "problems": problems,
+        "problems": _kept(problems),
         "received_at": utcnow().isoformat(),
         "updated_at": utcnow().isoformat(),
     }
+
+
+def _kept(problems: list[str]) -> list[str]:
+    if len(problems) <= HEADER_PROBLEMS:
+        return problems
+    more = len(problems) - HEADER_PROBLEMS
+    return [*problems[:HEADER_PROBLEMS], f"... and {more} more problems: see the file's report"]
+
+
+@dataclass
+class _Placed:
+    """One payment of the file and its ERA record."""
+
+    era_id: str
+    status: str
+    post: bool  # fan this payment's claims out now
+    first_key: str | None = None  # set when an earlier delivery of this very file made the record
 
 
 def receive_era_file(
@@ -170,139 +303,311 @@ def receive_era_file(
     summary.file_id = file_id_for(body)
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
     if released and released_file_id and released_file_id != summary.file_id:
-        # The object under this key changed after the person looked at it: they did not release this.
-        summary.quarantined = True
-        summary.problems = [f"the file at {key} changed after it was released; release the new file separately"]
-        report.update(status=QUARANTINED, problems=summary.problems)
-        store.write_json(summary.report_key, report)
-        return summary
+        return _released_file_changed(repo, store, summary, report, released_file_id)
+    payments: list[Payment] = []
+    file_problems: list[str] = []
+    unpostable: list[str] = []
     try:
         text = body.decode("utf-8-sig")
-        checked = _check_whole_file(text)
+        payments, file_problems, unpostable = _check_whole_file(text)
     except UnicodeDecodeError:
         summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
-    if summary.file_error is None and not checked[0]:
+    except Exception as err:
+        # Whatever stops the reader, the file is unreadable (no retry can help). The type only: the
+        # exception's message may quote the file's content.
+        summary.file_error = f"not a readable X12 835: the reader stopped ({type(err).__name__})"
+    if summary.file_error is None and not payments:
         summary.file_error = "the file holds no 835 transaction (no ST*835)"
     if summary.file_error:
         summary.quarantined = True
         report.update(file_error=summary.file_error, status=QUARANTINED)
         _record_unreadable(repo, summary)
+        if summary.duplicate_of:
+            report["duplicate_of"] = summary.duplicate_of
         store.write_json(summary.report_key, report)
         return summary
 
-    payments, file_problems = checked
     payment_keys, repeats = era_ids_for(payments)
-    file_problems += repeats
-    era_ids = []
-    for payment_key in payment_keys:
-        previous = repo.get_era(payment_key)
-        era_id = payment_key
-        if previous and previous.get("file_id") not in (None, summary.file_id):
-            # The same payer + trace in different content: a corrected or forged file. A person decides;
-            # it gets its own record so the first file's reconciliation stays as it was.
-            era_id = f"{payment_key}~{summary.file_id}"
-            file_problems.append(
-                f"payment {payment_key} was already received in another file ({previous.get('source_key')}); "
-                f"this file's copy is {era_id}"
-            )
-        era_ids.append(era_id)
-    problems = file_problems + [p for payment in payments for p in payment.problems]
+    placed, problems = _place_records(
+        repo,
+        payments,
+        payment_keys,
+        summary,
+        before=file_problems + repeats,
+        after=[p for payment in payments for p in payment.problems] + unpostable,
+        released=released,
+    )
     summary.problems = problems
     summary.payments = len(payments)
-    summary.quarantined = bool(problems) and not released
-    status = QUARANTINED if summary.quarantined else POSTING
-    for payment, era_id in zip(payments, era_ids, strict=True):
-        summary.era_ids.append(era_id)
-        repo.put_era(era_id, _header(payment, era_id, summary.file_id, key, status, problems))
+    summary.era_ids = [p.era_id for p in placed]
+    summary.quarantined = any(p.status == QUARANTINED for p in placed)
+    summary.duplicate_of = next((p.first_key for p in placed if p.first_key and p.first_key != key), None)
     report["payments"] = [
         {
-            "era_id": era_id,
-            "total_paid": f"{p.signed_total:.2f}",
-            "claims": p.claim_count,
-            "balanced": p.balanced,
+            "era_id": p.era_id,
+            "era_status": p.status,
+            "total_paid": f"{payment.signed_total:.2f}",
+            "claims": payment.claim_count,
+            "balanced": payment.balanced,
         }
-        for p, era_id in zip(payments, era_ids, strict=True)
+        for payment, p in zip(payments, placed, strict=True)
     ]
     report["problems"] = problems
-    if summary.quarantined:
-        report["status"] = QUARANTINED
-        report["release"] = "POST /eras/{era_id}/release posts this file once a person has checked it"
+    if summary.duplicate_of:
+        report["duplicate_of"] = summary.duplicate_of
+    if not any(p.post for p in placed):
+        if summary.quarantined:
+            report["status"] = QUARANTINED
+            report["release"] = "POST /eras/{era_id}/release posts this file once a person has checked it"
+        else:
+            # Received before and released (or waiting for its release): nothing is posted from this delivery.
+            report["status"] = "DUPLICATE" if summary.duplicate_of else placed[0].status
         store.write_json(summary.report_key, report)
         return summary
 
     # The same payments, in the same order, as the check read.
-    for payment, era_id, payment_key in zip(RemittanceReader(text).payments(), era_ids, payment_keys, strict=False):
-        batch: list[ClaimRemittance] = []
-        seen: dict[tuple[str, str, str], int] = {}
-        for claim in payment.iter_claims():
-            combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
-            seen[combo] = seen.get(combo, 0) + 1
-            batch.append(
-                to_remittance(
-                    claim,
-                    payment,
-                    era_id=era_id,
-                    file_id=summary.file_id,
-                    key=key,
-                    payment_key=payment_key,
-                    occurrence=seen[combo],
-                )
-            )
-            if len(batch) >= SEND_EVERY:
-                summary.claims_queued += queue.send(batch)
-                batch = []
-        summary.claims_queued += queue.send(batch)
-        summary.provider_adjustments += _record_provider_adjustments(repo, era_id, payment.provider_adjustments)
+    for payment, checked, p, payment_key in zip(
+        RemittanceReader(text).payments(), payments, placed, payment_keys, strict=False
+    ):
+        if not p.post:
+            continue
+        queued, by_pcn = _fan_out(
+            repo, queue, payment, checked, era_id=p.era_id, payment_key=payment_key, file_id=summary.file_id, key=key
+        )
+        summary.claims_queued += queued
+        summary.provider_adjustments += _record_provider_adjustments(
+            repo, p.era_id, payment.provider_adjustments, by_pcn
+        )
     report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
     store.write_json(summary.report_key, report)
     return summary
 
 
-def _check_whole_file(text: str) -> tuple[list[Payment], list[str]]:
-    """Stream the whole file once: the payment headers (claims are not kept) and every problem."""
+def _place_records(
+    repo: ClaimRepository,
+    payments: list[Payment],
+    payment_keys: list[str],
+    summary: EraFileSummary,
+    *,
+    before: list[str],
+    after: list[str],
+    released: bool,
+) -> tuple[list[_Placed], list[str]]:
+    """Find or create each payment's ERA record; the file's problems (with any conflicts found).
+
+    A record is created only if absent (conditional write), so two different files for the same
+    payer + trace arriving together cannot both take the plain id: the one that finds it taken
+    looks again and is handled like a changed re-send (`<payment>~<file id>`, quarantined)."""
+    file_id, key = summary.file_id, summary.source_key
+    mine: set[str] = set()  # records this delivery created (it may rewrite them after a lost race)
+    for _ in range(CREATE_ATTEMPTS):
+        found: list[tuple[str, dict[str, Any] | None]] = []
+        conflicts: list[str] = []
+        for payment_key in payment_keys:
+            era_id, header = payment_key, repo.get_era(payment_key)
+            if header is not None and header.get("file_id") != file_id:
+                # The same payer + trace in different content: a corrected or forged file. A person decides;
+                # it gets its own record so the first file's reconciliation stays as it was.
+                era_id = f"{payment_key}~{file_id}"
+                conflicts.append(
+                    f"payment {payment_key} was already received in another file ({header.get('source_key')}); "
+                    f"this file's copy is {era_id}"
+                )
+                header = repo.get_era(era_id)
+            found.append((era_id, header))
+        problems = before + conflicts + after
+        status = QUARANTINED if problems and not released else POSTING
+        placed: list[_Placed] = []
+        for payment, (era_id, header) in zip(payments, found, strict=True):
+            record = _header(payment, file_id, key, status, problems)
+            if header is None:
+                if not repo.create_era(era_id, record):
+                    break  # another delivery made it a moment ago: look again
+                mine.add(era_id)
+                placed.append(_Placed(era_id, status, post=status == POSTING))
+            elif era_id in mine:
+                # Made by this delivery before a later payment lost a race: the file's problems changed.
+                repo.rewrite_era(era_id, {**record, "received_at": header["received_at"]})
+                placed.append(_Placed(era_id, status, post=status == POSTING))
+            else:
+                placed.append(_received_before(repo, era_id, header, key, released, bool(problems)))
+        else:
+            return placed, problems
+    raise EraRecordConflict(f"ERA records of {key} kept changing under this delivery")
+
+
+def _received_before(
+    repo: ClaimRepository, era_id: str, header: dict[str, Any], key: str, released: bool, has_problems: bool
+) -> _Placed:
+    """This very file (same content) made the record before: its status stays as it is."""
+    if released:
+        # A person released the file: post it (again, for a redelivered release: posting is idempotent).
+        repo.update_era_status(era_id, POSTING)
+        return _Placed(era_id, POSTING, post=True)
+    first_key = str(header.get("source_key") or "")
+    if first_key != key:
+        repo.add_era_duplicate(era_id, key)
+    status = str(header.get("era_status") or POSTING)
+    # A clean file that is posting is fanned out again (posting is idempotent) so a fan-out a crash cut
+    # short completes; a file a person has yet to release, or released, is not posted from a copy.
+    return _Placed(era_id, status, post=status == POSTING and not has_problems, first_key=first_key)
+
+
+def _released_file_changed(
+    repo: ClaimRepository, store: ArtifactStore, summary: EraFileSummary, report: dict[str, Any], released_id: str
+) -> EraFileSummary:
+    """The object under this key changed after the person looked at it: they did not release this.
+    Their ERA records go back to QUARANTINED and say why (the new content arrives as its own file)."""
+    problem = f"the file at {summary.source_key} changed after it was released; release the new file separately"
+    summary.quarantined = True
+    summary.problems = [problem]
+    summary.era_ids = [e for e in repo.era_ids_for_file(released_id) if repo.requarantine_era(e, released_id, problem)]
+    report.update(status=QUARANTINED, problems=summary.problems, era_ids=summary.era_ids)
+    store.write_json(summary.report_key, report)
+    return summary
+
+
+def _check_whole_file(text: str) -> tuple[list[Payment], list[str], list[str]]:
+    """Stream the whole file once: the payment headers (claims are not kept), the envelope problems
+    and the claim payments that could not become posting messages."""
     reader = RemittanceReader(text)
     payments = []
+    unpostable: list[str] = []
     for payment in reader.payments():
-        payment.drain()
+        for claim in payment.iter_claims():
+            unpostable += posting_problems(claim, payment)
         payments.append(payment)
-    return payments, list(reader.problems)
+    return payments, list(reader.problems), unpostable
+
+
+def _fan_out(
+    repo: ClaimRepository,
+    queue: PostingQueue,
+    payment: Payment,
+    checked: Payment,
+    *,
+    era_id: str,
+    payment_key: str,
+    file_id: str,
+    key: str,
+) -> tuple[int, dict[str, set[str]]]:
+    """Queue one posting message per claim payment; also the CLP01s of the claims whose CLP07 a PLB
+    reference of this payment names."""
+    references = {c for plb in checked.provider_adjustments for c in _reference_candidates(plb.reference)}
+    by_pcn: dict[str, set[str]] = {}
+    queued = 0
+    batch: list[ClaimRemittance] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for claim in payment.iter_claims():
+        if claim.payer_claim_control_number in references:
+            by_pcn.setdefault(claim.payer_claim_control_number, set()).add(claim.claim_id)
+        combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
+        seen[combo] = seen.get(combo, 0) + 1
+        try:
+            remit = to_remittance(
+                claim,
+                payment,
+                era_id=era_id,
+                file_id=file_id,
+                key=key,
+                payment_key=payment_key,
+                occurrence=seen[combo],
+            )
+        except ValidationError as err:
+            # Only a released file gets here (the check quarantines it otherwise): this claim payment
+            # cannot be posted. Its result says why; the file's other claims post.
+            _record_not_posted(repo, era_id, claim, err)
+            continue
+        batch.append(remit)
+        if len(batch) >= SEND_EVERY:
+            queued += _send(repo, queue, era_id, batch)
+            batch = []
+    queued += _send(repo, queue, era_id, batch)
+    return queued, by_pcn
+
+
+def _send(repo: ClaimRepository, queue: PostingQueue, era_id: str, batch: list[ClaimRemittance]) -> int:
+    if not batch:
+        return 0
+    # Noted before the send: a message that never yields a result (it ended in the DLQ) shows as pending.
+    repo.record_era_sent(era_id, [(r.position, r.claim_id) for r in batch])
+    return queue.send(batch)
+
+
+def _record_not_posted(repo: ClaimRepository, era_id: str, claim: ClaimPayment, err: ValidationError) -> None:
+    bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
+    result = {
+        "claim_id": "",
+        "clp01": "" if bad_clp01 else claim.claim_id,
+        "result": NOT_POSTED,
+        "outcome": None,
+        "status_code": claim.status_code,
+        "charge": str(claim.charge),
+        "paid": str(claim.paid),
+        "payer_claim_number": claim.payer_claim_control_number,
+        "problems": _describe(err, claim),
+        "recorded_at": utcnow().isoformat(),
+    }
+    repo.transact([repo.era_result_item(era_id, claim.position, result)])
 
 
 def _record_unreadable(repo: ClaimRepository, summary: EraFileSummary) -> None:
     era_id = f"FILE-{summary.file_id}"
     summary.era_ids.append(era_id)
-    repo.put_era(
-        era_id,
-        {
-            "file_id": summary.file_id,
-            "source_key": summary.source_key,
-            "era_status": QUARANTINED,
-            "problems": [summary.file_error],
-            "unreadable": True,
-            "total_paid": "0.00",
-            "claim_count": 0,
-            "plb_total": "0.00",
-            "received_at": utcnow().isoformat(),
-            "updated_at": utcnow().isoformat(),
-        },
-    )
+    now = utcnow().isoformat()
+    record = {
+        "file_id": summary.file_id,
+        "source_key": summary.source_key,
+        "era_status": QUARANTINED,
+        "problems": [summary.file_error],
+        "unreadable": True,
+        "total_paid": "0.00",
+        "claim_count": 0,
+        "plb_total": "0.00",
+        "received_at": now,
+        "updated_at": now,
+    }
+    if not repo.create_era(era_id, record):
+        header = repo.get_era(era_id) or {}
+        first_key = str(header.get("source_key") or "")
+        if first_key and first_key != summary.source_key:
+            repo.add_era_duplicate(era_id, summary.source_key)
+            summary.duplicate_of = first_key
 
 
-def _claim_named_by(repo: ClaimRepository, reference: str) -> str | None:
-    """A PLB reference often carries the claim's patient control number (our claim id), sometimes
-    followed by other text: try the whole reference and its first token."""
-    candidates = {reference.strip(), reference.strip().split(" ")[0].split(":")[0]}
+def _reference_candidates(reference: str) -> list[str]:
+    """A PLB reference often carries a claim number, sometimes followed by other text: the whole
+    reference and its first token."""
+    whole = reference.strip()
+    first = whole.split(" ")[0].split(":")[0]
+    return [c for c in dict.fromkeys((whole, first)) if c]
+
+
+def _claim_named_by(
+    repo: ClaimRepository, reference: str, by_pcn: dict[str, set[str]]
+) -> tuple[str | None, str | None]:
+    """The claim a PLB reference names, and how: our claim id (CLP01), else the payer claim number
+    (CLP07) of exactly one claim in the same payment (WO/FB recoveries name the payer's number)."""
+    candidates = _reference_candidates(reference)
     for candidate in candidates:
-        if candidate and repo.items_under(claim_pk(candidate), "CLAIM"):
-            return candidate
-    return None
+        if repo.items_under(claim_pk(candidate), "CLAIM"):
+            return candidate, "CLP01"
+    for candidate in candidates:
+        named = by_pcn.get(candidate, set())
+        if len(named) == 1:
+            (claim_id,) = named
+            if repo.items_under(claim_pk(claim_id), "CLAIM"):
+                return claim_id, "CLP07"
+    return None, None
 
 
-def _record_provider_adjustments(repo: ClaimRepository, era_id: str, adjustments: list[ProviderAdjustment]) -> int:
+def _record_provider_adjustments(
+    repo: ClaimRepository, era_id: str, adjustments: list[ProviderAdjustment], by_pcn: dict[str, set[str]]
+) -> int:
     for n, plb in enumerate(adjustments, start=1):
-        claim_id = _claim_named_by(repo, plb.reference) if plb.reference else None
+        claim_id, linked_by = _claim_named_by(repo, plb.reference, by_pcn) if plb.reference else (None, None)
         repo.put_if_absent(
             {
                 "pk": f"ERA#{era_id}",
@@ -313,6 +618,7 @@ def _record_provider_adjustments(repo: ClaimRepository, era_id: str, adjustments
                 "provider_id": plb.provider_id,
                 "fiscal_period_date": plb.fiscal_period_date,
                 "claim_id": claim_id,
+                "linked_by": linked_by,
             }
         )
         if claim_id:
@@ -329,44 +635,105 @@ def _record_provider_adjustments(repo: ClaimRepository, era_id: str, adjustments
     return len(adjustments)
 
 
-def reconciliation(repo: ClaimRepository, era_id: str) -> dict[str, Any] | None:
-    """The ERA payment against what was posted: BPR02 = posted + held + unmatched - PLB, to the cent."""
+def era_status(header: dict[str, Any], recorded: int, unmatched: int) -> str:
+    """The status a person sees: QUARANTINED and RELEASED as stored; a posting ERA is POSTED (or
+    POSTED_WITH_UNMATCHED) once every claim payment has a result, else still POSTING."""
+    stored = str(header.get("era_status") or POSTING)
+    if stored != POSTING:
+        return stored
+    if recorded < int(header.get("claim_count", 0)):
+        return POSTING
+    return POSTED_WITH_UNMATCHED if unmatched else POSTED
+
+
+def list_eras(
+    repo: ClaimRepository, *, limit: int = 50, next_token: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of ERA payments, newest first, each with its derived status and claims done."""
+    headers, token = repo.list_eras(limit=limit, next_token=next_token)
+    out = []
+    for header in headers:
+        # Only a posting ERA has results to count (a count query: the items are not returned).
+        recorded, unmatched = (
+            repo.era_result_counts(header["era_id"]) if header.get("era_status") == POSTING else (0, 0)
+        )
+        out.append({**_public(header), "era_status": era_status(header, recorded, unmatched), "claims_done": recorded})
+    return out, token
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    if "duplicate_keys" in out:  # a DynamoDB string set
+        out["duplicate_keys"] = sorted(out["duplicate_keys"])
+    return out
+
+
+def reconciliation(
+    repo: ClaimRepository, era_id: str, *, limit: int | None = None, next_token: str | None = None
+) -> dict[str, Any] | None:
+    """The ERA payment against what was posted: BPR02 = posted + held + unmatched - PLB, to the cent.
+
+    The summary always covers every claim payment; `claims` lists them by position (those queued
+    without a result yet as "pending"), all of them, or a page of `limit` after `next_token`."""
     header = repo.get_era(era_id)
     if header is None:
         return None
+    after = repo.era_claims_after(era_id, next_token) if next_token else -1
     results = repo.era_items(era_id, "CLP#")
     plbs = repo.era_items(era_id, "PLB#")
     by_result: dict[str, Decimal] = {"posted": ZERO, "already_posted": ZERO, "held": ZERO, "unmatched": ZERO}
-    counts: dict[str, int] = {"posted": 0, "already_posted": 0, "held": 0, "unmatched": 0}
+    counts: dict[str, int] = {"posted": 0, "already_posted": 0, "held": 0, "unmatched": 0, NOT_POSTED: 0}
+    not_posted_total = ZERO
     for r in results:
-        by_result[r["result"]] = by_result.get(r["result"], ZERO) + Decimal(r["paid"])
+        if r["result"] == NOT_POSTED:
+            # Paid by the payer but on no claim's ledger: left out of what is accounted for.
+            not_posted_total += Decimal(r["paid"])
+        else:
+            by_result[r["result"]] = by_result.get(r["result"], ZERO) + Decimal(r["paid"])
         counts[r["result"]] = counts.get(r["result"], 0) + 1
     plb_total = sum((Decimal(p["amount"]) for p in plbs), ZERO)
     total_paid = Decimal(header.get("total_paid", "0"))
     accounted = sum(by_result.values(), ZERO) - plb_total
     expected = int(header.get("claim_count", 0))
     recorded = len(results)
-    status = header.get("era_status", POSTING)
-    if status not in (QUARANTINED,) and recorded >= expected:
-        status = "POSTED_WITH_UNMATCHED" if counts["unmatched"] else "POSTED"
+    pending: list[dict[str, Any]] = []
+    if header.get("era_status") == POSTING:
+        done = {int(r["position"]) for r in results}
+        for sent in repo.era_items(era_id, "SENT#"):
+            for position, clp01 in zip(sent["positions"], sent["clp01s"], strict=True):
+                if int(position) not in done:
+                    pending.append({"position": int(position), "clp01": clp01, "result": PENDING})
+    rows = sorted([_public(r) for r in results] + pending, key=lambda r: int(r["position"]))
+    token = None
+    if limit is not None:
+        rows = [r for r in rows if int(r["position"]) > after]
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = repo.era_claims_token(era_id, int(rows[-1]["position"]))
     return {
-        **{k: v for k, v in header.items() if k not in ("pk", "sk")},
-        "era_status": status,
+        **_public(header),
+        "era_status": era_status(header, recorded, counts["unmatched"]),
         "claims_recorded": recorded,
+        # Queued but no result yet: in flight, or the message ended in the posting DLQ.
+        "claims_pending": max(expected - recorded, 0) if header.get("era_status") == POSTING else 0,
+        "pending_positions": sorted(p["position"] for p in pending)[:PENDING_SHOWN],
         "posted_count": counts["posted"],
         # Claim payments another file of the same payment had already posted (not posted again).
         "already_posted_count": counts["already_posted"],
         "already_posted_total": f"{by_result['already_posted']:.2f}",
         "held_count": counts["held"],
         "unmatched_count": counts["unmatched"],
+        "not_posted_count": counts[NOT_POSTED],
+        "not_posted_total": f"{not_posted_total:.2f}",
         "posted_total": f"{by_result['posted']:.2f}",
         "held_total": f"{by_result['held']:.2f}",
         "unmatched_total": f"{by_result['unmatched']:.2f}",
         "plb_total": f"{plb_total:.2f}",
         "difference": f"{total_paid - accounted:.2f}",
-        "reconciled": recorded == expected and total_paid == accounted,
-        "claims": results,
-        "provider_adjustments": plbs,
+        "reconciled": recorded == expected and total_paid == accounted and not counts[NOT_POSTED],
+        "claims": rows,
+        "next_token": token,
+        "provider_adjustments": [_public(p) for p in plbs],
     }
 
 
@@ -387,7 +754,9 @@ def release_era(repo: ClaimRepository, queue: ReleaseQueue, era_id: str, release
     if header.get("unreadable"):
         raise EraNotReleasable(f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
     if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
-        raise EraNotReleasable(f"ERA {era_id} is {header.get('era_status')}, not {QUARANTINED}")
+        current = repo.get_era(era_id) or header  # another person may have released it a moment ago
+        shown = era_status(current, *repo.era_result_counts(era_id))  # as GET /eras shows it
+        raise EraNotReleasable(f"ERA {era_id} is {shown}, not {QUARANTINED}")
     try:
         queue.release(header["source_key"], header["file_id"], released_by)
     except Exception:

@@ -9,7 +9,10 @@ Item layout (see docs/architecture.md):
   PATIENTKEY#<sha256> / PATIENTKEY        match key (name, DOB, member id) -> random patient id; stays here
   ERA#<era id> / ERA                      one ERA payment (BPR/TRN): totals, status, problems
   ERA#<era id> / CLP#<position>           what became of each claim payment (posted, unmatched, held)
+  ERA#<era id> / SENT#<first position>    claim payments queued for posting (positions, CLP01s)
   ERA#<era id> / PLB#<n>                  provider-level adjustments
+  ERALIST / <received at>#<era id>        the list of ERA payments, newest first (GET /eras)
+  ERAFILE#<file id> / ERA#<era id>        the ERA records a file (by content) created
   UNMATCHED#<CLP01> / REMIT#<era id>#<position>   remittance for a claim we do not know (yet)
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +44,7 @@ _ser = TypeSerializer()
 _de = TypeDeserializer()
 
 CLAIM_SK = "CLAIM"
+ERA_LIST_PK = "ERALIST"  # ERALIST / <received_at>#<era id>: every ERA payment, for GET /eras
 
 
 class ClaimNotFound(Exception):
@@ -467,12 +472,103 @@ class ClaimRepository:
         return int(_de.deserialize(resp["Attributes"]["value"]))
 
     # --- ERA payments, results and provider adjustments ------------------------------------------
-    def put_era(self, era_id: str, record: dict[str, Any]) -> None:
-        """The ERA payment header (BPR/TRN): totals, status, problems. Overwrites."""
-        self._client.put_item(
+    @staticmethod
+    def _era_key(era_id: str) -> dict[str, Any]:
+        return _to_item({"pk": f"ERA#{era_id}", "sk": "ERA"})
+
+    def create_era(self, era_id: str, record: dict[str, Any]) -> bool:
+        """Create the ERA payment header (BPR/TRN), its entry in the ERA list and its file link, in
+        one transaction. False, and nothing written, if the header already exists: whoever created
+        it first owns the plain id (a concurrent file for the same payment must find out)."""
+        header = {"pk": f"ERA#{era_id}", "sk": "ERA", "era_id": era_id, **record}
+        # One partition lists every ERA, newest first: a few hundred payments a day fit easily and
+        # the list needs no table scan and no GSI.
+        listed = {"pk": ERA_LIST_PK, "sk": f"{record['received_at']}#{era_id}", "era_id": era_id}
+        # Which ERA records a file made: a release that finds the file changed re-quarantines them.
+        by_file = {"pk": f"ERAFILE#{record['file_id']}", "sk": f"ERA#{era_id}", "era_id": era_id}
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": _to_item(header),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self.table_name, "Item": _to_item(listed)}},
+                    {"Put": {"TableName": self.table_name, "Item": _to_item(by_file)}},
+                ]
+            )
+        except ClientError as err:
+            if _cancelled_by_condition(err):
+                return False
+            raise
+        return True
+
+    def rewrite_era(self, era_id: str, record: dict[str, Any]) -> bool:
+        """Replace a header this file created (same file id), e.g. when a later payment of the file
+        lost a race and the file's problems changed. False if the header belongs to another file."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA", "era_id": era_id, **record}),
+                ConditionExpression="file_id = :f",
+                ExpressionAttributeValues=_to_item({":f": record["file_id"]}),
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def add_era_duplicate(self, era_id: str, source_key: str) -> None:
+        """Note that the same file was delivered again under another key (a set: idempotent)."""
+        self._client.update_item(
             TableName=self.table_name,
-            Item=_to_item({"pk": f"ERA#{era_id}", "sk": "ERA", "era_id": era_id, **record}),
+            Key=self._era_key(era_id),
+            UpdateExpression="ADD duplicate_keys :k SET updated_at = :u",
+            ExpressionAttributeValues={
+                ":k": {"SS": [source_key]},
+                ":u": _ser.serialize(utcnow().isoformat()),
+            },
+            ConditionExpression="attribute_exists(pk)",
         )
+
+    def requarantine_era(self, era_id: str, file_id: str, problem: str) -> bool:
+        """A released ERA whose file changed before it was posted: back to QUARANTINED with
+        `problem`, only if it is still RELEASED for that file. False otherwise."""
+        header = self.get_era(era_id)
+        if header is None:
+            return False
+        problems = list(header.get("problems") or [])
+        if problem not in problems:
+            problems.append(problem)
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=self._era_key(era_id),
+                UpdateExpression="SET era_status = :q, problems = :p, updated_at = :u",
+                ConditionExpression="era_status = :r AND file_id = :f",
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":q": "QUARANTINED",
+                        ":r": "RELEASED",
+                        ":p": problems,
+                        ":f": file_id,
+                        ":u": utcnow().isoformat(),
+                    }
+                ),
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def era_ids_for_file(self, file_id: str) -> list[str]:
+        """The ERA records a file (by content id) created."""
+        return [str(i["era_id"]) for i in self._query_prefix(f"ERAFILE#{file_id}", "ERA#")]
 
     def update_era_status(self, era_id: str, status: str, expected: str | None = None) -> bool:
         """Set the header status; with `expected`, only from that status. False if the condition failed."""
@@ -542,24 +638,97 @@ class ClaimRepository:
     def item(data: dict[str, Any]) -> dict[str, Any]:
         return _to_item(data)
 
-    def list_eras(self, *, limit: int = 50, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    def record_era_sent(self, era_id: str, sent: list[tuple[int, str]]) -> None:
+        """Claim payments (position, CLP01) about to be queued for posting: a position with no
+        result later is still pending (or its message is in the DLQ), and the ERA can say which.
+        Keyed by the first position, so a redelivered fan-out writes the same item again."""
+        if not sent:
+            return
+        self._client.put_item(
+            TableName=self.table_name,
+            Item=_to_item(
+                {
+                    "pk": f"ERA#{era_id}",
+                    "sk": f"SENT#{sent[0][0]:07d}",
+                    "positions": [p for p, _ in sent],
+                    "clp01s": [c for _, c in sent],
+                }
+            ),
+        )
+
+    def era_result_counts(self, era_id: str) -> tuple[int, int]:
+        """(claim payments with a result, of which unmatched) without returning the items."""
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "FilterExpression": "sk = :sk",
-            "ExpressionAttributeValues": _to_item({":sk": "ERA"}),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+            "FilterExpression": "#r = :u",
+            "ExpressionAttributeNames": {"#r": "result"},
+            "ExpressionAttributeValues": _to_item({":pk": f"ERA#{era_id}", ":p": "CLP#", ":u": "unmatched"}),
+            "Select": "COUNT",
+        }
+        recorded = unmatched = 0
+        while True:
+            resp = self._client.query(**kwargs)
+            recorded += int(resp.get("ScannedCount", 0))
+            unmatched += int(resp.get("Count", 0))
+            if "LastEvaluatedKey" not in resp:
+                return recorded, unmatched
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def list_eras(self, *, limit: int = 50, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of ERA headers, newest first: a query of the ERA list partition, then one batch read."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": _to_item({":pk": ERA_LIST_PK}),
+            "ScanIndexForward": False,
+            "Limit": limit,
         }
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token, ("pk", "sk"))
-        items: list[dict[str, Any]] = []
-        while True:
-            resp = _paged(self._client.scan, kwargs, Limit=max(limit, 25))
-            for raw in resp.get("Items", []):
-                items.append(raw)
-                if len(items) == limit:
-                    return [_plain(_from_item(i)) for i in items], _encode_token({k: raw[k] for k in ("pk", "sk")})
-            if "LastEvaluatedKey" not in resp:
-                return [_plain(_from_item(i)) for i in items], None
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            start = _decode_token(next_token, ("pk", "sk"))
+            if start["pk"]["S"] != ERA_LIST_PK:  # a token of another listing, or forged
+                raise BadPageToken("next_token is not a token this API issued")
+            kwargs["ExclusiveStartKey"] = start
+        resp = _paged(self._client.query, kwargs)
+        era_ids = [str(_de.deserialize(i["era_id"])) for i in resp.get("Items", [])]
+        token = _encode_token(resp["LastEvaluatedKey"]) if "LastEvaluatedKey" in resp else None
+        return self._era_headers(era_ids), token
+
+    def _era_headers(self, era_ids: list[str]) -> list[dict[str, Any]]:
+        """Headers in the order given (BatchGetItem returns them in any order, maybe in parts)."""
+        if not era_ids:
+            return []
+        found: dict[str, dict[str, Any]] = {}
+        pending: dict[str, Any] = {
+            self.table_name: {"Keys": [self._era_key(e) for e in era_ids], "ConsistentRead": True}
+        }
+        for attempt in range(8):
+            resp = self._client.batch_get_item(RequestItems=pending)
+            for raw in resp.get("Responses", {}).get(self.table_name, []):
+                item = _plain(_from_item(raw))
+                found[item["era_id"]] = item
+            pending = resp.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise RuntimeError("DynamoDB left ERA headers unprocessed (throttled); retry the request")
+        return [found[e] for e in era_ids if e in found]
+
+    @staticmethod
+    def era_claims_token(era_id: str, position: int) -> str:
+        """The page token after the claim payment at `position` of one ERA (GET /eras/{id})."""
+        return _encode_token({"pk": {"S": f"ERA#{era_id}"}, "sk": {"S": f"CLP#{position:07d}"}})
+
+    @staticmethod
+    def era_claims_after(era_id: str, token: str) -> int:
+        """The position a token of `era_id`'s claim listing continues after; BadPageToken otherwise."""
+        key = _decode_token(token, ("pk", "sk"))
+        sk = key["sk"]["S"]
+        digits = sk.removeprefix("CLP#")
+        if key["pk"]["S"] != f"ERA#{era_id}" or digits == sk or not (digits.isascii() and digits.isdigit()):
+            raise BadPageToken("next_token is not a token this API issued")
+        return int(digits)
 
     def query_status(
         self, status: str, *, limit: int = 50, next_token: str | None = None
