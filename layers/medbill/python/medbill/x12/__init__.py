@@ -2,7 +2,14 @@
 
 from medbill.x12.envelope import EnvelopeReader, check_envelopes, iter_transactions
 from medbill.x12.remittance835 import Payment, RemittanceReader, parse_835, read_835, write_835
-from medbill.x12.tokenizer import Delimiters, Segment, X12SyntaxError, detect_delimiters, tokenize
+from medbill.x12.tokenizer import (
+    Delimiters,
+    Segment,
+    X12SyntaxError,
+    X12TruncatedError,
+    detect_delimiters,
+    tokenize,
+)
 
 __all__ = [
     "Delimiters",
@@ -11,6 +18,7 @@ __all__ = [
     "RemittanceReader",
     "Segment",
     "X12SyntaxError",
+    "X12TruncatedError",
     "check_envelopes",
     "detect_delimiters",
     "iter_transactions",

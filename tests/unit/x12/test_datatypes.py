@@ -1,0 +1,62 @@
+"""Strict X12 numbers: the fast check the readers use agrees with the definition, and error messages
+quote only what can be nothing but a malformed number."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from medbill.x12.datatypes import X12NumberError, is_n0, is_r, n0_int, parse_r, r_decimal, shown
+
+
+@given(st.text(alphabet="0123456789.-+eE_ \t\u0663\uff11naNIfity", max_size=8))
+def test_fast_check_agrees_with_the_definition(value: str) -> None:
+    assert (parse_r(value) is not None) == (is_r(value) is not None)
+    if is_r(value):
+        assert parse_r(value) == Decimal(value)
+
+
+@pytest.mark.parametrize("value", ["0", "125.50", "-3", "5.", ".5", "-.5", "007", "99999999999999999999.99"])
+def test_x12_decimals(value: str) -> None:
+    assert r_decimal(value, "CLP03") == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "-", ".", "-.", "1.2.3", "1-2", "--1", "+1", " 1", "1 ", "1e2", "8E2", "8_00", "1,000"]
+)
+def test_not_x12_decimals(value: str) -> None:
+    with pytest.raises(X12NumberError, match=r"^CLP03 .* is not an X12 decimal number"):
+        r_decimal(value, "CLP03")
+
+
+@pytest.mark.parametrize("value", ["NaN", "sNaN", "Infinity", "-Inf", "inf", "\u0661\u0662", "\uff11"])
+def test_what_decimal_takes_but_x12_does_not(value: str) -> None:
+    Decimal(value)  # Python would read it ...
+    assert parse_r(value) is None and is_r(value) is None  # ... X12 does not
+
+
+def test_whole_numbers() -> None:
+    assert n0_int("12", "LX01") == 12 and n0_int("-1", "LX01") == -1 and is_n0("1.0") is None
+    for bad in ("1.0", "1e1", "\u00b2", "A", ""):
+        with pytest.raises(X12NumberError, match="is not an X12 whole number"):
+            n0_int(bad, "LX01")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("8E2", "'8E2'"),
+        ("NaN", "'NaN'"),
+        ("-Infinity", "'-Infinity'"),
+        ("1,000.00", "'1,000.00'"),
+        ("SMITH", "(a 5-character value, not shown)"),
+        ("JOHN DOE", "(a 8-character value, not shown)"),
+        ("8O0.00", "(a 6-character value, not shown)"),
+        ("1" * 40, "(a 40-character value, not shown)"),
+    ],
+)
+def test_only_number_like_values_are_quoted(value: str, expected: str) -> None:
+    assert shown(value) == expected
