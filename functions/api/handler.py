@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from medbill import wiring
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
+from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, match_unmatched
 from medbill.store.repository import BadPageToken, ClaimNotFound
 from medbill.workflow.stages import NotOnHold, recheck_hold
@@ -20,9 +21,11 @@ from medbill.workflow.views import (
     ClaimPage,
     ClaimView,
     EraPage,
+    EraView,
     UnmatchedPage,
     claim_view,
     era_summary_view,
+    era_view,
     summary_view,
     unmatched_view,
 )
@@ -90,17 +93,23 @@ def list_eras(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> EraPage:
-    items, token = wiring.repository().list_eras(limit=limit, next_token=next_token)
+    items, token = list_era_payments(wiring.repository(), limit=limit, next_token=next_token)
     return EraPage(items=[era_summary_view(i) for i in items], next_token=token)
 
 
 @app.get("/eras/<era_id>")
 @tracer.capture_method
-def get_era(era_id: EraId) -> dict[str, Any]:
-    rec = reconciliation(wiring.repository(), era_id)
+def get_era(
+    era_id: EraId,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> EraView:
+    # The reconciliation is complete on every page; the claim payments come `limit` at a time (a
+    # 50,000-claim ERA would not fit in one Lambda response).
+    rec = reconciliation(wiring.repository(), era_id, limit=limit, next_token=next_token)
     if rec is None:
         raise EraNotFound(era_id)
-    return rec
+    return era_view(rec)
 
 
 @app.post("/eras/<era_id>/release")

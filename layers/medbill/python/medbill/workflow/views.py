@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
@@ -119,14 +119,18 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
 
 class EraSummaryView(BaseModel):
     era_id: str
+    # QUARANTINED / RELEASED as stored; POSTING until every claim payment has a result, then POSTED
+    # (POSTED_WITH_UNMATCHED while some wait in the unmatched work queue).
     era_status: str
     payer_id: str | None = None
     payer_name: str | None = None
     trace_number: str | None = None
     total_paid: str
     claim_count: int
+    claims_done: int = 0  # claim payments with a posting result ("n of claim_count done")
     plb_total: str
     source_key: str
+    duplicate_keys: list[str] = []  # the same file delivered again under these keys (nothing posted twice)
     received_at: str | None = None
     problems: list[str] = []
 
@@ -134,6 +138,62 @@ class EraSummaryView(BaseModel):
 class EraPage(BaseModel):
     items: list[EraSummaryView]
     next_token: str | None
+
+
+class EraClaimView(BaseModel):
+    """What became of one claim payment (CLP) of the ERA."""
+
+    model_config = ConfigDict(extra="allow")
+
+    position: int  # segment position of the CLP in the file
+    # posted, already_posted, held, unmatched, not_posted (cannot be posted: see problems) or
+    # pending (queued, no result yet: in flight, or its message is in the posting DLQ)
+    result: str
+    clp01: str | None = None
+    claim_id: str | None = None
+    outcome: str | None = None
+    status_code: str | None = None
+    charge: str | None = None
+    paid: str | None = None
+    payer_claim_number: str | None = None
+    recorded_at: str | None = None
+    problems: list[str] = []
+
+
+class ProviderAdjustmentView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reason: str  # PLB03-1: WO, FB, L6, CV, ...
+    reference: str | None = None  # PLB03-2
+    amount: str  # positive: taken from the payment
+    claim_id: str | None = None  # the claim the reference names, when it names one of ours
+    linked_by: str | None = None  # CLP01 (our claim id) or CLP07 (the payer claim number)
+
+
+class EraView(EraSummaryView):
+    """One ERA payment: its reconciliation (always complete) and a page of its claim payments."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file_id: str
+    claims_recorded: int
+    claims_pending: int
+    pending_positions: list[int]  # the first of them (the claims pages list every one)
+    posted_count: int
+    already_posted_count: int
+    held_count: int
+    unmatched_count: int
+    not_posted_count: int
+    posted_total: str
+    already_posted_total: str
+    held_total: str
+    unmatched_total: str
+    not_posted_total: str
+    difference: str  # BPR02 - (posted + already posted + held + unmatched - PLB)
+    reconciled: bool
+    claims: list[EraClaimView]
+    next_token: str | None  # the next page of claims
+    provider_adjustments: list[ProviderAdjustmentView]
 
 
 class UnmatchedRemittanceView(BaseModel):
@@ -161,10 +221,25 @@ def era_summary_view(header: dict[str, Any]) -> EraSummaryView:
         trace_number=header.get("trace_number"),
         total_paid=header.get("total_paid", "0.00"),
         claim_count=int(header.get("claim_count", 0)),
+        claims_done=int(header.get("claims_done", 0)),
         plb_total=header.get("plb_total", "0.00"),
         source_key=header.get("source_key", ""),
+        duplicate_keys=sorted(header.get("duplicate_keys") or []),
         received_at=header.get("received_at"),
         problems=list(header.get("problems") or []),
+    )
+
+
+def era_view(rec: dict[str, Any]) -> EraView:
+    """`rec` is billing.era.reconciliation's answer (with a page of claims)."""
+    return EraView.model_validate(
+        {
+            **rec,
+            "total_paid": rec.get("total_paid", "0.00"),
+            "plb_total": rec.get("plb_total", "0.00"),
+            "source_key": rec.get("source_key", ""),
+            "claims_done": rec["claims_recorded"],
+        }
     )
 
 
