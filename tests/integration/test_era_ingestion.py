@@ -124,6 +124,36 @@ def test_claim_that_cannot_become_a_posting_message_quarantines_the_file(
     assert rec["era_status"] == "POSTED" and rec["reconciled"] is False  # a person must see the money left out
 
 
+def test_claim_with_an_amount_that_is_not_a_number_is_never_posted_as_zero(p: Posting) -> None:
+    good = make_claim(p.repo, "GOOD02", dos=DOS, lines=LINES)
+    odd = ClaimPayment(
+        "ODD02",
+        "1",
+        D("77.77"),
+        D("77.77"),
+        None,
+        "CI",
+        "X9",
+        lines=[ServiceLine("HC", "99213", D("77.77"), D("77.77"))],
+    )
+    text = era_for([(good, "paid")], payer_id="PAYERA01", trace="ODDNUM", extra_claims=[odd])
+    assert "SVC*HC:99213*77.77*77.77" in text
+    text = text.replace("SVC*HC:99213*77.77*77.77", "SVC*HC:99213*77.77*7A.77")
+    key = "era/odd-number.835"
+
+    summary = p.receive(key, text)
+    assert summary.quarantined and p.queue.sends == 0
+    assert any("amount(s) in it are not X12 numbers" in x for x in summary.problems)
+
+    released = p.receive(key, text, released=True, upload=False)
+    assert released.claims_queued == 1 and [r.result for r in p.post_queued()] == ["posted"]
+    rec = reconciliation(p.repo, summary.era_ids[0])
+    assert rec is not None
+    [odd_result] = [c for c in rec["claims"] if c["result"] == "not_posted"]
+    assert odd_result["clp01"] == "ODD02" and "not X12 numbers" in odd_result["problems"][0]
+    assert rec["reconciled"] is False
+
+
 def test_unexpected_reader_failure_is_an_unreadable_file_not_a_retry(p: Posting, monkeypatch: Any) -> None:
     from medbill.billing import era
 

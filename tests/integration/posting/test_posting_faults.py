@@ -86,8 +86,15 @@ def test_reversal_before_its_original_is_held_then_applied(posting: Posting) -> 
     corrected.payer_claim_control_number = original.payer_claim_control_number + "R"
     era2 = era_for([], payer_id="PAYERA01", trace="EFT2", extra_claims=[_reversed(original), corrected])
     s2 = p.receive("era/2.835", era2)
-    results = p.post_queued()
+    messages = p.queue.take()
+    results = p.post(messages)
     assert [r.result for r in results] == ["held", "posted"]
+    # The held reversal comes again, for another ERA record of the same payment (a copy released
+    # under its own id): held once, and that ERA still gets its result instead of staying pending.
+    copy = messages[0].model_copy(update={"era_id": s2.era_ids[0] + "~copy"})
+    assert p.post([copy])[0].result == "held"
+    assert len(p.repo.items_under(f"CLAIM#{claim.claim_id}", "HELDREV#")) == 1
+    assert [item["result"] for item in p.repo.era_items(copy.era_id, "CLP#")] == ["held"]
     assert p.claim(claim.claim_id).paid_amount == corrected.paid
     rec2 = reconciliation(p.repo, s2.era_ids[0])
     assert rec2 is not None and (rec2["held_count"], rec2["held_total"]) == (1, f"{-original.paid:.2f}")

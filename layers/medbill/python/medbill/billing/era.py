@@ -244,6 +244,12 @@ def _describe(err: ValidationError, claim: ClaimPayment) -> list[str]:
 
 def posting_problems(claim: ClaimPayment, payment: Payment) -> list[str]:
     """Why this claim payment cannot become a posting message (empty when it can)."""
+    if claim.unreadable_amounts:
+        # The reader leaves an amount it cannot read out of the claim: posting it would post 0.00.
+        return [
+            f"claim payment (CLP) at segment {claim.position} cannot be posted: "
+            f"{claim.unreadable_amounts} amount(s) in it are not X12 numbers"
+        ]
     try:
         to_remittance(claim, payment, era_id="CHECK", file_id="CHECK", key="CHECK")
     except ValidationError as err:
@@ -505,6 +511,10 @@ def _fan_out(
             by_pcn.setdefault(claim.payer_claim_control_number, set()).add(claim.claim_id)
         combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
         seen[combo] = seen.get(combo, 0) + 1
+        if claim.unreadable_amounts:
+            # Only a released file gets here: this claim payment's money is unknown, so it is not posted.
+            _record_not_posted(repo, era_id, claim, posting_problems(claim, payment))
+            continue
         try:
             remit = to_remittance(
                 claim,
@@ -518,7 +528,8 @@ def _fan_out(
         except ValidationError as err:
             # Only a released file gets here (the check quarantines it otherwise): this claim payment
             # cannot be posted. Its result says why; the file's other claims post.
-            _record_not_posted(repo, era_id, claim, err)
+            bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
+            _record_not_posted(repo, era_id, claim, _describe(err, claim), hide_clp01=bad_clp01)
             continue
         batch.append(remit)
         if len(batch) >= SEND_EVERY:
@@ -536,18 +547,19 @@ def _send(repo: ClaimRepository, queue: PostingQueue, era_id: str, batch: list[C
     return queue.send(batch)
 
 
-def _record_not_posted(repo: ClaimRepository, era_id: str, claim: ClaimPayment, err: ValidationError) -> None:
-    bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
+def _record_not_posted(
+    repo: ClaimRepository, era_id: str, claim: ClaimPayment, problems: list[str], *, hide_clp01: bool = False
+) -> None:
     result = {
         "claim_id": "",
-        "clp01": "" if bad_clp01 else claim.claim_id,
+        "clp01": "" if hide_clp01 else claim.claim_id,
         "result": NOT_POSTED,
         "outcome": None,
         "status_code": claim.status_code,
         "charge": str(claim.charge),
         "paid": str(claim.paid),
         "payer_claim_number": claim.payer_claim_control_number,
-        "problems": _describe(err, claim),
+        "problems": problems,
         "recorded_at": utcnow().isoformat(),
     }
     repo.transact([repo.era_result_item(era_id, claim.position, result)])

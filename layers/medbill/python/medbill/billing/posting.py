@@ -377,7 +377,10 @@ def post_remittance(
                 # The original has not arrived yet: keep the reversal and apply it when it does.
                 key = _held_key(remit)
                 if any(i["sk"] == key for i in held_items):
-                    # Held already (the message came again: SQS redelivery, a file released twice).
+                    # Held already (the message came again: SQS redelivery, a file released twice, a
+                    # copy of the payment in another file): this ERA still records its result.
+                    result = _result(remit, claim.claim_id, "held")
+                    repo.transact([repo.era_result_item(remit.era_id, remit.position, result)])
                     return PostingResult(claim.claim_id, remit.era_id, remit.position, "held")
                 held = {
                     "pk": claim_pk(claim.claim_id),
