@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from medbill import wiring
 from medbill.billing.posting import post_remittance
@@ -21,10 +22,26 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+class UnpostableMessage(Exception):
+    """A posting message or claim that fails validation, named by field and rule only."""
+
+
+def _fields_only(err: ValidationError) -> UnpostableMessage:
+    # pydantic's own message quotes the input value; Powertools puts the message into the batch
+    # error that Lambda logs. Field paths and rule types say what is wrong without the data.
+    failed = "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['type']}" for e in err.errors(include_input=False)
+    )
+    return UnpostableMessage(f"{err.title} failed validation: {failed}")
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    remit = ClaimRemittance.model_validate_json(record.body)
-    result = post_remittance(wiring.repository(), wiring.workflow(), remit)
+    try:
+        remit = ClaimRemittance.model_validate_json(record.body)
+        result = post_remittance(wiring.repository(), wiring.workflow(), remit)
+    except ValidationError as err:
+        raise _fields_only(err) from None
     logger.info(
         "claim payment posted",
         claim_id=result.claim_id,

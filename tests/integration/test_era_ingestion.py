@@ -49,6 +49,10 @@ def _odd(kind: str) -> ClaimPayment:
         return ClaimPayment(
             "ODD01", "1", D("10.00"), D("5.00"), None, "CI", "X2", adjustments=[Adjustment("ZQ", "45", D("5.00"))]
         )
+    if kind == "long_carc":
+        return ClaimPayment(
+            "ODD01", "1", D("10.00"), D("5.00"), None, "CI", "X6", adjustments=[Adjustment("CO", "A1234X", D("5.00"))]
+        )
     if kind == "empty_procedure":
         return ClaimPayment(
             "ODD01",
@@ -87,6 +91,7 @@ def _odd(kind: str) -> ClaimPayment:
 ODD = {
     # kind: (field named in the problem, the value that must not be quoted)
     "cas_group": ("claim-level CAS adjustment 1: CAS01 group code", "ZQ"),
+    "long_carc": ("claim-level CAS adjustment 1: reason code: String should have at most 5 characters", "A1234X"),
     "empty_procedure": ("SVC01-2 procedure code: String should have at least 1 character", "input_value"),
     "three_decimals": ("CLP04 paid: Decimal input should have no more than 2 decimal places", "80.005"),
     "whole_digits": ("CLP04 paid: Decimal input should have no more than 10 digits", "12345678901"),

@@ -15,6 +15,8 @@ from medbill.models.common import Model, Money
 
 AdjustmentGroup = Literal["CO", "OA", "PI", "PR", "CR"]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=30)]
+# CAS02/05/...: a claim adjustment reason code is X12 ID 1-5 (the claim model keeps it the same way).
+Carc = Annotated[str, StringConstraints(min_length=1, max_length=5)]
 # CLP01 is AN 1-38 in 005010X221A1: a payer may echo another system's longer patient control number.
 PatientControlNumber = Annotated[str, StringConstraints(min_length=1, max_length=38)]
 
@@ -36,7 +38,7 @@ PRIOR_PAYER_CARCS = frozenset({"23", "71"})
 
 class RemitAdjustment(Model):
     group: AdjustmentGroup
-    reason: Code  # CARC
+    reason: Carc
     amount: Money
     quantity: Decimal | None = None
 
