@@ -271,6 +271,26 @@ def test_plb_reference_naming_a_payer_claim_number_links_to_that_claim(p: Postin
     )
 
 
+def test_plb_of_a_re_sent_payment_released_under_its_own_record_is_on_the_ledger_once(p: Posting) -> None:
+    claim = make_claim(p.repo, "PLBR01", dos=DOS, lines=LINES)
+    plbs = [ProviderAdjustment("1234567893", "20261231", "WO", D("10.00"), "PLBR01")]
+    first_text = era_text([claim_payment(claim, "paid")], plbs, "PLBR1")
+    first = p.receive("era/plbr.835", first_text)
+    p.post_queued()
+    # The payer re-sends the payment with a changed header: its own quarantined `~<file>` record.
+    resent = p.receive("era/plbr-resent.835", first_text.replace("TEST CLINIC", "TEST CLINIC B"))
+    [copy_id] = resent.era_ids
+    assert resent.quarantined and copy_id != first.era_ids[0]
+    release_era(p.repo, wiring.release_queue(), copy_id, "biller")
+    receive_era_file(
+        p.repo, wiring.artifacts(), p.queue, "era/plbr-resent.835", released=True, released_file_id=resent.file_id
+    )
+    p.post_queued()
+    plb_entries = [e for e in p.ledger("PLBR01") if e.kind == "provider_adjustment"]
+    assert [(e.plb_reason, e.paid) for e in plb_entries] == [("WO", D("-10.00"))]
+    assert len([e for e in p.ledger("PLBR01") if e.kind == "payment"]) == 1
+
+
 def test_plb_reference_to_a_payer_claim_number_two_claims_share_links_to_neither(p: Posting) -> None:
     a = make_claim(p.repo, "SHARE01", dos=DOS, lines=LINES)
     b = make_claim(p.repo, "SHARE02", dos=DOS, lines=LINES)

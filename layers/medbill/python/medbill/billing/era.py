@@ -384,7 +384,7 @@ def receive_era_file(
         )
         summary.claims_queued += queued
         summary.provider_adjustments += _record_provider_adjustments(
-            repo, p.era_id, payment.provider_adjustments, by_pcn
+            repo, p.era_id, payment_key, payment.provider_adjustments, by_pcn
         )
     report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
     store.write_json(summary.report_key, report)
@@ -616,9 +616,17 @@ def _claim_named_by(
 
 
 def _record_provider_adjustments(
-    repo: ClaimRepository, era_id: str, adjustments: list[ProviderAdjustment], by_pcn: dict[str, set[str]]
+    repo: ClaimRepository,
+    era_id: str,
+    payment_key: str,
+    adjustments: list[ProviderAdjustment],
+    by_pcn: dict[str, set[str]],
 ) -> int:
+    seen: dict[tuple[str, str], int] = {}
     for n, plb in enumerate(adjustments, start=1):
+        # On the claim's ledger a PLB is named by its payment and content, like a claim payment: a
+        # re-sent payment released under its own ERA record (`~<file id>`) does not add it twice.
+        seen[(plb.reason, plb.reference)] = occurrence = seen.get((plb.reason, plb.reference), 0) + 1
         claim_id, linked_by = _claim_named_by(repo, plb.reference, by_pcn) if plb.reference else (None, None)
         repo.put_if_absent(
             {
@@ -635,7 +643,7 @@ def _record_provider_adjustments(
         )
         if claim_id:
             entry = LedgerEntry(
-                source=f"{era_id}#PLB#{n:04d}",
+                source=f"{payment_key}#PLB#{plb.reason}#{plb.reference}#{occurrence}",
                 kind="provider_adjustment",
                 era_id=era_id,
                 posted_at=utcnow().isoformat(),
