@@ -18,7 +18,7 @@ from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
 from medbill import wiring
 from medbill.billing.era import reconciliation
-from medbill.billing.followup import AWAIT_CROSSOVER
+from medbill.billing.followup import AWAIT_CROSSOVER, classify
 from medbill.billing.posting import post_remittance
 from medbill.models.claim import Claim
 from medbill.workflow.stages import follow_up
@@ -209,3 +209,124 @@ def test_not_our_claim_then_the_right_payer_counts_once(posting: Posting) -> Non
     got = p.claim("NOC01")
     assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("120.00"), D("30.00"), D("0.00"))
     assert got.status == S.PAID and got.remittance_outcome == "paid" and _balanced(got)
+
+
+# --- one payer level, two adjudications (re-audit 4): the later payment supersedes ---------------
+
+
+def _dated(text: str, day: str) -> str:
+    """The ERA with its payment date (BPR16) set to `day`."""
+    head, bpr, tail = text.partition("~BPR*")
+    segment, sep, rest = tail.partition("~")
+    return f"{head}{bpr}{segment.rsplit('*', 1)[0]}*{day}{sep}{rest}"
+
+
+def _cp(claim_id: str, status: str, paid: str, adjustments: list[tuple[str, str, str]], pcn: str) -> ClaimPayment:
+    adjs = [Adjustment(g, r, D(a)) for g, r, a in adjustments]
+    patient = sum((a.amount for a in adjs if a.group == "PR"), D("0.00"))
+    return ClaimPayment(claim_id, status, D("150.00"), D(paid), patient, "CI", pcn, adjustments=adjs)
+
+
+PAID = [("CO", "45", "30.00"), ("PR", "2", "24.00")]
+
+
+@pytest.mark.parametrize("denial_lands_first", [True, False])
+def test_denial_then_paid_resubmission_counts_the_payment_whatever_order_it_lands(
+    posting: Posting, denial_lands_first: bool
+) -> None:
+    p = posting
+    claim_id = f"DENPAY{int(denial_lands_first)}"
+    _claim(p, claim_id)
+    denial = era_for(
+        [], payer_id="PAYERA01", trace="Z1", extra_claims=[_cp(claim_id, "4", "0.00", [("CO", "16", "150.00")], "PCN1")]
+    )
+    # The paid resubmission comes a month later, in a payment whose trace sorts first.
+    paid = era_for([], payer_id="PAYERA01", trace="A1", extra_claims=[_cp(claim_id, "1", "96.00", PAID, "PCN2")])
+    files = [("era/den.835", _dated(denial, "20261101")), ("era/pay.835", _dated(paid, "20261201"))]
+    for key, text in files if denial_lands_first else files[::-1]:
+        p.receive(key, text)
+    messages = p.queue.take()
+    for msg in messages if denial_lands_first else messages[::-1]:
+        post_remittance(p.repo, p.workflow, msg)
+    got = p.claim(claim_id)
+    # Not paid 96.00, adjustments 180.00, PR 24.00 (300.00 of a 150.00 claim, follow-up resubmitting again).
+    assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("96.00"), D("30.00"), D("24.00"))
+    assert got.remittance_outcome == "short_paid" and got.status == S.SHORT_PAID and _balanced(got)
+    assert follow_up(p.repo, claim_id, "short_paid")["action"] == "bill_patient"
+    assert sorted(e.kind for e in p.ledger(claim_id)) == ["denial", "payment"]  # the denial stays on the ledger
+
+
+def test_a_different_payer_denying_after_the_primary_paid_is_the_secondary(posting: Posting) -> None:
+    p = posting
+    _claim(p, "SECDEN1")
+    p.receive(
+        "era/m1.835",
+        era_for([], payer_id="PAYERA01", trace="M1", extra_claims=[_cp("SECDEN1", "1", "96.00", PAID, "PCNM1")]),
+    )
+    p.post_queued()
+    # Coverage terminated (CARC 27), CLP02 4, no CARC 23: not the primary re-adjudicating its payment.
+    p.receive(
+        "era/m2.835",
+        era_for(
+            [],
+            payer_id="PAYERB02",
+            trace="M2",
+            extra_claims=[_cp("SECDEN1", "4", "0.00", [("CO", "27", "150.00")], "SECM1")],
+        ),
+    )
+    p.post_queued()
+    got = p.claim("SECDEN1")
+    assert got.paid_amount == D("96.00") and _balanced(got)  # was 96 + 180 + 24 = 300
+    assert got.remittance_outcome == "denied"
+    assert follow_up(p.repo, "SECDEN1", "denied")["action"] == "bill_patient"
+
+
+def test_secondary_repeating_co45_closes_the_claim_paid(posting: Posting) -> None:
+    p = posting
+    _claim(p, "REPCO45")
+    p.receive(
+        "era/c1.835",
+        era_for([], payer_id="PAYERA01", trace="C1", extra_claims=[_cp("REPCO45", "1", "96.00", PAID, "PCNC1")]),
+    )
+    p.post_queued()
+    secondary = _cp("REPCO45", "2", "24.00", [("CO", "45", "30.00"), ("OA", "23", "96.00")], "SECC1")
+    p.receive("era/c2.835", era_for([], payer_id="PAYERB02", trace="C2", extra_claims=[secondary]))
+    p.post_queued()
+    got = p.claim("REPCO45")
+    assert [(a.group, a.reason, a.amount) for a in got.adjustments] == [("CO", "45", D("30.00"))]
+    assert (got.paid_amount, got.patient_responsibility) == (D("120.00"), D("0.00")) and _balanced(got)
+    assert got.remittance_outcome == "paid" and got.status == S.PAID
+
+
+def test_primary_reversed_after_the_secondary_paid_goes_to_review(posting: Posting) -> None:
+    """Design limit (decision 11): the secondary's OA-23 still stands for the primary's 126.00, so
+    nothing shows as outstanding for the patient; the claim must not look settled, though."""
+    p = posting
+    _claim(p, "REVPRIM")
+    p.receive(
+        "era/d1.835",
+        era_for([], payer_id="PAYERA01", trace="D1", extra_claims=[_cp("REVPRIM", "1", "96.00", PAID, "PCND1")]),
+    )
+    p.post_queued()
+    secondary = _cp("REVPRIM", "2", "24.00", [("OA", "23", "126.00")], "SECD1")
+    p.receive("era/d2.835", era_for([], payer_id="PAYERB02", trace="D2", extra_claims=[secondary]))
+    p.post_queued()
+    assert p.claim("REVPRIM").remittance_outcome == "paid"
+    back = ClaimPayment(
+        "REVPRIM",
+        "22",
+        D("-150.00"),
+        D("-96.00"),
+        D("-24.00"),
+        "CI",
+        "PCND1",
+        adjustments=[Adjustment("CO", "45", D("-30.00")), Adjustment("PR", "2", D("-24.00"))],
+    )
+    p.receive("era/d3.835", era_for([], payer_id="PAYERA01", trace="D3", extra_claims=[back]))
+    p.post_queued()
+    got = p.claim("REVPRIM")
+    assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("24.00"), D("126.00"), D("0.00"))
+    assert [(a.group, a.reason, a.amount) for a in got.adjustments] == [("OA", "23", D("126.00"))]
+    assert got.remittance_outcome == "short_paid" and got.status == S.SHORT_PAID and _balanced(got)
+    reason, action = classify(got, "short_paid")
+    assert action == "review_underpayment" and "OA-23 126.00" in reason

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from medbill.billing.era import reconciliation
-from medbill.billing.posting import match_unmatched, unmatched_id
+from medbill.billing.posting import match_unmatched, payment_facts, superseded_by, unmatched_id
 from medbill.workflow.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
 from tests.conformance.conftest import sample_text, x12_samples_dir
@@ -289,7 +289,13 @@ def test_56_claim_file_quarantined_then_released_reconciles_each_transaction(
         entries = p.ledger(clp01)
         claim = p.claim(clp01)
         assert len(entries) == count_by_clp01[clp01], clp01
-        assert claim.paid_amount == paid == sum((e.paid for e in entries), D(0)), clp01
+        # Every claim payment is on the ledger. The de-identified file gives many different claims one
+        # CLP01, so to us they are one payer adjudicating one claim again and again: the later one of
+        # the same service supersedes the earlier (decision 11), and only those in force count.
+        assert sum((e.paid for e in entries), D(0)) == paid, clp01
+        over = superseded_by(entries, payment_facts(p.repo, entries))
+        entries = [e for e in entries if e.source not in over]
+        assert claim.paid_amount == sum((e.paid for e in entries), D(0)), clp01
         net_adj = sum((a.amount for e in entries for a in e.adjustments), D(0))
         later = [e for e in entries if e.status_code == "4" and any(a.reason == "23" for a in e.adjustments)]
         if later:
@@ -300,7 +306,15 @@ def test_56_claim_file_quarantined_then_released_reconciles_each_transaction(
         else:
             assert claim.adjustment_amount + claim.patient_responsibility == net_adj, clp01
         assert claim.version == count_by_clp01[clp01]  # one transaction per claim payment
-    assert p.claim("9999999999-999").paid_amount == D("1299.87")
+    # 56 claim payments of 8 CLP01s, all dated 20120201: the last of each service in file order stands.
+    # One date, one payer, one service line each: one adjudication per CLP01 stays in force (the last
+    # by payment, then file order); for 9999999999-999 that is a CO-24 denial (was 1299.87 paid, every
+    # claim payment added up as if one claim had been paid 13 times).
+    for clp01 in paid_by_clp01:
+        entries = p.ledger(clp01)
+        assert len(entries) - len(superseded_by(entries, payment_facts(p.repo, entries))) == 1, clp01
+    got = p.claim("9999999999-999")
+    assert (got.paid_amount, got.remittance_outcome) == (D("0.00"), "denied")
 
 
 # --- eMedNY (Medicaid): CLP01 is 22 characters, so none is ours until a person matches them ---------

@@ -303,3 +303,95 @@ def test_not_our_claim_is_rebilled_not_worked_as_a_denial() -> None:
 def test_later_payer_paying_nothing_with_only_oa23_is_a_payment(status: str) -> None:
     assert kind_of(_remit(status, "0.00", adj("OA-23", "150.00"))) == "payment"
     assert kind_of(_remit("1", "0.00", adj("OA-23", "150.00"))) == "denial"  # a primary has no prior payer
+
+
+# --- one payer level, two adjudications: the later supersedes the earlier of the same service ------
+
+
+def test_denial_then_payment_by_the_same_payer_counts_the_payment_only() -> None:
+    # Denied (CO-16), corrected and resubmitted, paid: the payer never reverses its denial.
+    denial = entry("D", "4", "0.00", [adj("CO-16", "150.00")], posted_at="2026-11-01T00:00:00+00:00")
+    for entries in itertools.permutations([denial, PRIMARY]):
+        totals = claim_totals(_claim(), list(entries))
+        # Not 96 + 180 + 24 = 300: the denial stays on the ledger but no longer counts.
+        assert money(totals) == (D("96.00"), D("30.00"), D("24.00")) and balanced(totals)
+        assert codes(totals) == [("CO", "45", D("30.00")), ("PR", "2", D("24.00"))]
+        assert claim_outcome(list(entries), totals) == "short_paid"
+    # And the other way round: paid, then the same payer denies (a recoupment by re-adjudication).
+    late = denial.model_copy(update={"posted_at": "2026-12-01T00:00:00+00:00"})
+    totals = claim_totals(_claim(), [PRIMARY, late])
+    assert money(totals) == (D("0.00"), D("150.00"), D("0.00")) and claim_outcome([PRIMARY, late], totals) == "denied"
+
+
+def test_the_later_adjudication_is_the_later_payment_date_not_the_later_posting() -> None:
+    from medbill.billing.posting import PaymentFacts, superseded_by
+
+    # Posted in the opposite order of the payer's payments (parallel messages, a late file).
+    denial = entry("D", "4", "0.00", [adj("CO-50", "150.00")], posted_at="2026-12-09T00:00:00+00:00")
+    paid = PRIMARY.model_copy(update={"posted_at": "2026-12-01T00:00:00+00:00"})
+    facts = {"PAYER-D": PaymentFacts("PAYERA", "20261101"), "PAYER-P": PaymentFacts("PAYERA", "20261120")}
+    assert superseded_by([denial, paid], facts) == {"D": "P"}
+    for entries in itertools.permutations([denial, paid]):
+        totals = claim_totals(_claim(), list(entries), facts)
+        assert money(totals) == (D("96.00"), D("30.00"), D("24.00")) and balanced(totals)
+        assert claim_outcome(list(entries), totals, facts) == "short_paid"
+    # Same date: the payment (payer + trace) decides, never the landing order.
+    same_day = {k: PaymentFacts("PAYERA", "20261101") for k in facts}
+    assert superseded_by([denial, paid], same_day) == superseded_by([paid, denial], same_day) == {"D": "P"}
+
+
+def test_a_split_claim_covering_other_lines_counts_both() -> None:
+    # MA15: the payer split the claim; each part adjudicates its own line, both stand.
+    part1 = entry("A", "1", "76.80", [adj("CO-45", "24.00"), adj("PR-2", "19.20")], lines=[line(1, "76.80", "96.00")])
+    part2 = entry("B", "1", "0.00", [adj("CO-97", "30.00")], lines=[line(2, "0.00")], charge="30.00")
+    part1 = part1.model_copy(update={"charge": D("120.00")})
+    for entries in itertools.permutations([part1, part2]):
+        totals = claim_totals(_claim(), list(entries))
+        assert money(totals) == (D("76.80"), D("54.00"), D("19.20")) and balanced(totals)
+    # A later adjudication of line 1 only supersedes the part that covered line 1.
+    again = entry("C", "1", "96.00", [adj("CO-45", "24.00")], lines=[line(1, "96.00", "96.00")], charge="120.00")
+    again = again.model_copy(update={"posted_at": "2026-12-30T00:00:00+00:00"})
+    totals = claim_totals(_claim(), [part1, part2, again])
+    assert money(totals) == (D("96.00"), D("54.00"), D("0.00")) and balanced(totals)
+
+
+def test_a_zero_charge_claim_payment_adjusts_rather_than_supersedes() -> None:
+    # CLP03 0.00 with a negative CLP04: the payer takes 10.00 back of its earlier payment.
+    recoup = entry("X", "1", "-10.00", [adj("CO-45", "10.00")], charge="0.00", posted_at="2026-12-30T00:00:00+00:00")
+    totals = claim_totals(_claim(), [PRIMARY, recoup])
+    assert money(totals) == (D("86.00"), D("40.00"), D("24.00")) and balanced(totals)
+
+
+def test_secondary_repeating_the_contractual_write_off_is_paid_in_full() -> None:
+    # The secondary repeats CO-45 30.00 and cites OA-23 96.00: the primary's payment only.
+    secondary = entry("S", "2", "24.00", [adj("CO-45", "30.00"), adj("OA-23", "96.00")])
+    for entries in itertools.permutations([PRIMARY, secondary]):
+        totals = claim_totals(_claim(), list(entries))
+        # Not [CO-45 60.00, OA-23 -30.00] (short-paid, review_underpayment): the repeat is one write-off.
+        assert money(totals) == (D("120.00"), D("30.00"), D("0.00")) and balanced(totals)
+        assert codes(totals) == [("CO", "45", D("30.00"))]
+        assert claim_outcome(list(entries), totals) == "paid"
+    # What the secondary really left unpaid still shows: it allows 10.00 less than the coinsurance.
+    short = entry("S", "2", "14.00", [adj("CO-45", "30.00"), adj("CO-2", "10.00"), adj("OA-23", "96.00")])
+    totals = claim_totals(_claim(), [PRIMARY, short])
+    assert money(totals) == (D("110.00"), D("40.00"), D("0.00")) and balanced(totals)
+    assert codes(totals) == [("CO", "2", D("10.00")), ("CO", "45", D("30.00"))]
+    assert claim_outcome([PRIMARY, short], totals) == "short_paid"
+
+
+def test_later_payer_citing_no_carc_23_still_balances() -> None:
+    from medbill.billing.posting import PaymentFacts
+
+    # A different payer denies after the primary paid (coverage terminated), citing no CARC 23: it is
+    # the secondary (the lowest level no other payer holds), not a primary re-adjudication.
+    denial = entry("D", "4", "0.00", [adj("CO-27", "150.00")], posted_at="2026-12-01T00:00:00+00:00")
+    facts = {"PAYER-P": PaymentFacts("PAYERA", "20261120"), "PAYER-D": PaymentFacts("PAYERB", "20261130")}
+    for entries in itertools.permutations([PRIMARY, denial]):
+        totals = claim_totals(_claim(), list(entries), facts)
+        assert money(totals) == (D("96.00"), D("54.00"), D("0.00")) and balanced(totals)
+        assert codes(totals) == [("CO", "27", D("150.00")), ("CO", "45", D("30.00")), ("OA", "23", D("-126.00"))]
+        assert claim_outcome(list(entries), totals, facts) == "denied"
+    # The same payer's CLP02 4 is its re-adjudication: it supersedes its payment.
+    same = {**facts, "PAYER-D": PaymentFacts("PAYERA", "20261130")}
+    totals = claim_totals(_claim(), [PRIMARY, denial], same)
+    assert money(totals) == (D("0.00"), D("150.00"), D("0.00"))

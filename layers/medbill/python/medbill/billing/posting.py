@@ -10,12 +10,14 @@ was paid; 4 denied; 22 reversal undoes the entry it mirrors with the same payer 
 (CLP07), or is held until that entry arrives; 23 not our claim; 25 predetermination (no money,
 no status). Coordination of benefits: the patient balance is the PR of the last payer in the
 sequence that adjudicated, and a later payer's CARC 23 (prior payers' adjudication) is no
-write-off of its own, so charge = paid + adjustments + patient balance holds across payers.
+write-off of its own, so charge = paid + adjustments + patient balance holds across payers. At one
+payer level a later adjudication (by ERA payment date) supersedes earlier ones of the same service.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -128,16 +130,51 @@ STATUS_FOR: dict[str, ClaimStatus] = {
 }
 
 
-def payer_levels(entries: Sequence[LedgerEntry]) -> dict[str, int]:
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What the ERA record of a payment says about it (the posting message does not carry it)."""
+
+    payer: str  # TRN03 / payer id: which payer sent it
+    date: str  # BPR16 CCYYMMDD ("" when the payer sent none)
+
+
+Payments = Mapping[str, PaymentFacts]  # by payment key (payer + TRN02)
+
+
+def _payer(e: LedgerEntry, payments: Payments | None) -> str | None:
+    facts = (payments or {}).get(_payment_of(e))
+    return facts.payer or None if facts else None
+
+
+def payer_levels(entries: Sequence[LedgerEntry], payments: Payments | None = None) -> dict[str, int]:
     """Each entry's place in the payer sequence (1 primary, 2 secondary, 3 tertiary), by source.
-    A reversal takes the place of the entry it undoes."""
+    A reversal takes the place of the entry it undoes.
+
+    CLP02 4 does not say which payer denied. In order: the level that payer holds on this claim by
+    its CLP02 1/2/3 (19/20/21) postings; a later one (2) when it cites the prior payers' adjudication
+    (CARC 23); the lowest level no other payer of the claim holds (a primary paid and a different
+    payer denies: the secondary); when the payer is not known, primary: with a primary payment
+    standing, a CLP02 4 citing no CARC 23 is far more often that payer re-adjudicating (appeal,
+    corrected claim) than a secondary, and the later adjudication then supersedes the earlier."""
     by_source = {e.source: e for e in entries}
+    held: dict[str, set[int]] = defaultdict(set)  # payer -> levels it adjudicated at
+    for e in entries:
+        payer = _payer(e, payments)
+        if payer and e.status_code in PAYER_SEQUENCE:
+            held[payer].add(PAYER_SEQUENCE[e.status_code])
 
     def own(e: LedgerEntry) -> int:
         if e.status_code in PAYER_SEQUENCE:
             return PAYER_SEQUENCE[e.status_code]
-        # CLP02 4 does not say which payer denied: one that cites prior payers' adjudication is a later one.
-        return 2 if any(_prior_payer(a) for a in e.adjustments) else 1
+        payer = _payer(e, payments)
+        if payer and held.get(payer):
+            return min(held[payer])
+        if any(_prior_payer(a) for a in e.adjustments):
+            return 2
+        if payer:
+            taken = set().union(*(levels for other, levels in held.items() if other != payer))
+            return min((n for n in (1, 2, 3) if n not in taken), default=3)
+        return 1
 
     out: dict[str, int] = {}
     for e in entries:
@@ -151,15 +188,62 @@ def _in_force(e: LedgerEntry) -> bool:
     return e.kind in ("payment", "denial") and e.reversed_by is None
 
 
-def last_adjudication(entries: Sequence[LedgerEntry]) -> LedgerEntry | None:
+def adjudication_order(e: LedgerEntry, payments: Payments | None = None) -> tuple[str, str, str, int]:
+    """Which of two adjudications is the later one, whatever order their messages landed in: the
+    ERA payment date (BPR16), then the payment (payer + trace), then within one payment the entry's
+    source, whose last part counts the occurrences of the same CLP01/CLP02/CLP07 in file order (the
+    entry does not keep the CLP's position). The posting message carries no payment date, so it
+    comes from the payment's ERA record; without one (a unit test, a record gone) the posting day
+    stands in for it."""
+    facts = (payments or {}).get(_payment_of(e))
+    day = facts.date if facts and len(facts.date) == 8 and facts.date.isdigit() else ""
+    stem, _, occurrence = e.source.rpartition("#")
+    nth = int(occurrence) if occurrence.isdigit() else 0
+    return (day or e.posted_at[:10].replace("-", ""), _payment_of(e), stem, nth)
+
+
+def _covered_lines(e: LedgerEntry) -> set[int]:
+    return {lp.claim_line_number for lp in e.lines if lp.claim_line_number is not None}
+
+
+def superseded_by(
+    entries: Sequence[LedgerEntry], payments: Payments | None = None, levels: dict[str, int] | None = None
+) -> dict[str, str]:
+    """Standing adjudications a later one at the same payer level replaced: source -> source of the
+    one that superseded it. A payer that denied and later paid (after a corrected claim or an appeal)
+    rarely reverses its denial first; counting both would bill 300.00 of a 150.00 claim. Two cover the
+    same service when their matched lines overlap or either is claim-level (no matched lines); a
+    payer's split claim (MA15) covers disjoint lines and both count. Superseded entries stay on the
+    ledger, out of the totals."""
+    levels = levels if levels is not None else payer_levels(entries, payments)
+    # A claim payment that bills no charge (CLP03 0.00: a payer's negative or supplemental amount on an
+    # earlier adjudication) adjusts that adjudication rather than replacing it: it always counts.
+    standing = sorted(
+        (e for e in entries if _in_force(e) and e.counts_toward_claim and e.charge),
+        key=lambda e: adjudication_order(e, payments),
+    )
+    out: dict[str, str] = {}
+    for i, earlier in enumerate(standing):
+        lines = _covered_lines(earlier)
+        for later in standing[i + 1 :]:
+            if levels[later.source] != levels[earlier.source]:
+                continue
+            other = _covered_lines(later)
+            if not lines or not other or lines & other:
+                out[earlier.source] = later.source
+                break
+    return out
+
+
+def last_adjudication(entries: Sequence[LedgerEntry], payments: Payments | None = None) -> LedgerEntry | None:
     """The adjudication that decides the claim now: the last payer in the sequence that has one in
-    force, its latest posting (whatever order the messages landed in)."""
-    levels = payer_levels(entries)
+    force, its latest (by payment date, whatever order the messages landed in)."""
+    levels = payer_levels(entries, payments)
     standing = [e for e in entries if _in_force(e)]
-    return max(standing, key=lambda e: (levels[e.source], e.posted_at, e.source), default=None)
+    return max(standing, key=lambda e: (levels[e.source], adjudication_order(e, payments)), default=None)
 
 
-def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
+def claim_totals(claim: Claim, entries: list[LedgerEntry], payments: Payments | None = None) -> dict[str, Any]:
     """Claim money recomputed from its ledger: reversals carry negative amounts, so sums net out.
 
     Across payers (coordination of benefits): paid is every payer's payment; the patient balance is
@@ -167,15 +251,20 @@ def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
     later payer's CARC 23 is its account of the earlier payers' payments and write-offs, so only
     what it says beyond what those payers posted counts (nothing, when they agree). That keeps
     charge = paid + adjustments + patient balance, to the cent, as the last payer's CLP balances.
+    At one payer level a later adjudication supersedes the earlier ones of the same service
+    (superseded_by): only the later counts.
     """
-    counted = [e for e in entries if e.counts_toward_claim]
+    levels = payer_levels(entries, payments)
+    superseded = superseded_by(entries, payments, levels)
+    counted = [e for e in entries if e.counts_toward_claim and e.source not in superseded]
     # A payer that says the claim is not its own adjudicated nothing: its write-off is no money of ours.
     adjudicated = [e for e in counted if e.kind != "not_our_claim"]
-    levels = payer_levels(entries)
     standing = [e for e in adjudicated if _in_force(e)]
     last = max((levels[e.source] for e in standing), default=0)  # 0: nothing in force, all nets out
     net: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     cited: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)  # the last payer's CARC 23
+    own: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)  # the last payer's other adjustments
+    earlier: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)  # the earlier payers' adjustments
     before = ZERO  # what the payers before the last one paid and wrote off
     for entry in adjudicated:
         level = levels[entry.source]
@@ -193,12 +282,27 @@ def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
                 net[key] += adj.amount
                 if level < last:
                     before += adj.amount
-    cites = any(_prior_payer(a) for e in standing if levels[e.source] == last for a in e.adjustments)
-    if last > 1 and cites:
-        # Zero when the prior payers' postings are here and agree; the prior payers' share while their
-        # remittance has not arrived; negative when this payer paid part of what an earlier one wrote off.
-        cite = ("OA", "23") if ("OA", "23") in cited else min(cited)
-        net[cite] += sum(cited.values(), ZERO) - before
+                    earlier[key] += adj.amount
+                elif level == last:
+                    own[key] += adj.amount
+    if last > 1:
+        # The last payer's CLP balances on its own: charge = its paid + its adjustments + its PR, its
+        # CARC 23 standing for the earlier payers. What it cites beyond what they posted counts: zero
+        # when they agree; the prior payers' share while their remittance has not arrived; negative
+        # when it paid part of what an earlier one wrote off (or cites no CARC 23 at all).
+        diff = sum(cited.values(), ZERO) - before
+        # A secondary that repeats the primary's write-off (its own CO-45 beside OA-23 for the
+        # primary's payment only) says it twice: the repeat is what its CARC 23 falls short by.
+        for key in sorted(own):
+            if diff >= ZERO:
+                break
+            repeat = min(-diff, own[key], earlier[key])
+            if repeat > ZERO:
+                net[key] -= repeat
+                diff += repeat
+        if diff:
+            cite = ("OA", "23") if ("OA", "23") in cited or not cited else min(cited)
+            net[cite] += diff
     adjustments = [
         Adjustment.model_validate({"group": g, "reason": r, "amount": amount})
         for (g, r), amount in net.items()
@@ -241,9 +345,31 @@ def claim_totals(claim: Claim, entries: list[LedgerEntry]) -> dict[str, Any]:
     }
 
 
-def claim_outcome(entries: Sequence[LedgerEntry], totals: dict[str, Any]) -> RemittanceOutcome:
+def payment_facts(repo: ClaimRepository, entries: Sequence[LedgerEntry]) -> dict[str, PaymentFacts]:
+    """The payer and payment date of the payments behind the standing adjudications, from their ERA
+    records, read only when they can change the totals: a CLP02 4 beside another adjudication (which
+    payer denied), or two adjudications at one level (which is the later). Most claims need none."""
+    standing = [e for e in entries if _in_force(e)]
+    known = [PAYER_SEQUENCE[e.status_code] for e in standing if e.status_code in PAYER_SEQUENCE]
+    if len(standing) < 2 or (len(known) == len(standing) and len(set(known)) == len(known)):
+        return {}
+    out = {}
+    for key in sorted({_payment_of(e) for e in entries if e.kind in ("payment", "denial")}):
+        header = repo.get_era(key) or {}
+        trace = str(header.get("trace_number") or "")
+        # No TRN03: the payer part of the key (payer + "-" + TRN02), as the ERA id was made.
+        payer = str(header.get("payer_id") or "") or (
+            key[: -len(trace) - 1] if trace and key.endswith(f"-{trace}") else ""
+        )
+        out[key] = PaymentFacts(payer=payer, date=str(header.get("payment_date") or ""))
+    return out
+
+
+def claim_outcome(
+    entries: Sequence[LedgerEntry], totals: dict[str, Any], payments: Payments | None = None
+) -> RemittanceOutcome:
     """The claim's outcome from its postings in force and its effective totals (all payers)."""
-    last = last_adjudication(entries)
+    last = last_adjudication(entries, payments)
     if last is None:
         disowned = any(e.kind == "not_our_claim" and e.reversed_by is None for e in entries)
         return "not_our_claim" if disowned else "reversed"
@@ -405,10 +531,11 @@ def post_remittance(
         else:
             entry = _entry(claim, remit, kind, now)
         entries.append(entry)
-        update = claim_totals(claim, entries)
+        payments = payment_facts(repo, entries)
+        update = claim_totals(claim, entries, payments)
         # The claim's outcome comes from its postings in force and its totals over all payers, whatever
         # order messages land in: a reversal and the corrected payment of one ERA post in parallel.
-        outcome = None if kind == "predetermination" else claim_outcome(entries, update)
+        outcome = None if kind == "predetermination" else claim_outcome(entries, update, payments)
         new_status = STATUS_FOR.get(outcome) if outcome else None
         kept = new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}
         if kept:
@@ -416,7 +543,7 @@ def post_remittance(
         problems = _not_waiting(claim, outcome, kept)
         if outcome:
             update["remittance_outcome"] = outcome
-            update.update(_crossover(claim, entries, outcome, update))
+            update.update(_crossover(claim, entries, outcome, update, payments))
         extra.append(
             repo.era_result_item(
                 remit.era_id, remit.position, _result(remit, claim.claim_id, "posted", outcome, problems)
@@ -498,11 +625,13 @@ def apply_held_reversals(repo: ClaimRepository, workflow: WorkflowGateway, claim
     return applied
 
 
-def _crossover(claim: Claim, entries: list[LedgerEntry], outcome: str, totals: dict[str, Any]) -> dict[str, Any]:
+def _crossover(
+    claim: Claim, entries: list[LedgerEntry], outcome: str, totals: dict[str, Any], payments: Payments
+) -> dict[str, Any]:
     """CLP02 19/20/21: the payer sent the claim on to the next payer, so the patient balance is not
     the patient's to pay yet. The follow-up waits for the crossover payer's remittance (classify
     reads this); a later payer's posting clears it."""
-    last = last_adjudication(entries)
+    last = last_adjudication(entries, payments)
     if last is not None and last.status_code in FORWARDED and outcome != "paid":
         return {
             "follow_up_reason": crossover_reason(last.status_code, totals["patient_responsibility"]),
