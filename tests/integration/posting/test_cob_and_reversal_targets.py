@@ -17,7 +17,7 @@ import pytest
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
 from medbill import wiring
-from medbill.billing.era import reconciliation
+from medbill.billing.era import receive_era_file, reconciliation, release_era
 from medbill.billing.followup import AWAIT_CROSSOVER, classify
 from medbill.billing.posting import post_remittance
 from medbill.models.claim import Claim
@@ -330,3 +330,86 @@ def test_primary_reversed_after_the_secondary_paid_goes_to_review(posting: Posti
     assert got.remittance_outcome == "short_paid" and got.status == S.SHORT_PAID and _balanced(got)
     reason, action = classify(got, "short_paid")
     assert action == "review_underpayment" and "OA-23 126.00" in reason
+
+
+# --- a reversal repeated, a corrected copy of a posted payment (re-audit 4) ------------------------
+
+
+def test_a_second_reversal_of_a_reversed_payment_is_not_applied_to_the_correction(posting: Posting) -> None:
+    p = posting
+    _claim(p, "TWOREV1")
+    p.receive(
+        "era/h1.835",
+        era_for([], payer_id="PAYERA01", trace="H1", extra_claims=[_cp("TWOREV1", "1", "96.00", PAID, "PCNH1")]),
+    )
+    p.post_queued()
+    back = ClaimPayment(
+        "TWOREV1",
+        "22",
+        D("-150.00"),
+        D("-96.00"),
+        D("-24.00"),
+        "CI",
+        "PCNH1",
+        adjustments=[Adjustment("CO", "45", D("-30.00")), Adjustment("PR", "2", D("-24.00"))],
+    )
+    corrected = _cp("TWOREV1", "1", "84.00", [("CO", "45", "45.00"), ("PR", "2", "21.00")], "PCNH1")
+    p.receive("era/h2.835", era_for([], payer_id="PAYERA01", trace="H2", extra_claims=[back, corrected]))
+    p.post_queued()
+    first_reversal = next(e.source for e in p.ledger("TWOREV1") if e.kind == "reversal")
+    # The payer repeats the reversal in a later payment: it mirrors the original, already reversed.
+    again = p.receive("era/h3.835", era_for([], payer_id="PAYERA01", trace="H3", extra_claims=[back]))
+    (result,) = p.post_queued()
+    assert result.result == "not_posted"
+    original = "1PAYERA010-H1#TWOREV1#1#PCNH1#1"
+    expected = [f"reverses payment {original} already reversed by {first_reversal}: not applied twice"]
+    assert result.problems == expected
+    got = p.claim("TWOREV1")
+    # Not paid -12.00, REVERSED: the correction stands.
+    assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("84.00"), D("45.00"), D("21.00"))
+    assert got.remittance_outcome == "short_paid" and _balanced(got)
+    assert [e.reversed_by is None for e in p.ledger("TWOREV1") if e.kind == "payment"].count(True) == 1
+    assert p.repo.items_under("CLAIM#TWOREV1", "HELDREV#") == []  # not held for an original that never comes
+    rec = reconciliation(p.repo, again.era_ids[0])
+    assert rec is not None and rec["claims"][0]["result"] == "not_posted" and rec["claims"][0]["problems"] == expected
+    assert rec["not_posted_total"] == "-96.00" and rec["reconciled"] is False
+    assert p.repo.events("TWOREV1")[-1].detail["problems"] == expected
+
+
+def test_a_released_copy_of_a_posted_payment_with_other_amounts_is_not_posted(posting: Posting) -> None:
+    p = posting
+    _claim(p, "RESENT1")
+    first = era_for([], payer_id="PAYERA01", trace="TRNR1", extra_claims=[_cp("RESENT1", "1", "96.00", PAID, "PCNR1")])
+    p.receive("era/r1.835", first)
+    p.post_queued()
+    # The same payer + TRN02 again, the claim now paid 100.00: quarantined as a copy, a person releases it.
+    corrected = _cp("RESENT1", "1", "100.00", [("CO", "45", "30.00"), ("PR", "2", "20.00")], "PCNR1")
+    resent = p.receive("era/r1-c.835", era_for([], payer_id="PAYERA01", trace="TRNR1", extra_claims=[corrected]))
+    [copy_id] = resent.era_ids
+    assert resent.quarantined
+    release_era(p.repo, wiring.release_queue(), copy_id, "biller")
+    receive_era_file(
+        p.repo, wiring.artifacts(), p.queue, "era/r1-c.835", released=True, released_file_id=resent.file_id
+    )
+    (result,) = p.post_queued()
+    problem = (
+        "claim payment 1PAYERA010-TRNR1#RESENT1#1#PCNR1#1 was posted from 1PAYERA010-TRNR1 with charge 150.00 "
+        "paid 96.00 patient responsibility 24.00; this copy has charge 150.00 paid 100.00 patient responsibility "
+        "20.00: not posted"
+    )
+    assert result.result == "not_posted" and result.problems == [problem]
+    rec = reconciliation(p.repo, copy_id)
+    assert rec is not None and rec["claims"][0]["result"] == "not_posted" and rec["claims"][0]["problems"] == [problem]
+    # Was already_posted 100.00 and reconciled, with 4.00 on no ledger.
+    assert (rec["already_posted_total"], rec["not_posted_total"], rec["reconciled"]) == ("0.00", "100.00", False)
+    assert p.claim("RESENT1").paid_amount == D("96.00")
+    # An identical copy is still simply already posted.
+    same = p.receive("era/r1-same.835", first.replace("TEST CLINIC", "TEST CLINIC B"))
+    release_era(p.repo, wiring.release_queue(), same.era_ids[0], "biller")
+    receive_era_file(
+        p.repo, wiring.artifacts(), p.queue, "era/r1-same.835", released=True, released_file_id=same.file_id
+    )
+    (result,) = p.post_queued()
+    assert result.result == "already_posted" and result.problems == []
+    rec = reconciliation(p.repo, same.era_ids[0])
+    assert rec is not None and rec["reconciled"] is True

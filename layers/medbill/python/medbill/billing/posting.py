@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 ZERO = Decimal("0.00")
 UNMATCHED_STATUS = "UNMATCHED_REMITTANCE"  # work-queue status in the by-status index
 
-Result = Literal["posted", "already_posted", "unmatched", "held", "recorded"]
+# "not_posted" is era.NOT_POSTED: the reconciliation leaves its amount out, so the ERA does not reconcile.
+Result = Literal["posted", "already_posted", "unmatched", "held", "recorded", "not_posted"]
 
 
 @dataclass
@@ -430,23 +431,43 @@ def reversal_target(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> Le
     and its corrected claim usually come in one payment and may share the CLP07, so a posting of
     the reversal's own payment is taken only if it mirrors the reversal exactly (negated CLP03 and
     CLP04); otherwise the reversal waits for its original. Among the rest: the one it mirrors, else
-    the earliest posted."""
+    the earliest posted; none when the one it mirrors is reversed already (already_reversed)."""
     payment = _payment_of(remit)
-
-    def mirrors(e: LedgerEntry) -> bool:
-        return e.charge == -remit.charge and e.paid == -remit.paid
-
     candidates = [
         e
-        for e in ledger
-        if e.kind in ("payment", "denial")
-        and e.payer_claim_number == remit.payer_claim_number
-        and e.reversed_by is None
-        and (_payment_of(e) != payment or mirrors(e))
+        for e in _reversible(ledger, remit)
+        if e.reversed_by is None and (_payment_of(e) != payment or _mirrors(e, remit))
     ]
+    if not any(_mirrors(e, remit) for e in candidates) and already_reversed(ledger, remit) is not None:
+        # A second reversal of one payment (a payer repeating it in a later payment) must not fall back
+        # to another posting of that CLP07: that undoes the correction.
+        return None
     return min(
-        candidates, key=lambda e: (_payment_of(e) == payment, not mirrors(e), e.posted_at, e.source), default=None
+        candidates,
+        key=lambda e: (_payment_of(e) == payment, not _mirrors(e, remit), e.posted_at, e.source),
+        default=None,
     )
+
+
+def _mirrors(e: LedgerEntry, remit: ClaimRemittance) -> bool:
+    return e.charge == -remit.charge and e.paid == -remit.paid
+
+
+def _reversible(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> list[LedgerEntry]:
+    return [e for e in ledger if e.kind in ("payment", "denial") and e.payer_claim_number == remit.payer_claim_number]
+
+
+def already_reversed(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> LedgerEntry | None:
+    """The posting this reversal mirrors exactly (same CLP07, negated CLP03 and CLP04) when another
+    reversal has undone it already: the reversal is a repeat, and applying it anywhere is wrong."""
+    payment = _payment_of(remit)
+    done = [
+        e
+        for e in _reversible(ledger, remit)
+        if e.reversed_by is not None and e.reversed_by != remit.source and _mirrors(e, remit)
+    ]
+    # Of its own payment only an exact mirror could have been its original (reversal_target).
+    return min(done, key=lambda e: (_payment_of(e) == payment, e.posted_at, e.source), default=None)
 
 
 def _not_waiting(claim: Claim, outcome: str | None, kept: bool) -> list[str]:
@@ -499,6 +520,25 @@ def post_remittance(
         entries = list(ledger)
         if kind == "reversal":
             original = reversal_target(ledger, remit)
+            repeated = already_reversed(ledger, remit) if original is None else None
+            if repeated is not None:
+                # Not held (its original is here) and not applied twice: a person sees it on the ERA (which
+                # then does not reconcile: its amount is on no ledger) and on the claim's timeline.
+                problems = [
+                    f"reverses payment {repeated.source} already reversed by {repeated.reversed_by}: not applied twice"
+                ]
+                extra.append(
+                    repo.era_result_item(
+                        remit.era_id, remit.position, _result(remit, claim.claim_id, "not_posted", problems=problems)
+                    )
+                )
+                repo.save(
+                    claim,
+                    actor="posting",
+                    detail={"era_id": remit.era_id, "clp02": remit.status_code, "problems": problems},
+                    extra=extra,
+                )
+                return PostingResult(claim.claim_id, remit.era_id, remit.position, "not_posted", problems=problems)
             if original is None:
                 # The original has not arrived yet: keep the reversal and apply it when it does.
                 key = _held_key(remit)
@@ -590,8 +630,14 @@ def post_remittance(
         raise
     except AlreadyPosted:
         # Posted before (a redelivery, or another file of the same payment): record it on this ERA,
-        # and finish what a crash may have cut short: held reversals, the resume.
-        repo.transact([repo.era_result_item(remit.era_id, remit.position, _result(remit, target_id, "already_posted"))])
+        # and finish what a crash may have cut short: held reversals, the resume. A copy whose amounts
+        # differ from what was posted (a corrected re-send under the same payer + TRN02, released) is
+        # not the same claim payment: not posted, so its ERA does not reconcile and a person decides.
+        problems = _differs_from_posted(repo, target_id, remit)
+        done: Result = "not_posted" if problems else "already_posted"
+        repo.transact(
+            [repo.era_result_item(remit.era_id, remit.position, _result(remit, target_id, done, problems=problems))]
+        )
         if consume:
             repo.transact([{"Delete": {"Key": repo.item(consume)}}])
         applied = apply_held_reversals(repo, workflow, target_id)
@@ -600,15 +646,35 @@ def post_remittance(
             target_id,
             remit.era_id,
             remit.position,
-            "already_posted",
+            done,
             claim.remittance_outcome,
             resumed=resume_waiting(repo, workflow, claim),
             notes=[f"applied held reversal {s}" for s in applied],
+            problems=problems,
         )
     # Only when the read saw one: most postings have no held reversal and skip the extra read.
     if result.result == "posted" and kind_of(remit) in ("payment", "denial") and any(held_waiting):
         result.notes += [f"applied held reversal {s}" for s in apply_held_reversals(repo, workflow, target_id)]
     return result
+
+
+def _differs_from_posted(repo: ClaimRepository, claim_id: str, remit: ClaimRemittance) -> list[str]:
+    """A problem (ids and amounts only) when the ledger entry of this claim payment's source holds
+    other amounts (CLP03, CLP04, CLP05) than the message."""
+    posted = next((e for e in repo.ledger_entries(claim_id) if e.source == remit.source), None)
+    if posted is None:
+        return []
+    theirs = (posted.charge, posted.paid, posted.patient_responsibility)
+    if theirs == (remit.charge, remit.paid, remit.patient_responsibility):
+        return []
+
+    def amounts(charge: Decimal, paid: Decimal, patient: Decimal) -> str:
+        return f"charge {charge:.2f} paid {paid:.2f} patient responsibility {patient:.2f}"
+
+    return [
+        f"claim payment {remit.source} was posted from {posted.era_id} with {amounts(*theirs)}; this copy has "
+        f"{amounts(remit.charge, remit.paid, remit.patient_responsibility)}: not posted"
+    ]
 
 
 def apply_held_reversals(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str) -> list[str]:
