@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from medbill import wiring
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
-from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, match_unmatched
+from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
 from medbill.store.repository import BadPageToken, ClaimNotFound
 from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.status import ClaimStatus
@@ -54,15 +54,7 @@ def get_claim(claim_id: ClaimId) -> ClaimView:
 @app.get("/claims/<claim_id>/ledger")
 @tracer.capture_method
 def get_ledger(claim_id: ClaimId) -> dict[str, Any]:
-    repo = wiring.repository()
-    claim = repo.get_claim(claim_id)
-    return {
-        "claim_id": claim_id,
-        "paid_amount": f"{claim.paid_amount:.2f}",
-        "adjustment_amount": f"{claim.adjustment_amount:.2f}",
-        "patient_responsibility": f"{claim.patient_responsibility:.2f}",
-        "entries": repo.ledger(claim_id),
-    }
+    return claim_ledger(wiring.repository(), claim_id)
 
 
 @app.post("/claims/<claim_id>/recheck")

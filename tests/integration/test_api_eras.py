@@ -139,3 +139,41 @@ def test_unreadable_era_cannot_be_released(api: Any) -> None:
     assert era["era_status"] == "QUARANTINED" and "not a readable X12 835" in era["problems"][0]
     status, body = _call(api, "POST", f"/eras/{era['era_id']}/release")
     assert status == 409 and "not a readable 835" in body["message"]
+
+
+def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
+    """The payer denied, then paid the corrected claim without reversing its denial first."""
+    claim = _priced_claim("SUPERSEDE1")
+    denied = ClaimPayment(
+        claim.claim_id,
+        "4",
+        Decimal("200.00"),
+        Decimal("0.00"),
+        None,
+        "CI",
+        "PCN1",
+        adjustments=[Adjustment("CO", "16", Decimal("200.00"))],
+    )
+    paid = ClaimPayment(
+        claim.claim_id,
+        "1",
+        Decimal("200.00"),
+        Decimal("160.00"),
+        None,
+        "CI",
+        "PCN2",
+        adjustments=[Adjustment("CO", "45", Decimal("40.00"))],
+    )
+    _receive("era/denied.835", era_for([], payer_id="PAYERA01", trace="DENY1", extra_claims=[denied]))
+    _receive("era/paid.835", era_for([], payer_id="PAYERA01", trace="PAY1", extra_claims=[paid]))
+
+    status, ledger = _get(api, f"/claims/{claim.claim_id}/ledger")
+    assert status == 200
+    assert (ledger["paid_amount"], ledger["adjustment_amount"], ledger["patient_responsibility"]) == (
+        "160.00",
+        "40.00",
+        "0.00",
+    )
+    by_kind = {e["kind"]: e for e in ledger["entries"]}
+    assert by_kind["denial"]["superseded_by"] == by_kind["payment"]["source"]
+    assert by_kind["payment"]["superseded_by"] is None

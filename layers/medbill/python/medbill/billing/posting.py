@@ -236,6 +236,21 @@ def superseded_by(
     return out
 
 
+def claim_ledger(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
+    """A claim's money and every posting on its ledger, oldest first, each saying which later
+    adjudication superseded it (None while it counts): the staff API's ledger view."""
+    claim = repo.get_claim(claim_id)
+    entries = sorted(repo.ledger_entries(claim_id), key=lambda e: (e.posted_at, e.source))
+    over = superseded_by(entries, payment_facts(repo, entries))
+    return {
+        "claim_id": claim_id,
+        "paid_amount": f"{claim.paid_amount:.2f}",
+        "adjustment_amount": f"{claim.adjustment_amount:.2f}",
+        "patient_responsibility": f"{claim.patient_responsibility:.2f}",
+        "entries": [{**e.model_dump(mode="json"), "superseded_by": over.get(e.source)} for e in entries],
+    }
+
+
 def last_adjudication(entries: Sequence[LedgerEntry], payments: Payments | None = None) -> LedgerEntry | None:
     """The adjudication that decides the claim now: the last payer in the sequence that has one in
     force, its latest (by payment date, whatever order the messages landed in)."""
