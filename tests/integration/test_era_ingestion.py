@@ -129,21 +129,30 @@ def test_claim_that_cannot_become_a_posting_message_quarantines_the_file(
     assert rec["era_status"] == "POSTED" and rec["reconciled"] is False  # a person must see the money left out
 
 
-def test_claim_with_an_amount_that_is_not_a_number_is_never_posted_as_zero(p: Posting) -> None:
+@pytest.mark.parametrize(
+    ("segment", "broken"),
+    [
+        ("SVC*HC:99213*77.77*77.77", "SVC*HC:99213*77.77*7A.77"),  # a line amount: the claim cannot balance
+        ("CLP*ODD02*1*77.77*77.77*0*", "CLP*ODD02*1*77.77*77.77*A0*"),  # CLP05: outside balancing, still money
+    ],
+)
+def test_claim_with_an_amount_that_is_not_a_number_is_never_posted_as_zero(
+    p: Posting, segment: str, broken: str
+) -> None:
     good = make_claim(p.repo, "GOOD02", dos=DOS, lines=LINES)
     odd = ClaimPayment(
         "ODD02",
         "1",
         D("77.77"),
         D("77.77"),
-        None,
+        D("0.00"),
         "CI",
         "X9",
         lines=[ServiceLine("HC", "99213", D("77.77"), D("77.77"))],
     )
     text = era_for([(good, "paid")], payer_id="PAYERA01", trace="ODDNUM", extra_claims=[odd])
-    assert "SVC*HC:99213*77.77*77.77" in text
-    text = text.replace("SVC*HC:99213*77.77*77.77", "SVC*HC:99213*77.77*7A.77")
+    assert segment in text
+    text = text.replace(segment, broken)
     key = "era/odd-number.835"
 
     summary = p.receive(key, text)
@@ -156,6 +165,7 @@ def test_claim_with_an_amount_that_is_not_a_number_is_never_posted_as_zero(p: Po
     assert rec is not None
     [odd_result] = [c for c in rec["claims"] if c["result"] == "not_posted"]
     assert odd_result["clp01"] == "ODD02" and "not X12 numbers" in odd_result["problems"][0]
+    assert (odd_result["charge"], odd_result["paid"]) == ("77.77", "77.77")  # formatted like every result
     assert rec["reconciled"] is False
 
 

@@ -556,8 +556,9 @@ def _record_not_posted(
         "result": NOT_POSTED,
         "outcome": None,
         "status_code": claim.status_code,
-        "charge": str(claim.charge),
-        "paid": str(claim.paid),
+        # An amount the reader could not read is 0.00 here; the problems say which claim payment it is.
+        "charge": f"{claim.charge:.2f}",
+        "paid": f"{claim.paid:.2f}",
         "payer_claim_number": claim.payer_claim_control_number,
         "problems": problems,
         "recorded_at": utcnow().isoformat(),

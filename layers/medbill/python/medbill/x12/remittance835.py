@@ -633,7 +633,8 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
                         f"{where}: {b}; the claim cannot be balanced." if k < unreadable else f"{where}: {b}."
                         for k, b in enumerate(bad)
                     )
-                    claim.unreadable_amounts += unreadable
+                    # CLP05 is outside the balancing but still money: posting must not read it as 0.00.
+                    claim.unreadable_amounts += len(bad)
                     claim.unbalanced_count += unreadable
                     if paid is None and parts[4]:
                         payment.unreadable_amounts += 1  # CLP04 unknown: BPR02 cannot be checked either
