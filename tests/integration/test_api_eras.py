@@ -177,3 +177,36 @@ def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
     by_kind = {e["kind"]: e for e in ledger["entries"]}
     assert by_kind["denial"]["superseded_by"] == by_kind["payment"]["source"]
     assert by_kind["payment"]["superseded_by"] is None
+
+
+def test_within_one_payment_the_later_claim_payment_in_the_file_is_the_later_adjudication(api: Any) -> None:
+    """A denial and, further down the same payment, the same payer paying the same service: file order
+    decides, not how the entries' sources happen to sort (CLP02 "4" sorts after "1")."""
+    claim = _priced_claim("SUPERSEDE2")
+    denied = ClaimPayment(
+        claim.claim_id,
+        "4",
+        Decimal("200.00"),
+        Decimal("0.00"),
+        None,
+        "CI",
+        "PCN9",
+        adjustments=[Adjustment("CO", "16", Decimal("200.00"))],
+    )
+    paid = ClaimPayment(
+        claim.claim_id,
+        "1",
+        Decimal("200.00"),
+        Decimal("160.00"),
+        None,
+        "CI",
+        "PCN10",
+        adjustments=[Adjustment("CO", "45", Decimal("40.00"))],
+    )
+    _receive("era/one-payment.835", era_for([], payer_id="PAYERA01", trace="ONE1", extra_claims=[denied, paid]))
+
+    status, ledger = _get(api, f"/claims/{claim.claim_id}/ledger")
+    assert status == 200 and (ledger["paid_amount"], ledger["adjustment_amount"]) == ("160.00", "40.00")
+    by_kind = {e["kind"]: e for e in ledger["entries"]}
+    assert by_kind["denial"]["superseded_by"] == by_kind["payment"]["source"]
+    assert by_kind["denial"]["position"] < by_kind["payment"]["position"]

@@ -359,7 +359,8 @@ def test_a_second_reversal_of_a_reversed_payment_is_not_applied_to_the_correctio
     first_reversal = next(e.source for e in p.ledger("TWOREV1") if e.kind == "reversal")
     # The payer repeats the reversal in a later payment: it mirrors the original, already reversed.
     again = p.receive("era/h3.835", era_for([], payer_id="PAYERA01", trace="H3", extra_claims=[back]))
-    (result,) = p.post_queued()
+    messages = p.queue.take()
+    (result,) = p.post(messages)
     assert result.result == "not_posted"
     original = "1PAYERA010-H1#TWOREV1#1#PCNH1#1"
     expected = [f"reverses payment {original} already reversed by {first_reversal}: not applied twice"]
@@ -374,6 +375,10 @@ def test_a_second_reversal_of_a_reversed_payment_is_not_applied_to_the_correctio
     assert rec is not None and rec["claims"][0]["result"] == "not_posted" and rec["claims"][0]["problems"] == expected
     assert rec["not_posted_total"] == "-96.00" and rec["reconciled"] is False
     assert p.repo.events("TWOREV1")[-1].detail["problems"] == expected
+    # SQS delivers the message again: the same answer, and no second timeline event.
+    version, events = p.claim("TWOREV1").version, len(p.repo.events("TWOREV1"))
+    assert [r.result for r in p.post(messages)] == ["not_posted"]
+    assert (p.claim("TWOREV1").version, len(p.repo.events("TWOREV1"))) == (version, events)
 
 
 def test_a_released_copy_of_a_posted_payment_with_other_amounts_is_not_posted(posting: Posting) -> None:

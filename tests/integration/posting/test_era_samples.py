@@ -308,13 +308,14 @@ def test_56_claim_file_quarantined_then_released_reconciles_each_transaction(
         assert claim.version == count_by_clp01[clp01]  # one transaction per claim payment
     # 56 claim payments of 8 CLP01s, all dated 20120201: the last of each service in file order stands.
     # One date, one payer, one service line each: one adjudication per CLP01 stays in force (the last
-    # by payment, then file order); for 9999999999-999 that is a CO-24 denial (was 1299.87 paid, every
-    # claim payment added up as if one claim had been paid 13 times).
+    # by payment, then file order); for 9999999999-999 that is the 99.99 payment at segment 447, the
+    # last of its 22 claim payments (was 1299.87 paid, every claim payment added up as if one claim
+    # had been paid 13 times).
     for clp01 in paid_by_clp01:
         entries = p.ledger(clp01)
         assert len(entries) - len(superseded_by(entries, payment_facts(p.repo, entries))) == 1, clp01
     got = p.claim("9999999999-999")
-    assert (got.paid_amount, got.remittance_outcome) == (D("0.00"), "denied")
+    assert (got.paid_amount, got.remittance_outcome) == (D("99.99"), "paid")
 
 
 # --- eMedNY (Medicaid): CLP01 is 22 characters, so none is ours until a person matches them ---------

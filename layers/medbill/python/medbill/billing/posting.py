@@ -189,18 +189,18 @@ def _in_force(e: LedgerEntry) -> bool:
     return e.kind in ("payment", "denial") and e.reversed_by is None
 
 
-def adjudication_order(e: LedgerEntry, payments: Payments | None = None) -> tuple[str, str, str, int]:
+def adjudication_order(e: LedgerEntry, payments: Payments | None = None) -> tuple[str, str, int, str, int]:
     """Which of two adjudications is the later one, whatever order their messages landed in: the
-    ERA payment date (BPR16), then the payment (payer + trace), then within one payment the entry's
-    source, whose last part counts the occurrences of the same CLP01/CLP02/CLP07 in file order (the
-    entry does not keep the CLP's position). The posting message carries no payment date, so it
-    comes from the payment's ERA record; without one (a unit test, a record gone) the posting day
-    stands in for it."""
+    ERA payment date (BPR16), then the payment (payer + trace), then within one payment file order
+    (the CLP's segment position; for entries written before it was kept, the source's last part,
+    which counts occurrences of the same CLP01/CLP02/CLP07 in file order). The posting message
+    carries no payment date, so it comes from the payment's ERA record; without one (a unit test, a
+    record gone) the posting day stands in for it."""
     facts = (payments or {}).get(_payment_of(e))
     day = facts.date if facts and len(facts.date) == 8 and facts.date.isdigit() else ""
     stem, _, occurrence = e.source.rpartition("#")
     nth = int(occurrence) if occurrence.isdigit() else 0
-    return (day or e.posted_at[:10].replace("-", ""), _payment_of(e), stem, nth)
+    return (day or e.posted_at[:10].replace("-", ""), _payment_of(e), e.position, stem, nth)
 
 
 def _covered_lines(e: LedgerEntry) -> set[int]:
@@ -411,7 +411,13 @@ def _entry(claim: Claim, remit: ClaimRemittance, kind: LedgerKind, now: str) -> 
         lines=lines,
         payment_key=_payment_of(remit),
         forwarded=remit.status_code in FORWARDED,
+        position=remit.position,
     )
+
+
+def _result_sk(remit: ClaimRemittance) -> str:
+    """The sort key of this claim payment's result on its ERA (repository.era_result_item)."""
+    return f"CLP#{remit.position:07d}"
 
 
 def _result(
@@ -542,6 +548,9 @@ def post_remittance(
                 problems = [
                     f"reverses payment {repeated.source} already reversed by {repeated.reversed_by}: not applied twice"
                 ]
+                if any(r.get("result") == "not_posted" for r in repo.era_items(remit.era_id, _result_sk(remit))):
+                    # This message came again (SQS redelivery): recorded already, no second timeline event.
+                    return PostingResult(claim.claim_id, remit.era_id, remit.position, "not_posted", problems=problems)
                 extra.append(
                     repo.era_result_item(
                         remit.era_id, remit.position, _result(remit, claim.claim_id, "not_posted", problems=problems)

@@ -132,6 +132,9 @@ class LedgerEntry(Model):
     adjustments: list[RemitAdjustment] = Field(default_factory=list)  # claim- and line-level
     remarks: list[str] = Field(default_factory=list)
     lines: list[LinePosting] = Field(default_factory=list)
+    # Segment position of the CLP in the file that posted it: file order between two claim payments
+    # of one payment (0 on entries written before it was kept).
+    position: int = 0
     reverses: str | None = None  # source of the entry a reversal undoes
     reversed_by: str | None = None  # set on an entry when a reversal undoes it
     # Provider-level (PLB) adjustments linked to this claim: reason code and reference.
