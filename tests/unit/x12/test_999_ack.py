@@ -220,3 +220,37 @@ def test_broken_999s_are_problems_for_validate(tmp_path, capsys, body: str, prob
     path.write_text(text)
     assert main(["validate", str(path)]) == 1
     assert f"{path}: {problem}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            "AK1*HC*1~AK2*837*0001~IK5*A~AK2*837*0002~IK3*CLM*20*2300*8~IK5*R*5~AK9*A*2*2*1~",
+            "AK9 at segment 10: AK901 A accepts the group but the AK2 loop(s) for transaction(s) 0002 reject.",
+        ),
+        (
+            "AK1*HC*1~AK9*E*2*2*1~",
+            "AK9 at segment 5: AK901 E accepts the group but AK904 says 1 accepted of 2 received.",
+        ),
+    ],
+)
+def test_a_group_with_a_rejected_transaction_is_never_accepted(tmp_path, capsys, body: str, problem: str) -> None:
+    text = a999(body)
+    groups, problems = read_999_groups(text)
+    assert problem in problems
+    assert groups[0].status == "partially_accepted"
+    summary = summarize_999(text)
+    assert (summary["status"], summary["groups"][0]["status"]) == ("partially_accepted", "partially_accepted")
+    assert (summary["accepted"] + summary["accepted_with_errors"], summary["rejected"]) == (1, 1)
+    path = tmp_path / "contradiction.999"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 1
+    assert f"{path}: {problem}" in capsys.readouterr().out
+
+
+def test_group_status_follows_the_ak2_verdicts() -> None:
+    all_rejected = a999("AK1*HC*1~AK2*837*0001~IK5*R*5~AK9*P*1*1*0~")
+    assert read_999_groups(all_rejected)[0][0].status == "rejected"
+    noted = a999("AK1*HC*1~AK2*837*0001~IK5*E~AK9*A*1*1*1~")
+    assert read_999_groups(noted)[0][0].status == "accepted_with_errors"

@@ -110,7 +110,17 @@ class GroupAck:
         """accepted, accepted_with_errors, partially_accepted, rejected; '' without an AK9."""
         if not self.ak9_code:
             return ""
-        return _AK9_STATUS.get(self.ak9_code, "rejected")
+        if self.ak9_code not in _AK9_STATUS:
+            return "rejected"
+        # AK901 A/E/P as sent, unless the transaction counts say otherwise: a group with a rejected
+        # transaction is never "accepted" (AK901 A contradicting an IK5 R is reported as a problem).
+        c = self.counts()
+        accepted = c["accepted"] + c["accepted_with_errors"]
+        if c["rejected"] == 0:
+            if accepted == 0:
+                return _AK9_STATUS[self.ak9_code]
+            return "accepted_with_errors" if self.ak9_code == "E" or c["accepted_with_errors"] else "accepted"
+        return "partially_accepted" if accepted else "rejected"
 
     @property
     def rejected(self) -> bool:
@@ -292,6 +302,18 @@ def _group_ack(g: _Group, ack_st02: str, st_position: int, problems: list[str]) 
         )
         for tx in g.transactions
     )
+    if status in ("A", "E"):
+        rejected_st02 = [t.control_number or "(no ST02)" for t in transactions if not t.accepted]
+        if rejected_st02:
+            problems.append(
+                f"AK9 at segment {ak9.position if ak9 else st_position}: AK901 {status} accepts the group but "
+                f"the AK2 loop(s) for transaction(s) {', '.join(rejected_st02)} reject."
+            )
+        elif not transactions and received is not None and accepted is not None and accepted < received:
+            problems.append(
+                f"AK9 at segment {ak9.position if ak9 else st_position}: AK901 {status} accepts the group but "
+                f"AK904 says {accepted} accepted of {received} received."
+            )
     if ak9 is not None and transactions and accepted is not None:
         counted = sum(1 for t in transactions if t.accepted)
         if counted != accepted and not group_rejected:
