@@ -39,7 +39,9 @@ def test_what_we_write_reads_back_without_problems() -> None:
     assert summary["total_charge"] == "270.00" and summary["claim_count"] == 2
 
 
-@pytest.mark.parametrize("bad", ["1E2", "1_45", "NaN", "Infinity", "sNaN", "ABC", "+145.00", "\uff11\uff14\uff15"])
+@pytest.mark.parametrize(
+    "bad", ["1E2", "1_45", "NaN", "Infinity", "sNaN", "ABC", "+145.00", "\uff11\uff14\uff15", "1" * 19, "9" * 5000]
+)
 @pytest.mark.parametrize(
     ("old", "template", "element", "kind"),
     [

@@ -254,3 +254,25 @@ def test_group_status_follows_the_ak2_verdicts() -> None:
     assert read_999_groups(all_rejected)[0][0].status == "rejected"
     noted = a999("AK1*HC*1~AK2*837*0001~IK5*E~AK9*A*1*1*1~")
     assert read_999_groups(noted)[0][0].status == "accepted_with_errors"
+
+
+@pytest.mark.parametrize(
+    ("body", "element", "at"),
+    [
+        ("AK1*HC*1~AK2*837*0001~IK5*A~AK9*A*1*1*" + "1" * 5000 + "~", "AK904", 7),
+        ("AK1*HC*1~AK2*837*0001~IK3*NM1*" + "7" * 5000 + "**8~IK5*R*5~AK9*R*1*1*0~", "IK302", 6),
+        ("AK1*HC*1~AK9*R*" + "2" * 19 + "*2*0~", "AK902", 5),
+    ],
+)
+def test_counts_longer_than_x12_allows_are_problems_not_crashes(
+    tmp_path, capsys, body: str, element: str, at: int
+) -> None:
+    text = a999(body)
+    problems = read_999_groups(text)[1]
+    prefix = f"{'IK3' if element == 'IK302' else 'AK9'} at segment {at}: {element} "
+    suffix = "is not an X12 whole number (more than 18 digits)."
+    assert any(p.startswith(prefix) and p.endswith(suffix) for p in problems), problems
+    path = tmp_path / "huge.999"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 1
+    assert "could not be read" not in capsys.readouterr().err

@@ -19,7 +19,9 @@ def test_fast_check_agrees_with_the_definition(value: str) -> None:
         assert parse_r(value) == Decimal(value)
 
 
-@pytest.mark.parametrize("value", ["0", "125.50", "-3", "5.", ".5", "-.5", "007", "99999999999999999999.99"])
+@pytest.mark.parametrize(
+    "value", ["0", "125.50", "-3", "5.", ".5", "-.5", "007", "9999999999999999.99", "-999999999999999999"]
+)
 def test_x12_decimals(value: str) -> None:
     assert r_decimal(value, "CLP03") == Decimal(value)
 
@@ -60,3 +62,15 @@ def test_whole_numbers() -> None:
 )
 def test_only_number_like_values_are_quoted(value: str, expected: str) -> None:
     assert shown(value) == expected
+
+
+@pytest.mark.parametrize("value", ["1" * 19, "-1" + "0" * 18, "9" * 5000])
+def test_numbers_longer_than_18_digits_are_not_x12_numbers(value: str) -> None:
+    assert parse_r(value) is None and is_r(value) is None and is_n0(value) is None
+    with pytest.raises(X12NumberError, match=r"is not an X12 whole number \(more than 18 digits\)$"):
+        n0_int(value, "LX01")
+    with pytest.raises(X12NumberError, match=r"is not an X12 decimal number \(more than 18 digits\)$"):
+        r_decimal(value[:-2] + "." + value[-2:], "CLM02")
+    assert n0_int("9" * 18, "LX01") == int("9" * 18) and r_decimal("9" * 16 + ".99", "CLM02") == Decimal(
+        "9" * 16 + ".99"
+    )

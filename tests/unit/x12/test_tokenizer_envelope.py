@@ -79,6 +79,13 @@ def test_zero_padding_of_control_numbers_is_not_a_mismatch() -> None:
     assert problems == []
 
 
+def test_control_numbers_too_long_for_int_are_compared_not_crashed_on() -> None:
+    _, problems = check_envelopes(doc(iea02="0" * 4991 + "000000905", ge02="0" * 5000 + "7", iea01="0" * 5000 + "1"))
+    assert problems == []
+    _, problems = check_envelopes(doc(ge02="8" * 5000, iea01="\u00b9"))
+    assert [p[:30] for p in problems] == ["GE at segment 7: GE02 control ", "IEA at segment 8: IEA01 says \u00b9"]
+
+
 def test_a_file_ending_before_its_trailers_is_truncated_not_just_a_problem() -> None:
     text = doc()
     truncated = text[: text.index("SE*")]  # no SE, GE, IEA

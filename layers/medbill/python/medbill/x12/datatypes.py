@@ -3,7 +3,8 @@
 `Decimal()` alone accepts far more than X12 allows ('8E2', '8_00', 'NaN', 'Infinity', ' 8 ',
 non-ASCII digits), so every reader checks the X12 form first: an optional leading minus sign,
 ASCII digits and (R only) an optional decimal point. No exponent, plus sign, spaces or
-thousands separators.
+thousands separators, and at most 18 digits (X12's longest numeric element; Python's int() refuses
+strings of over 4300 digits, so an unbounded one would not even fail with a useful message).
 
 Error messages name the element (e.g. CLP03). They quote the value only when it can be nothing
 but a malformed number; anything else (letters, say) may be patient data that slipped into the
@@ -23,14 +24,30 @@ _N0 = re.compile(r"-?[0-9]+")
 # Python's Decimal would have accepted.
 _SHOWABLE = re.compile(r"[-+0-9.,_eE ]{1,20}|[-+]?(?:s?nan|inf|infinity)", re.IGNORECASE)
 
-is_r = _R.fullmatch  # the definition; parse_r is the fast equivalent readers use
-is_n0 = _N0.fullmatch
+MAX_DIGITS = 18  # X12 R and N0 elements are at most 18 digits (sign and decimal point not counted)
 _R_CHARS = "0123456789.-"
 
 _EXPECTED = {
     "decimal": "expected digits, optionally a leading minus and a decimal point, e.g. 125.50",
     "whole": "expected digits, optionally a leading minus, e.g. 3",
 }
+_TOO_LONG = f"more than {MAX_DIGITS} digits"
+
+
+def _digits(value: str) -> int:
+    return len(value) - value.count(".") - value.count("-")
+
+
+def is_r(value: str) -> re.Match[str] | None:
+    """The definition of an X12 R number; :func:`parse_r` is the fast equivalent readers use."""
+    found = _R.fullmatch(value)
+    return found if found and _digits(value) <= MAX_DIGITS else None
+
+
+def is_n0(value: str) -> re.Match[str] | None:
+    """The definition of an X12 N0 number."""
+    found = _N0.fullmatch(value)
+    return found if found and _digits(value) <= MAX_DIGITS else None
 
 
 def shown(value: str) -> str:
@@ -45,14 +62,16 @@ class X12NumberError(ValueError):
 
     def __init__(self, element: str, value: str, kind: str = "decimal") -> None:
         self.element = element
-        super().__init__(f"{element} {shown(value)} is not an X12 {kind} number ({_EXPECTED[kind]})")
+        pattern = _R if kind == "decimal" else _N0
+        expected = _TOO_LONG if pattern.fullmatch(value) else _EXPECTED[kind]
+        super().__init__(f"{element} {shown(value)} is not an X12 {kind} number ({expected})")
 
 
 def parse_r(value: str) -> Decimal | None:
     """``value`` as a Decimal when it is an X12 R number, else None. Same verdict as :data:`is_r`, at a
     fraction of the cost (the 835 reader calls it for every amount): only digits, '.' and '-' get
     through the first test, and Decimal refuses every misplaced '.' or '-'."""
-    if value and not value.strip(_R_CHARS):
+    if value and not value.strip(_R_CHARS) and _digits(value) <= MAX_DIGITS:
         try:
             return Decimal(value)
         except InvalidOperation:

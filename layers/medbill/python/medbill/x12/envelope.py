@@ -38,9 +38,13 @@ def _el(parts: list[str], i: int) -> str:
 
 def _same_number(a: str, b: str) -> bool:
     """Control numbers compare as numbers when both are digits (ISA13 is zero-padded, IEA02 may not be)."""
-    if a.isdigit() and b.isdigit():
-        return int(a) == int(b)
+    if _ascii_digits(a) and _ascii_digits(b):
+        return (a.lstrip("0") or "0") == (b.lstrip("0") or "0")  # no int(): it refuses 4300+ digits
     return a == b
+
+
+def _ascii_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
 
 
 @dataclass(slots=True)
@@ -195,7 +199,7 @@ class EnvelopeChecker:
                 return
             iea01, iea02 = _el(parts, 1), _el(parts, 2)
             n = len(isa.groups)
-            if iea01 != str(n) and not (iea01.isdigit() and int(iea01) == n):
+            if iea01 != str(n) and not _same_number(iea01, str(n)):
                 p(
                     f"IEA at segment {position}: IEA01 says {iea01 or '(empty)'} groups but the interchange "
                     f"opened at segment {isa.position} has {n} GS."

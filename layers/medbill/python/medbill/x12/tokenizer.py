@@ -265,9 +265,10 @@ def _wrong_terminator(text: str, position: int, seg_id: str, delims: Delimiters,
 
 
 def _complete_iea(parts: list[str], isa13: str) -> bool:
-    if parts[0] != "IEA" or len(parts) != 3 or not parts[2].isdigit() or not isa13.isdigit():
+    iea02 = parts[2] if len(parts) == 3 else ""
+    if parts[0] != "IEA" or not (iea02.isascii() and iea02.isdigit() and isa13.isascii() and isa13.isdigit()):
         return False
-    return int(parts[2]) == int(isa13)
+    return (iea02.lstrip("0") or "0") == (isa13.lstrip("0") or "0")  # no int(): it refuses 4300+ digits
 
 
 def _id_shown(tail: str, elem: str) -> str:
