@@ -148,7 +148,7 @@ def test_stc_amount_that_is_not_a_number_is_a_problem(submission: str, bad: str,
     result = read_277ca(broken)
     assert result.problems == [
         f"STC at segment {stc.position}: STC04 "
-        + (repr(bad) if bad != "ABC" else "(a 3-character value, not shown)")
+        + (repr(bad) if bad != "ABC" else "(3 characters, not shown)")
         + " is not an X12 decimal number (expected digits, optionally a leading minus and a decimal point, e.g. "
         "125.50)."
     ]

@@ -259,7 +259,7 @@ def test_se_count_problem_belongs_to_the_payment() -> None:
 
 def test_bad_amount_is_reported_not_raised() -> None:
     (p,) = parse_835(TEXT.replace("AMT*B6*160.00", "AMT*B6*1X0"))
-    assert "AMT at segment 38: AMT02 (a 3-character value, not shown) is not an X12 decimal number" in p.problems[0]
+    assert "AMT at segment 38: AMT02 (3 characters, not shown) is not an X12 decimal number" in p.problems[0]
     assert p.balanced and not p.valid  # AMT is not part of balancing
 
 
@@ -361,7 +361,7 @@ def test_unreadable_line_charge_no_longer_leaves_a_balanced_claim() -> None:
     assert [ln.procedure_code for ln in claim.lines] == ["99214", "81002"]
     assert not claim.balanced and claim.lines[1].unreadable_amounts == 1
     assert p.problems == [
-        "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (a 2-character value, not shown) is not an "
+        "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (2 characters, not shown) is not an "
         "X12 decimal number (expected digits, optionally a leading minus and a decimal point, e.g. 125.50); the "
         "claim cannot be balanced."
     ]
@@ -400,4 +400,4 @@ def test_unreadable_quantities_are_problems_but_do_not_unbalance() -> None:
 
 def test_problems_never_show_a_value_that_could_be_a_name() -> None:
     (p,) = parse_835(_with(20, "CLP*CLM0001*1*JOHNSMITH*190.00*50.00*12*PCN0001*11*1"))
-    assert "JOHNSMITH" not in " ".join(p.problems) and "(a 9-character value, not shown)" in p.problems[0]
+    assert "JOHNSMITH" not in " ".join(p.problems) and "(9 characters, not shown)" in p.problems[0]

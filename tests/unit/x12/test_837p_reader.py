@@ -102,10 +102,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("CLM*CLMA*145.00", "CLM*CLMA*ABC", "CLM at segment {} (claim CLMA): CLM02 (a 3-character value, not shown)"),
-        ("SV1*HC:81002*20.00", "SV1*HC:81002*2O.00", "SV1 at segment {} (claim CLMA): SV102 (a 5-character value"),
+        ("CLM*CLMA*145.00", "CLM*CLMA*ABC", "CLM at segment {} (claim CLMA): CLM02 (3 characters, not shown)"),
+        ("SV1*HC:81002*20.00", "SV1*HC:81002*2O.00", "SV1 at segment {} (claim CLMA): SV102 (5 characters, not shown)"),
         ("SV1*HC:81002*20.00*UN*2", "SV1*HC:81002*20.00*UN*2E0", "SV1 at segment {} (claim CLMA): SV104 '2E0' is"),
-        ("LX*2", "LX*B", "LX at segment {} (claim CLMA): LX01 (a 1-character value, not shown) is not an X12 whole"),
+        ("LX*2", "LX*B", "LX at segment {} (claim CLMA): LX01 (1 character, not shown) is not an X12 whole"),
     ],
 )
 def test_cli_non_numeric_837_amounts(

@@ -197,7 +197,7 @@ def test_summary_lists_envelope_and_content_problems() -> None:
     ]
     assert [p.split(":")[0] for p in summary["problems"]] == ["IK3 at segment 6", "AK9 at segment 8"]
     assert "IK302 '1_0' is not an X12 whole number" in summary["problems"][0]
-    assert "AK904 (a 1-character value, not shown) is not an X12 whole number" in summary["problems"][1]
+    assert "AK904 (1 character, not shown) is not an X12 whole number" in summary["problems"][1]
 
 
 @pytest.mark.parametrize(

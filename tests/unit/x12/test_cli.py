@@ -246,7 +246,11 @@ def test_body_using_other_element_separator_than_the_isa(tmp_path: Path, capsys:
     ("old", "new", "expected"),
     [
         ("CLP*CLM0001*1*300.00", "CLP*CLM0001*1*3E2", "CLP at segment 20 (claim CLM0001): CLP03 '3E2' is not an X12"),
-        ("SVC*HC:81002*100.00", "SVC*HC:81002*QQ", "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (a 2-"),
+        (
+            "SVC*HC:81002*100.00",
+            "SVC*HC:81002*QQ",
+            "SVC at segment 41 (claim CLM0001, procedure 81002): SVC02 (2 characters, not shown)",
+        ),
         ("CAS*CO*29*100.00", "CAS*CO*29*NaN", "CAS at segment 47 (claim CLM0002): CAS03 'NaN' is not an X12"),
         ("BPR*I*186.00", "BPR*I*Infinity", "BPR at segment 4: BPR02 'Infinity' is not an X12 decimal number"),
     ],

@@ -54,10 +54,21 @@ def test_whole_numbers() -> None:
         ("NaN", "'NaN'"),
         ("-Infinity", "'-Infinity'"),
         ("1,000.00", "'1,000.00'"),
-        ("SMITH", "(a 5-character value, not shown)"),
-        ("JOHN DOE", "(a 8-character value, not shown)"),
-        ("8O0.00", "(a 6-character value, not shown)"),
-        ("1" * 40, "(a 40-character value, not shown)"),
+        ("SMITH", "(5 characters, not shown)"),
+        ("JOHN DOE", "(8 characters, not shown)"),
+        ("8O0.00", "(6 characters, not shown)"),
+        ("1" * 40, "(40 characters, not shown)"),
+        (" 300", "' 300'"),
+        ("-1_0", "'-1_0'"),
+        ("1985-01-02", "(10 characters, not shown)"),  # a birth date
+        ("123-45-6789", "(11 characters, not shown)"),  # an SSN
+        ("555-1234", "(8 characters, not shown)"),  # a phone number
+        ("555 1234", "(8 characters, not shown)"),
+        ("01.02.1985", "(10 characters, not shown)"),
+        ("1,234,567,890", "(13 characters, not shown)"),  # longer than any showable junk
+        ("--5", "(3 characters, not shown)"),
+        ("X", "(1 character, not shown)"),
+        ("", "empty"),
     ],
 )
 def test_only_number_like_values_are_quoted(value: str, expected: str) -> None:
@@ -74,3 +85,10 @@ def test_numbers_longer_than_18_digits_are_not_x12_numbers(value: str) -> None:
     assert n0_int("9" * 18, "LX01") == int("9" * 18) and r_decimal("9" * 16 + ".99", "CLM02") == Decimal(
         "9" * 16 + ".99"
     )
+
+
+def test_an_empty_element_is_said_to_be_empty() -> None:
+    with pytest.raises(X12NumberError) as raised:
+        r_decimal("", "CLM02")
+    assert str(raised.value).startswith("CLM02 is empty, which is not an X12 decimal number")
+    assert "not shown" not in str(raised.value)

@@ -6,9 +6,14 @@ ASCII digits and (R only) an optional decimal point. No exponent, plus sign, spa
 thousands separators, and at most 18 digits (X12's longest numeric element; Python's int() refuses
 strings of over 4300 digits, so an unbounded one would not even fail with a useful message).
 
-Error messages name the element (e.g. CLP03). They quote the value only when it can be nothing
-but a malformed number; anything else (letters, say) may be patient data that slipped into the
-wrong element, so it is described by its length instead.
+Error messages name the element (e.g. CLP03). They quote the value only when it cannot be a date,
+an id, a phone number or an SSN: at most 12 characters, all of them digits or ``+ - . , _ e E``
+(spaces only around them)
+(or a special value Decimal knows, e.g. 'NaN', '-Infinity'), with no '-' but a single leading minus
+and at most one '.'. So '8E2', '1,000.00' and '-1_0' are quoted; '1985-01-02', '123-45-6789',
+'01.02.1985', '555 1234' and 'SMITH' are described by their length instead ("(10 characters, not
+shown)"): they may be patient data that slipped into the wrong element. An empty element is said to
+be empty.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ __all__ = ["X12NumberError", "is_n0", "is_r", "n0_int", "parse_r", "r_decimal", 
 
 _R = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _N0 = re.compile(r"-?[0-9]+")
-# Number-like junk that cannot be PHI: digits and number punctuation, or the special values
-# Python's Decimal would have accepted.
-_SHOWABLE = re.compile(r"[-+0-9.,_eE ]{1,20}|[-+]?(?:s?nan|inf|infinity)", re.IGNORECASE)
+# Number-like junk that cannot be PHI: a short run of digits and number punctuation with no inner
+# '-' (dates, SSNs, phone numbers) and at most one '.' (dotted dates), or a special value Python's
+# Decimal would have accepted. No inner spaces ('555 1234'), no '/' ('01/02/1985').
+_SHOWABLE = re.compile(r"-?[+0-9.,_eE]{1,11}|[-+]?(?:s?nan|inf|infinity)", re.IGNORECASE)
 
 MAX_DIGITS = 18  # X12 R and N0 elements are at most 18 digits (sign and decimal point not counted)
 _R_CHARS = "0123456789.-"
@@ -51,10 +57,13 @@ def is_n0(value: str) -> re.Match[str] | None:
 
 
 def shown(value: str) -> str:
-    """The value quoted when it can only be a malformed number; otherwise its length (it may be PHI)."""
-    if _SHOWABLE.fullmatch(value):
+    """The value quoted when it cannot be a date, id, phone number or SSN (see the module docstring);
+    otherwise its length (it may be PHI); 'empty' for ''."""
+    if not value:
+        return "empty"
+    if len(value) <= 12 and value.count(".") <= 1 and _SHOWABLE.fullmatch(value.strip(" ")):
         return repr(value)
-    return f"(a {len(value)}-character value, not shown)"
+    return f"({len(value)} character{'s' if len(value) > 1 else ''}, not shown)"
 
 
 class X12NumberError(ValueError):
@@ -64,7 +73,10 @@ class X12NumberError(ValueError):
         self.element = element
         pattern = _R if kind == "decimal" else _N0
         expected = _TOO_LONG if pattern.fullmatch(value) else _EXPECTED[kind]
-        super().__init__(f"{element} {shown(value)} is not an X12 {kind} number ({expected})")
+        if not value:
+            super().__init__(f"{element} is empty, which is not an X12 {kind} number ({expected})")
+        else:
+            super().__init__(f"{element} {shown(value)} is not an X12 {kind} number ({expected})")
 
 
 def parse_r(value: str) -> Decimal | None:
