@@ -160,3 +160,35 @@ def test_stc_amount_that_is_not_a_number_is_a_problem(submission: str, bad: str,
     path.write_text(text)
     assert main(["validate", str(path)]) == 0
     assert "OK 277CA: 1 transaction(s), 3 claim(s): 2 accepted, 1 rejected" in capsys.readouterr().out
+
+
+def _receiver_rejects(text: str) -> str:
+    """The first (receiver-level, batch) STC turned into a rejection; claim-level STCs kept."""
+    return text.replace("STC*A1:19*20250316*WQ*", "STC*A3:24:41*20250316*U*", 1)
+
+
+def test_a_receiver_level_rejection_rejects_claims_even_with_their_own_acceptance(submission: str) -> None:
+    text = _receiver_rejects(ack(submission))
+    assert "STC*A2:20" in text  # every claim still says accepted
+    result = read_277ca(text)
+    assert {c.outcome for c in result.claims} == {"rejected"}
+    assert [(lv.level, lv.hl_id) for lv in result.rejected_levels] == [("21", "2")]
+    summary = summarize_277ca(text)
+    assert (summary["accepted"], summary["rejected"]) == (0, 3)
+    assert summary["rejected_levels"] == [{"level": "information_receiver", "hl_id": "2", "codes": ["A3:24:41"]}]
+
+
+def test_a_rejected_batch_without_claims_is_not_reported_as_nothing_rejected(submission: str, tmp_path, capsys) -> None:
+    text = _receiver_rejects(ack(submission))
+    # keep the header levels only: the receiver's rejection and no claims below it
+    head = text[: text.index("HL*3*")]
+    count = head[head.index("ST*277") :].count("~")
+    text = head + f"SE*{count + 1}*0001~\nGE*1*77~\nIEA*1*000000077~\n"
+    assert check_envelopes(text)[1] == []
+    summary = summarize_277ca(text)
+    assert summary["claim_count"] == 0 and len(summary["rejected_levels"]) == 1
+    path = tmp_path / "batch.277"
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "information receiver (HL 2) rejected: A3:24:41; 0 claim(s)" in out

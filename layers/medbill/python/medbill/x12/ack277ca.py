@@ -123,6 +123,12 @@ class Ack277CA:
     def claim(self, claim_id: str) -> ClaimAck | None:
         return next((c for c in self.claims if c.claim_id == claim_id), None)
 
+    @property
+    def rejected_levels(self) -> list[LevelStatus]:
+        """Levels above the claims (source, receiver, billing provider) with a rejecting STC: each
+        rejects the batch (or the provider's claims), with or without claims listed under it."""
+        return [lv for lv in self.levels if _rejects(lv.statuses)]
+
 
 def _amount(text: str) -> Decimal | None:
     """A strict X12 R amount; None when absent or not a number."""
@@ -142,17 +148,20 @@ def _stc(seg: Segment, problems: list[str]) -> StatusInfo:
     return StatusInfo(codes=tuple(codes), action=seg.get(3), amount=amount)
 
 
+def _rejects(statuses: Sequence[StatusInfo]) -> bool:
+    return any(cat in REJECTED_CATEGORIES for s in statuses for cat in s.categories)
+
+
 def _outcome(statuses: Sequence[StatusInfo], inherited: Sequence[StatusInfo]) -> Outcome:
-    categories = {cat for s in statuses for cat in s.categories}
-    if categories & REJECTED_CATEGORIES:
+    # A rejection above the claim (information source / receiver = the whole batch, or the billing
+    # provider) rejects every claim under it, whatever the claim's own STC says.
+    if _rejects(statuses) or _rejects(inherited):
         return "rejected"
+    categories = {cat for s in statuses for cat in s.categories}
     if categories & PENDING_CATEGORIES:
         return "pending"
     if categories & ACCEPTED_CATEGORIES:
         return "accepted"
-    # No claim-level verdict: a rejection above the claim (whole batch / provider) still rejects it.
-    if not statuses and any(cat in REJECTED_CATEGORIES for s in inherited for cat in s.categories):
-        return "rejected"
     return "unknown"
 
 
@@ -249,8 +258,22 @@ def _status_dict(info: StatusInfo) -> dict[str, Any]:
     return {"codes": [str(c) for c in info.codes], "action": info.action, "amount": _money(info.amount)}
 
 
+def _level_dict(lv: LevelStatus) -> dict[str, Any]:
+    codes = [str(c) for s in lv.statuses if _rejects([s]) for c in s.codes]
+    return {"level": _LEVELS.get(lv.level, lv.level), "hl_id": lv.hl_id, "codes": codes}
+
+
+def _level_words(lv: LevelStatus) -> str:
+    codes = ", ".join(str(c) for s in lv.statuses if _rejects([s]) for c in s.codes)
+    return f"{_LEVELS.get(lv.level, 'level ' + lv.level).replace('_', ' ')} (HL {lv.hl_id}) rejected: {codes}"
+
+
 def summarize_277ca(text: str) -> dict[str, Any]:
-    """What a 277CA says, as a plain JSON-able dict: per level and per claim; no names or member ids."""
+    """What a 277CA says, as a plain JSON-able dict: per level and per claim; no names or member ids.
+
+    ``rejected_levels`` lists the levels above the claims that reject (the whole batch at the
+    information source / receiver, or one billing provider); every claim under one counts as rejected.
+    """
     ack = read_277ca(text)
     return {
         "transactions": ack.transactions,
@@ -275,6 +298,7 @@ def summarize_277ca(text: str) -> dict[str, Any]:
             }
             for c in ack.claims
         ],
+        "rejected_levels": [_level_dict(lv) for lv in ack.rejected_levels],
         "claim_count": len(ack.claims),
         "accepted": sum(1 for c in ack.claims if c.outcome == "accepted"),
         "rejected": sum(1 for c in ack.claims if c.outcome == "rejected"),
@@ -291,6 +315,9 @@ def check_277ca(text: str) -> tuple[int, list[str], str]:
     rejected = sum(1 for c in ack.claims if c.outcome == "rejected")
     other = len(ack.claims) - accepted - rejected
     verdict = f"{len(ack.claims)} claim(s): {accepted} accepted, {rejected} rejected, {other} pending or unknown, "
+    levels = ack.rejected_levels
+    if levels:  # a batch rejected above the claims is rejected even when it lists no claim
+        verdict = f"{'; '.join(_level_words(lv) for lv in levels)}; " + verdict
     return len(ack.transactions), [*ack.envelope_problems, *ack.problems], verdict
 
 
