@@ -103,3 +103,10 @@ def test_reader_problems_on_the_samples(x12_samples: Path) -> None:
     ]
     _, problems, _ = read_837p(sample_text(x12_samples / "837p_broken" / "derived_lfh_example1_missing_HI.txt"))
     assert problems == ["CLM at segment 27 (claim 26463774): no diagnosis (HI)."]
+
+
+def test_other_payer_billing_provider_loop_does_not_clear_the_billing_npi(x12_samples: Path) -> None:
+    # The sample has an NM1*85 without NPI in loop 2330G of a claim: the next claim keeps 2010AA's NPI.
+    summary, problems, _ = read_837p(sample_text(x12_samples / "837p" / "imsweb_x12_complex.txt"))
+    assert not any("no billing provider NPI" in p for p in problems)
+    assert all(claim["billing_npi"] for claim in summary["claims"])

@@ -153,3 +153,15 @@ def test_cli_never_echoes_a_patient_name_that_landed_in_an_amount(
     for command in ("summary", "validate"):
         _, out, err = run(capsys, command, str(path))
         assert "DOE" not in out + err
+
+
+def test_an_other_payer_billing_provider_inside_a_claim_is_not_the_billing_provider() -> None:
+    good = text_837p()
+    billing = [c["billing_npi"] for c in read_837p(good)[0]["claims"]]
+    # Loop 2330G (another payer's billing provider, NM1*85 without an NPI) inside the first claim.
+    hi = good.index("HI*", good.index("CLM*CLMA"))
+    hi_end = good.index("~", hi) + 1
+    text = good[:hi_end] + "\nNM1*85*2*OTHER PAYER BILLING PROV~" + good[hi_end:]
+    summary, problems, number_errors = read_837p(text)
+    assert problems == [] and number_errors == []  # (SE01 is now one short: an envelope problem only)
+    assert [c["billing_npi"] for c in summary["claims"]] == billing and all(billing)

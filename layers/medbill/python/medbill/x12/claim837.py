@@ -550,6 +550,7 @@ def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError
         billing_npi = ""
         payer_id = ""
         in_subscriber = False  # inside an HL*22 / HL*23 loop, where claims belong
+        in_billing = False  # inside HL*20 (2000A), whose NM1*85 (2010AA) is the billing provider
         claim: _ClaimCheck | None = None
         line: dict[str, Any] | None = None
         for seg in tx:
@@ -559,12 +560,16 @@ def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError
                 level = seg.get(3)
                 claim, line = None, None
                 in_subscriber = level in ("22", "23")
+                in_billing = level == "20"
                 if level == "20":
                     billing_npi, payer_id = "", ""
             elif sid == "NM1":
                 entity = seg.get(1)
                 if entity == "85":
-                    billing_npi = seg.get(9)
+                    # Only 2010AA names the billing provider: an NM1*85 inside a claim is loop 2330G,
+                    # another payer's billing provider, and must not leak into the next claim.
+                    if in_billing:
+                        billing_npi = seg.get(9)
                 elif entity == "PR" and claim is None:
                     payer_id = seg.get(9)
                 elif entity == "82" and claim is not None and line is None:
