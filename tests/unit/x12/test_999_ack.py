@@ -211,6 +211,12 @@ def test_summary_lists_envelope_and_content_problems() -> None:
         ),
         ("AK2*837*0001~IK5*A~AK9*A*1*1*1~", "AK2 at segment 4: no AK1 names the group it answers."),
         ("AK1*HC*1~AK9*Q*1*1*1~", "AK9 at segment 5: AK901 Q is not a 999 group status."),
+        ("AK1*HC*1~AK9*P*2*2*-5~", "AK9 at segment 5: AK904 -5 is negative, which a count or position cannot be."),
+        (
+            "AK1*HC*1~AK2*837*0001~IK3*NM1*-3**8~IK5*R*5~AK9*R*1*1*0~",
+            "IK3 at segment 6: IK302 -3 is negative, which a count or position cannot be.",
+        ),
+        ("AK1*HC*1~AK2*837*0001~IK3*NM1*17**8~", "AK2 at segment 5: no IK5 closes it."),  # nor an AK9
     ],
 )
 def test_broken_999s_are_problems_for_validate(tmp_path, capsys, body: str, problem: str) -> None:

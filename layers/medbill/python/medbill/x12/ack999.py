@@ -158,11 +158,18 @@ def _count(seg: Segment, n: int, problems: list[str]) -> int | None:
     value = seg.get(n)
     if not value:
         return None
+    element = f"{seg.id}{n:02d}"
     try:
-        return n0_int(value, f"{seg.id}{n:02d}")
+        number = n0_int(value, element)
     except X12NumberError as err:
         problems.append(f"{seg.id} at segment {seg.position}: {err}.")
         return None
+    if number < 0:
+        problems.append(
+            f"{seg.id} at segment {seg.position}: {element} {number} is negative, which a count or position cannot be."
+        )
+        return None
+    return number
 
 
 class _Group:
@@ -255,6 +262,8 @@ def _read(text: str) -> tuple[list[GroupAck], list[str], list[str], int]:
                 group.ak9 = seg
                 group.counts = (_count(seg, 2, problems), _count(seg, 3, problems), _count(seg, 4, problems))
                 group = None
+        if current is not None:  # the last AK2 ran to SE with neither IK5 nor AK9 after it
+            problems.append(f"AK2 at segment {current['position']}: no IK5 closes it.")
         if not current_groups:
             problems.append(f"ST at segment {st.position}: the 999 has no AK1, so it answers no functional group.")
         for g in current_groups:
