@@ -165,3 +165,26 @@ def test_an_other_payer_billing_provider_inside_a_claim_is_not_the_billing_provi
     summary, problems, number_errors = read_837p(text)
     assert problems == [] and number_errors == []  # (SE01 is now one short: an envelope problem only)
     assert [c["billing_npi"] for c in summary["claims"]] == billing and all(billing)
+
+
+def test_a_transaction_without_claims_is_a_problem() -> None:
+    good = text_837p()
+    head = good[: good.index("HL*2*")]
+    text = head + "SE*10*0007~\nGE*1*7~\nIEA*1*000000007~\n"
+    summary, problems, _ = read_837p(text)
+    assert summary["claim_count"] == 0
+    assert f"ST at segment {position(good, 'ST*')}: no claims in transaction 0007." in problems
+
+
+def test_claim_and_line_charges_are_summed_without_rounding() -> None:
+    # 17 + 18 digits at different scales: the exact sum needs 35 significant digits, the default
+    # Decimal context keeps 28 and would round it to exactly CLM02.
+    text = (
+        text_837p()
+        .replace("CLM*CLMA*145.00", "CLM*CLMA*100000000000000000", 1)
+        .replace("SV1*HC:99213:25*125.00", "SV1*HC:99213:25*99999999999999999", 1)
+        .replace("SV1*HC:81002*20.00", "SV1*HC:81002*1.00000000000000001", 1)
+    )
+    _, problems, number_errors = read_837p(text)
+    assert number_errors == []
+    assert any("(claim CLMA): CLM02 total charge 100000000000000000.00 is not the sum" in p for p in problems), problems

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from typing import Any, Protocol
 
 from medbill.models.claim import Claim
@@ -119,6 +119,11 @@ class ControlNumbers:
 def transactions_needed(claim_count: int, claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION) -> int:
     """How many transactions (ST02 numbers) `write_837p` writes for `claim_count` claims."""
     return max(1, -(-claim_count // claims_per_transaction))
+
+
+# Line charges are X12 R numbers of up to 18 digits, at any scale: '99999999999999999' plus
+# '.00000000000000001' needs 34 significant digits, more than the default context's 28.
+_EXACT = Context(prec=80)
 
 
 def _money(value: Decimal) -> str:
@@ -643,7 +648,8 @@ def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError
                 if charge is None or claim.line_total is None:
                     claim.line_total = None
                 else:
-                    claim.line_total += charge
+                    with localcontext(_EXACT):  # 18-digit amounts at different scales: no rounding
+                        claim.line_total += charge
                 units = seg.get(4)
                 if units:
                     try:
@@ -678,6 +684,8 @@ def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError
             elif line is not None and sid == "REF" and seg.get(1) == "6R":
                 line["line_control_number"] = seg.get(2)
         finish(claim)
+        if not tx_claims:
+            problems.append(f"ST at segment {st.position}: no claims in transaction {st.get(2) or '(no ST02)'}.")
         group = transaction.group
         summary["transactions"].append(
             {
@@ -693,7 +701,8 @@ def read_837p(text: str) -> tuple[dict[str, Any], list[str], list[X12SyntaxError
     summary["problems"] = problems
     summary["claim_count"] = len(summary["claims"])
     totals = [c["total_charge"] for c in summary["claims"]]
-    summary["total_charge"] = None if None in totals else _money(sum((Decimal(t) for t in totals), Decimal(0)))
+    with localcontext(_EXACT):
+        summary["total_charge"] = None if None in totals else _money(sum((Decimal(t) for t in totals), Decimal(0)))
     return summary, problems, number_errors
 
 
