@@ -288,3 +288,15 @@ def test_damaged_st01_is_not_echoed(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, "summary", str(path))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "transaction set (unreadable ST01) is not supported" in err
+
+
+def test_validate_help_says_what_is_checked_per_kind(capsys) -> None:
+    import medbill.x12.cli as cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help
+    assert "835 numbers and balancing" in out and "837P numbers" in out
+    assert "999 counts and AK9/IK5 agreement" in out and "277CA STC04" in out
+    doc = cli.__doc__ or ""
+    assert all(f"\n      {kind}" in doc for kind in ("835", "837P", "999", "277CA"))

@@ -1,7 +1,20 @@
 """``medbill-x12``: summarize or validate an X12 file from the command line.
 
     medbill-x12 summary FILE     JSON summary (835 here; 999, 277CA and 837P by their readers)
-    medbill-x12 validate FILE    exit 0 when the envelopes are well formed and an 835 balances
+    medbill-x12 validate FILE    exit 0 when the envelopes are well formed and the content checks
+                                 of the file's kind find nothing (docs/x12.md has the full list):
+
+      835    every amount a strict X12 number; claim, line and payment balancing
+      837P   numeric elements are X12 numbers; every transaction has claims, each in a subscriber
+             loop with a billing provider NPI (2010AA) and a payer id, with HI and service lines;
+             LX01 in sequence; diagnosis pointers name a diagnosis; CLM02 = sum of SV102
+      999    AK9 counts / IK3 positions are non-negative whole numbers; every AK2 has an IK5,
+             every AK1 an AK9; AK904 and AK901 agree with the AK2 verdicts
+      277CA  STC04 amounts are X12 numbers; the OK line names rejected levels and claim counts
+      other  envelopes only
+
+A file that rejects (a 999 group, a 277CA claim or batch) is still well formed: exit 0, and the
+OK line says what it rejected.
 
 Exit codes: 0 fine, 1 problems found (validate), 2 unreadable input or usage error. Bad input
 gives one line on stderr, never a traceback. Output holds ids, codes and amounts, never patient
@@ -266,7 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_sum = sub.add_parser("summary", help="print a JSON summary of the file")
     p_sum.add_argument("file", help="X12 file")
-    p_val = sub.add_parser("validate", help="check envelopes (and 835 balancing); exit 1 on problems")
+    p_val = sub.add_parser(
+        "validate",
+        help=(
+            "check envelopes and content: 835 numbers and balancing; 837P numbers, structure and "
+            "CLM02 = sum of SV102; 999 counts and AK9/IK5 agreement; 277CA STC04 amounts; "
+            "exit 1 on problems"
+        ),
+    )
     p_val.add_argument("file", help="X12 file")
     return parser
 
