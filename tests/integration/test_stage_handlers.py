@@ -170,6 +170,26 @@ def test_intake_summary_counts_records_and_reports_duplicates(aws: LocalResource
     assert report["counts"] == {"records": 10, "accepted": 0, "rejected": 10}
 
 
+def test_a_file_with_nothing_rejected_still_gets_its_report(aws: LocalResources) -> None:
+    from pathlib import Path
+
+    from medbill.workflow.intake import ingest_encounter_file
+
+    class Starts:
+        def start_claim(self, claim_id: str, clinic_id: str) -> bool:
+            return True
+
+    sample = Path(__file__).resolve().parents[2] / "events" / "encounters" / "lakeview-2026-11-20.csv"
+    store = wiring.artifacts()
+    store.write("encounters/clean.csv", sample.read_bytes())
+    summary = ingest_encounter_file(wiring.repository(), store, Starts(), "encounters/clean.csv")  # type: ignore[arg-type]
+    assert (summary.rejected, summary.claims_created) == (0, 6)
+    report = json.loads(store.read("rejections/encounters/clean.csv.json"))
+    assert report["counts"] == {"records": 6, "accepted": 6, "rejected": 0} and report["rejections"] == []
+    assert sorted(a["claim_id"] for a in report["accepted"]) == sorted(summary.claim_ids)
+    assert report["complete"] is True
+
+
 def test_a_long_file_continues_in_parts_and_ends_complete(aws: LocalResources) -> None:
     from pathlib import Path
 

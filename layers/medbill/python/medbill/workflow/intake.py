@@ -95,18 +95,18 @@ def ingest_encounter_file(
     summary.records = result.records
     rejections = [*result.rejections, *duplicates]
     summary.rejected = len({r.record_number for r in rejections})
-    if rejections or result.file_error or summary.continue_from or start_record > 1:
-        duplicate_records = {d.record_number for d in duplicates}
-        report_result = replace(
-            result,
-            encounters=[r for r in result.encounters if r.record_number not in duplicate_records],
-            rejections=rejections,
-        )
-        summary.report_key = report_key
-        report = rejection_report(key, report_result)
-        # The report is rewritten after each part of a long file; "complete" says whether more follows.
-        report["complete"] = summary.continue_from is None
-        store.write_json(summary.report_key, report)
+    # Every file gets its report, a clean one too: it is the clinic's receipt (claim id per encounter).
+    duplicate_records = {d.record_number for d in duplicates}
+    report_result = replace(
+        result,
+        encounters=[r for r in result.encounters if r.record_number not in duplicate_records],
+        rejections=rejections,
+    )
+    summary.report_key = report_key
+    report = rejection_report(key, report_result)
+    # The report is rewritten after each part of a long file; "complete" says whether more follows.
+    report["complete"] = summary.continue_from is None
+    store.write_json(summary.report_key, report)
     return summary
 
 
