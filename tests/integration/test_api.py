@@ -105,6 +105,12 @@ def test_list_by_status_and_clinic_with_pages(api: Any) -> None:
     assert len(ids) == 3 and {i["clinic_id"] for i in page["items"] + rest["items"]} == {"clinic-a"}
     _, clinic_b = _get(api, "/claims", {"clinic": "clinic-b"})
     assert [i["encounter_id"] for i in clinic_b["items"]] == ["B1"]
+    # A page token belongs to its listing: a RECEIVED page's token does not page another status or clinic.
+    status, body = _get(api, "/claims", {"status": "PAID", "next_token": page["next_token"]})
+    assert status == 400 and "another listing" in body["message"]
+    _, by_clinic = _get(api, "/claims", {"clinic": "clinic-a", "limit": "1"})
+    status, body = _get(api, "/claims", {"clinic": "clinic-b", "next_token": by_clinic["next_token"]})
+    assert status == 400 and "another listing" in body["message"]
 
 
 def test_bad_query_gets_a_clear_4xx(api: Any) -> None:

@@ -394,7 +394,14 @@ class ClaimRepository:
             kwargs.update(FilterExpression="sk = :sk", ExpressionAttributeValues=_to_item({":sk": CLAIM_SK}))
             call = self._client.scan
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token, tuple(key_attrs))
+            start = _decode_token(next_token, tuple(key_attrs))
+            # A token from another listing (another status or clinic) would start this query anywhere.
+            partition = ("status", status) if status else ("clinic_id", clinic_id) if clinic_id else None
+            if partition and start[partition[0]].get("S") != partition[1]:
+                raise BadPageToken("next_token belongs to another listing")
+            if not start["pk"].get("S", "").startswith("CLAIM#") or start["sk"].get("S") != CLAIM_SK:
+                raise BadPageToken("next_token is not a token this API issued")
+            kwargs["ExclusiveStartKey"] = start
         # DynamoDB applies Limit before the filter, so keep reading until the page is full.
         items: list[dict[str, Any]] = []
         while True:
