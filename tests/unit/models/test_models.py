@@ -133,6 +133,13 @@ def test_text_an_837p_cannot_carry_is_refused_at_intake(override: dict, field: s
     assert "X12 claim cannot carry" in errors[0]["msg"]
 
 
+def test_a_line_break_in_a_text_field_is_named_as_such() -> None:
+    with pytest.raises(ValidationError) as err:
+        Encounter.model_validate(encounter_dict(patient__address__line1="1 Main St\nApt 2"))
+    [error] = err.value.errors(include_input=False)
+    assert error["loc"] == ("patient", "address", "line1") and "line break" in error["msg"]
+
+
 def test_accented_latin_names_are_fine() -> None:
     assert make_encounter(patient__first_name="José", patient__last_name="Núñez").patient.first_name == "José"
 

@@ -37,6 +37,8 @@ def _x12_writable(value: str) -> str:
     accents are folded (José is fine, Łukasz is not). The message never quotes the value (PHI)."""
     from medbill.x12.segments import DEFAULT_DELIMITERS, is_clean, to_x12_text
 
+    if any(c in value for c in "\r\n\t"):
+        raise ValueError("contains a line break or tab (one line of text only)")
     if not is_clean(to_x12_text(value), DEFAULT_DELIMITERS):
         raise ValueError("contains a character an X12 claim cannot carry (* ^ : ~ or a letter outside Latin-1)")
     return value
