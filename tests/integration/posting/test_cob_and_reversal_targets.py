@@ -418,3 +418,45 @@ def test_a_released_copy_of_a_posted_payment_with_other_amounts_is_not_posted(po
     assert result.result == "already_posted" and result.problems == []
     rec = reconciliation(p.repo, same.era_ids[0])
     assert rec is not None and rec["reconciled"] is True
+
+
+@pytest.mark.parametrize("original_lands_last", [False, True])
+def test_a_correction_with_the_same_paid_amount_is_not_taken_for_the_reversed_original(
+    posting: Posting, original_lands_last: bool
+) -> None:
+    """Reversal + correction (same CLP07, same CLP03/CLP04, another breakdown) in one payment: the
+    reversal undoes the original whatever order the messages land in, never the correction."""
+    p = posting
+    claim_id = f"SAMEPAID{int(original_lands_last)}"
+    _claim(p, claim_id)
+    original = _cp(claim_id, "1", "96.00", PAID, "PCNS")  # CO-45 30.00, PR-2 24.00
+    back = ClaimPayment(
+        claim_id,
+        "22",
+        D("-150.00"),
+        D("-96.00"),
+        D("-24.00"),
+        "CI",
+        "PCNS",
+        adjustments=[Adjustment("CO", "45", D("-30.00")), Adjustment("PR", "2", D("-24.00"))],
+    )
+    corrected = _cp(claim_id, "1", "96.00", [("CO", "45", "30.00"), ("PR", "1", "24.00")], "PCNS")  # PR-1 now
+    first = era_for([], payer_id="PAYERA01", trace="S1", extra_claims=[original])
+    second = era_for([], payer_id="PAYERA01", trace="S2", extra_claims=[back, corrected])
+    if original_lands_last:
+        p.receive("era/s2.835", second)
+        p.post(p.queue.take()[::-1])  # the correction posts before its reversal
+        p.receive("era/s1.835", first)
+        p.post_queued()
+    else:
+        for key, text in (("era/s1.835", first), ("era/s2.835", second)):
+            p.receive(key, text)
+            p.post_queued()
+    standing = [e for e in p.ledger(claim_id) if e.kind == "payment" and e.reversed_by is None]
+    assert [(e.era_id.endswith("S2"), [a.reason for a in e.adjustments if a.group == "PR"]) for e in standing] == [
+        (True, ["1"])
+    ]
+    got = p.claim(claim_id)
+    assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("96.00"), D("30.00"), D("24.00"))
+    assert [a.reason for a in got.adjustments if a.group == "PR"] == ["1"]
+    assert p.repo.items_under(f"CLAIM#{claim_id}", "HELDREV#") == []

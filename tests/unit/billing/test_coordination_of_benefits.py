@@ -268,9 +268,13 @@ def test_reversal_undoes_the_entry_it_mirrors_not_the_correction_sharing_its_clp
     assert reversal_target([other, original], reversal) is original
     odd = _remit("22", "-99.00", adj("CO-45", "-51.00"), charge="-150.00")
     assert reversal_target([original, other], odd) is other
-    # A posting of the same payment that mirrors it exactly is its original (paid and taken back at once).
-    same = correction.model_copy(update={"paid": D("120.00")})
+    # A posting of the same payment that mirrors it exactly (CLP03/04/05 and every adjustment) is its
+    # original (paid and taken back at once); one with the same paid amount but another breakdown is
+    # a correction, and the reversal waits for its original.
+    same = correction.model_copy(update={"paid": D("120.00"), "adjustments": [adj("CO-45", "30.00")]})
     assert reversal_target([same], reversal) is same
+    other_breakdown = correction.model_copy(update={"paid": D("120.00"), "adjustments": [adj("CO-97", "30.00")]})
+    assert reversal_target([other_breakdown], reversal) is None
 
 
 def _followup_claim(**update: object) -> Claim:

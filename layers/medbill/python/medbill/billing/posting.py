@@ -450,14 +450,15 @@ def _payment_of(item: ClaimRemittance | LedgerEntry) -> str:
 def reversal_target(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> LedgerEntry | None:
     """The posting a reversal undoes: same payer claim number (CLP07), not reversed yet. A reversal
     and its corrected claim usually come in one payment and may share the CLP07, so a posting of
-    the reversal's own payment is taken only if it mirrors the reversal exactly (negated CLP03 and
-    CLP04); otherwise the reversal waits for its original. Among the rest: the one it mirrors, else
-    the earliest posted; none when the one it mirrors is reversed already (already_reversed)."""
+    the reversal's own payment is taken only if it mirrors the reversal exactly (negated CLP03,
+    CLP04, CLP05 and adjustments); otherwise the reversal waits for its original. Among the rest:
+    the one it mirrors, else the earliest posted; none when the one it mirrors is reversed already
+    (already_reversed)."""
     payment = _payment_of(remit)
     candidates = [
         e
         for e in _reversible(ledger, remit)
-        if e.reversed_by is None and (_payment_of(e) != payment or _mirrors(e, remit))
+        if e.reversed_by is None and (_payment_of(e) != payment or _mirrors_exactly(e, remit))
     ]
     if not any(_mirrors(e, remit) for e in candidates) and already_reversed(ledger, remit) is not None:
         # A second reversal of one payment (a payer repeating it in a later payment) must not fall back
@@ -472,6 +473,16 @@ def reversal_target(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> Le
 
 def _mirrors(e: LedgerEntry, remit: ClaimRemittance) -> bool:
     return e.charge == -remit.charge and e.paid == -remit.paid
+
+
+def _mirrors_exactly(e: LedgerEntry, remit: ClaimRemittance) -> bool:
+    """CLP03/04/05 and every adjustment negated. A correction in the reversal's own payment often keeps
+    the charge and paid amount and changes only the breakdown (allowed, PR group): that is not the
+    posting the reversal undoes, its original is (and may still be on its way)."""
+    if not _mirrors(e, remit) or e.patient_responsibility != -remit.patient_responsibility:
+        return False
+    theirs = sorted((a.group, a.reason, -a.amount) for a in remit.all_adjustments())
+    return sorted((a.group, a.reason, a.amount) for a in e.adjustments) == theirs
 
 
 def _reversible(ledger: Sequence[LedgerEntry], remit: ClaimRemittance) -> list[LedgerEntry]:
