@@ -39,8 +39,8 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,21 +53,12 @@ import botocore.client  # noqa: E402
 from medbill.models.claim import Claim  # noqa: E402
 from medbill.models.encounter import Encounter  # noqa: E402
 from medbill.workflow.status import ClaimStatus  # noqa: E402
-from medbill.x12.remittance835 import (  # noqa: E402
-    Adjustment,
-    ClaimPayment,
-    Party,
-    Payment,
-    Reference,
-    ServiceLine,
-    write_835,
-)
+from tests.era_builder import era_for  # noqa: E402  (the ERA the posting tests post)
 
 CLAIMS = int(os.environ.get("MEDBILL_BENCH_POSTING_CLAIMS", "1000"))
 STOCK_MOTO = os.environ.get("MEDBILL_BENCH_POSTING_STOCK_MOTO", "") not in ("", "0")
 QUIET_HANDLERS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 PAYER_ID = "PAYERA01"
-CENT = Decimal("0.01")
 OUTCOMES = ("paid", "short_paid", "denied")
 # (procedure code, modifiers, charge): claim i gets the first 2 or 3 lines.
 LINES = (("99213", ["25"], Decimal("135.00")), ("36415", [], Decimal("18.50")), ("81002", [], Decimal("12.25")))
@@ -127,71 +118,10 @@ def create_claims(repo: Any, clinic_id: str, n_claims: int) -> list[Claim]:
     return claims
 
 
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def claim_payment(claim: Claim, outcome: str) -> ClaimPayment:
-    """Balanced to the cent: paid = 80% allowed (CO-45 the rest); short-paid less 20% coinsurance
-    (PR-2); denied CO-50 on every line."""
-    lines = []
-    for line in claim.lines:
-        charge = line.charge or Decimal(0)
-        svc = ServiceLine(
-            procedure_qualifier="HC",
-            procedure_code=line.procedure_code,
-            modifiers=list(line.modifiers),
-            charge=charge,
-            paid=Decimal("0.00"),
-            units=line.units,
-            references=[Reference("6R", line.line_control_number)],
-            dates={"472": claim.encounter.date_of_service.strftime("%Y%m%d")},
-        )
-        if outcome == "denied":
-            svc.adjustments = [Adjustment("CO", "50", charge)]
-        else:
-            allowed = _cents(charge * Decimal("0.80"))
-            svc.amounts = {"B6": allowed}
-            svc.adjustments = [Adjustment("CO", "45", charge - allowed)]
-            svc.paid = allowed
-            if outcome == "short_paid":
-                coinsurance = _cents(allowed * Decimal("0.20"))
-                svc.adjustments.append(Adjustment("PR", "2", coinsurance))
-                svc.paid = allowed - coinsurance
-        lines.append(svc)
-    return ClaimPayment(
-        claim_id=claim.claim_id,
-        status_code="4" if outcome == "denied" else "1",
-        charge=claim.total_charge or Decimal(0),
-        paid=sum((s.paid for s in lines), Decimal("0.00")),
-        patient_responsibility=sum((a.amount for s in lines for a in s.adjustments if a.group == "PR"), Decimal(0)),
-        filing_indicator="CI",
-        payer_claim_control_number=f"PCN{claim.claim_id[-10:]}",
-        lines=lines,
-    )
-
-
 def era_835(claims: list[Claim], trace: str, icn: int) -> str:
-    payments = [claim_payment(c, OUTCOMES[i % len(OUTCOMES)]) for i, c in enumerate(claims)]
-    total = sum((p.paid for p in payments), Decimal("0.00"))
-    payment = Payment(
-        total_paid=total,
-        handling_code="I",
-        credit_debit="C",
-        payment_method="ACH",
-        payment_date="20261125",
-        trace_number=trace,
-        payer_identifier="1" + PAYER_ID[:9].ljust(9, "0"),
-        payer=Party("PR", name="ACME HEALTH PLAN", references=[Reference("2U", PAYER_ID)]),
-        payee=Party("PE", name="BENCH FAMILY CLINIC", id_qualifier="XX", id="1234567893"),
-        claims=payments,
-    )
-    return write_835(
-        [payment],
-        sender_id=PAYER_ID,
-        receiver_id="MEDBILL",
-        interchange_control_number=icn,
-        created=datetime(2026, 11, 25),
+    """The tests' ERA builder, outcomes in turn: paid, short-paid (PR-2), denied (CO-50)."""
+    return era_for(
+        [(c, OUTCOMES[i % len(OUTCOMES)]) for i, c in enumerate(claims)], payer_id=PAYER_ID, trace=trace, icn=icn
     )
 
 

@@ -141,9 +141,8 @@ def test_unreadable_era_cannot_be_released(api: Any) -> None:
     assert status == 409 and "not a readable 835" in body["message"]
 
 
-def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
-    """The payer denied, then paid the corrected claim without reversing its denial first."""
-    claim = _priced_claim("SUPERSEDE1")
+def _denial_and_payment(claim: Claim, denial_pcn: str, paid_pcn: str) -> tuple[ClaimPayment, ClaimPayment]:
+    """The same payer denying the 200.00 claim (CO-16), and paying it 160.00 (CO-45 40.00)."""
     denied = ClaimPayment(
         claim.claim_id,
         "4",
@@ -151,7 +150,7 @@ def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
         Decimal("0.00"),
         None,
         "CI",
-        "PCN1",
+        denial_pcn,
         adjustments=[Adjustment("CO", "16", Decimal("200.00"))],
     )
     paid = ClaimPayment(
@@ -161,9 +160,16 @@ def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
         Decimal("160.00"),
         None,
         "CI",
-        "PCN2",
+        paid_pcn,
         adjustments=[Adjustment("CO", "45", Decimal("40.00"))],
     )
+    return denied, paid
+
+
+def test_ledger_says_which_adjudication_superseded_which(api: Any) -> None:
+    """The payer denied, then paid the corrected claim without reversing its denial first."""
+    claim = _priced_claim("SUPERSEDE1")
+    denied, paid = _denial_and_payment(claim, "PCN1", "PCN2")
     _receive("era/denied.835", era_for([], payer_id="PAYERA01", trace="DENY1", extra_claims=[denied]))
     _receive("era/paid.835", era_for([], payer_id="PAYERA01", trace="PAY1", extra_claims=[paid]))
 
@@ -183,26 +189,7 @@ def test_within_one_payment_the_later_claim_payment_in_the_file_is_the_later_adj
     """A denial and, further down the same payment, the same payer paying the same service: file order
     decides, not how the entries' sources happen to sort (CLP02 "4" sorts after "1")."""
     claim = _priced_claim("SUPERSEDE2")
-    denied = ClaimPayment(
-        claim.claim_id,
-        "4",
-        Decimal("200.00"),
-        Decimal("0.00"),
-        None,
-        "CI",
-        "PCN9",
-        adjustments=[Adjustment("CO", "16", Decimal("200.00"))],
-    )
-    paid = ClaimPayment(
-        claim.claim_id,
-        "1",
-        Decimal("200.00"),
-        Decimal("160.00"),
-        None,
-        "CI",
-        "PCN10",
-        adjustments=[Adjustment("CO", "45", Decimal("40.00"))],
-    )
+    denied, paid = _denial_and_payment(claim, "PCN9", "PCN10")
     _receive("era/one-payment.835", era_for([], payer_id="PAYERA01", trace="ONE1", extra_claims=[denied, paid]))
 
     status, ledger = _get(api, f"/claims/{claim.claim_id}/ledger")
