@@ -52,7 +52,7 @@ import botocore.client  # noqa: E402
 
 from medbill.models.claim import Claim  # noqa: E402
 from medbill.models.encounter import Encounter  # noqa: E402
-from medbill.workflow.status import ClaimStatus  # noqa: E402
+from medbill.models.status import ClaimStatus  # noqa: E402
 from tests.era_builder import era_for  # noqa: E402  (the ERA the posting tests post)
 
 CLAIMS = int(os.environ.get("MEDBILL_BENCH_POSTING_CLAIMS", "1000"))
@@ -303,8 +303,8 @@ def post_in_one_loop(repo: Any, workflow: Any, text: str, key: str) -> list[Any]
 
 def run() -> list[dict[str, Any]]:
     from infra.local.runtime import LocalRuntime
-    from medbill import wiring
     from medbill.billing.era import reconciliation
+    from medbill.entry import wiring
 
     n = CLAIMS
     saved_env = dict(os.environ)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medbill.settings import ClearinghouseSettings as _ClearinghouseSettings
+from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
 
 PROJECT = "medbill"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,7 @@ def render_asl(substitutions: dict[str, str]) -> str:
 ClearinghouseSettings = _ClearinghouseSettings
 
 
-# --- Environment passed to every Lambda (read once into medbill.settings.Settings) ----------------
+# --- Environment passed to every Lambda (read once into medbill.entry.settings.Settings) ----------------
 @dataclass(frozen=True)
 class LambdaEnvironment:
     table_name: str

@@ -10,13 +10,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from medbill import wiring
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
-from medbill.store.repository import BadPageToken, ClaimNotFound
+from medbill.entry import wiring
+from medbill.models.status import ClaimStatus
+from medbill.ports import BadPageToken, ClaimNotFound
 from medbill.workflow.stages import NotOnHold, recheck_hold
-from medbill.workflow.status import ClaimStatus
 from medbill.workflow.views import (
     ClaimPage,
     ClaimView,

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
 from medbill.billing.posting import post_waiting_unmatched
+from medbill.entry import wiring
 from medbill.workflow.stages import park_task_token
 from medbill.workflow.tasks import AwaitTask
 

@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
 from medbill.coding import icd10
+from medbill.entry import wiring
 from medbill.workflow.stages import code
 from medbill.workflow.tasks import ClaimTask
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
+from medbill.entry import wiring
 from medbill.workflow.stages import fail, follow_up
 from medbill.workflow.tasks import FollowUpTask
 

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
 from medbill.coding import icd10
+from medbill.entry import wiring
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import ingest_encounter_file
 from medbill.workflow.s3_notifications import S3Object, objects_in

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from medbill import wiring
 from medbill.billing.posting import post_remittance
+from medbill.entry import wiring
 from medbill.models.remittance import ClaimRemittance
 
 logger = Logger(service="medbill-posting")

@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
+from medbill.entry import wiring
 from medbill.workflow.stages import register
 from medbill.workflow.tasks import ClaimTask
 

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill import wiring
 from medbill.billing.era import EraFileSummary, receive_era_file
+from medbill.entry import wiring
 from medbill.prefixes import ERA_PREFIX
 from medbill.workflow.s3_notifications import objects_in
 

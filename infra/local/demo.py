@@ -54,7 +54,7 @@ def _progress_line(p: Progress) -> str:
 
 
 def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
-    from medbill import wiring
+    from medbill.entry import wiring
 
     files = sorted(p for p in samples.iterdir() if p.suffix in (".json", ".csv", ".jsonl"))
     print(f"medbill demo: {len(files)} encounter files from {_display(samples)}/")
@@ -82,8 +82,8 @@ def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
 
 
 def _summarize(rt: LocalRuntime) -> dict[str, Any]:
-    from medbill import wiring
     from medbill.billing.era import reconciliation
+    from medbill.entry import wiring
 
     repo = wiring.repository()
     claims: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ import pytest
 
 from infra import config
 from infra.local.runtime import LocalRuntime
-from medbill import wiring
+from medbill.entry import wiring
 from medbill.intake import read_encounter_file
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.runtime import LocalRuntime
-from medbill import wiring
+from medbill.entry import wiring
 from tests.e2e.conftest import SAMPLES
 
 

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from infra import config
 from infra.local.runtime import LocalRuntime
-from medbill import wiring
 from medbill.billing.era import reconciliation
+from medbill.entry import wiring
 from medbill.models.claim import Claim
-from medbill.workflow.status import ClaimStatus as S
+from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
 from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, handler_logs, sample_phi
 from tests.era_builder import claim_payment, era_for

@@ -6,8 +6,8 @@ import time
 
 from infra import config
 from infra.local.runtime import LocalRuntime
-from medbill import wiring
-from medbill.workflow.status import ClaimStatus as S
+from medbill.entry import wiring
+from medbill.models.status import ClaimStatus as S
 from tests.e2e.conftest import SAMPLES
 
 # Seconds instead of days (the production values are in config.WorkflowTimeouts).

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from infra.local.provision import LocalResources, provision
-from medbill import wiring
+from medbill.entry import wiring
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 

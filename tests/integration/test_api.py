@@ -12,7 +12,7 @@ import pytest
 
 from infra.config import FUNCTIONS_PATH
 from infra.local.provision import LocalResources
-from medbill import wiring
+from medbill.entry import wiring
 from medbill.workflow.intake import new_claim
 from medbill.workflow.stages import register
 from tests.factories import CANARY_LAST, CANARY_MEMBER, make_encounter

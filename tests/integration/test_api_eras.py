@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from infra.local.provision import LocalResources
-from medbill import wiring
 from medbill.billing.era import receive_era_file
 from medbill.billing.posting import post_remittance
+from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance
 from medbill.workflow.intake import new_claim

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from infra.local.provision import LocalResources
-from medbill import wiring
+from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.billing.era import EraNotReleasable, receive_era_file, reconciliation, release_era
-from medbill.store.repository import ClaimRepository
+from medbill.entry import wiring
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, ProviderAdjustment, ServiceLine
 from tests.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim

@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources, provision
-from medbill import wiring
-from medbill.store.repository import ClaimRepository
+from medbill.adapters.dynamodb.repository import ClaimRepository
+from medbill.entry import wiring
 from medbill.workflow.intake import new_claim
 from medbill.workflow.stages import patient_match_key, register
 from tests.factories import make_encounter

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from infra.local.provision import LocalResources
-from medbill import wiring
+from medbill.entry import wiring
 from medbill.models.remittance import LedgerEntry
-from medbill.store.repository import AlreadyPosted, ConcurrentUpdate
+from medbill.models.status import ClaimStatus, InvalidTransition
+from medbill.ports import AlreadyPosted, ConcurrentUpdate
 from medbill.workflow.intake import new_claim
-from medbill.workflow.status import ClaimStatus, InvalidTransition
 from tests.factories import make_encounter
 
 
@@ -80,7 +80,7 @@ def test_counter_is_monotonic(aws: LocalResources) -> None:
 
 
 def test_a_stored_claim_that_no_longer_validates_fails_without_quoting_phi(aws: LocalResources) -> None:
-    from medbill.store.repository import InvalidClaimUpdate
+    from medbill.ports import InvalidClaimUpdate
     from tests.factories import CANARY_LAST
 
     repo = wiring.repository()

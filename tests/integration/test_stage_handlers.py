@@ -10,9 +10,9 @@ import pytest
 
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
-from medbill import wiring
+from medbill.entry import wiring
+from medbill.models.status import ClaimStatus as S
 from medbill.workflow.intake import new_claim
-from medbill.workflow.status import ClaimStatus as S
 from tests.factories import make_encounter
 from tests.x12_oracle import pyx12_errors
 

@@ -15,14 +15,14 @@ from moto import mock_aws
 
 from infra.local.provision import LocalResources, provision
 from infra.local.runtime import MOTO_CONFIG
-from medbill import wiring
+from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.billing.era import EraFileSummary, receive_era_file
 from medbill.billing.posting import PostingResult, post_remittance
+from medbill.entry import wiring
 from medbill.models.claim import Claim, ClaimLine
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
-from medbill.store.repository import ClaimRepository
+from medbill.models.status import ClaimStatus
 from medbill.workflow.intake import new_claim
-from medbill.workflow.status import ClaimStatus
 from tests.factories import make_encounter
 
 D = Decimal

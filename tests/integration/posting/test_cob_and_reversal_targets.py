@@ -16,13 +16,13 @@ import pytest
 
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
-from medbill import wiring
 from medbill.billing.era import receive_era_file, reconciliation, release_era
 from medbill.billing.followup import AWAIT_CROSSOVER, classify
 from medbill.billing.posting import post_remittance
+from medbill.entry import wiring
 from medbill.models.claim import Claim
+from medbill.models.status import ClaimStatus as S
 from medbill.workflow.stages import follow_up
-from medbill.workflow.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment
 from tests.era_builder import claim_payment, era_for
 from tests.factories import CANARY_FIRST, CANARY_LAST

@@ -14,7 +14,7 @@ import pytest
 
 from medbill.billing.era import reconciliation
 from medbill.billing.posting import match_unmatched, payment_facts, superseded_by, unmatched_id
-from medbill.workflow.status import ClaimStatus as S
+from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
 from tests.conformance.conftest import sample_text, x12_samples_dir
 from tests.era_builder import era_for

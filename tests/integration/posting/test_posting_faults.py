@@ -14,13 +14,13 @@ from infra import config
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
 from infra.local.runtime import LocalRuntime
-from medbill import wiring
+from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.billing.era import reconciliation
 from medbill.billing.posting import post_remittance
+from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance
-from medbill.store.repository import ClaimRepository
-from medbill.workflow.status import ClaimStatus as S
+from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
 from tests.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim

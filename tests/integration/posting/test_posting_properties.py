@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from medbill.billing.era import reconciliation
-from medbill.workflow.status import ClaimStatus as S
+from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import (
     Adjustment,
     ClaimPayment,

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from infra.local.provision import LocalResources
-from medbill import wiring
 from medbill.billing.era import reconciliation
 from medbill.billing.posting import kind_of, outcome_of, post_remittance
+from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance, RemitAdjustment
-from medbill.store.repository import BadPageToken, ConcurrentUpdate
+from medbill.models.status import ClaimStatus as S
+from medbill.ports import BadPageToken, ConcurrentUpdate
 from medbill.workflow.stages import follow_up
-from medbill.workflow.status import ClaimStatus as S
 from tests.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import FakeWorkflow, Posting, make_claim
 from tests.integration.posting.test_posting_properties import reversal_of

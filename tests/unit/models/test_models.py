@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from medbill.models.claim import MAX_CLAIM_ID_LENGTH, claim_id_for
 from medbill.models.common import npi_check_digit_ok, to_money
 from medbill.models.encounter import Encounter
-from medbill.workflow.status import ALLOWED_TRANSITIONS, ClaimStatus, InvalidTransition, check_transition
+from medbill.models.status import ALLOWED_TRANSITIONS, ClaimStatus, InvalidTransition, check_transition
 from tests.factories import encounter_dict, make_encounter
 
 

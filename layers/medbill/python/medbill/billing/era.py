@@ -24,11 +24,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from medbill.gateways.queues import PostingQueue, ReleaseQueue
+from medbill.adapters.dynamodb.repository import ClaimRepository, claim_pk
+from medbill.adapters.s3 import ArtifactStore
+from medbill.adapters.sqs import PostingQueue, ReleaseQueue
+from medbill.models.common import utcnow
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.prefixes import ERA_REPORTS_PREFIX
-from medbill.store.artifacts import ArtifactStore
-from medbill.store.repository import ClaimRepository, claim_pk, utcnow
 from medbill.x12.remittance835 import ClaimPayment, Payment, ProviderAdjustment, RemittanceReader
 from medbill.x12.tokenizer import X12SyntaxError
 

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from medbill.adapters.dynamodb.repository import ClaimRepository, claim_pk
+from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.followup import AWAIT_CROSSOVER, crossover_reason
 from medbill.billing.matching import match_lines
-from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Adjustment, Claim, RemittanceOutcome
+from medbill.models.common import utcnow
 from medbill.models.remittance import (
     DENIED,
     FORWARDED,
@@ -40,9 +42,9 @@ from medbill.models.remittance import (
     LedgerKind,
     RemitAdjustment,
 )
-from medbill.store.repository import AlreadyPosted, ClaimNotFound, ClaimRepository, StaleItem, claim_pk, utcnow
+from medbill.models.status import ALLOWED_TRANSITIONS, POSTED, ClaimStatus
+from medbill.ports import AlreadyPosted, ClaimNotFound, StaleItem
 from medbill.workflow.stages import with_lock_retry
-from medbill.workflow.status import ALLOWED_TRANSITIONS, POSTED, ClaimStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

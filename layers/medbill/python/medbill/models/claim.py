@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 
 from medbill.models.common import Model, Money
 from medbill.models.encounter import Encounter, ServiceLine
-from medbill.workflow.status import ClaimStatus
+from medbill.models.status import ClaimStatus
 
 MAX_CLAIM_ID_LENGTH = 20  # CLM01 (837P) is at most 20 characters; it comes back as CLP01 in the 835
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from medbill.models.text import is_clean_text, to_x12_text
+
 CENT = Decimal("0.01")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -35,11 +41,9 @@ Money = Annotated[
 def _x12_writable(value: str) -> str:
     """Free text must be sendable in an 837P: no X12 separators, and letters X12 can carry once
     accents are folded (José is fine, Łukasz is not). The message never quotes the value (PHI)."""
-    from medbill.x12.segments import DEFAULT_DELIMITERS, is_clean, to_x12_text
-
     if any(c in value for c in "\r\n\t"):
         raise ValueError("contains a line break or tab (one line of text only)")
-    if not is_clean(to_x12_text(value), DEFAULT_DELIMITERS):
+    if not is_clean_text(to_x12_text(value)):
         raise ValueError("contains a character an X12 claim cannot carry (* ^ : ~ or a letter outside Latin-1)")
     return value
 

@@ -10,13 +10,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from medbill.gateways.workflow import WorkflowGateway
+from medbill.adapters.dynamodb.repository import ClaimRepository
+from medbill.adapters.s3 import ArtifactStore
+from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, read_encounter_file, rejection_report
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
+from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
 from medbill.prefixes import REJECTIONS_PREFIX
-from medbill.store.artifacts import ArtifactStore
-from medbill.store.repository import ClaimRepository, utcnow
 
 
 @dataclass

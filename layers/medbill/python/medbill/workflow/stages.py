@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from medbill.adapters.dynamodb.repository import ClaimRepository
+from medbill.adapters.s3 import ArtifactStore
+from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding.edits import coding_edits
-from medbill.gateways.eligibility import EligibilityGateway
-from medbill.gateways.workflow import WorkflowGateway
 from medbill.models.claim import Claim, RemittanceOutcome
-from medbill.store.artifacts import ArtifactStore
-from medbill.store.repository import ClaimRepository, ConcurrentUpdate
-from medbill.workflow.status import HOLD_STATUSES, POSTED
-from medbill.workflow.status import ClaimStatus as S
+from medbill.models.status import HOLD_STATUSES, POSTED
+from medbill.models.status import ClaimStatus as S
+from medbill.ports import ConcurrentUpdate, EligibilityGateway
 
 MAX_LOCK_RETRIES = 5
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
-from medbill.store.repository import ClaimEvent
+from medbill.ports import ClaimEvent
 
 
 class LineView(BaseModel):

@@ -27,9 +27,10 @@ from typing import Any, Protocol
 from medbill.models.claim import Claim
 from medbill.models.common import Address, Person
 from medbill.models.encounter import RELATIONSHIP_CODES, BillingProvider, Provider
+from medbill.models.text import to_x12_text
 from medbill.x12.datatypes import X12NumberError, n0_int, r_decimal
 from medbill.x12.envelope import EnvelopeReader
-from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean, to_x12_text
+from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean
 from medbill.x12.tokenizer import Segment, X12SyntaxError
 
 __all__ = [

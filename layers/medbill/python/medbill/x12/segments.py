@@ -10,50 +10,26 @@ element positions only, never the value (it may be PHI).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Protocol
 
+from medbill.models.text import is_clean_text
 from medbill.x12.tokenizer import Delimiters
-
-# 5010 extended character set (what pyx12 accepts for charset "E" in 00501), before separators are removed.
-_EXTENDED_SET = "A-Za-z0-9 !\"&'()*+,\\-./:;?=%~@\\[\\]_{}\\\\|<>^`#$"
 
 
 class X12DataError(ValueError):
     """A value that cannot be written into an X12 document without corrupting it."""
 
 
-@lru_cache(maxsize=32)
-def _bad_char(delimiters: Delimiters) -> re.Pattern[str]:
-    # Anything outside the extended set, plus the separators themselves.
-    reserved = re.escape("".join(c for c in delimiters if c))
-    return re.compile(f"[^{_EXTENDED_SET}]|[{reserved}]")
-
-
 def is_clean(value: str, delimiters: Delimiters) -> bool:
     """True when `value` can be written as one simple element or component as it is."""
-    return _bad_char(delimiters).search(value) is None
+    return is_clean_text(value, "".join(c for c in delimiters if c))
 
 
 DEFAULT_DELIMITERS = Delimiters("*", "^", ":", "~")
 
 # An element is a simple value, or a composite given as its components (trailing empties dropped).
 Element = str | Sequence[str] | None
-
-
-def to_x12_text(value: str) -> str:
-    """Free text (names, addresses) in X12's character set: accents folded to ASCII ('José' -> 'Jose').
-
-    Folding is lossless for matching purposes (payers compare names case- and accent-insensitively);
-    anything that still is not ASCII is left in place so the writer refuses it.
-    """
-    if value.isascii():
-        return value
-    folded = unicodedata.normalize("NFKD", value)
-    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 class SegmentBuffer:

@@ -8,27 +8,13 @@ tests exercise the same decision logic.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-
-@dataclass(frozen=True)
-class EligibilityResult:
-    active: bool
-    # AAA-style reason code when not active: 72 invalid member id, 75 subscriber not found,
-    # 6 inactive coverage (our own short codes below keep it readable).
-    reason: str | None = None
-    copay: Decimal | None = None
-    deductible_remaining: Decimal | None = None
-    plan: str | None = None
-
-
-class EligibilityGateway(Protocol):
-    def check(self, payer_id: str, member_id: str, date_of_service: date) -> EligibilityResult: ...
+from medbill.models.eligibility import EligibilityResult
 
 
 class FixtureEligibilityGateway:

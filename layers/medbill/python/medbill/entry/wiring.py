@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
+from medbill.adapters.dynamodb.repository import ClaimRepository
+from medbill.adapters.eligibility_fixture import FixtureEligibilityGateway
+from medbill.adapters.s3 import ArtifactStore
+from medbill.adapters.sqs import IntakeQueue, PostingQueue, ReleaseQueue
+from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule
-from medbill.gateways.eligibility import FixtureEligibilityGateway
-from medbill.gateways.queues import IntakeQueue, PostingQueue, ReleaseQueue
-from medbill.gateways.workflow import WorkflowGateway
+from medbill.entry.settings import get_settings
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
-from medbill.settings import get_settings
-from medbill.store.artifacts import ArtifactStore
-from medbill.store.repository import ClaimRepository
 from medbill.workflow.stages import Submitter
 
 

@@ -26,8 +26,6 @@ import base64
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,44 +35,25 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from medbill.models.claim import Claim
+from medbill.models.common import utcnow
 from medbill.models.remittance import LedgerEntry
-from medbill.workflow.status import ClaimStatus, check_transition
+from medbill.models.status import ClaimStatus, check_transition
+from medbill.ports import (
+    AlreadyPosted,
+    BadPageToken,
+    ClaimEvent,
+    ClaimNotFound,
+    ConcurrentUpdate,
+    InvalidClaimUpdate,
+    Page,
+    StaleItem,
+)
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
 
 CLAIM_SK = "CLAIM"
 ERA_LIST_PK = "ERALIST"  # ERALIST / <received_at>#<era id>: every ERA payment, for GET /eras
-
-
-class ClaimNotFound(Exception):
-    def __init__(self, claim_id: str) -> None:
-        super().__init__(f"claim {claim_id} not found")
-        self.claim_id = claim_id
-
-
-class ConcurrentUpdate(Exception):
-    """Someone else changed the claim since we read it (optimistic lock): re-read and retry."""
-
-    def __init__(self, claim_id: str) -> None:
-        super().__init__(f"claim {claim_id} was changed concurrently")
-        self.claim_id = claim_id
-
-
-class StaleItem(Exception):
-    """A condition on another item of the transaction failed (e.g. a work item already consumed)."""
-
-
-class InvalidClaimUpdate(ValueError):
-    """A change would store a claim that no longer validates; names the fields, never the values."""
-
-
-class AlreadyPosted(Exception):
-    """A ledger entry with this source key already exists: the remittance was posted before."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def claim_pk(claim_id: str) -> str:
@@ -98,22 +77,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
-
-
-@dataclass(frozen=True)
-class ClaimEvent:
-    at: str
-    actor: str
-    old_status: str | None
-    new_status: str
-    detail: dict[str, Any]
-    version: int
-
-
-@dataclass
-class Page:
-    items: list[Claim]
-    next_token: str | None
 
 
 class ClaimRepository:
@@ -778,10 +741,6 @@ def _cancelled_by_condition(err: ClientError) -> bool:
 
 def _encode_token(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-class BadPageToken(ValueError):
-    pass
 
 
 def _paged(call: Any, kwargs: dict[str, Any], **extra: Any) -> Any:

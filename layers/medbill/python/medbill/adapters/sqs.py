@@ -9,12 +9,9 @@ from typing import Any
 import boto3
 
 from medbill.models.remittance import ClaimRemittance
+from medbill.ports import QueueSendError
 
 BATCH = 10  # SendMessageBatch maximum
-
-
-class QueueSendError(Exception):
-    pass
 
 
 class PostingQueue:

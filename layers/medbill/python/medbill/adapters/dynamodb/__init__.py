@@ -1,0 +1,1 @@
+"""The DynamoDB adapter: claims, ledgers, ERAs and work items in the single table."""

@@ -1,0 +1,1 @@
+"""Composition root: settings, which adapter serves which port, and what every handler shares."""

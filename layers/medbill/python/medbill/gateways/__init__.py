@@ -1,1 +1,0 @@
-"""Adapters to the outside: eligibility (X12 270/271 through a clearinghouse) and the workflow engine."""

@@ -1,0 +1,144 @@
+"""The ports: what the billing domain needs from the outside, as small Protocols.
+
+The domain (models, x12, intake, coding, billing, workflow) depends on these and never on boto3 or
+an adapter; `medbill.adapters` implements them with AWS services, `tests/fakes.py` in memory, and
+`medbill.entry.wiring` (the composition root) decides which serves which. The errors a port raises
+are declared here too, so the domain can catch them without knowing the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from medbill.models.claim import Claim
+from medbill.models.eligibility import EligibilityResult
+from medbill.models.remittance import ClaimRemittance
+
+# --- errors a store raises ---------------------------------------------------------------------
+
+
+class ClaimNotFound(Exception):
+    def __init__(self, claim_id: str) -> None:
+        super().__init__(f"claim {claim_id} not found")
+        self.claim_id = claim_id
+
+
+class ConcurrentUpdate(Exception):
+    """Someone else changed the claim since we read it (optimistic lock): re-read and retry."""
+
+    def __init__(self, claim_id: str) -> None:
+        super().__init__(f"claim {claim_id} was changed concurrently")
+        self.claim_id = claim_id
+
+
+class StaleItem(Exception):
+    """A condition on another item of the transaction failed (e.g. a work item already consumed)."""
+
+
+class InvalidClaimUpdate(ValueError):
+    """A change would store a claim that no longer validates; names the fields, never the values."""
+
+
+class AlreadyPosted(Exception):
+    """A ledger entry with this source key already exists: the remittance was posted before."""
+
+
+class QueueSendError(Exception):
+    """A message could not be queued (the queue is not configured, or sending kept failing)."""
+
+
+class BadPageToken(ValueError):
+    """A page token that is not one this listing issued."""
+
+
+# --- values the claim store returns -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimEvent:
+    at: str
+    actor: str
+    old_status: str | None
+    new_status: str
+    detail: dict[str, Any]
+    version: int
+
+
+@dataclass
+class Page:
+    items: list[Claim]
+    next_token: str | None
+
+
+# --- ports --------------------------------------------------------------------------------------
+
+
+class Artifacts(Protocol):
+    """Files: encounter files in, rejection reports, the 837P outbox, ERA files and their reports."""
+
+    def read(self, key: str) -> bytes: ...
+    def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None: ...
+    def write_json(self, key: str, document: dict[str, Any]) -> None: ...
+
+
+class Workflow(Protocol):
+    """The claim's execution: started once per claim (named by its id), resumed by task token."""
+
+    def start_claim(self, claim_id: str, clinic_id: str) -> bool: ...
+    def resume(self, task_token: str, output: dict[str, Any]) -> bool: ...
+
+
+class PostingQueue(Protocol):
+    """One posting message per claim payment of an ERA."""
+
+    def send(self, remittances: Sequence[ClaimRemittance]) -> int: ...
+
+
+class ReleaseQueue(Protocol):
+    """Asks the remittance stage to post a quarantined ERA file a person released."""
+
+    def release(self, source_key: str, file_id: str, released_by: str) -> None: ...
+
+
+class IntakeQueue(Protocol):
+    """Continues a long encounter file in a new message."""
+
+    def send_continuation(self, key: str, from_record: int) -> None: ...
+
+
+class EligibilityGateway(Protocol):
+    """Insurance verification: is this member covered by this payer on this date, and for what."""
+
+    def check(self, payer_id: str, member_id: str, date_of_service: date) -> EligibilityResult: ...
+
+
+class Clearinghouse(Protocol):
+    """Claims out, answers (999, 277CA, 277, 271, 835) in. The SFTP adapter arrives with issue 15."""
+
+    def send(self, name: str, body: bytes) -> None: ...
+    def fetch(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+__all__ = [
+    "AlreadyPosted",
+    "Artifacts",
+    "BadPageToken",
+    "Claim",
+    "ClaimEvent",
+    "ClaimNotFound",
+    "Clearinghouse",
+    "ConcurrentUpdate",
+    "EligibilityGateway",
+    "EligibilityResult",
+    "IntakeQueue",
+    "InvalidClaimUpdate",
+    "Page",
+    "PostingQueue",
+    "QueueSendError",
+    "ReleaseQueue",
+    "StaleItem",
+    "Workflow",
+]

@@ -1,1 +1,0 @@
-"""Data access: the DynamoDB repository and the S3 artifact store (the only boto3 users with gateways/)."""
