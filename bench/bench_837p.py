@@ -23,7 +23,7 @@ if _ROOT not in sys.path:
 from infra.config import ClearinghouseSettings  # noqa: E402
 from medbill.models.claim import Claim  # noqa: E402
 from medbill.x12.claim837 import ControlNumbers, summarize_837p, write_837p  # noqa: E402
-from tests.x12_oracle import make_claim, make_person  # noqa: E402
+from testkit.x12_oracle import make_claim, make_person  # noqa: E402
 
 CLAIMS = 2000
 LINES = (

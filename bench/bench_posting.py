@@ -53,7 +53,7 @@ import botocore.client  # noqa: E402
 from medbill.models.claim import Claim  # noqa: E402
 from medbill.models.encounter import Encounter  # noqa: E402
 from medbill.models.status import ClaimStatus  # noqa: E402
-from tests.era_builder import era_for  # noqa: E402  (the ERA the posting tests post)
+from testkit.era_builder import era_for  # noqa: E402  (the ERA the posting tests post)
 
 CLAIMS = int(os.environ.get("MEDBILL_BENCH_POSTING_CLAIMS", "1000"))
 STOCK_MOTO = os.environ.get("MEDBILL_BENCH_POSTING_STOCK_MOTO", "") not in ("", "0")

@@ -26,7 +26,7 @@ import pytest
 
 from medbill.x12.cli import main
 from medbill.x12.remittance835 import parse_835, read_835, write_835
-from tests.x12_oracle import pyx12_errors
+from testkit.x12_oracle import pyx12_errors
 
 from .conftest import sample_text
 

@@ -12,8 +12,8 @@ import pytest
 from medbill.x12.claim837 import read_837p, summarize_837p
 from medbill.x12.segments import serialize
 from medbill.x12.tokenizer import detect_delimiters, tokenize
+from testkit.x12_oracle import pyx12_errors
 from tests.conformance.conftest import sample_text, x12_samples_dir
-from tests.x12_oracle import pyx12_errors
 
 
 def _names(folder: str) -> list[str]:

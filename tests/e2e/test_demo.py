@@ -14,8 +14,8 @@ import pytest
 
 from infra import config
 from infra.local import demo
+from testkit.x12_oracle import pyx12_errors
 from tests.e2e.conftest import SAMPLES
-from tests.x12_oracle import pyx12_errors
 
 # encounter id -> (final status, billed, paid, adjustments (CO/OA/PI), patient responsibility, follow-up action)
 # NS-20261116-001, PAYERA01, 99213 at 133.00: allowed 80% = 106.40 (CO-45 26.60); copay 25.00 (PR-3) and

@@ -16,8 +16,8 @@ from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
+from testkit.era_builder import claim_payment, era_for
 from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, handler_logs, sample_phi
-from tests.era_builder import claim_payment, era_for
 
 
 def _upload_samples(rt: LocalRuntime) -> None:

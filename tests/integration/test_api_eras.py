@@ -16,7 +16,7 @@ from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance
 from medbill.workflow.intake import new_claim
 from medbill.x12.remittance835 import Adjustment, ClaimPayment
-from tests.era_builder import era_for
+from testkit.era_builder import era_for
 from tests.factories import make_encounter
 from tests.integration.test_api import _call, _get, _load_api
 

@@ -11,7 +11,7 @@ import pytest
 
 from infra.local.provision import LocalResources
 from medbill.entry import wiring
-from tests.era_builder import era_for
+from testkit.era_builder import era_for
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim
 from tests.integration.test_api import _call, _get, _load_api
 

@@ -18,7 +18,7 @@ from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.billing.era import EraNotReleasable, receive_era_file, reconciliation, release_era
 from medbill.entry import wiring
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, ProviderAdjustment, ServiceLine
-from tests.era_builder import claim_payment, era_for
+from testkit.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim
 from tests.integration.posting.test_posting_properties import era_text
 

@@ -13,8 +13,8 @@ from infra.local.provision import LocalResources
 from medbill.entry import wiring
 from medbill.models.status import ClaimStatus as S
 from medbill.workflow.intake import new_claim
+from testkit.x12_oracle import pyx12_errors
 from tests.factories import make_encounter
-from tests.x12_oracle import pyx12_errors
 
 
 @pytest.fixture

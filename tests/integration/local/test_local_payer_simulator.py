@@ -18,7 +18,7 @@ from medbill.x12.ack277ca import read_277ca
 from medbill.x12.ack999 import read_999
 from medbill.x12.claim837 import ControlNumbers, write_837p
 from medbill.x12.remittance835 import parse_835
-from tests.x12_oracle import make_claim, pyx12_errors
+from testkit.x12_oracle import make_claim, pyx12_errors
 
 CREATED = datetime(2025, 3, 15, 10, 5)
 

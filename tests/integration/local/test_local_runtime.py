@@ -14,8 +14,8 @@ from infra.config import ClearinghouseSettings
 from infra.local.runtime import LocalRuntime, Progress
 from medbill.x12.claim837 import ControlNumbers, write_837p
 from medbill.x12.remittance835 import parse_835
+from testkit.x12_oracle import make_claim
 from tests.integration.local.fakes import FAST, FakeWorkflow
-from tests.x12_oracle import make_claim
 
 SCENARIOS = {
     # claim id -> (payer, lines): see infra/local/payer_rules.json

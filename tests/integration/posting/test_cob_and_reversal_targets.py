@@ -24,7 +24,7 @@ from medbill.models.claim import Claim
 from medbill.models.status import ClaimStatus as S
 from medbill.workflow.stages import follow_up
 from medbill.x12.remittance835 import Adjustment, ClaimPayment
-from tests.era_builder import claim_payment, era_for
+from testkit.era_builder import claim_payment, era_for
 from tests.factories import CANARY_FIRST, CANARY_LAST
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim
 from tests.integration.posting.test_posting_faults import _sqs_event

@@ -16,8 +16,8 @@ from medbill.billing.era import reconciliation
 from medbill.billing.posting import match_unmatched, payment_facts, superseded_by, unmatched_id
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
+from testkit.era_builder import era_for
 from tests.conformance.conftest import sample_text, x12_samples_dir
-from tests.era_builder import era_for
 from tests.integration.posting.conftest import Posting, make_claim
 
 D = Decimal

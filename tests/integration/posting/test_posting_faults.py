@@ -22,7 +22,7 @@ from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
-from tests.era_builder import claim_payment, era_for
+from testkit.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import CollectingQueue, FakeWorkflow, Posting, make_claim
 
 D = Decimal

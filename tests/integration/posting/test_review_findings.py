@@ -19,7 +19,7 @@ from medbill.models.remittance import ClaimRemittance, RemitAdjustment
 from medbill.models.status import ClaimStatus as S
 from medbill.ports import BadPageToken, ConcurrentUpdate
 from medbill.workflow.stages import follow_up
-from tests.era_builder import claim_payment, era_for
+from testkit.era_builder import claim_payment, era_for
 from tests.integration.posting.conftest import FakeWorkflow, Posting, make_claim
 from tests.integration.posting.test_posting_properties import reversal_of
 

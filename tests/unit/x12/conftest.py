@@ -1,4 +1,4 @@
-"""Shared by the X12 unit tests: the repo root on sys.path (so `tests.x12_oracle` and `infra` import)."""
+"""Shared by the X12 unit tests: the repo root on sys.path (so `testkit.x12_oracle` and `infra` import)."""
 
 from __future__ import annotations
 

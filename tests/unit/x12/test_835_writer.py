@@ -25,7 +25,7 @@ from medbill.x12.remittance835 import (
     write_835,
 )
 from medbill.x12.tokenizer import Delimiters
-from tests.x12_oracle import pyx12_errors
+from testkit.x12_oracle import pyx12_errors
 
 CREATED = datetime(2025, 1, 15, 9, 30)
 

@@ -17,7 +17,7 @@ from medbill.models.claim import Claim
 from medbill.x12.claim837 import ControlNumbers, summarize_837p, transactions_needed, write_837p
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.tokenizer import tokenize
-from tests.x12_oracle import make_claim, make_person, pyx12_errors
+from testkit.x12_oracle import make_claim, make_person, pyx12_errors
 
 PROCEDURES = ("99213", "99214", "81002", "J1100", "0001F", "G0008", "0359T")
 MODIFIERS = ("25", "59", "GT", "95", "LT", "RT", "76", "TC", "26", "XU")

@@ -13,7 +13,7 @@ from infra.config import ClearinghouseSettings
 from medbill.x12.claim837 import ControlNumbers, read_837p, summarize_837p, write_837p
 from medbill.x12.cli import main
 from medbill.x12.tokenizer import X12SyntaxError, tokenize
-from tests.x12_oracle import make_claim
+from testkit.x12_oracle import make_claim
 
 LINES = (("99213", ("25",), "1", "125.00", (1,)), ("81002", (), "2", "20.00", (1, 2)))
 

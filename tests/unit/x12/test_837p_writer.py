@@ -13,7 +13,7 @@ from medbill.x12.claim837 import ControlNumbers, summarize_837p, transactions_ne
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.segments import X12DataError
 from medbill.x12.tokenizer import tokenize
-from tests.x12_oracle import make_claim, make_person, pyx12_errors
+from testkit.x12_oracle import make_claim, make_person, pyx12_errors
 
 SETTINGS = ClearinghouseSettings()
 CREATED = datetime(2025, 3, 15, 10, 5)

@@ -14,7 +14,7 @@ from medbill.x12.cli import main
 from medbill.x12.envelope import check_envelopes
 from medbill.x12.segments import X12DataError
 from medbill.x12.tokenizer import tokenize
-from tests.x12_oracle import make_claim, pyx12_errors
+from testkit.x12_oracle import make_claim, pyx12_errors
 
 CREATED = datetime(2025, 3, 16, 8, 0)
 
