@@ -20,6 +20,7 @@ venv install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # functions -> entry -> domain -> models/x12, one way (docs/architecture.md)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/medbill/python/medbill functions infra
