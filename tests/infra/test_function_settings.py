@@ -60,3 +60,16 @@ def test_each_variable_points_at_its_resource(synth: Synth) -> None:
         for variable, targets in expected.items():
             if variable in env:
                 assert env[variable].get("Ref") in targets, (name, variable, env[variable])
+
+
+def test_each_handler_logs_as_its_function(synth: Synth) -> None:
+    # Locally every handler runs in one process, so the service is named in code, not only by
+    # POWERTOOLS_SERVICE_NAME: the two must agree.
+    from medbill.entry.observability import PROJECT, service_name
+
+    assert PROJECT == config.PROJECT
+    by_name = {p.get("FunctionName"): p for p in synth.props("AWS::Lambda::Function").values()}
+    for spec in config.FUNCTIONS.values():
+        assert service_name(spec.name) == spec.function_name
+        variables = by_name[spec.function_name]["Environment"]["Variables"]
+        assert variables["POWERTOOLS_SERVICE_NAME"] == service_name(spec.name)
