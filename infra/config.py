@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medbill.entry.settings import FUNCTION_SETTINGS, variables
 from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
 
 PROJECT = "medbill"
@@ -220,7 +221,9 @@ def render_asl(substitutions: dict[str, str]) -> str:
 ClearinghouseSettings = _ClearinghouseSettings
 
 
-# --- Environment passed to every Lambda (read once into medbill.entry.settings.Settings) ----------------
+# --- Environment passed to every Lambda ----------------------------------------------------------
+# Each function gets the variables its settings model (medbill.entry.settings.FUNCTION_SETTINGS)
+# reads, and no others: the model is the one list, loaded and checked at the function's cold start.
 @dataclass(frozen=True)
 class LambdaEnvironment:
     table_name: str
@@ -230,30 +233,37 @@ class LambdaEnvironment:
     extra: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
 
-    def as_env(self, function: FunctionSpec) -> dict[str, str]:
-        env = {
+    def values(self) -> dict[str, str]:
+        """Every variable this environment can give, by name (queue URLs only where known)."""
+        known = {
             "TABLE_NAME": self.table_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "DATA_BUCKET": self.data_bucket,
-            "POWERTOOLS_SERVICE_NAME": f"{PROJECT}-{function.name}",
-            "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-            # X-Ray keeps traces outside our KMS key and retention: record timings and errors, not
-            # the handlers' responses (claims carry diagnoses and dates of service).
-            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "STATE_MACHINE_ARN": self.state_machine_arn,
         }
-        # Only functions outside the state machine get its ARN: the ones inside it would make a
-        # dependency cycle (state machine -> function -> state machine) in CloudFormation.
-        if function.name in STARTS_OR_READS_EXECUTIONS:
-            env["STATE_MACHINE_ARN"] = self.state_machine_arn
-        # A sender gets the URL of each queue it sends to (POSTING_QUEUE_URL, REMITTANCE_QUEUE_URL),
-        # when the URL is known.
-        for spec in queues_sent_to(function.name):
-            url = self.queue_urls.get(spec.name)
-            if url:
-                env[QUEUE_URL_ENV[spec.name]] = url
+        known.update({QUEUE_URL_ENV[name]: url for name, url in self.queue_urls.items() if url})
+        return known
+
+    def as_env(self, function: FunctionSpec) -> dict[str, str]:
+        wanted = variables(FUNCTION_SETTINGS[function.name])
+        env = {name: value for name, value in self.values().items() if name in wanted}
+        env.update(
+            {
+                "POWERTOOLS_SERVICE_NAME": f"{PROJECT}-{function.name}",
+                "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                # X-Ray keeps traces outside our KMS key and retention: record timings and errors, not
+                # the handlers' responses (claims carry diagnoses and dates of service).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            }
+        )
         env.update(self.extra)
         return env
 
 
-STARTS_OR_READS_EXECUTIONS = frozenset({"intake", "remittance", "api"})
+# Functions that start executions (their settings read STATE_MACHINE_ARN). Functions inside the
+# state machine cannot be among them: their ARN would make a dependency cycle (state machine ->
+# function -> state machine) in CloudFormation; they resume executions by task token, no ARN needed.
+STARTS_OR_READS_EXECUTIONS = frozenset(
+    name for name, model in FUNCTION_SETTINGS.items() if "STATE_MACHINE_ARN" in variables(model)
+)

@@ -3,7 +3,6 @@ quarantined file) and the unmatched-remittance work queue."""
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -13,7 +12,8 @@ from pydantic import BaseModel, Field
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
 from medbill.models.status import ClaimStatus
 from medbill.ports import BadPageToken, ClaimNotFound
 from medbill.workflow.stages import NotOnHold, recheck_hold
@@ -30,9 +30,9 @@ from medbill.workflow.views import (
     unmatched_view,
 )
 
-logger = Logger(service="medbill-api")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
+obs = observability("api")
+logger, tracer = obs.logger, obs.tracer
 app = APIGatewayRestResolver(enable_validation=True)
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
@@ -139,43 +139,24 @@ def match_remittance(
     }
 
 
-# --- errors ---------------------------------------------------------------------------------------
-def _error(status: int, message: str) -> Response:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+# --- errors: the domain's exceptions as HTTP status codes ----------------------------------------
+ERROR_STATUS: dict[type[Exception], int] = {
+    ClaimNotFound: 404,
+    UnmatchedNotFound: 404,
+    EraNotFound: 404,
+    BadPageToken: 400,
+    NotOnHold: 409,
+    EraNotReleasable: 409,
+}
 
 
-@app.exception_handler(ClaimNotFound)
-def claim_not_found(err: ClaimNotFound) -> Response:
-    return _error(404, str(err))
+@app.exception_handler(list(ERROR_STATUS))
+def known_error(err: Exception) -> Response:
+    # The messages name ids and states only (the domain's exceptions are written that way).
+    status = next(code for cls, code in ERROR_STATUS.items() if isinstance(err, cls))
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
 
 
-@app.exception_handler(UnmatchedNotFound)
-def unmatched_not_found(err: UnmatchedNotFound) -> Response:
-    return _error(404, str(err))
-
-
-@app.exception_handler(BadPageToken)
-def bad_page_token(err: BadPageToken) -> Response:
-    return _error(400, str(err))
-
-
-@app.exception_handler(EraNotFound)
-def era_not_found(err: EraNotFound) -> Response:
-    return _error(404, str(err))
-
-
-@app.exception_handler(NotOnHold)
-def not_on_hold(err: NotOnHold) -> Response:
-    return _error(409, str(err))
-
-
-@app.exception_handler(EraNotReleasable)
-def era_not_releasable(err: EraNotReleasable) -> Response:
-    return _error(409, str(err))
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@obs.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

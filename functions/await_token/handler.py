@@ -2,23 +2,21 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill.billing.posting import post_waiting_unmatched
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
 from medbill.workflow.stages import park_task_token
 from medbill.workflow.tasks import AwaitTask
 
-logger = Logger(service="medbill-await_token")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.AwaitTokenSettings)  # cold start: a missing variable fails here, by name
+obs = observability("await_token")
+logger = obs.logger
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@obs.handler()
 @event_parser(model=AwaitTask)
 def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id, wait=event.wait, stage=event.stage)
@@ -27,12 +25,16 @@ def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
     )
     logger.info("task token parked" if result.get("parked") else "wait already over", outcome=result.get("outcome"))
     if event.wait == "remittance" and result.get("parked"):
-        # Remittance that came before this claim was known waits in the unmatched queue: post it now.
-        try:
-            posted = post_waiting_unmatched(wiring.repository(), wiring.workflow(), event.claim_id)
-        except Exception as err:  # the wait is parked; the items stay on the work queue for a person
-            logger.warning("waiting unmatched remittance not posted", error=type(err).__name__)
-        else:
-            if posted:
-                logger.info("posted waiting unmatched remittance", count=len(posted))
+        _post_waiting_unmatched(event.claim_id)
     return result
+
+
+def _post_waiting_unmatched(claim_id: str) -> None:
+    """Remittance that came before this claim was known waits in the unmatched queue: post it now."""
+    try:
+        posted = post_waiting_unmatched(wiring.repository(), wiring.workflow(), claim_id)
+    except Exception as err:  # the wait is parked; the items stay on the work queue for a person
+        logger.warning("waiting unmatched remittance not posted", error=type(err).__name__)
+    else:
+        if posted:
+            logger.info("posted waiting unmatched remittance", count=len(posted))

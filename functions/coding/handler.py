@@ -2,26 +2,24 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill.coding import icd10
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
 from medbill.workflow.stages import code
 from medbill.workflow.tasks import ClaimTask
 
-logger = Logger(service="medbill-coding")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.CodingSettings)  # cold start: a missing variable fails here, by name
+obs = observability("coding")
+logger, metrics = obs.logger, obs.metrics
 # Load the ICD-10-CM code set (~4 s) during Lambda init, not in the first request.
 icd10.warm()
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@obs.handler()
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)

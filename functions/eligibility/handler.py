@@ -2,23 +2,21 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
 from medbill.workflow.stages import verify_eligibility
 from medbill.workflow.tasks import ClaimTask
 
-logger = Logger(service="medbill-eligibility")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.EligibilityFunctionSettings)  # cold start: a missing variable fails here, by name
+obs = observability("eligibility")
+logger, metrics = obs.logger, obs.metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@obs.handler()
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)

@@ -3,23 +3,21 @@ workflow errors make the claim FAILED with the error name."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
 from medbill.workflow.stages import fail, follow_up
 from medbill.workflow.tasks import FollowUpTask
 
-logger = Logger(service="medbill-followup")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.FollowupSettings)  # cold start: a missing variable fails here, by name
+obs = observability("followup")
+logger, metrics = obs.logger, obs.metrics
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@obs.handler()
 @event_parser(model=FollowUpTask)
 def handler(event: FollowUpTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id, action=event.action)

@@ -4,7 +4,6 @@ Idempotent by the remittance's source; partial batch failures retry only the fai
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -13,12 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from medbill.billing.posting import post_remittance
-from medbill.entry import wiring
+from medbill.entry import settings, wiring
+from medbill.entry.observability import observability
+from medbill.models.errors import describe
 from medbill.models.remittance import ClaimRemittance
 
-logger = Logger(service="medbill-posting")
-tracer = Tracer()
-metrics = Metrics()
+settings.load(settings.PostingSettings)  # cold start: a missing variable fails here, by name
+obs = observability("posting")
+logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -26,13 +27,9 @@ class UnpostableMessage(Exception):
     """A posting message or claim that fails validation, named by field and rule only."""
 
 
-def _fields_only(err: ValidationError) -> UnpostableMessage:
-    # pydantic's own message quotes the input value; Powertools puts the message into the batch
-    # error that Lambda logs. Field paths and rule types say what is wrong without the data.
-    failed = "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['type']}" for e in err.errors(include_input=False)
-    )
-    return UnpostableMessage(f"{err.title} failed validation: {failed}")
+@obs.handler()
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
 
 @tracer.capture_method
@@ -41,7 +38,8 @@ def record_handler(record: SQSRecord) -> None:
         remit = ClaimRemittance.model_validate_json(record.body)
         result = post_remittance(wiring.repository(), wiring.workflow(), remit)
     except ValidationError as err:
-        raise _fields_only(err) from None
+        # Powertools puts the message into the batch error that Lambda logs: fields and rules only.
+        raise UnpostableMessage(describe(err)) from None
     logger.info(
         "claim payment posted",
         claim_id=result.claim_id,
@@ -65,10 +63,3 @@ def record_handler(record: SQSRecord) -> None:
         )
         metrics.add_metric(name="Remittance_posted_with_problems", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name=f"Remittance_{result.result}", unit=MetricUnit.Count, value=1)
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

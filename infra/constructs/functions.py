@@ -150,8 +150,10 @@ def powertools_layer_arn(region: str) -> str:
     )
 
 
-# Pure-Python runtime dependencies of the domain layer that no Lambda-provided layer carries.
-LAYER_VENDORED = ("simple-icd-10-cm",)
+# Pure-Python runtime dependencies of the domain layer that no Lambda-provided layer carries
+# (pydantic-settings reads each function's environment; python-dotenv is its one dependency that
+# pydantic does not already bring).
+LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 

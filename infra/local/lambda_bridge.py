@@ -14,7 +14,7 @@ Step Functions interpreter turns that into a TaskFailed whose error is `errorTyp
 `Catch` can match.
 
 moto is pinned exactly (pyproject.toml); `check_moto_compatibility()` and the tests in
-tests/integration/local/test_lambda_bridge.py fail loudly if an upgrade moves the patched method.
+tests/integration/local/test_local_lambda_bridge.py fail loudly if an upgrade moves the patched method.
 """
 
 from __future__ import annotations

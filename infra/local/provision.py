@@ -278,7 +278,7 @@ def _handler_environment(lambda_env: config.LambdaEnvironment) -> dict[str, str]
     """One environment for every in-process handler: the union of the per-function ones.
 
     POWERTOOLS_SERVICE_NAME differs per function in AWS; in one process it cannot, so it is left
-    to each handler's own Logger(service=...) default.
+    to each handler's own service (medbill.entry.observability names it).
     """
     env: dict[str, str] = {}
     for spec in config.FUNCTIONS.values():

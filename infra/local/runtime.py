@@ -16,14 +16,14 @@ the bridge from those threads. Handler exceptions are logged by the bridge (type
 and kept in `rt.failures`; any other uncaught thread exception is logged through
 `threading.excepthook` and kept in `rt.thread_errors`. On exit, executions still running are
 stopped so their threads do not outlive the mock.
+
+This module drives the system (lifecycle, files, pumping, waiting); reading executions lives in
+`infra/local/executions.py` and thread supervision in `infra/local/supervision.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +34,7 @@ from typing import Any
 from moto.core.config import DefaultConfig
 
 from infra import config
+from infra.local.executions import Executions
 from infra.local.lambda_bridge import Handler, HandlerFailure, LambdaBridge, project_bridge
 from infra.local.provision import (
     LOCAL_VISIBILITY_TIMEOUT_SECONDS,
@@ -44,9 +45,9 @@ from infra.local.provision import (
     provision,
 )
 from infra.local.sqs_poller import SqsPoller
+from infra.local.supervision import LOG, BackgroundPump, ThreadErrors
 
-LOG = logging.getLogger("medbill.local.runtime")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+__all__ = ["LOG", "MOTO_CONFIG", "Executions", "LocalRuntime", "Progress", "PumpResult"]
 
 MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
@@ -103,20 +104,19 @@ class LocalRuntime:
         self.endpoint_url = endpoint_url
         self.region = region
         self.bridge: LambdaBridge = LambdaBridge(dict(handlers)) if handlers is not None else project_bridge()
-        self.thread_errors: list[tuple[str, BaseException]] = []
+        self._thread_errors = ThreadErrors()
         self._mock: Any = None
         self._resources: LocalResources | None = None
         self._poller: SqsPoller | None = None
         self.simulator: Any = None  # PayerSimulator, when enabled
         self._clients: dict[str, Any] = {}
-        self._old_excepthook: Any = None
-        self._bg_stop = threading.Event()
-        self._bg_thread: threading.Thread | None = None
+        self._background = BackgroundPump(lambda: self.pump().total, on_error=self._thread_errors.record)
+        self._executions: Executions | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> LocalRuntime:
         ensure_aws_environment(self.region)
-        self._install_excepthook()
+        self._thread_errors.install()
         try:
             if self.endpoint_url is None:
                 from moto import mock_aws
@@ -131,7 +131,13 @@ class LocalRuntime:
                 visibility_timeout_seconds=self._visibility,
                 extra_env=self._extra_env,
             )
-            self._poller = SqsPoller(self._resources, self.bridge, on_error=self._record_thread_error)
+            self._poller = SqsPoller(self._resources, self.bridge, on_error=self._thread_errors.record)
+            self._executions = Executions(
+                lambda: self.sfn,
+                self._resources.state_machine_arn,
+                self._resources.region,
+                self._resources.account_id,
+            )
             if self._use_simulator:
                 from infra.local.payer_simulator import PayerSimulator
 
@@ -152,7 +158,7 @@ class LocalRuntime:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
-        self._restore_excepthook()
+        self._thread_errors.restore()
         self._clients.clear()
 
     def __enter__(self) -> LocalRuntime:
@@ -175,6 +181,17 @@ class LocalRuntime:
         if self._poller is None:
             raise RuntimeError("LocalRuntime is not started")
         return self._poller
+
+    @property
+    def executions(self) -> Executions:
+        if self._executions is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return self._executions
+
+    @property
+    def thread_errors(self) -> list[tuple[str, BaseException]]:
+        """Uncaught exceptions of other threads (and of the poller and background pump) so far."""
+        return self._thread_errors.errors
 
     @property
     def failures(self) -> list[HandlerFailure]:
@@ -256,34 +273,15 @@ class LocalRuntime:
             )
         return depths
 
-    def _execution_activity(self) -> tuple[dict[str, int], int, int]:
-        statuses: dict[str, int] = {}
-        waiting = busy = 0
-        for execution in self.list_executions():
-            statuses[execution["status"]] = statuses.get(execution["status"], 0) + 1
-            if execution["status"] != "RUNNING":
-                continue
-            events = self.sfn.get_execution_history(
-                executionArn=execution["executionArn"], reverseOrder=True, maxResults=1
-            )["events"]
-            # moto ignores reverseOrder/maxResults: take the newest event by id whatever the order.
-            last = max(events, key=lambda e: e["id"]) if events else None
-            # A waitForTaskToken task records TaskSubmitted, then waits for the token.
-            if last is not None and last["type"] == "TaskSubmitted":
-                waiting += 1
-            else:
-                busy += 1
-        return statuses, waiting, busy
-
     def progress(self, started: float, pumped: PumpResult | None = None) -> Progress:
-        statuses, waiting, busy = self._execution_activity()
+        activity = self.executions.activity()
         return Progress(
             elapsed_s=round(time.monotonic() - started, 2),
             messages=pumped.messages if pumped else 0,
             payer_files=pumped.payer_files if pumped else 0,
-            executions=statuses,
-            waiting=waiting,
-            busy=busy,
+            executions=activity.statuses,
+            waiting=activity.waiting,
+            busy=activity.busy,
             dlq=self.poller.dlq_depths(),
         )
 
@@ -293,8 +291,7 @@ class LocalRuntime:
             return False
         if self.simulator is not None and self.simulator.pending():
             return False
-        _, _, busy = self._execution_activity()
-        return busy == 0
+        return self.executions.activity().busy == 0
 
     def run_until_idle(
         self,
@@ -338,73 +335,34 @@ class LocalRuntime:
 
     # --- background mode (server.py) ------------------------------------------------------------------
     def start_background(self, interval_s: float = 0.5) -> None:
-        if self._bg_thread is not None:
-            return
-        self._bg_stop.clear()
-        self._bg_thread = threading.Thread(
-            target=self._background, args=(interval_s,), name="local-runtime-pump", daemon=True
-        )
-        self._bg_thread.start()
-
-    def _background(self, interval_s: float) -> None:
-        while not self._bg_stop.is_set():
-            try:
-                done = self.pump().total
-            except Exception as exc:
-                LOG.exception("background pump failed: %s", type(exc).__name__)
-                self._record_thread_error("pump", exc)
-                done = 0
-            if done == 0:
-                self._bg_stop.wait(interval_s)
+        self._background.start(interval_s)
 
     def stop_background(self) -> None:
-        self._bg_stop.set()
-        if self._bg_thread is not None:
-            self._bg_thread.join(10)
-            self._bg_thread = None
+        self._background.stop()
 
     # --- executions -----------------------------------------------------------------------------------
     def execution_arn(self, claim_id: str) -> str:
-        return (
-            f"arn:aws:states:{self.resources.region}:{self.resources.account_id}:execution:"
-            f"{config.STATE_MACHINE_NAME}:{claim_id}"
-        )
+        return self.executions.arn(claim_id)
 
     def start_execution(self, claim_id: str, execution_input: Mapping[str, Any] | None = None) -> str:
-        import json
-
-        payload = dict(execution_input or {"claim_id": claim_id})
-        resp = self.sfn.start_execution(
-            stateMachineArn=self.resources.state_machine_arn, name=claim_id, input=json.dumps(payload)
-        )
-        return str(resp["executionArn"])
+        return self.executions.start(claim_id, execution_input)
 
     def list_executions(self, status: str | None = None) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"stateMachineArn": self.resources.state_machine_arn}
-        if status:
-            kwargs["statusFilter"] = status
-        executions: list[dict[str, Any]] = []
-        for page in self.sfn.get_paginator("list_executions").paginate(**kwargs):
-            executions.extend(page["executions"])
-        return executions
+        return self.executions.list_all(status)
 
     def describe_execution(self, claim_id: str) -> dict[str, Any]:
-        return dict(self.sfn.describe_execution(executionArn=self.execution_arn(claim_id)))
+        return self.executions.describe(claim_id)
 
     def execution_history(self, claim_id: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
-        paginator = self.sfn.get_paginator("get_execution_history")
-        for page in paginator.paginate(executionArn=self.execution_arn(claim_id)):
-            events.extend(page["events"])
-        return events
+        return self.executions.history(claim_id)
 
     def states_entered(self, claim_id: str) -> list[str]:
         """The state names an execution entered, in order (handy in tests and the demo)."""
-        return [
-            e["stateEnteredEventDetails"]["name"]
-            for e in self.execution_history(claim_id)
-            if "stateEnteredEventDetails" in e
-        ]
+        return self.executions.states_entered(claim_id)
+
+    def stop_running_executions(self) -> int:
+        """StopExecution for every running execution (see `Executions.stop_running`)."""
+        return self.executions.stop_running()
 
     def wait_for_execution(self, claim_id: str, timeout_s: float = 30.0, *, pump: bool = True) -> dict[str, Any]:
         """Wait (pumping) until the claim's execution is no longer RUNNING; its description."""
@@ -438,71 +396,3 @@ class LocalRuntime:
             self.pump()
             time.sleep(0.05)
         raise TimeoutError(f"execution {claim_id} not waiting for a token after {timeout_s}s")
-
-    def stop_running_executions(self) -> int:
-        """StopExecution for every running execution; the number stopped.
-
-        moto quirk: a stopped execution parked in a `.waitForTaskToken` task stays RUNNING (its
-        thread keeps waiting) until the token is answered or TimeoutSeconds passes. Answering the
-        token after the stop ends it as ABORTED without running another state, so the token (a
-        UUID among the task's parameters in the history) is answered too.
-        """
-        stopped = 0
-        for execution in self.list_executions(status="RUNNING"):
-            arn = execution["executionArn"]
-            with contextlib.suppress(Exception):
-                self.sfn.stop_execution(executionArn=arn, error="LocalRuntimeStopped")
-                stopped += 1
-                for token in self._pending_tokens(arn):
-                    with contextlib.suppress(Exception):
-                        self.sfn.send_task_success(taskToken=token, output="{}")
-        deadline = time.monotonic() + 2.0  # the execution threads record the stop asynchronously
-        while stopped and time.monotonic() < deadline and self.list_executions(status="RUNNING"):
-            time.sleep(0.02)
-        return stopped
-
-    def _pending_tokens(self, execution_arn: str) -> list[str]:
-        import json
-
-        events = sorted(self.sfn.get_execution_history(executionArn=execution_arn)["events"], key=lambda e: e["id"])
-        if not events or events[-1]["type"] != "TaskSubmitted":
-            return []
-        scheduled = next((e for e in reversed(events) if e["type"] == "TaskScheduled"), None)
-        if scheduled is None:
-            return []
-        found: list[str] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item)
-            elif isinstance(value, str) and _UUID.fullmatch(value):
-                found.append(value)
-
-        walk(json.loads(scheduled["taskScheduledEventDetails"]["parameters"]))
-        return found
-
-    # --- thread errors --------------------------------------------------------------------------------
-    def _record_thread_error(self, where: str, exc: BaseException) -> None:
-        self.thread_errors.append((where, exc))
-
-    def _install_excepthook(self) -> None:
-        self._old_excepthook = threading.excepthook
-        previous = self._old_excepthook
-
-        def hook(args: threading.ExceptHookArgs) -> None:
-            name = args.thread.name if args.thread else "?"
-            if args.exc_value is not None:
-                self._record_thread_error(name, args.exc_value)
-            LOG.error("uncaught %s in thread %s", getattr(args.exc_type, "__name__", "?"), name)
-            previous(args)
-
-        threading.excepthook = hook
-
-    def _restore_excepthook(self) -> None:
-        if self._old_excepthook is not None:
-            threading.excepthook = self._old_excepthook
-            self._old_excepthook = None

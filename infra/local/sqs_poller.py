@@ -8,7 +8,7 @@ failures are left to reappear after the visibility timeout. A handler that raise
 a malformed response) fails the whole batch, as Lambda does.
 
 Redrive is moto's: on receive, a message already received maxReceiveCount times is moved to
-the queue's DLQ (tests/integration/local/test_sqs_poller.py checks it).
+the queue's DLQ (tests/integration/local/test_local_sqs_poller.py checks it).
 
 S3's `s3:TestEvent` (sent once when a bucket notification is configured) is passed to the
 consumer like any other message, as AWS would: the intake and remittance handlers ignore it.

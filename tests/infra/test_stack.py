@@ -607,6 +607,8 @@ def test_medbill_layer_uses_the_lambda_python_layout(synth: Synth) -> None:
     # The CMS code set travels with the layer: coding imports it at init.
     assert (root / "python" / "simple_icd_10_cm" / "__init__.py").is_file()
     assert list((root / "python" / "simple_icd_10_cm" / "data").glob("*.xml"))
+    # Every handler loads its settings with pydantic-settings at init; the Powertools layer lacks it.
+    assert (root / "python" / "pydantic_settings" / "__init__.py").is_file()
     assert not list(root.rglob("*.egg-info")) and not list(root.rglob("__pycache__"))
     assert layer["CompatibleRuntimes"] == ["python3.12"]
     assert layer["CompatibleArchitectures"] == ["arm64"]

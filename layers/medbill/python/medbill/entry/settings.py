@@ -1,12 +1,27 @@
-"""The Lambda environment, read once per cold start into a typed model."""
+"""The Lambda environment, read once per cold start into a typed model per function.
+
+Each piece of configuration is one small `BaseSettings` (the claims table, the data bucket, a
+queue URL...); each function's model combines exactly the pieces its handler uses, and the handler
+loads it at import, so a missing variable fails the cold start (Lambda's init error) naming the
+variable, instead of a `None` turning up in the first request that needs it.
+
+`FUNCTION_SETTINGS` maps every function (a key of `infra.config.FUNCTIONS`) to its model; the
+CDK stack, the local runtime and tests/infra read the variable names from there
+(`required_variables`), so nobody keeps a second list.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from medbill.models.errors import field_path
+
+NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -22,37 +37,149 @@ class ClearinghouseSettings:
     usage_indicator: str = "T"  # ISA15: T test, P production
 
 
-class Settings(BaseModel):
-    table_name: str = Field(min_length=1)
-    idempotency_table_name: str = Field(min_length=1)
-    data_bucket: str = Field(min_length=1)
-    state_machine_arn: str | None = None
+class EnvironmentSettings(BaseSettings):
+    """Base of every piece: a field `table_name` is the variable `TABLE_NAME`; an empty value counts
+    as missing (the old reader turned "" into None or failed later)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False, env_ignore_empty=True)
+
+
+# --- the pieces ---------------------------------------------------------------------------------
+class ClaimStoreSettings(EnvironmentSettings):
+    table_name: NonEmpty
+
+
+class ArtifactSettings(EnvironmentSettings):
+    data_bucket: NonEmpty
+
+
+class IdempotencySettings(EnvironmentSettings):
+    idempotency_table_name: NonEmpty
+
+
+class ExecutionSettings(EnvironmentSettings):
+    """Only functions that start executions: the ones inside the state machine cannot get its ARN
+    (a dependency cycle in CloudFormation) and resume by task token, which needs no ARN."""
+
+    state_machine_arn: NonEmpty
+
+
+class IntakeQueueSettings(EnvironmentSettings):
+    intake_queue_url: NonEmpty  # intake continues a long file through it
+
+
+class PostingQueueSettings(EnvironmentSettings):
+    posting_queue_url: NonEmpty  # remittance fans claim payments out to it
+
+
+class ReleaseQueueSettings(EnvironmentSettings):
+    remittance_queue_url: NonEmpty  # the API asks the remittance stage to post a released ERA
+
+
+class EligibilitySettings(EnvironmentSettings):
     # Where the local eligibility gateway reads its payer fixture; None = the packaged demo fixture.
-    eligibility_fixture: str | None = None
-    # Where the fee schedules live; None = the packaged demo schedules.
-    fee_schedule_dir: str | None = None
-    clearinghouse: ClearinghouseSettings = ClearinghouseSettings()
-    posting_queue_url: str | None = None  # remittance fans claim payments out to it
-    intake_queue_url: str | None = None  # intake continues a long file through it
-    remittance_queue_url: str | None = None  # the API asks the remittance stage to post a released ERA
+    eligibility_fixture: NonEmpty | None = None
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    env = os.environ
-    return Settings(
-        table_name=env.get("TABLE_NAME", ""),
-        idempotency_table_name=env.get("IDEMPOTENCY_TABLE_NAME", ""),
-        data_bucket=env.get("DATA_BUCKET", ""),
-        state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
-        eligibility_fixture=env.get("ELIGIBILITY_FIXTURE") or None,
-        fee_schedule_dir=env.get("FEE_SCHEDULE_DIR") or None,
-        posting_queue_url=env.get("POSTING_QUEUE_URL") or None,
-        intake_queue_url=env.get("INTAKE_QUEUE_URL") or None,
-        remittance_queue_url=env.get("REMITTANCE_QUEUE_URL") or None,
-        clearinghouse=ClearinghouseSettings(
-            sender_id=env.get("X12_SENDER_ID", "MEDBILL"),
-            receiver_id=env.get("X12_RECEIVER_ID", "CLEARINGHOUSE"),
-            usage_indicator=env.get("X12_USAGE_INDICATOR", "T"),
-        ),
-    )
+class FeeScheduleSettings(EnvironmentSettings):
+    fee_schedule_dir: NonEmpty | None = None  # None = the packaged demo schedules
+
+
+class EnvelopeSettings(EnvironmentSettings):
+    x12_sender_id: NonEmpty = "MEDBILL"
+    x12_receiver_id: NonEmpty = "CLEARINGHOUSE"
+    x12_usage_indicator: NonEmpty = "T"
+
+    def clearinghouse(self) -> ClearinghouseSettings:
+        return ClearinghouseSettings(
+            sender_id=self.x12_sender_id, receiver_id=self.x12_receiver_id, usage_indicator=self.x12_usage_indicator
+        )
+
+
+# --- one model per function (what its handler and the wiring it calls read) --------------------
+class IntakeSettings(
+    ClaimStoreSettings, ArtifactSettings, IdempotencySettings, ExecutionSettings, IntakeQueueSettings
+): ...
+
+
+class RegistrationSettings(ClaimStoreSettings): ...
+
+
+class EligibilityFunctionSettings(ClaimStoreSettings, EligibilitySettings): ...
+
+
+class CodingSettings(ClaimStoreSettings, FeeScheduleSettings): ...
+
+
+class ChargesSettings(ClaimStoreSettings, FeeScheduleSettings): ...
+
+
+class SubmissionSettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
+
+
+class AwaitTokenSettings(ClaimStoreSettings): ...  # parks and resumes by task token
+
+
+class RemittanceSettings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings, PostingQueueSettings): ...
+
+
+class PostingSettings(ClaimStoreSettings): ...  # the message carries the data; resumes by task token
+
+
+class FollowupSettings(ClaimStoreSettings): ...
+
+
+class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by task token
+
+
+FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
+    "intake": IntakeSettings,
+    "registration": RegistrationSettings,
+    "eligibility": EligibilityFunctionSettings,
+    "coding": CodingSettings,
+    "charges": ChargesSettings,
+    "submission": SubmissionSettings,
+    "await_token": AwaitTokenSettings,
+    "remittance": RemittanceSettings,
+    "posting": PostingSettings,
+    "followup": FollowupSettings,
+    "api": ApiSettings,
+}
+
+
+def variable_name(field: str) -> str:
+    return field.upper()
+
+
+def required_variables(model: type[EnvironmentSettings]) -> frozenset[str]:
+    """The variables `model` cannot start without."""
+    return frozenset(variable_name(name) for name, info in model.model_fields.items() if info.is_required())
+
+
+def variables(model: type[EnvironmentSettings]) -> frozenset[str]:
+    """Every variable `model` reads (required or with a default)."""
+    return frozenset(variable_name(name) for name in model.model_fields)
+
+
+class SettingsError(RuntimeError):
+    """The environment does not satisfy a function's settings: names the variables, never values."""
+
+
+S = TypeVar("S", bound=EnvironmentSettings)
+
+
+@cache
+def load(model: type[S]) -> S:
+    """`model` read from the environment once per process (`reset()` in wiring forgets it).
+
+    Raises SettingsError naming each missing or invalid variable; the values (ARNs, URLs) stay out
+    of the message like everything else we log.
+    """
+    try:
+        return model()
+    except ValidationError as err:
+        problems = ", ".join(
+            f"{variable_name(field_path(e['loc']))} ({'missing' if e['type'] == 'missing' else e['type']})"
+            for e in err.errors(include_url=False, include_context=False, include_input=False)
+        )
+        raise SettingsError(f"{model.__name__}: environment variables missing or invalid: {problems}") from None

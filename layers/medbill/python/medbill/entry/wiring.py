@@ -1,7 +1,9 @@
 """Builds the adapters a handler needs from the environment, once per cold start.
 
 Handlers call these instead of constructing clients themselves, and tests (or the local runtime)
-call `reset()` to drop cached adapters between AWS mocks.
+call `reset()` to drop cached adapters between AWS mocks. Each factory reads only its own piece of
+the settings (`settings.load(...)`); the handler's own model, loaded at import, has already
+checked that every piece it uses is there.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
 from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.adapters.eligibility_fixture import FixtureEligibilityGateway
 from medbill.adapters.s3 import ArtifactStore
 from medbill.adapters.sqs import IntakeQueue, PostingQueue, ReleaseQueue
 from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule
-from medbill.entry.settings import get_settings
+from medbill.entry import settings
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
 from medbill.workflow.stages import Submitter
@@ -23,49 +27,54 @@ from medbill.workflow.stages import Submitter
 
 @cache
 def repository() -> ClaimRepository:
-    return ClaimRepository(get_settings().table_name)
+    return ClaimRepository(settings.load(settings.ClaimStoreSettings).table_name)
 
 
 @cache
 def artifacts() -> ArtifactStore:
-    return ArtifactStore(get_settings().data_bucket)
+    return ArtifactStore(settings.load(settings.ArtifactSettings).data_bucket)
 
 
 @cache
 def workflow() -> WorkflowGateway:
-    return WorkflowGateway(get_settings().state_machine_arn)
+    # Resuming by task token needs no ARN: only functions that start executions are given one.
+    try:
+        arn: str | None = settings.load(settings.ExecutionSettings).state_machine_arn
+    except settings.SettingsError:
+        arn = None
+    return WorkflowGateway(arn)
 
 
 @cache
 def posting_queue() -> PostingQueue:
-    return PostingQueue(get_settings().posting_queue_url)
+    return PostingQueue(settings.load(settings.PostingQueueSettings).posting_queue_url)
 
 
 @cache
 def intake_queue() -> IntakeQueue:
-    return IntakeQueue(get_settings().intake_queue_url)
+    return IntakeQueue(settings.load(settings.IntakeQueueSettings).intake_queue_url)
 
 
 @cache
 def release_queue() -> ReleaseQueue:
-    return ReleaseQueue(get_settings().remittance_queue_url)
+    return ReleaseQueue(settings.load(settings.ReleaseQueueSettings).remittance_queue_url)
 
 
 @cache
 def eligibility() -> FixtureEligibilityGateway:
-    return FixtureEligibilityGateway.load(get_settings().eligibility_fixture)
+    return FixtureEligibilityGateway.load(settings.load(settings.EligibilitySettings).eligibility_fixture)
 
 
 @cache
 def fee_schedule(clinic_id: str) -> FeeSchedule:
-    return FeeSchedule.load(clinic_id, get_settings().fee_schedule_dir)
+    return FeeSchedule.load(clinic_id, settings.load(settings.FeeScheduleSettings).fee_schedule_dir)
 
 
 @cache
 def submitter() -> Submitter:
     from medbill.x12.claim837 import ControlNumbers, write_837p
 
-    envelope = get_settings().clearinghouse
+    envelope = settings.load(settings.EnvelopeSettings).clearinghouse()
 
     def write(claim: Claim, control_number: int, created: datetime) -> str:
         numbers = ControlNumbers(interchange=control_number, group=control_number)
@@ -74,9 +83,15 @@ def submitter() -> Submitter:
     return Submitter(write=write, outbox_prefix=OUTBOX_837_PREFIX)
 
 
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    """Powertools idempotency records. Not cached: a handler module builds its own at import,
+    inside whatever AWS (or mock) is current then."""
+    return DynamoDBPersistenceLayer(table_name=settings.load(settings.IdempotencySettings).idempotency_table_name)
+
+
 def reset() -> None:
     """Forget cached adapters and settings (tests start a fresh AWS mock each time)."""
-    get_settings.cache_clear()
+    settings.load.cache_clear()
     for fn in (
         repository,
         artifacts,

@@ -1,0 +1,66 @@
+"""Each handler reads its environment into its settings model at import (the Lambda cold start): a
+missing variable fails there, naming the variable, never later in a request."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+from moto import mock_aws
+
+from infra import config
+from medbill.entry import settings, wiring
+from medbill.entry.settings import FUNCTION_SETTINGS, SettingsError, required_variables, variables
+
+ALL_VARIABLES = sorted(set().union(*(variables(m) for m in FUNCTION_SETTINGS.values())))
+
+
+def _import_handler(name: str) -> ModuleType:
+    path = config.FUNCTIONS_PATH / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"medbill_settings_test.{name}.handler", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def bare_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    for variable in ALL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    wiring.reset()
+    with mock_aws():  # importing builds clients (idempotency); nothing may reach AWS
+        yield monkeypatch
+    wiring.reset()
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_SETTINGS))
+def test_a_missing_variable_fails_the_handler_import_naming_it(name: str, bare_environment: pytest.MonkeyPatch) -> None:
+    required = sorted(required_variables(FUNCTION_SETTINGS[name]))
+    assert "TABLE_NAME" in required  # every function reads or writes claims
+    for missing in required:
+        for variable in required:
+            if variable == missing:
+                bare_environment.delenv(variable, raising=False)
+            else:
+                bare_environment.setenv(variable, f"test-{variable.lower()}")
+        settings.load.cache_clear()
+        with pytest.raises(SettingsError) as raised:
+            _import_handler(name)
+        message = str(raised.value)
+        assert missing in message and "missing" in message, message
+        assert "test-" not in message  # names, never values
+    bare_environment.setenv(required[-1], f"test-{required[-1].lower()}")
+    settings.load.cache_clear()
+    assert callable(_import_handler(name).handler)  # exactly the model's variables are enough
+
+
+def test_an_empty_variable_counts_as_missing(bare_environment: pytest.MonkeyPatch) -> None:
+    bare_environment.setenv("TABLE_NAME", "")
+    settings.load.cache_clear()
+    with pytest.raises(SettingsError, match="TABLE_NAME"):
+        _import_handler("registration")
