@@ -30,8 +30,8 @@ class MedbillStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.storage = Storage(self, "Storage")
         self.functions = Functions(self, "Functions", storage=self.storage)
-        # Order matters: the state machine needs the stage functions' ARNs, and the functions that
-        # start or resume executions (intake, remittance, api) need the state machine's ARN. The
+        # Order matters: the state machine needs the stage functions' ARNs; intake starts executions
+        # (STATE_MACHINE_ARN) and the api resumes them by task token (IAM on the state machine). The
         # queues (Intake) exist before the api, which sends to the posting and remittance queues.
         self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
         state_machine = self.workflow.state_machine
