@@ -142,7 +142,7 @@ class _Reader:
         else:
             mapped, eid = map_encounter(self.index, head, charges, self.profile)
         if eid and eid in self.seen:
-            reason = f"encounter {eid} already appears at entry {self.seen[eid] - 1} of this Bundle"
+            reason = f"this encounter already appears at entry {self.seen[eid] - 1} of this Bundle"
             mapped.problem("encounter_id", mapped.where.get("encounter_id", head.path), reason)
         elif eid:
             self.seen[eid] = number

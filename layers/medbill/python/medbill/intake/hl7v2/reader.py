@@ -152,7 +152,7 @@ class _Reader:
         mapped, encounter_id = map_dft(msg, self.profile)
         first = self.first_seen.get(encounter_id) if encounter_id else None
         if encounter_id and first is not None:
-            reason = f"encounter {encounter_id} already appears at message {first} of this file"
+            reason = f"this encounter already appears at message {first} of this file"
             mapped.problem("encounter_id", mapped.where.get("encounter_id", ""), reason)
         elif encounter_id:
             self.first_seen[encounter_id] = raw.number
