@@ -94,8 +94,9 @@ def secrets_of(raw: dict[str, Any], extra: list[str] | tuple[str, ...] = ()) -> 
 def scrub(text: str, secrets: list[str]) -> str:
     if not secrets:
         return text
+    # Whole values only ("Doe" is scrubbed, "does" is not); longest first, so a value wins over its parts.
     pattern = "|".join(re.escape(s) for s in secrets)
-    return re.sub(pattern, _REDACTED, text, flags=re.IGNORECASE)
+    return re.sub(f"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])", _REDACTED, text, flags=re.IGNORECASE)
 
 
 def validate_mapped(
