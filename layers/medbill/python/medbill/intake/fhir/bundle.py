@@ -13,6 +13,7 @@ transaction is all or nothing: when any entry fails, nothing in it is billed, an
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,6 +28,7 @@ from medbill.models.claim import claim_id_for
 from medbill.models.clinic_profile import ClinicProfile
 
 BUNDLE_TYPES = ("transaction", "batch", "collection")
+_ENTRY = re.compile(r"^Bundle\.entry\[(\d+)\]")
 
 
 @dataclass
@@ -149,7 +151,13 @@ class _Reader:
         encounter, rejections = validate_mapped(mapped, number, eid)
         if encounter is None:
             self.result.rejections += rejections
-            self.issues[head.entry] += [issue("error", _issue_code(r.reason), r.reason, r.field) for r in rejections]
+            for r in rejections:
+                found = issue("error", _issue_code(r.reason), r.reason, r.field)
+                self.issues[head.entry].append(found)
+                # The entry the expression points into (a ChargeItem, the Patient) says it too.
+                pointed = _ENTRY.match(r.field)
+                if pointed and int(pointed.group(1)) != head.entry and int(pointed.group(1)) in self.issues:
+                    self.issues[int(pointed.group(1))].append(found)
             return
         self.result.encounters.append(AcceptedRecord(number, encounter))
         claim_id = claim_id_for(encounter.clinic_id, encounter.encounter_id)
@@ -163,7 +171,7 @@ class _Reader:
         failed = sorted(i for i, found in self.issues.items() if any(x["severity"] == "error" for x in found))
         if self.kind != "transaction" or not failed:
             return
-        why = f"the transaction failed (entry {failed[0]} has errors): nothing in this Bundle is billed"
+        why = f"the transaction failed (Bundle.entry[{failed[0]}] has errors): nothing in this Bundle is billed"
         for accepted in self.result.encounters:
             entry = accepted.record_number - 1
             self.result.rejections.append(Rejection(accepted.record_number, f"Bundle.entry[{entry}]", why))
