@@ -72,7 +72,8 @@ class ClinicProfile(Model):
 
     @model_validator(mode="after")
     def _pay_to_differs(self) -> ClinicProfile:
-        if self.pay_to_address is not None and self.pay_to_address == self.billing_provider.address:
+        billing = self.billing_provider.address.model_dump()
+        if self.pay_to_address is not None and self.pay_to_address.model_dump() == billing:
             raise ValueError("pay_to_address repeats the billing address: omit it")
         return self
 
