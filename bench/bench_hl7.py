@@ -51,6 +51,7 @@ PROFILE = ClinicProfile.model_validate(
     }
 )
 
+
 def _seg(sid: str, fields: dict[int, str]) -> str:
     parts = [sid] + [""] * max(fields)
     for n, value in fields.items():
@@ -64,8 +65,10 @@ LEAN = [
     "PID|1||MRN{n}^^^BENCH^MR||Testperson^Pat^Q||19700101|F|||12 Demo Lane^Apt 2^Springfield^IL^62704",
     "PV1|1|O|MAIN||||1290000037^Testdoc^Quinn^^^^^^&2.16.840.1.113883.4.6&ISO^^^^NPI||||||||||||V{n}",
     *(
-        _seg("FT1", {1: str(k), 2: f"T{{n}}{k}", 4: "20261120", 6: "CG", 10: units, 11: amount, 19: dx, 25: code, 26: mod})
-        for k, units, amount, dx, code, mod in (
+        _seg(
+            "FT1", {1: str(k), 2: f"T{{n}}{k}", 4: "20261120", 6: "CG", 10: qty, 11: amount, 19: dx, 25: code, 26: mod}
+        )
+        for k, qty, amount, dx, code, mod in (
             (1, "1", "125.00&USD", "E11.9^^I10~I10^^I10", "99213^Office visit^C4", "25"),
             (2, "2", "30.00&USD", "E11.9^^I10", "36415^Venipuncture^C4", ""),
             (3, "1", "40.00&USD", "E78.5^^I10", "80061^Lipid panel^C4", ""),
@@ -126,6 +129,9 @@ def bare_hl7(body: bytes) -> None:
     hl7.parse_file(body.decode("utf-8"))
 
 
+ADDRESS = {"line": ["12 Demo Lane"], "city": "Springfield", "state": "IL", "postalCode": "62704"}
+
+
 def fhir_bundle(visits: int) -> dict[str, Any]:
     cpt, icd = "http://www.ama-assn.org/go/cpt", "http://hl7.org/fhir/sid/icd-10-cm"
     entries: list[dict[str, Any]] = []
@@ -139,7 +145,7 @@ def fhir_bundle(visits: int) -> dict[str, Any]:
                     "name": [{"family": "Testperson", "given": ["Pat"]}],
                     "gender": "female",
                     "birthDate": "1970-01-01",
-                    "address": [{"line": ["12 Demo Lane"], "city": "Springfield", "state": "IL", "postalCode": "62704"}],
+                    "address": [ADDRESS],
                 },
             },
             {
@@ -218,7 +224,7 @@ def _hl7_rows(busy: bool) -> list[dict[str, Any]]:
 
 def _fhir_rows() -> list[dict[str, Any]]:
     bundle = fhir_bundle(VISITS)
-    size = len(json.dumps(bundle))
+    size, entries = len(json.dumps(bundle)), len(bundle["entry"])
     ours_fhir(bundle)
     ours_s = bare_s = float("inf")
     for _ in range(3):
@@ -227,7 +233,7 @@ def _fhir_rows() -> list[dict[str, Any]]:
     ours, peer = VISITS / ours_s, VISITS / bare_s
     return [
         {
-            "benchmark": f"FHIR Bundle -> encounters ({VISITS} visits, {len(bundle['entry']):,} entries, {size // 1024} KiB)",
+            "benchmark": f"FHIR Bundle -> encounters ({VISITS} visits, {entries:,} entries, {size // 1024} KiB)",
             "unit": "visits/s",
             "ours": round(ours),
             "peer": "fhir.resources R4B Bundle.model_validate, same Bundle",
