@@ -7,6 +7,7 @@ file error and no encounters. Pure domain code: no AWS.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from medbill.intake import csv_reader
@@ -102,29 +103,31 @@ class _Collector:
             self.result.encounters.append(AcceptedRecord(record_number, encounter))
 
 
-def _ehr_format(source_key: str, body: bytes) -> str | None:
-    """ "hl7" for an .hl7 file (or one with no telling extension that starts like HL7 v2), "fhir" for a
-    JSON file that is one FHIR Bundle; None for everything else, read exactly as before."""
+def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
+    """("hl7", None) for an .hl7 file (or one with no telling extension that starts like HL7 v2),
+    ("fhir", the parsed Bundle) for a JSON file that is one FHIR Bundle; None for everything else,
+    which is read exactly as before."""
     suffix = _suffix(source_key)
     head = body[:16].removeprefix(b"\xef\xbb\xbf").lstrip()
     if suffix == ".hl7" or (suffix in SNIFF_SUFFIXES and head[:4] in (b"MSH|", b"FHS|", b"BHS|")):
-        return "hl7"
+        return "hl7", None
     if suffix in (*JSON_SUFFIXES, *SNIFF_SUFFIXES) and head[:1] == b"{" and b'"Bundle"' in body:
         try:
-            doc = json.loads(body.decode("utf-8-sig"))
+            doc = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)  # money never passes through float
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
-        return "fhir" if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" else None
+        return ("fhir", doc) if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" else None
     return None
 
 
-def _read_ehr(fmt: str, source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
+def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
+    fmt, doc = ehr
     if profile is None:
         what = "HL7 v2" if fmt == "hl7" else "FHIR"
         return IntakeResult.failed(f"{what} files are read with the clinic's profile, and none is set up", fmt)
     if fmt == "hl7":
         return read_hl7_file(source_key, body, profile)
-    return read_fhir_bundle(body, profile)
+    return read_fhir_bundle(doc, profile)
 
 
 def read_encounter_file(source_key: str, body: bytes, profile: ClinicProfile | None = None) -> IntakeResult:
