@@ -252,3 +252,10 @@ def test_a_broken_msh_is_one_rejected_message_not_a_lost_file() -> None:
     result = read(text)
     assert [(m.message_number, m.ack_code) for m in result.messages] == [(1, "AR"), (2, "AA")]
     assert only_rejections(result)[0][1] == "MSH-9"
+
+
+def test_escape_sequences_are_decoded() -> None:
+    text = dft({("PID", 1): {11: "12 Demo \\T\\ Sons\\H\\^Apt\\X20\\2^Springfield^IL^62704"}})
+    [accepted] = read(text).encounters
+    address = accepted.encounter.patient.address
+    assert (address.line1, address.line2) == ("12 Demo & Sons", "Apt 2")

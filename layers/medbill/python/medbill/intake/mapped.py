@@ -123,7 +123,7 @@ def validate_mapped(
     except ValidationError as exc:
         for error in exc.errors(include_url=False, include_input=False):
             path, reason = _message(error, path_of(tuple(error["loc"])))
-            if any(path == b or path.startswith(b + ".") for b in blamed):
+            if any(path == b or path.startswith(b + ".") or (b.startswith(path + ".") and b in reason) for b in blamed):
                 continue  # the mapping already said what is wrong there
             reason = reason.removeprefix(f"{path}: ").removeprefix(f"{path} ")
             reject(path, mapped.locate(path), reason)

@@ -134,6 +134,7 @@ def put_coverage(
             mapped.put("coverage.group_number", _dict(cls).get("value"), f"{c}.class[{k}].value")
     codes = [code for _, _, code in _codings(res.get("relationship"))]
     relationship = RELATIONSHIP.get(codes[0], "other") if codes else "self"
+    mapped.where["subscriber"] = f"{c}.relationship"
     mapped.put("subscriber.relationship", relationship, f"{c}.relationship")
     if relationship != "self":
         subscriber = index.resolve(res.get("subscriber"), coverage)

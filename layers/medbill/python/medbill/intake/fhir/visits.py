@@ -44,6 +44,7 @@ def _claim_dates(mapped: Mapped, claim: Found, items: list[Any]) -> None:
 
 def map_claim(index: BundleIndex, claim: Found, profile: ClinicProfile) -> tuple[Mapped, str | None]:
     mapped, res, c = m.start(profile), claim.resource, claim.path
+    mapped.where[""] = c
     m.check_clinic(mapped, index.resolve(res.get("provider"), claim), res.get("provider"), f"{c}.provider", profile)
     encounter_id = m.business_id(mapped, res, c)
     _patient(mapped, index, claim, "patient")
@@ -99,6 +100,7 @@ def map_encounter(
     index: BundleIndex, encounter: Found, charges: list[Found], profile: ClinicProfile
 ) -> tuple[Mapped, str | None]:
     mapped, res, e = m.start(profile), encounter.resource, encounter.path
+    mapped.where[""] = e
     org = index.resolve(res.get("serviceProvider"), encounter)
     m.check_clinic(mapped, org, res.get("serviceProvider"), f"{e}.serviceProvider", profile)
     encounter_id = m.business_id(mapped, res, e)

@@ -100,6 +100,7 @@ def _coverage(mapped: Mapped, msg: Message, profile: ClinicProfile) -> None:
 def _subscriber(mapped: Mapped, msg: Message, in1: Segment) -> None:
     code = in1.get(17).upper()
     relationship = RELATIONSHIP.get(code, "other") if code else "self"
+    mapped.where["subscriber"] = in1.loc(17)
     mapped.put("subscriber.relationship", relationship, in1.loc(17))
     if relationship == "self":
         return
@@ -325,6 +326,7 @@ def _rendering(mapped: Mapped, msg: Message, profile: ClinicProfile, lines: list
 def map_dft(msg: Message, profile: ClinicProfile) -> tuple[Mapped, str | None]:
     """The encounter record of a DFT message and its encounter id (None when the message has none)."""
     mapped = Mapped()
+    mapped.where[""] = "MSH"  # a rule about the message as a whole
     mapped.put("clinic_id", profile.clinic_id, "clinic profile")
     encounter_id, where = _encounter_id(msg, profile)
     if encounter_id:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hl7
-from hl7.util import unescape
 
 ENVELOPE = frozenset({"FHS", "BHS", "BTS", "FTS"})
 # Segments that repeat in a DFT: their locations carry the occurrence, "FT1(2)-25".
@@ -52,6 +51,26 @@ def split_messages(text: str) -> list[RawMessage]:
     return messages
 
 
+def unescape(value: str, separators: str, esc: str) -> str:
+    """HL7 escape sequences (v2 section 2.7): delimiters back, formatting and highlighting dropped, \\Xhh\\
+    hex decoded, anything else dropped. Ours, not `hl7.util.unescape`: that one logs the field's text
+    (PHI) when a sequence is malformed."""
+    names = {"F": separators[1], "R": separators[2], "S": separators[3], "T": separators[4], "E": esc}
+    names |= {".br": " ", ".sp": " ", ".ce": " "}
+    out: list[str] = []
+    parts = value.split(esc)
+    for n, part in enumerate(parts):
+        if n % 2 == 0:
+            out.append(part)
+        elif n == len(parts) - 1:  # an escape character that is never closed: keep the text as sent
+            out.append(esc + part)
+        elif part in names:
+            out.append(names[part])
+        elif part[:1] == "X" and re.fullmatch(r"(?:[0-9A-Fa-f]{2})+", part[1:]):
+            out.append(bytes.fromhex(part[1:]).decode("latin-1"))
+    return "".join(out)
+
+
 def _leaf(node: Any, index: int) -> Any:
     """node[index - 1] for a container, the node itself for a leaf at index 1, else ''."""
     if isinstance(node, str):
@@ -78,10 +97,7 @@ class Segment:
         if self.id == "MSH" and f in (1, 2):
             return value
         if self._seg.esc in value:
-            try:
-                value = unescape(self._seg, value)
-            except Exception:  # a malformed escape: keep the text as sent
-                return value
+            value = unescape(value, self._seg.separators, self._seg.esc)
         return value.strip()
 
     def repetitions(self, f: int) -> int:
@@ -160,7 +176,7 @@ def check_msh(line: str) -> None:
     end = line.find(sep, 4)
     chars = line[4:end] if end > 0 else line[4:]
     if sep.isalnum() or sep.isspace() or not 2 <= len(chars) <= 5:
-        raise ValueError("MSH-1 / MSH-2: the field separator or encoding characters are not valid")
+        raise ValueError("MSH-2: the field separator (MSH-1) or the encoding characters are not valid")
     if len(set(chars + sep)) != len(chars) + 1 or any(c.isalnum() or c.isspace() for c in chars):
         raise ValueError("MSH-2: the encoding characters are not distinct delimiters")
 
