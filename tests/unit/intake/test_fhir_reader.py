@@ -95,7 +95,10 @@ def test_a_batch_bills_the_good_visit_and_a_transaction_does_not() -> None:
     assert transaction.encounters == [] and transaction.rejected_records == [6, 9]
     rollback = [r for r in transaction.rejections if r.record_number == 6]
     assert [(r.field, r.reason) for r in rollback] == [
-        ("Bundle.entry[5]", "the transaction failed (Bundle.entry[8] has errors): nothing in this Bundle is billed")
+        (
+            "Bundle.entry[5]",
+            "Bundle.entry[5]: the transaction failed (Bundle.entry[8] has errors): nothing in this Bundle is billed",
+        )
     ]
     assert [n for n, s in enumerate(statuses(transaction)) if s != "200 OK"] == [5, 8, 9]
 

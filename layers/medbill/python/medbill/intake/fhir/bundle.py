@@ -174,8 +174,9 @@ class _Reader:
         why = f"the transaction failed (Bundle.entry[{failed[0]}] has errors): nothing in this Bundle is billed"
         for accepted in self.result.encounters:
             entry = accepted.record_number - 1
-            self.result.rejections.append(Rejection(accepted.record_number, f"Bundle.entry[{entry}]", why))
-            self.issues[entry] = [issue("error", "processing", why, f"Bundle.entry[{entry}]")]
+            where = f"Bundle.entry[{entry}]"
+            self.result.rejections.append(Rejection(accepted.record_number, where, f"{where}: {why}"))
+            self.issues[entry] = [issue("error", "processing", f"{where}: {why}", where)]
         self.result.encounters = []
 
     def response(self) -> dict[str, Any]:
