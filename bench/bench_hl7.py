@@ -4,7 +4,9 @@ same process.
 Ours: `read_hl7_file` on a generated file of valid DFT^P03 messages (each with its own visit number):
 split, `hl7.parse` per message, the DFT mapping, the encounter model, ICD-10-CM look-ups (code set
 loaded before timing, as the Lambda's init does) and an ACK per message.
-Peer: the `hl7` package parsing the same file into its containers (`hl7.parse_file`), nothing else.
+Peer: the `hl7` package parsing the same file into its containers (`hl7.parse_file`), nothing else;
+reference row: `hl7.parse` of each message, the parse ours starts with (the gap is our mapping,
+validation and ACK).
 Two files: a lean charge message (12 segments) and a busy one (orders, results and notes around the
 charges, 30 segments, the shape of the public DFT-P03-02 sample).
 FHIR: `read_fhir_bundle` on a collection Bundle of visits (Patient, Coverage, Encounter, two
@@ -129,6 +131,13 @@ def bare_hl7(body: bytes) -> None:
     hl7.parse_file(body.decode("utf-8"))
 
 
+def bare_per_message(body: bytes) -> None:
+    """What ours does first: `hl7.parse` of each message (split at MSH), nothing after."""
+    first, *rest = body.decode("utf-8").split("\rMSH|")
+    for text in (first, *("MSH|" + m for m in rest)):
+        hl7.parse(text)
+
+
 ADDRESS = {"line": ["12 Demo Lane"], "city": "Springfield", "state": "IL", "postalCode": "62704"}
 
 
@@ -204,21 +213,32 @@ def _hl7_rows(busy: bool) -> list[dict[str, Any]]:
     body = dft_file(MESSAGES, busy)
     segments = body.count(b"\r") // MESSAGES
     ours_hl7(body)  # warm: imports, caches
-    ours_s = bare_s = float("inf")
-    for _ in range(3):  # interleaved, so a busy machine hurts both alike
+    ours_s = bare_s = each_s = float("inf")
+    for _ in range(3):  # interleaved, so a busy machine hurts every contender alike
         ours_s = min(ours_s, best_of(lambda: ours_hl7(body), 1))
         bare_s = min(bare_s, best_of(lambda: bare_hl7(body), 1))
-    ours, peer = MESSAGES / ours_s, MESSAGES / bare_s
+        each_s = min(each_s, best_of(lambda: bare_per_message(body), 1))
+    ours, peer, each = MESSAGES / ours_s, MESSAGES / bare_s, MESSAGES / each_s
+    name = f"HL7 DFT -> encounters + ACKs ({MESSAGES:,} messages x {segments} segments)"
     return [
         {
-            "benchmark": f"HL7 DFT -> encounters + ACKs ({MESSAGES:,} messages x {segments} segments)",
+            "benchmark": name,
             "unit": "messages/s",
             "ours": round(ours),
             "peer": f"hl7 {hl7.__version__} parse_file, same file",
             "peer_value": round(peer),
             "ratio": round(ours / peer, 2),
             "note": "goal >= 0.25: map, validate and ACK within 4x of a bare parse",
-        }
+        },
+        {
+            "benchmark": name,
+            "unit": "messages/s",
+            "ours": round(ours),
+            "peer": "hl7.parse of each message (split at MSH)",
+            "peer_value": round(each),
+            "ratio": round(ours / each, 2),
+            "note": "reference: the parse ours starts with; the rest is mapping, validation, ACK",
+        },
     ]
 
 
