@@ -259,3 +259,11 @@ def test_escape_sequences_are_decoded() -> None:
     [accepted] = read(text).encounters
     address = accepted.encounter.patient.address
     assert (address.line1, address.line2) == ("12 Demo & Sons", "Apt 2")
+
+
+def test_place_of_service_from_the_point_of_care_or_the_patient_class() -> None:
+    locations = {"hl7": {"locations": {"NSMAIN": "22", "NSURG": "24"}}}
+    from_ft1 = dft({("PV1", 1): {3: ""}, ("FT1", 1): {16: "NSURG^^^NORTHSIDE"}})
+    assert [a.encounter.place_of_service for a in read(from_ft1, **locations).encounters] == ["24"]
+    emergency = dft({("PV1", 1): {2: "E", 3: "ED"}})
+    assert [a.encounter.place_of_service for a in read(emergency, **locations).encounters] == ["23"]

@@ -35,9 +35,8 @@ def hl7_date(value: str) -> str | None:
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
 
 
-def _put_date(mapped: Mapped, path: str, seg: Segment | None, f: int, what: str) -> None:
-    value = seg.get(f) if seg else ""
-    location = seg.loc(f) if seg else f"?-{f}"
+def _put_date(mapped: Mapped, path: str, seg: Segment, f: int, what: str) -> None:
+    value, location = seg.get(f), seg.loc(f)
     if value and hl7_date(value) is None:
         mapped.problem(path, location, f"{what} is not a date (YYYYMMDD)")
         return
@@ -289,10 +288,11 @@ def _date_and_place(mapped: Mapped, msg: Message, profile: ClinicProfile, lines:
     else:
         where = f"{lines[0].loc(date_field)}" if lines else "FT1-4"
         mapped.problem("date_of_service", where, "is required: the date of service")
-    point_of_care = (pv1.get(3) if pv1 else "") or next((s.get(16) for s in lines if s.get(16)), "")
+    cared = [(pv1, 3)] if pv1 is not None and pv1.get(3) else [(s, 16) for s in lines if s.get(16)][:1]
     patient_class = pv1.get(2).upper() if pv1 else ""
-    if point_of_care and point_of_care in profile.hl7.locations:
-        mapped.put("place_of_service", profile.hl7.locations[point_of_care], "PV1-3 (via the clinic profile)")
+    if cared and cared[0][0].get(cared[0][1]) in profile.hl7.locations:
+        seg, f = cared[0]
+        mapped.put("place_of_service", profile.hl7.locations[seg.get(f)], f"{seg.loc(f)} (via the clinic profile)")
     elif patient_class in PATIENT_CLASS_POS:
         mapped.put("place_of_service", PATIENT_CLASS_POS[patient_class], "PV1-2")
     else:
