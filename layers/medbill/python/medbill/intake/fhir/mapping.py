@@ -38,18 +38,18 @@ DX_PROBLEM = {
 }
 
 
-def _list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _codings(concept: Any) -> list[tuple[int, str, str]]:
+def codings(concept: Any) -> list[tuple[int, str, str]]:
     return [
         (k, str(c.get("system") or ""), str(c.get("code") or "").strip())
-        for k, c in enumerate(_list(_dict(concept).get("coding")))
+        for k, c in enumerate(as_list(as_dict(concept).get("coding")))
         if isinstance(c, dict)
     ]
 
@@ -57,7 +57,7 @@ def _codings(concept: Any) -> list[tuple[int, str, str]]:
 def diagnosis_code(concept: Any) -> tuple[str, str | None, int]:
     """(kind, ICD-10-CM code, coding index) of a CodeableConcept; kind as in hl7v2.codes."""
     kinds = []
-    for k, system, code in _codings(concept):
+    for k, system, code in codings(concept):
         if system.lower() in ICD10 and code:
             return "icd10", code, k
         kinds.append("icd9" if system.lower() in ICD9 else "snomed" if system.lower() in SNOMED else "other")
@@ -67,16 +67,16 @@ def diagnosis_code(concept: Any) -> tuple[str, str | None, int]:
     return "empty", None, 0
 
 
-def _date(value: Any) -> str | None:
+def as_date(value: Any) -> str | None:
     return value[:10] if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value) else None
 
 
 def put_person(mapped: Mapped, base: str, person: Found) -> None:
     res, p = person.resource, person.path
-    names = _list(res.get("name"))
-    k = next((i for i, n in enumerate(names) if _dict(n).get("use") == "official"), 0)
-    name = _dict(names[k]) if names else {}
-    given = _list(name.get("given"))
+    names = as_list(res.get("name"))
+    k = next((i for i, n in enumerate(names) if as_dict(n).get("use") == "official"), 0)
+    name = as_dict(names[k]) if names else {}
+    given = as_list(name.get("given"))
     mapped.where[f"{base}"] = p
     mapped.put(f"{base}.last_name", name.get("family"), f"{p}.name[{k}].family")
     mapped.put(f"{base}.first_name", given[0] if given else None, f"{p}.name[{k}].given[0]")
@@ -84,10 +84,10 @@ def put_person(mapped: Mapped, base: str, person: Found) -> None:
     mapped.put(f"{base}.date_of_birth", res.get("birthDate"), f"{p}.birthDate")
     gender = res.get("gender")
     mapped.put(f"{base}.sex", GENDER.get(gender, gender) if isinstance(gender, str) else None, f"{p}.gender")
-    addresses = _list(res.get("address"))
-    a = next((i for i, x in enumerate(addresses) if _dict(x).get("use") == "home"), 0)
-    address = _dict(addresses[a]) if addresses else {}
-    lines = _list(address.get("line"))
+    addresses = as_list(res.get("address"))
+    a = next((i for i, x in enumerate(addresses) if as_dict(x).get("use") == "home"), 0)
+    address = as_dict(addresses[a]) if addresses else {}
+    lines = as_list(address.get("line"))
     ap = f"{p}.address[{a}]"
     mapped.where[f"{base}.address"] = ap
     mapped.put(f"{base}.address.line1", lines[0] if lines else None, f"{ap}.line[0]")
@@ -110,7 +110,7 @@ def put_coverage(
         mapped.problem("coverage", where, "is required: a Coverage for the patient in the Bundle")
         return
     res, c = coverage.resource, coverage.path
-    payors = _list(res.get("payor"))
+    payors = as_list(res.get("payor"))
     payor_ref = payors[0] if payors else None
     payor = index.resolve(payor_ref, coverage)
     ids = identifiers(payor.resource if payor else None, payor_ref)
@@ -122,17 +122,17 @@ def put_coverage(
         mapped.put("coverage.claim_filing_indicator", route.claim_filing_indicator, via)
     else:
         mapped.put("coverage.payer_id", ids[0] if ids else None, f"{c}.payor[0].identifier")
-        name = (payor.resource.get("name") if payor else None) or _dict(payor_ref).get("display")
+        name = (payor.resource.get("name") if payor else None) or as_dict(payor_ref).get("display")
         mapped.put("coverage.payer_name", name, f"{c}.payor[0].display")
     member, member_at = res.get("subscriberId"), f"{c}.subscriberId"
     if not member:
-        found = next(((k, i) for k, i in enumerate(_list(res.get("identifier"))) if _dict(i).get("value")), None)
+        found = next(((k, i) for k, i in enumerate(as_list(res.get("identifier"))) if as_dict(i).get("value")), None)
         member, member_at = (found[1]["value"], f"{c}.identifier[{found[0]}].value") if found else (None, member_at)
     mapped.put("coverage.member_id", member, member_at)
-    for k, cls in enumerate(_list(res.get("class"))):
-        if any(code == "group" for _, _, code in _codings(_dict(cls).get("type"))):
-            mapped.put("coverage.group_number", _dict(cls).get("value"), f"{c}.class[{k}].value")
-    codes = [code for _, _, code in _codings(res.get("relationship"))]
+    for k, cls in enumerate(as_list(res.get("class"))):
+        if any(code == "group" for _, _, code in codings(as_dict(cls).get("type"))):
+            mapped.put("coverage.group_number", as_dict(cls).get("value"), f"{c}.class[{k}].value")
+    codes = [code for _, _, code in codings(res.get("relationship"))]
     relationship = RELATIONSHIP.get(codes[0], "other") if codes else "self"
     mapped.where["subscriber"] = f"{c}.relationship"
     mapped.put("subscriber.relationship", relationship, f"{c}.relationship")
@@ -164,27 +164,27 @@ def position(codes: list[str], code: str | None) -> int | None:
 
 def put_procedure(mapped: Mapped, n: int, concept: Any, where: str) -> None:
     path = f"service_lines.{n}.procedure_code"
-    codings = _codings(concept)
-    for k, system, code in codings:
+    found = codings(concept)
+    for k, system, code in found:
         if system.lower() in PROCEDURE and code:
             mapped.put(path, code, f"{where}.coding[{k}].code")
             return
-    if not codings:
+    if not found:
         mapped.problem(path, where, "is required: the CPT / HCPCS code of the line")
-    elif any(s.lower() in SNOMED for _, s, _ in codings):
+    elif any(s.lower() in SNOMED for _, s, _ in found):
         mapped.problem(
             path, where, "is SNOMED CT only: claims need CPT or HCPCS (system http://www.ama-assn.org/go/cpt)"
         )
-    elif any(not s and PROCEDURE_CODE.fullmatch(c.upper()) for _, s, c in codings):
-        k = next(k for k, s, c in codings if not s and PROCEDURE_CODE.fullmatch(c.upper()))
-        mapped.put(path, codings[k][2], f"{where}.coding[{k}].code")  # no system but CPT-shaped
+    elif shaped := [(k, c) for k, s, c in found if not s and PROCEDURE_CODE.fullmatch(c.upper())]:
+        k, code = shaped[0]
+        mapped.put(path, code, f"{where}.coding[{k}].code")  # no system but CPT-shaped
     else:
         mapped.problem(path, where, "has no CPT / HCPCS coding (system http://www.ama-assn.org/go/cpt)")
 
 
 def money(mapped: Mapped, path: str, value: Any, where: str) -> Decimal | None:
     """A Money's value in USD (None when absent)."""
-    m = _dict(value)
+    m = as_dict(value)
     if m.get("value") is None:
         return None
     if m.get("currency") not in (None, "USD"):
@@ -205,12 +205,12 @@ def put_rendering(mapped: Mapped, practitioner: Found | None, qualification: Any
     p = practitioner.path
     mapped.where["rendering_provider"] = p
     mapped.put("rendering_provider.npi", npi[1], f"{p}.identifier[{npi[0]}].value")
-    names = _list(practitioner.resource.get("name"))
-    name = _dict(names[0]) if names else {}
-    given = _list(name.get("given"))
+    names = as_list(practitioner.resource.get("name"))
+    name = as_dict(names[0]) if names else {}
+    given = as_list(name.get("given"))
     mapped.put("rendering_provider.last_name", name.get("family"), f"{p}.name[0].family")
     mapped.put("rendering_provider.first_name", given[0] if given else None, f"{p}.name[0].given[0]")
-    taxonomy = next((c for _, s, c in _codings(qualification) if s == TAXONOMY and c), None)
+    taxonomy = next((c for _, s, c in codings(qualification) if s == TAXONOMY and c), None)
     taxonomy = taxonomy or profile.rendering_taxonomy(npi[1])
     if taxonomy is None:
         mapped.problem(
@@ -246,7 +246,8 @@ def start(profile: ClinicProfile) -> Mapped:
 
 
 def business_id(mapped: Mapped, res: dict[str, Any], where: str) -> str | None:
-    found = next(((k, i["value"]) for k, i in enumerate(_list(res.get("identifier"))) if _dict(i).get("value")), None)
+    idents = enumerate(as_list(res.get("identifier")))
+    found = next(((k, i["value"]) for k, i in idents if as_dict(i).get("value")), None)
     if found is None:
         mapped.problem(
             "encounter_id", f"{where}.identifier", "is required: the visit's business identifier (the same on a resend)"

@@ -26,13 +26,13 @@ def _patient(mapped: Mapped, index: BundleIndex, holder: Found, field: str) -> F
 def _claim_dates(mapped: Mapped, claim: Found, items: list[Any]) -> None:
     dated = []
     for k, item in enumerate(items):
-        item = m._dict(item)
-        value = item.get("servicedDate") or m._dict(item.get("servicedPeriod")).get("start")
+        item = m.as_dict(item)
+        value = item.get("servicedDate") or m.as_dict(item.get("servicedPeriod")).get("start")
         if value:
-            dated.append((m._date(value), f"{claim.path}.item[{k}].serviced"))
+            dated.append((m.as_date(value), f"{claim.path}.item[{k}].serviced"))
     if not dated:
-        start = m._dict(claim.resource.get("billablePeriod")).get("start")
-        dated = [(m._date(start), f"{claim.path}.billablePeriod.start")] if start else []
+        start = m.as_dict(claim.resource.get("billablePeriod")).get("start")
+        dated = [(m.as_date(start), f"{claim.path}.billablePeriod.start")] if start else []
     if not dated:
         mapped.problem("date_of_service", f"{claim.path}.item[0].serviced", "is required: the date of service")
     elif any(d != dated[0][0] for d, _ in dated):
@@ -48,23 +48,23 @@ def map_claim(index: BundleIndex, claim: Found, profile: ClinicProfile) -> tuple
     m.check_clinic(mapped, index.resolve(res.get("provider"), claim), res.get("provider"), f"{c}.provider", profile)
     encounter_id = m.business_id(mapped, res, c)
     _patient(mapped, index, claim, "patient")
-    insurance = m._list(res.get("insurance"))
-    k = next((i for i, x in enumerate(insurance) if m._dict(x).get("focal")), 0)
-    ref = m._dict(insurance[k]).get("coverage") if insurance else None
+    insurance = m.as_list(res.get("insurance"))
+    k = next((i for i, x in enumerate(insurance) if m.as_dict(x).get("focal")), 0)
+    ref = m.as_dict(insurance[k]).get("coverage") if insurance else None
     m.put_coverage(mapped, index, index.resolve(ref, claim), profile, f"{c}.insurance[{k}].coverage")
-    items = m._list(res.get("item"))
+    items = m.as_list(res.get("item"))
     _claim_dates(mapped, claim, items)
     pos, where = None, ""
-    for j, system, code in m._codings(m._dict(items[0] if items else None).get("locationCodeableConcept")):
+    for j, system, code in m.codings(m.as_dict(items[0] if items else None).get("locationCodeableConcept")):
         if _POS.fullmatch(code) and "place" in system.lower():
             pos, where = code, f"{c}.item[0].locationCodeableConcept.coding[{j}].code"
     m.put_place(mapped, pos, where, profile)
     codes: list[str] = []
     sequence_at: dict[Any, int] = {}
     mapped.where["diagnoses"] = f"{c}.diagnosis"
-    diagnoses = sorted(enumerate(m._list(res.get("diagnosis"))), key=lambda x: m._dict(x[1]).get("sequence") or 0)
+    diagnoses = sorted(enumerate(m.as_list(res.get("diagnosis"))), key=lambda x: m.as_dict(x[1]).get("sequence") or 0)
     for k, dx in diagnoses:
-        dx = m._dict(dx)
+        dx = m.as_dict(dx)
         concept, where = dx.get("diagnosisCodeableConcept"), f"{c}.diagnosis[{k}].diagnosisCodeableConcept"
         if concept is None and (cond := index.resolve(dx.get("diagnosisReference"), claim)) is not None:
             concept, where = cond.resource.get("code"), f"{cond.path}.code"
@@ -76,22 +76,22 @@ def map_claim(index: BundleIndex, claim: Found, profile: ClinicProfile) -> tuple
         mapped.problem("diagnoses", f"{c}.diagnosis", "is required: at least one ICD-10-CM diagnosis")
     mapped.where["service_lines"] = f"{c}.item"
     for n, item in enumerate(items, start=1):
-        item, at = m._dict(item), f"{c}.item[{n - 1}]"
+        item, at = m.as_dict(item), f"{c}.item[{n - 1}]"
         mapped.where[f"service_lines.{n}"] = at
         m.put_procedure(mapped, n, item.get("productOrService"), f"{at}.productOrService")
-        for j, mod in enumerate(m._list(item.get("modifier"))):
-            modifier = next((cd for _, _, cd in m._codings(mod) if cd), None)
+        for j, mod in enumerate(m.as_list(item.get("modifier"))):
+            modifier = next((cd for _, _, cd in m.codings(mod) if cd), None)
             mapped.put(f"service_lines.{n}.modifiers.{j + 1}", modifier, f"{at}.modifier[{j}]")
-        mapped.put(f"service_lines.{n}.units", m._dict(item.get("quantity")).get("value"), f"{at}.quantity.value")
+        mapped.put(f"service_lines.{n}.units", m.as_dict(item.get("quantity")).get("value"), f"{at}.quantity.value")
         charge = m.money(mapped, f"service_lines.{n}.charge", item.get("net"), f"{at}.net")
         mapped.put(f"service_lines.{n}.charge", str(charge) if charge else None, f"{at}.net.value")
-        pointers = [sequence_at[s] for s in m._list(item.get("diagnosisSequence")) if s in sequence_at]
+        pointers = [sequence_at[s] for s in m.as_list(item.get("diagnosisSequence")) if s in sequence_at]
         mapped.put(f"service_lines.{n}.diagnosis_pointers", pointers or [1], f"{at}.diagnosisSequence")
     if not items:
         mapped.problem("service_lines", f"{c}.item", "is required: at least one item")
-    team = sorted(m._list(res.get("careTeam")), key=lambda t: m._dict(t).get("sequence") or 0)
-    primary = next((t for t in team if any(cd == "primary" for _, _, cd in m._codings(m._dict(t).get("role")))), None)
-    member = m._dict(primary or (team[0] if team else None))
+    team = sorted(m.as_list(res.get("careTeam")), key=lambda t: m.as_dict(t).get("sequence") or 0)
+    primary = next((t for t in team if any(cd == "primary" for _, _, cd in m.codings(m.as_dict(t).get("role")))), None)
+    member = m.as_dict(primary or (team[0] if team else None))
     m.put_rendering(mapped, index.resolve(member.get("provider"), claim), member.get("qualification"), profile)
     return mapped, encounter_id
 
@@ -110,46 +110,46 @@ def map_encounter(
     ]
     coverage = coverages[0] if coverages else None
     m.put_coverage(mapped, index, coverage, profile, coverage.path if coverage else f"{e}.subject")
-    start = m._date(m._dict(res.get("period")).get("start"))
-    dated = [(m._date(ch.resource.get("occurrenceDateTime")), ch) for ch in charges]
+    start = m.as_date(m.as_dict(res.get("period")).get("start"))
+    dated = [(m.as_date(ch.resource.get("occurrenceDateTime")), ch) for ch in charges]
     if start:
         mapped.put("date_of_service", start, f"{e}.period.start")
     elif dated and dated[0][0]:
         mapped.put("date_of_service", dated[0][0], f"{dated[0][1].path}.occurrenceDateTime")
     else:
         mapped.problem("date_of_service", f"{e}.period.start", "is required: the date of service")
-    cls = m._dict(res.get("class")).get("code")
+    cls = m.as_dict(res.get("class")).get("code")
     m.put_place(mapped, m.CLASS_POS.get(cls) if isinstance(cls, str) else None, f"{e}.class.code", profile)
     codes: list[str] = []
     mapped.where["diagnoses"] = f"{e}.diagnosis"
-    ranked = sorted(enumerate(m._list(res.get("diagnosis"))), key=lambda x: m._dict(x[1]).get("rank") or 99)
+    ranked = sorted(enumerate(m.as_list(res.get("diagnosis"))), key=lambda x: m.as_dict(x[1]).get("rank") or 99)
     for _, dx in ranked:
-        cond = index.resolve(m._dict(dx).get("condition"), encounter)
+        cond = index.resolve(m.as_dict(dx).get("condition"), encounter)
         if cond is not None:
             m.put_diagnosis(mapped, codes, cond.resource.get("code"), f"{cond.path}.code")
     mapped.where["service_lines"] = f"{e} (ChargeItem.context)"
     for n, charge in enumerate(charges, start=1):
         ch, at = charge.resource, charge.path
         reasons: list[int] = []
-        for k, reason in enumerate(m._list(ch.get("reason"))):
+        for k, reason in enumerate(m.as_list(ch.get("reason"))):
             m.put_diagnosis(mapped, codes, reason, f"{at}.reason[{k}]")
             position = m.position(codes, m.diagnosis_code(reason)[1])
             if position and position not in reasons:
                 reasons.append(position)
         mapped.where[f"service_lines.{n}"] = at
         m.put_procedure(mapped, n, ch.get("code"), f"{at}.code")
-        mapped.put(f"service_lines.{n}.units", m._dict(ch.get("quantity")).get("value"), f"{at}.quantity.value")
+        mapped.put(f"service_lines.{n}.units", m.as_dict(ch.get("quantity")).get("value"), f"{at}.quantity.value")
         amount = m.money(mapped, f"service_lines.{n}.charge", ch.get("priceOverride"), f"{at}.priceOverride")
         mapped.put(f"service_lines.{n}.charge", str(amount) if amount else None, f"{at}.priceOverride.value")
         mapped.put(f"service_lines.{n}.diagnosis_pointers", reasons[:4] or [1], f"{at}.reason")
     if not codes and not any(p[0] == "diagnoses" for p in mapped.problems):
         mapped.problem("diagnoses", f"{e}.diagnosis", "is required: at least one ICD-10-CM diagnosis")
-    performer = m._dict((m._list(charges[0].resource.get("performer")) or [None])[0]) if charges else {}
+    performer = m.as_dict((m.as_list(charges[0].resource.get("performer")) or [None])[0]) if charges else {}
     actor = index.resolve(performer.get("actor"), charges[0]) if charges else None
     if actor is None:
-        for part in m._list(res.get("participant")):
-            if any(cd in ("PPRF", "ATND") for t in m._list(m._dict(part).get("type")) for _, _, cd in m._codings(t)):
-                actor = index.resolve(m._dict(part).get("individual"), encounter)
+        for part in m.as_list(res.get("participant")):
+            if any(cd in ("PPRF", "ATND") for t in m.as_list(m.as_dict(part).get("type")) for _, _, cd in m.codings(t)):
+                actor = index.resolve(m.as_dict(part).get("individual"), encounter)
                 break
     m.put_rendering(mapped, actor, None, profile)
     return mapped, encounter_id
