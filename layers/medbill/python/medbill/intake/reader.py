@@ -6,12 +6,17 @@ file error and no encounters. Pure domain code: no AWS.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from medbill.intake import csv_reader
+from medbill.intake.fhir.bundle import read_fhir_bundle
+from medbill.intake.hl7v2.reader import read_hl7_file
 from medbill.intake.json_reader import FileError, parse_json_records
 from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
 from medbill.intake.validate import validate_record
+from medbill.models.clinic_profile import ClinicProfile
 
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -98,10 +103,40 @@ class _Collector:
             self.result.encounters.append(AcceptedRecord(record_number, encounter))
 
 
-def read_encounter_file(source_key: str, body: bytes) -> IntakeResult:
-    """Read one clinic file (JSON array, JSON Lines or CSV; chosen by extension, else by content)."""
+def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
+    """("hl7", None) for an .hl7 file (or one with no telling extension that starts like HL7 v2),
+    ("fhir", the parsed Bundle) for a JSON file that is one FHIR Bundle; None for everything else,
+    which is read exactly as before."""
+    suffix = _suffix(source_key)
+    head = body[:16].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if suffix == ".hl7" or (suffix in SNIFF_SUFFIXES and head[:4] in (b"MSH|", b"FHS|", b"BHS|")):
+        return "hl7", None
+    if suffix in (*JSON_SUFFIXES, *SNIFF_SUFFIXES) and head[:1] == b"{" and b'"Bundle"' in body:
+        try:
+            doc = json.loads(body.decode("utf-8-sig"), parse_float=Decimal)  # money never passes through float
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        return ("fhir", doc) if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" else None
+    return None
+
+
+def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
+    fmt, doc = ehr
+    if profile is None:
+        what = "HL7 v2" if fmt == "hl7" else "FHIR"
+        return IntakeResult.failed(f"{what} files are read with the clinic's profile, and none is set up", fmt)
+    if fmt == "hl7":
+        return read_hl7_file(source_key, body, profile)
+    return read_fhir_bundle(doc, profile)
+
+
+def read_encounter_file(source_key: str, body: bytes, profile: ClinicProfile | None = None) -> IntakeResult:
+    """Read one clinic file (JSON array, JSON Lines or CSV; chosen by extension, else by content). HL7 v2
+    (.hl7) and FHIR Bundles (.json) need the clinic's profile: what their messages do not carry."""
     fmt: str | None = None
     try:
+        if (ehr := _ehr_format(source_key, body)) is not None:
+            return _read_ehr(ehr, source_key, body, profile)
         text = decode(body)
         fmt = detect_format(source_key, text)
         result = IntakeResult(format=fmt)
