@@ -7,3 +7,8 @@ ERA_PREFIX = "era/"  # clearinghouse drops 835 ERA files here
 ACK_999_PREFIX = "acks/999/"  # 999 implementation acknowledgements
 ACK_277CA_PREFIX = "acks/277ca/"  # 277CA claim acknowledgements
 ERA_REPORTS_PREFIX = "era-reports/"  # posting report per ERA file (unmatched claims, problems)
+# Clearinghouse exchange (workflow/clearinghouse.py): answers other than 999/277CA/835, by content.
+STATUS_277_PREFIX = "status/277/"  # 277 claim status responses (005010X212)
+ELIGIBILITY_271_PREFIX = "eligibility/271/"  # 271 eligibility responses from batch 270s (005010X279A1)
+CLEARINGHOUSE_QUARANTINE_PREFIX = "quarantine/clearinghouse/"  # files we could not classify, each with a report
+EXCHANGE_LEDGER_PREFIX = "exchange-ledger/"  # one record per file sent or fetched (written once)
