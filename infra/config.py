@@ -23,21 +23,29 @@ DATA_BUCKET = "medbill-data"  # local name; the CDK stack lets CloudFormation na
 from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra share one definition)
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
+    CLEARINGHOUSE_QUARANTINE_PREFIX,
+    ELIGIBILITY_271_PREFIX,
     ENCOUNTERS_PREFIX,
     ERA_PREFIX,
     ERA_REPORTS_PREFIX,
+    EXCHANGE_LEDGER_PREFIX,
     OUTBOX_837_PREFIX,
     REJECTIONS_PREFIX,
+    STATUS_277_PREFIX,
 )
 
 __all__ = [
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
+    "CLEARINGHOUSE_QUARANTINE_PREFIX",
+    "ELIGIBILITY_271_PREFIX",
     "ENCOUNTERS_PREFIX",
     "ERA_PREFIX",
     "ERA_REPORTS_PREFIX",
+    "EXCHANGE_LEDGER_PREFIX",
     "OUTBOX_837_PREFIX",
     "REJECTIONS_PREFIX",
+    "STATUS_277_PREFIX",
 ]
 
 
@@ -107,6 +115,16 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("api", timeout_seconds=29),
     )
 }
+
+
+# Functions written but not yet built by the CDK stack (tests/infra hold FUNCTIONS equal to the
+# stack's functions). The clearinghouse exchange runs on a schedule (EventBridge -> Lambda, SFTP out
+# of a VPC with a fixed egress IP; docs/decisions.md 14); it joins FUNCTIONS, with its settings
+# model in FUNCTION_SETTINGS, when infra/constructs builds it.
+CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512)
+CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
+CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
+PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
 
 
 # --- SQS ------------------------------------------------------------------------------------------

@@ -157,6 +157,11 @@ class ClearinghouseError(Exception):
     """The clearinghouse could not be reached, refused us, or failed an operation (no PHI: names only)."""
 
 
+class ClearinghouseUnavailable(ClearinghouseError):
+    """Cannot connect, credentials refused, or the server's host key is not the one we trust: the
+    run stops (every other file would fail the same way) and the next scheduled run tries again."""
+
+
 class ExchangeLedger(Protocol):
     """Which files crossed to or from the clearinghouse: one record per key, written once."""
 
@@ -182,6 +187,7 @@ __all__ = [
     "ClaimNotFound",
     "Clearinghouse",
     "ClearinghouseError",
+    "ClearinghouseUnavailable",
     "ConcurrentUpdate",
     "EligibilityGateway",
     "EligibilityResult",

@@ -96,6 +96,14 @@ class EnvelopeSettings(EnvironmentSettings):
         )
 
 
+class ClearinghouseConnectionSettings(EnvironmentSettings):
+    # The Secrets Manager secret (adapters.sftp.SftpSecret: host, port, username, password or
+    # private key, host key, folders), read once per cold start.
+    clearinghouse_secret_id: NonEmpty
+    # Answers are read only when two listings this far apart show the same size and mtime.
+    clearinghouse_settle_seconds: float = Field(default=2.0, ge=0, le=60)
+
+
 # --- one model per function (what its handler and the wiring it calls read) --------------------
 class IntakeSettings(
     ClaimStoreSettings, ArtifactSettings, IdempotencySettings, ExecutionSettings, IntakeQueueSettings
@@ -132,6 +140,9 @@ class FollowupSettings(ClaimStoreSettings): ...
 class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by task token
 
 
+class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -144,6 +155,11 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "posting": PostingSettings,
     "followup": FollowupSettings,
     "api": ApiSettings,
+}
+# Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
+# FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
+PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
+    "clearinghouse": ClearinghouseFunctionSettings,
 }
 
 

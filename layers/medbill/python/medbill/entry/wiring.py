@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -23,6 +24,11 @@ from medbill.entry import settings
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
 from medbill.workflow.stages import Submitter
+
+if TYPE_CHECKING:  # asyncssh is imported by the clearinghouse function only, not at every cold start
+    from medbill.adapters.exchange_ledger import S3ExchangeLedger, S3Outbox
+    from medbill.adapters.sftp import SftpClearinghouse
+    from medbill.workflow.clearinghouse import ClearinghouseExchange
 
 
 @cache
@@ -83,6 +89,41 @@ def submitter() -> Submitter:
     return Submitter(write=write, outbox_prefix=OUTBOX_837_PREFIX)
 
 
+@cache
+def clearinghouse() -> SftpClearinghouse:
+    """The SFTP clearinghouse; its secret is read here, once per cold start (not per file)."""
+    from medbill.adapters.sftp import SftpClearinghouse, load_secret
+
+    secret_id = settings.load(settings.ClearinghouseConnectionSettings).clearinghouse_secret_id
+    return SftpClearinghouse(load_secret(secret_id))
+
+
+@cache
+def exchange_ledger() -> S3ExchangeLedger:
+    from medbill.adapters.exchange_ledger import S3ExchangeLedger
+
+    return S3ExchangeLedger(settings.load(settings.ArtifactSettings).data_bucket)
+
+
+@cache
+def outbox() -> S3Outbox:
+    from medbill.adapters.exchange_ledger import S3Outbox
+
+    return S3Outbox(settings.load(settings.ArtifactSettings).data_bucket)
+
+
+def clearinghouse_exchange() -> ClearinghouseExchange:
+    from medbill.workflow.clearinghouse import ClearinghouseExchange
+
+    return ClearinghouseExchange(
+        clearinghouse=clearinghouse(),
+        artifacts=artifacts(),
+        outbox=outbox(),
+        ledger=exchange_ledger(),
+        settle_seconds=settings.load(settings.ClearinghouseConnectionSettings).clearinghouse_settle_seconds,
+    )
+
+
 def idempotency_store() -> DynamoDBPersistenceLayer:
     """Powertools idempotency records. Not cached: a handler module builds its own at import,
     inside whatever AWS (or mock) is current then."""
@@ -102,5 +143,10 @@ def reset() -> None:
         posting_queue,
         release_queue,
         intake_queue,
+        exchange_ledger,
+        outbox,
     ):
         fn.cache_clear()
+    if clearinghouse.cache_info().currsize:
+        clearinghouse().close()
+    clearinghouse.cache_clear()

@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from medbill.ports import Artifacts, Clearinghouse, ClearinghouseError, ExchangeLedger, Outbox, RemoteFile
+from medbill.ports import (
+    Artifacts,
+    Clearinghouse,
+    ClearinghouseError,
+    ClearinghouseUnavailable,
+    ExchangeLedger,
+    Outbox,
+    RemoteFile,
+)
 from medbill.prefixes import (
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
@@ -165,6 +173,8 @@ class ClearinghouseExchange:
             try:
                 body = self.artifacts.read(key)
                 written = self.clearinghouse.send(name, body)
+            except ClearinghouseUnavailable:
+                raise  # every other file would fail the same way: the next run retries
             except ClearinghouseError as err:
                 summary.failed.append(f"{name}: {type(err).__name__}")
                 continue
@@ -198,6 +208,8 @@ class ClearinghouseExchange:
         for remote in self.settled(summary):
             try:
                 self.fetch_one(remote, summary)
+            except ClearinghouseUnavailable:
+                raise
             except ClearinghouseError as err:
                 summary.failed.append(f"{remote.name}: {type(err).__name__}")
 
