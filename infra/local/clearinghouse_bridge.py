@@ -133,12 +133,10 @@ class LocalClearinghouse:
     def run_once(self) -> int:
         """One round trip: send new 837Ps, let the clearinghouse answer, fetch its answers. The
         number of files moved (0 = nothing to do)."""
-        try:
-            sent = self.exchange.run()
-            moved = self.payer.run_once()
-            fetched = self.exchange.run()
-        finally:
-            self.adapter.close()
+        # The connection stays open between rounds (closed by `close()`; a lost one is reopened).
+        sent = self.exchange.run()
+        moved = self.payer.run_once()
+        fetched = self.exchange.run()
         self.summaries += [sent, fetched]
         return sent.sent + moved + fetched.fetched + fetched.duplicates
 

@@ -108,7 +108,7 @@ class LocalRuntime:
         self._mock: Any = None
         self._resources: LocalResources | None = None
         self._poller: SqsPoller | None = None
-        self.simulator: Any = None  # PayerSimulator, when enabled
+        self.simulator: Any = None  # LocalClearinghouse (SFTP server + payer simulator), when enabled
         self._clients: dict[str, Any] = {}
         self._background = BackgroundPump(lambda: self.pump().total, on_error=self._thread_errors.record)
         self._executions: Executions | None = None
@@ -138,10 +138,15 @@ class LocalRuntime:
                 self._resources.region,
                 self._resources.account_id,
             )
-            if self._use_simulator:
-                from infra.local.payer_simulator import PayerSimulator
+            if self._use_simulator:  # the payer simulator behind a real SFTP server on 127.0.0.1
+                from infra.local.clearinghouse_bridge import LocalClearinghouse
 
-                self.simulator = PayerSimulator(self.client("s3"), self._resources.bucket, rules_path=self._payer_rules)
+                self.simulator = LocalClearinghouse(
+                    self.client("s3"),
+                    self._resources.bucket,
+                    secretsmanager=self.client("secretsmanager"),
+                    rules_path=self._payer_rules,
+                )
         except BaseException:
             self.stop()
             raise
@@ -149,6 +154,9 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self.stop_background()
+        if self.simulator is not None:
+            self.simulator.close()  # the SFTP server
+            self.simulator = None
         if self._poller is not None:
             self._poller.stop()
         if self._resources is not None:

@@ -35,6 +35,7 @@ from typing import Any
 import asyncssh
 
 LOG = logging.getLogger("medbill.local.sftp_server")
+logging.getLogger("asyncssh").setLevel(logging.WARNING)  # asyncssh logs every SFTP request at INFO
 FOLDERS = ("inbound", "outbound", "archive")
 HOST = "127.0.0.1"
 

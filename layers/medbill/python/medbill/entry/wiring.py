@@ -92,8 +92,11 @@ def submitter() -> Submitter:
 @cache
 def clearinghouse() -> SftpClearinghouse:
     """The SFTP clearinghouse; its secret is read here, once per cold start (not per file)."""
+    import logging
+
     from medbill.adapters.sftp import SftpClearinghouse, load_secret
 
+    logging.getLogger("asyncssh").setLevel(logging.WARNING)  # not a line per SFTP request
     secret_id = settings.load(settings.ClearinghouseConnectionSettings).clearinghouse_secret_id
     return SftpClearinghouse(load_secret(secret_id))
 
