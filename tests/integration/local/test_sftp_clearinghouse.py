@@ -256,3 +256,23 @@ def test_local_clearinghouse_round_trip(aws: dict[str, Any], tmp_path: Path) -> 
     assert sorted(p.name for p in (tmp_path / "archive").iterdir()) == sorted(
         k.split("-", 1)[1] for k in keys(s3, "acks/") + keys(s3, "era/")
     )
+
+
+def test_the_handler_cold_start_names_a_missing_secret_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medbill.entry.settings import SettingsError
+
+    monkeypatch.setenv("DATA_BUCKET", BUCKET)
+    monkeypatch.delenv("CLEARINGHOUSE_SECRET_ID", raising=False)
+    wiring.reset()
+    with pytest.raises(SettingsError, match="CLEARINGHOUSE_SECRET_ID"):
+        _handler()
+    wiring.reset()
+
+
+def test_the_ledger_writes_each_record_once(aws: dict[str, Any]) -> None:
+    ledger = S3ExchangeLedger(BUCKET, aws["s3"])
+    assert ledger.get("fetched/a/1-2") is None
+    assert ledger.put_if_absent("fetched/a/1-2", {"sha256": "one"}) is True
+    assert ledger.put_if_absent("fetched/a/1-2", {"sha256": "two"}) is False  # If-None-Match: *
+    assert ledger.get("fetched/a/1-2") == {"sha256": "one"}
+    assert keys(aws["s3"], "exchange-ledger/") == ["exchange-ledger/fetched/a/1-2.json"]
