@@ -101,6 +101,9 @@ class FakeLedger:
         self.records[key] = dict(record)
         return True
 
+    def recorded(self, prefix: str) -> set[str]:
+        return {k for k in self.records if k.startswith(prefix)}
+
 
 @dataclass
 class FakeOutbox:

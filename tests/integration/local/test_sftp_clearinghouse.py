@@ -276,3 +276,4 @@ def test_the_ledger_writes_each_record_once(aws: dict[str, Any]) -> None:
     assert ledger.put_if_absent("fetched/a/1-2", {"sha256": "two"}) is False  # If-None-Match: *
     assert ledger.get("fetched/a/1-2") == {"sha256": "one"}
     assert keys(aws["s3"], "exchange-ledger/") == ["exchange-ledger/fetched/a/1-2.json"]
+    assert ledger.recorded("fetched/") == {"fetched/a/1-2"} and ledger.recorded("sent/") == set()

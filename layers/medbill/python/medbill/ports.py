@@ -171,6 +171,10 @@ class ExchangeLedger(Protocol):
         """Store `record` under `key` unless a record is there; True if this call stored it."""
         ...
 
+    def recorded(self, prefix: str) -> set[str]:
+        """The keys recorded under `prefix` (one listing, not a read per key)."""
+        ...
+
 
 class Outbox(Protocol):
     """The 837P files waiting in the bucket's outbox (keys, in order)."""

@@ -59,6 +59,14 @@ class S3ExchangeLedger:
             raise
         return True
 
+    def recorded(self, prefix: str) -> set[str]:
+        keys: set[str] = set()
+        start = len(self.prefix)
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            keys.update(obj["Key"][start:].removesuffix(".json") for obj in page.get("Contents", []))
+        return keys
+
 
 class S3Outbox:
     """`medbill.ports.Outbox`: the 837P files under `outbox/837/`, in key order."""

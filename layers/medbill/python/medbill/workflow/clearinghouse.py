@@ -164,9 +164,10 @@ class ClearinghouseExchange:
 
     # --- out ------------------------------------------------------------------------------------
     def send_claims(self, summary: ExchangeSummary) -> None:
+        sent = self.ledger.recorded("sent/")
         for key in self.outbox.waiting():
             record_key = f"sent/{key}"
-            if self.ledger.get(record_key) is not None:
+            if record_key in sent or self.ledger.get(record_key) is not None:
                 summary.already_sent += 1
                 continue
             name = key.rsplit("/", 1)[-1]
