@@ -90,6 +90,11 @@ def test_a_secret_without_a_usable_host_key_is_refused(server: LocalSftpServer, 
         exchange_for(server, aws["s3"], host_key="not-a-key").run()
 
 
+def test_a_secret_with_a_broken_private_key_is_refused(server: LocalSftpServer, aws: dict[str, Any]) -> None:
+    with pytest.raises(ClearinghouseUnavailable, match="private_key is not usable"):
+        exchange_for(server, aws["s3"], private_key="-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n").run()
+
+
 def test_password_login_works_and_a_wrong_password_is_refused(server: LocalSftpServer, aws: dict[str, Any]) -> None:
     password_only = {k: v for k, v in server.secret(use_key=False).items()}
     adapter = SftpClearinghouse(SftpSecret.model_validate(password_only))

@@ -111,7 +111,10 @@ class SftpClearinghouse:
         if self._sftp is not None:
             return self._sftp
         s = self.secret
-        keys = [asyncssh.import_private_key(s.private_key, s.private_key_passphrase or None)] if s.private_key else None
+        try:
+            keys = [asyncssh.import_private_key(s.private_key, s.private_key_passphrase)] if s.private_key else None
+        except (asyncssh.KeyImportError, ValueError):
+            raise ClearinghouseUnavailable("the secret's private_key is not usable") from None
         try:
             self._conn = await asyncio.wait_for(
                 asyncssh.connect(
