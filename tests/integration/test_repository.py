@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 
 from infra.local.provision import LocalResources
+from medbill.billing.claim_updates import save_claim
 from medbill.entry import wiring
 from medbill.models.remittance import LedgerEntry
 from medbill.models.status import ClaimStatus, InvalidTransition
-from medbill.ports import AlreadyPosted, ConcurrentUpdate
+from medbill.ports import AlreadyPosted, ConcurrentUpdate, EraResult
 from medbill.workflow.intake import new_claim
 from tests.factories import make_encounter
 
@@ -42,8 +43,9 @@ def test_transition_rules_are_enforced(aws: LocalResources) -> None:
     repo = wiring.repository()
     claim = new_claim(make_encounter(), "encounters/a.json", 1)
     repo.create_claim(claim)
-    with pytest.raises(InvalidTransition):
-        repo.save(repo.get_claim(claim.claim_id), actor="t", new_status=ClaimStatus.PAID)
+    with pytest.raises(InvalidTransition):  # checked by the domain, before the store is called
+        save_claim(repo, repo.get_claim(claim.claim_id), actor="t", new_status=ClaimStatus.PAID)
+    assert repo.get_claim(claim.claim_id).version == 0
 
 
 def test_ledger_source_posts_once(aws: LocalResources) -> None:
@@ -51,9 +53,10 @@ def test_ledger_source_posts_once(aws: LocalResources) -> None:
     claim = new_claim(make_encounter(), "encounters/a.json", 1)
     repo.create_claim(claim)
     entry = LedgerEntry(source="P-T#0000001#1#", kind="payment", era_id="P-T", posted_at="t", paid=Decimal("80.00"))
-    repo.save(repo.get_claim(claim.claim_id), actor="t", ledger=[entry])
+    result = EraResult("P-T", 1, {"result": "posted", "paid": "80.00"})
+    repo.post_ledger_entry(repo.get_claim(claim.claim_id), entry, actor="t", detail={}, result=result)
     with pytest.raises(AlreadyPosted):
-        repo.save(repo.get_claim(claim.claim_id), actor="t", ledger=[entry])
+        repo.post_ledger_entry(repo.get_claim(claim.claim_id), entry, actor="t", detail={}, result=result)
     ledger = repo.ledger(claim.claim_id)
     assert [(e["kind"], e["paid"]) for e in ledger] == [("payment", "80.00")]
 

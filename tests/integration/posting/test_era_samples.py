@@ -74,7 +74,7 @@ def test_example1_is_quarantined_then_released_and_reconciles_to_the_plb(posting
     rec = reconciliation(p.repo, EXAMPLE1_ERA)
     assert rec is not None
     assert (rec["era_status"], rec["claims_recorded"], rec["reconciled"]) == ("QUARANTINED", 0, False)
-    assert p.repo.era_items(EXAMPLE1_ERA, "PLB#") == []  # nothing recorded from a quarantined file
+    assert p.repo.provider_adjustments(EXAMPLE1_ERA) == []  # nothing recorded from a quarantined file
     _no_money_moved(p, claims)
 
     released = p.receive(key, text, released=True, upload=False)

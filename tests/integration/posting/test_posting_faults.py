@@ -94,7 +94,7 @@ def test_reversal_before_its_original_is_held_then_applied(posting: Posting) -> 
     copy = messages[0].model_copy(update={"era_id": s2.era_ids[0] + "~copy"})
     assert p.post([copy])[0].result == "held"
     assert len(p.repo.items_under(f"CLAIM#{claim.claim_id}", "HELDREV#")) == 1
-    assert [item["result"] for item in p.repo.era_items(copy.era_id, "CLP#")] == ["held"]
+    assert [item["result"] for item in p.repo.era_results(copy.era_id)] == ["held"]
     assert p.claim(claim.claim_id).paid_amount == corrected.paid
     rec2 = reconciliation(p.repo, s2.era_ids[0])
     assert rec2 is not None and (rec2["held_count"], rec2["held_total"]) == (1, f"{-original.paid:.2f}")
