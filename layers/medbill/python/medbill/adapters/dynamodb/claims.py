@@ -447,7 +447,9 @@ class ClaimTable(Table):
             Key=to_item({"pk": keys.patient_pk(patient_id), "sk": keys.PATIENT_SK}),
             UpdateExpression=("SET demographics = :d, updated_at = :u, created_at = if_not_exists(created_at, :u)"),
             ExpressionAttributeValues=to_item({":d": record, ":u": now}),
-            ReturnValues="UPDATED_OLD",
+            # ALL_OLD, not UPDATED_OLD: moto leaves an attribute that if_not_exists kept out of
+            # UPDATED_OLD, so every registration looked new there (the store contract test caught it).
+            ReturnValues="ALL_OLD",
         )
         return "created_at" not in resp.get("Attributes", {})
 
