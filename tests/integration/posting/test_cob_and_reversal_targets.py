@@ -73,7 +73,10 @@ def test_forwarded_primary_then_secondary_through_the_posting_handler(aws: Local
     assert [e.forwarded for e in p.ledger("COB01")] == [True]
     assert got.follow_up_action == AWAIT_CROSSOVER and "CLP02 19" in (got.follow_up_reason or "")
     # The workflow's follow-up shows the patient balance but waits for the crossover payer.
-    assert follow_up(p.repo, "COB01", "short_paid") == {"status": "FOLLOW_UP", "action": AWAIT_CROSSOVER}
+    assert follow_up(p.repo, "COB01", "short_paid").model_dump(mode="json") == {
+        "status": "FOLLOW_UP",
+        "action": AWAIT_CROSSOVER,
+    }
     reason = p.claim("COB01").follow_up_reason or ""
     assert "forwarded to the next payer" in reason and "PR-2 24.00" in reason
 

@@ -119,7 +119,7 @@ def test_not_our_claim_then_the_right_payer_counts_once(posting: Posting) -> Non
     assert got.remittance_outcome == "not_our_claim" and got.status == S.DENIED
     assert (got.paid_amount, got.adjustment_amount, got.adjustments) == (D("0.00"), D("0.00"), [])
     assert [e.kind for e in p.ledger("NOC01")] == ["not_our_claim"]  # kept on the ledger
-    assert follow_up(p.repo, "NOC01", "not_our_claim")["action"] == "rebill_correct_payer"
+    assert follow_up(p.repo, "NOC01", "not_our_claim").action == "rebill_correct_payer"
     # Rebilled to the right payer, which pays: only its money counts.
     p.receive("era/right.835", era_for([(claim, "paid")], payer_id="PAYERB02", trace="R1"))
     p.post_queued()
@@ -169,7 +169,7 @@ def test_denial_then_paid_resubmission_counts_the_payment_whatever_order_it_land
     # Not paid 96.00, adjustments 180.00, PR 24.00 (300.00 of a 150.00 claim, follow-up resubmitting again).
     assert (got.paid_amount, got.adjustment_amount, got.patient_responsibility) == (D("96.00"), D("30.00"), D("24.00"))
     assert got.remittance_outcome == "short_paid" and got.status == S.SHORT_PAID and _balanced(got)
-    assert follow_up(p.repo, claim_id, "short_paid")["action"] == "bill_patient"
+    assert follow_up(p.repo, claim_id, "short_paid").action == "bill_patient"
     assert sorted(e.kind for e in p.ledger(claim_id)) == ["denial", "payment"]  # the denial stays on the ledger
 
 
@@ -195,7 +195,7 @@ def test_a_different_payer_denying_after_the_primary_paid_is_the_secondary(posti
     got = p.claim("SECDEN1")
     assert got.paid_amount == D("96.00") and _balanced(got)  # was 96 + 180 + 24 = 300
     assert got.remittance_outcome == "denied"
-    assert follow_up(p.repo, "SECDEN1", "denied")["action"] == "bill_patient"
+    assert follow_up(p.repo, "SECDEN1", "denied").action == "bill_patient"
 
 
 def test_secondary_repeating_co45_closes_the_claim_paid(posting: Posting) -> None:

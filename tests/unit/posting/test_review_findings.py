@@ -127,5 +127,5 @@ def test_paid_just_as_the_wait_timed_out_stays_paid(posting: Posting) -> None:
     p.receive("era/l.835", era_for([(claim, "paid")], payer_id="PAYERA01", trace="L1"))
     p.post_queued()
     assert p.claim(claim.claim_id).status == S.PAID
-    assert follow_up(p.repo, claim.claim_id, "timed_out") == {"status": "PAID", "action": None}
+    assert follow_up(p.repo, claim.claim_id, "timed_out").model_dump(mode="json") == {"status": "PAID", "action": None}
     assert p.claim(claim.claim_id).status == S.PAID
