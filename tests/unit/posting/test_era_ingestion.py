@@ -163,7 +163,7 @@ def test_claim_with_an_amount_that_is_not_a_number_is_never_posted_as_zero(
 def test_unexpected_reader_failure_is_an_unreadable_file_not_a_retry(p: Posting, monkeypatch: Any) -> None:
     from medbill.billing import era_ingestion as era
 
-    def boom(text: str) -> Any:
+    def boom(*_: Any) -> Any:
         raise ArithmeticError("value 123-45-6789 in the message")
 
     monkeypatch.setattr(era, "_check_whole_file", boom)

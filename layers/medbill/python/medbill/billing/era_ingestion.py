@@ -107,22 +107,7 @@ def receive_era_file(
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
     if released and released_file_id and released_file_id != summary.file_id:
         return _released_file_changed(repo, store, summary, report, released_file_id)
-    payments: list[Payment] = []
-    file_problems: list[str] = []
-    unpostable: list[str] = []
-    try:
-        text = body.decode("utf-8-sig")
-        payments, file_problems, unpostable = _check_whole_file(text)
-    except UnicodeDecodeError:
-        summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
-    except X12SyntaxError as err:
-        summary.file_error = f"not a readable X12 835: {err}"
-    except Exception as err:
-        # Whatever stops the reader, the file is unreadable (no retry can help). The type only: the
-        # exception's message may quote the file's content.
-        summary.file_error = f"not a readable X12 835: the reader stopped ({type(err).__name__})"
-    if summary.file_error is None and not payments:
-        summary.file_error = "the file holds no 835 transaction (no ST*835)"
+    checked, file_problems, unpostable = _read_whole_file(body, summary)
     if summary.file_error:
         summary.quarantined = True
         report.update(file_error=summary.file_error, status=QUARANTINED)
@@ -132,6 +117,7 @@ def receive_era_file(
         store.write_json(summary.report_key, report)
         return summary
 
+    payments = [c.payment for c in checked]
     payment_keys, repeats = era_ids_for(payments)
     placed, problems = _place_records(
         repo,
@@ -142,10 +128,59 @@ def receive_era_file(
         after=[p for payment in payments for p in payment.problems] + unpostable,
         released=released,
     )
+    _summarize(summary, report, payments, placed, problems)
+    if not any(p.post for p in placed):
+        if summary.quarantined:
+            report["status"] = QUARANTINED
+            report["release"] = "POST /eras/{era_id}/release posts this file once a person has checked it"
+        else:
+            # Received before and released (or waiting for its release): nothing is posted from this delivery.
+            report["status"] = "DUPLICATE" if summary.duplicate_of else placed[0].status
+        store.write_json(summary.report_key, report)
+        return summary
+
+    # The messages the check built: the file is not read a second time.
+    for payment, p, payment_key in zip(checked, placed, payment_keys, strict=True):
+        if not p.post:
+            continue
+        summary.claims_queued += _fan_out(repo, queue, payment, era_id=p.era_id, payment_key=payment_key)
+        summary.provider_adjustments += _record_provider_adjustments(
+            repo, p.era_id, payment_key, payment.payment.provider_adjustments, payment.by_pcn
+        )
+    report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
+    store.write_json(summary.report_key, report)
+    return summary
+
+
+def _read_whole_file(body: bytes, summary: EraFileSummary) -> tuple[list[_CheckedPayment], list[str], list[str]]:
+    """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
+    checked: list[_CheckedPayment] = []
+    file_problems: list[str] = []
+    unpostable: list[str] = []
+    try:
+        text = body.decode("utf-8-sig")
+        checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key)
+    except UnicodeDecodeError:
+        summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
+    except X12SyntaxError as err:
+        summary.file_error = f"not a readable X12 835: {err}"
+    except Exception as err:
+        # Whatever stops the reader, the file is unreadable (no retry can help). The type only: the
+        # exception's message may quote the file's content.
+        summary.file_error = f"not a readable X12 835: the reader stopped ({type(err).__name__})"
+    if summary.file_error is None and not checked:
+        summary.file_error = "the file holds no 835 transaction (no ST*835)"
+    return checked, file_problems, unpostable
+
+
+def _summarize(
+    summary: EraFileSummary, report: dict[str, Any], payments: list[Payment], placed: list[_Placed], problems: list[str]
+) -> None:
     summary.problems = problems
     summary.payments = len(payments)
     summary.era_ids = [p.era_id for p in placed]
     summary.quarantined = any(p.status == QUARANTINED for p in placed)
+    key = summary.source_key
     summary.duplicate_of = next((p.first_key for p in placed if p.first_key and p.first_key != key), None)
     report["payments"] = [
         {
@@ -160,32 +195,6 @@ def receive_era_file(
     report["problems"] = problems
     if summary.duplicate_of:
         report["duplicate_of"] = summary.duplicate_of
-    if not any(p.post for p in placed):
-        if summary.quarantined:
-            report["status"] = QUARANTINED
-            report["release"] = "POST /eras/{era_id}/release posts this file once a person has checked it"
-        else:
-            # Received before and released (or waiting for its release): nothing is posted from this delivery.
-            report["status"] = "DUPLICATE" if summary.duplicate_of else placed[0].status
-        store.write_json(summary.report_key, report)
-        return summary
-
-    # The same payments, in the same order, as the check read.
-    for payment, checked, p, payment_key in zip(
-        RemittanceReader(text).payments(), payments, placed, payment_keys, strict=False
-    ):
-        if not p.post:
-            continue
-        queued, by_pcn = _fan_out(
-            repo, queue, payment, checked, era_id=p.era_id, payment_key=payment_key, file_id=summary.file_id, key=key
-        )
-        summary.claims_queued += queued
-        summary.provider_adjustments += _record_provider_adjustments(
-            repo, p.era_id, payment_key, payment.provider_adjustments, by_pcn
-        )
-    report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
-    store.write_json(summary.report_key, report)
-    return summary
 
 
 def _place_records(
@@ -284,68 +293,80 @@ def _requarantine(repo: EraStore, era_id: str, file_id: str, problem: str) -> bo
     return repo.requarantine_era(era_id, file_id, problems)
 
 
-def _check_whole_file(text: str) -> tuple[list[Payment], list[str], list[str]]:
-    """Stream the whole file once: the payment headers (claims are not kept), the envelope problems
+@dataclass
+class _NotPostable:
+    """A claim payment that cannot become a posting message, and why (ids, codes, amounts)."""
+
+    claim: ClaimPayment
+    problems: list[str]
+    hide_clp01: bool = False  # the CLP01 itself is what fails: not shown
+
+
+@dataclass
+class _CheckedPayment:
+    """One payment as the check read it: its header (claims are not kept), each claim payment's
+    posting message (compact JSON, ids filled in at the fan-out) or why it has none, in file order,
+    and the CLP01s by CLP07 (a PLB reference may name a claim by its payer claim number)."""
+
+    payment: Payment
+    messages: list[bytes | _NotPostable] = field(default_factory=list)
+    by_pcn: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _check_whole_file(text: str, file_id: str, key: str) -> tuple[list[_CheckedPayment], list[str], list[str]]:
+    """Stream the whole file once: the payments with their posting messages, the envelope problems
     and the claim payments that could not become posting messages."""
     reader = RemittanceReader(text)
-    payments = []
+    checked = []
     unpostable: list[str] = []
     for payment in reader.payments():
+        out = _CheckedPayment(payment)
+        seen: dict[tuple[str, str, str], int] = {}
         for claim in payment.iter_claims():
-            unpostable += posting_problems(claim, payment)
-        payments.append(payment)
-    return payments, list(reader.problems), unpostable
+            out.by_pcn.setdefault(claim.payer_claim_control_number, set()).add(claim.claim_id)
+            combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
+            seen[combo] = seen.get(combo, 0) + 1
+            message = _message(claim, payment, file_id, key, seen[combo])
+            if isinstance(message, _NotPostable):
+                unpostable += message.problems
+            out.messages.append(message)
+        checked.append(out)
+    return checked, list(reader.problems), unpostable
 
 
-def _fan_out(
-    repo: EraStore,
-    queue: PostingQueue,
-    payment: Payment,
-    checked: Payment,
-    *,
-    era_id: str,
-    payment_key: str,
-    file_id: str,
-    key: str,
-) -> tuple[int, dict[str, set[str]]]:
-    """Queue one posting message per claim payment; also the CLP01s of the claims whose CLP07 a PLB
-    reference of this payment names."""
-    references = {c for plb in checked.provider_adjustments for c in _reference_candidates(plb.reference)}
-    by_pcn: dict[str, set[str]] = {}
+def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occurrence: int) -> bytes | _NotPostable:
+    """The posting message, its ERA ids left for the fan-out (known once the records are placed)."""
+    if claim.unreadable_amounts:
+        return _NotPostable(claim, posting_problems(claim, payment))  # its money is unknown: never posted
+    try:
+        remit = to_remittance(claim, payment, era_id=_LATER, file_id=file_id, key=key, occurrence=occurrence)
+    except ValidationError as err:
+        bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
+        return _NotPostable(claim, describe(err, claim), hide_clp01=bad_clp01)
+    return remit.model_dump_json().encode()
+
+
+_LATER = "-"  # the ERA id of a message the check built; the fan-out sets the real one
+
+
+def _fan_out(repo: EraStore, queue: PostingQueue, checked: _CheckedPayment, *, era_id: str, payment_key: str) -> int:
+    """Queue one posting message per claim payment (in batches, so memory stays flat)."""
+    # As to_remittance's validation would have set them (our models strip whitespace).
+    ids = {"era_id": era_id.strip(), "payment_key": (payment_key or era_id).strip()}
     queued = 0
     batch: list[ClaimRemittance] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for claim in payment.iter_claims():
-        if claim.payer_claim_control_number in references:
-            by_pcn.setdefault(claim.payer_claim_control_number, set()).add(claim.claim_id)
-        combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
-        seen[combo] = seen.get(combo, 0) + 1
-        if claim.unreadable_amounts:
-            # Only a released file gets here: this claim payment's money is unknown, so it is not posted.
-            _record_not_posted(repo, era_id, claim, posting_problems(claim, payment))
-            continue
-        try:
-            remit = to_remittance(
-                claim,
-                payment,
-                era_id=era_id,
-                file_id=file_id,
-                key=key,
-                payment_key=payment_key,
-                occurrence=seen[combo],
-            )
-        except ValidationError as err:
+    for message in checked.messages:
+        if isinstance(message, _NotPostable):
             # Only a released file gets here (the check quarantines it otherwise): this claim payment
             # cannot be posted. Its result says why; the file's other claims post.
-            bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
-            _record_not_posted(repo, era_id, claim, describe(err, claim), hide_clp01=bad_clp01)
+            _record_not_posted(repo, era_id, message.claim, message.problems, hide_clp01=message.hide_clp01)
             continue
-        batch.append(remit)
+        batch.append(ClaimRemittance.model_validate_json(message).model_copy(update=ids))
         if len(batch) >= SEND_EVERY:
             queued += _send(repo, queue, era_id, batch)
             batch = []
     queued += _send(repo, queue, era_id, batch)
-    return queued, by_pcn
+    return queued
 
 
 def _send(repo: EraStore, queue: PostingQueue, era_id: str, batch: list[ClaimRemittance]) -> int:
