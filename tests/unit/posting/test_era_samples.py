@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from medbill.billing.era import reconciliation
-from medbill.billing.posting import match_unmatched, payment_facts, superseded_by, unmatched_id
+from medbill.billing.ledger import superseded_by
+from medbill.billing.posting import match_unmatched, payment_facts, unmatched_id
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
 from testkit.era_builder import era_for

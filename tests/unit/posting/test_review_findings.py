@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from medbill.billing.era import reconciliation
-from medbill.billing.posting import kind_of, outcome_of, post_remittance
+from medbill.billing.ledger import kind_of, outcome_of
+from medbill.billing.posting import post_remittance
 from medbill.models.claim import Claim
 from medbill.models.remittance import ClaimRemittance, RemitAdjustment
 from medbill.models.status import ClaimStatus as S
