@@ -266,13 +266,15 @@ def dynamodb_costs_per_item() -> Iterator[None]:
 
 def check_moto(repo: Any) -> None:
     """A cancelled transaction leaves nothing behind; a query returns its partition only, in order."""
+    from medbill.adapters.dynamodb.table import to_item
+
     first = {"pk": "BENCH#rollback", "sk": "RB#A"}
     blocker = {"pk": "BENCH#rollback", "sk": "RB#B"}
     repo.put_if_absent(blocker)
-    written = repo.transact(
+    written = repo._transact_if(
         [
-            {"Put": {"Item": repo.item({**first, "v": 1})}},
-            {"Put": {"Item": repo.item({**blocker, "v": 2}), "ConditionExpression": "attribute_not_exists(sk)"}},
+            {"Put": {"Item": to_item({**first, "v": 1})}},
+            {"Put": {"Item": to_item({**blocker, "v": 2}), "ConditionExpression": "attribute_not_exists(sk)"}},
         ]
     )
     items = repo.items_under("BENCH#rollback", "RB#")

@@ -22,7 +22,7 @@ def handler(event: AwaitTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id, wait=event.wait, stage=event.stage)
     result = park_task_token(
         wiring.repository(), wiring.workflow(), event.claim_id, event.wait, event.stage, event.task_token
-    )
+    ).model_dump(mode="json")
     logger.info("task token parked" if result.get("parked") else "wait already over", outcome=result.get("outcome"))
     if event.wait == "remittance" and result.get("parked"):
         _post_waiting_unmatched(event.claim_id)

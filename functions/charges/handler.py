@@ -19,6 +19,6 @@ logger = obs.logger
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
-    result = enter_charges(wiring.repository(), wiring.fee_schedule, event.claim_id)
+    result = enter_charges(wiring.repository(), wiring.fee_schedule, event.claim_id).model_dump(mode="json")
     logger.info("charges entered", total_charge=result["total_charge"])
     return result

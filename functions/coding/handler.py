@@ -23,7 +23,7 @@ icd10.warm()
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
-    result = code(wiring.repository(), wiring.fee_schedule, event.claim_id)
+    result = code(wiring.repository(), wiring.fee_schedule, event.claim_id).model_dump(mode="json")
     if result["decision"] == "hold":
         metrics.add_metric(name="CodingHolds", unit=MetricUnit.Count, value=1)
     # The reasons quote codes and dates of service (and a payer's free text): they stay on the claim.

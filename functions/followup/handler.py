@@ -23,9 +23,9 @@ def handler(event: FollowUpTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id, action=event.action)
     if event.action == "fail":
         metrics.add_metric(name="ClaimsFailed", unit=MetricUnit.Count, value=1)
-        result = fail(wiring.repository(), event.claim_id, event.error or "unknown")
+        result = fail(wiring.repository(), event.claim_id, event.error or "unknown").model_dump(mode="json")
     else:
         metrics.add_metric(name="ClaimsToFollowUp", unit=MetricUnit.Count, value=1)
-        result = follow_up(wiring.repository(), event.claim_id, event.outcome or "unknown")
+        result = follow_up(wiring.repository(), event.claim_id, event.outcome or "unknown").model_dump(mode="json")
     logger.info("claim routed", **result)
     return result

@@ -19,6 +19,6 @@ logger = obs.logger
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
-    result = register(wiring.repository(), event.claim_id)
+    result = register(wiring.repository(), event.claim_id).model_dump(mode="json")
     logger.info("patient registered", patient_id=result["patient_id"])
     return result

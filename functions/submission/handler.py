@@ -20,7 +20,7 @@ logger, metrics = obs.logger, obs.metrics
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
-    result = submit(wiring.repository(), wiring.artifacts(), wiring.submitter(), event.claim_id)
+    result = submit(wiring.repository(), wiring.artifacts(), wiring.submitter(), event.claim_id).model_dump(mode="json")
     metrics.add_metric(name="ClaimsSubmitted", unit=MetricUnit.Count, value=1)
     logger.info("837P written", interchange_control_number=result["interchange_control_number"])
     return result

@@ -30,7 +30,7 @@ def _claim(encounter_id: str, clinic_id: str = "clinic-northside", **overrides: 
 
 
 def _register(claim_id: str) -> str:
-    patient_id = register(wiring.repository(), claim_id)["patient_id"]
+    patient_id = register(wiring.repository(), claim_id).patient_id
     assert isinstance(patient_id, str)
     return patient_id
 

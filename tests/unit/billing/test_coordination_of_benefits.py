@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from medbill.billing.followup import AWAIT_CROSSOVER, classify, crossover_reason
-from medbill.billing.posting import claim_outcome, claim_totals, kind_of, reversal_target
+from medbill.billing.ledger import claim_outcome, claim_totals, kind_of, reversal_target
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.remittance import ClaimRemittance, LedgerEntry, LinePosting, RemitAdjustment
 from medbill.workflow.intake import new_claim
@@ -328,7 +328,7 @@ def test_denial_then_payment_by_the_same_payer_counts_the_payment_only() -> None
 
 
 def test_the_later_adjudication_is_the_later_payment_date_not_the_later_posting() -> None:
-    from medbill.billing.posting import PaymentFacts, superseded_by
+    from medbill.billing.ledger import PaymentFacts, superseded_by
 
     # Posted in the opposite order of the payer's payments (parallel messages, a late file).
     denial = entry("D", "4", "0.00", [adj("CO-50", "150.00")], posted_at="2026-12-09T00:00:00+00:00")
@@ -384,7 +384,7 @@ def test_secondary_repeating_the_contractual_write_off_is_paid_in_full() -> None
 
 
 def test_later_payer_citing_no_carc_23_still_balances() -> None:
-    from medbill.billing.posting import PaymentFacts
+    from medbill.billing.ledger import PaymentFacts
 
     # A different payer denies after the primary paid (coverage terminated), citing no CARC 23: it is
     # the secondary (the lowest level no other payer holds), not a primary re-adjudication.

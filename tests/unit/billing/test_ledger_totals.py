@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from medbill.billing.posting import claim_totals
+from medbill.billing.ledger import claim_totals
 from medbill.models.claim import Claim
 from medbill.models.remittance import LedgerEntry, LinePosting, RemitAdjustment
 from medbill.workflow.intake import new_claim

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from medbill.billing.followup import classify
-from medbill.billing.posting import kind_of, outcome_of
+from medbill.billing.ledger import kind_of, outcome_of
 from medbill.models.claim import Adjustment
 from medbill.models.remittance import ClaimRemittance, RemitAdjustment
 from medbill.workflow.intake import new_claim

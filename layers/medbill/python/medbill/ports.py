@@ -9,13 +9,14 @@ are declared here too, so the domain can catch them without knowing the adapter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from medbill.models.claim import Claim
 from medbill.models.eligibility import EligibilityResult
-from medbill.models.remittance import ClaimRemittance
+from medbill.models.remittance import ClaimRemittance, LedgerEntry
+from medbill.models.status import ClaimStatus
 
 # --- errors a store raises ---------------------------------------------------------------------
 
@@ -73,7 +74,161 @@ class Page:
     next_token: str | None
 
 
+# The by-status work queue of remittance for claims we do not know (yet).
+UNMATCHED_STATUS = "UNMATCHED_REMITTANCE"
+
+
+@dataclass(frozen=True)
+class HeldReversal:
+    """A reversal (CLP02 22) kept on the claim `claim_id` until the posting it undoes arrives."""
+
+    claim_id: str
+    remittance: ClaimRemittance
+
+
+@dataclass(frozen=True)
+class UnmatchedRemittance:
+    """A claim payment whose CLP01 names no claim of ours, waiting in the unmatched work queue."""
+
+    remittance: ClaimRemittance
+
+
+WorkItem = HeldReversal | UnmatchedRemittance
+
+
+@dataclass(frozen=True)
+class Consume:
+    """A work item a posting takes away in its own transaction. `must_exist`: the write fails
+    (StaleItem) when it is gone already, i.e. another posting consumed it first."""
+
+    item: WorkItem
+    must_exist: bool = True
+
+
+@dataclass(frozen=True)
+class EraResult:
+    """What became of the claim payment at `position` of an ERA payment (posted, held, unmatched,
+    ...): `fields` are ids, codes and amounts. Once "posted" it is final."""
+
+    era_id: str
+    position: int
+    fields: dict[str, Any]
+
+
+@dataclass
+class PostingState:
+    """A claim's ledger and its held reversals, read together (strongly consistent)."""
+
+    entries: list[LedgerEntry]
+    held: list[HeldReversal] = field(default_factory=list)
+
+
 # --- ports --------------------------------------------------------------------------------------
+
+
+class ClaimStore(Protocol):
+    """Claims, their audit trail, their ledgers and the claim-level work items.
+
+    Every write of a claim is conditional on the version it was read at (ConcurrentUpdate
+    otherwise) and commits with its audit event; the status transition is the caller's to check.
+    A ledger entry is unique per source (AlreadyPosted); a work item a write consumes must still be
+    there (StaleItem), as must the ERA result it records not be "posted" already (StaleItem)."""
+
+    def create_claim(self, claim: Claim, actor: str = "intake") -> bool: ...
+    def get_claim(self, claim_id: str) -> Claim: ...
+    def claim_exists(self, claim_id: str) -> bool: ...
+    def save(
+        self,
+        claim: Claim,
+        *,
+        actor: str,
+        new_status: ClaimStatus | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Claim: ...
+    def events(self, claim_id: str) -> list[ClaimEvent]: ...
+    def list_claims(
+        self, *, status: str | None = None, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> Page: ...
+
+    # ledger and posting
+    def ledger_entries(self, claim_id: str) -> list[LedgerEntry]: ...
+    def posting_state(self, claim_id: str) -> PostingState: ...
+    def post_ledger_entry(
+        self,
+        claim: Claim,
+        entry: LedgerEntry,
+        *,
+        actor: str,
+        detail: dict[str, Any],
+        result: EraResult,
+        new_status: ClaimStatus | None = None,
+        reversed_entry: LedgerEntry | None = None,
+        consume: Consume | None = None,
+    ) -> Claim: ...
+    def hold_reversal(
+        self,
+        claim: Claim,
+        reversal: ClaimRemittance,
+        *,
+        actor: str,
+        detail: dict[str, Any],
+        result: EraResult,
+        consume: Consume | None = None,
+    ) -> Claim: ...
+    def record_not_posted(
+        self, claim: Claim, *, actor: str, detail: dict[str, Any], result: EraResult, consume: Consume | None = None
+    ) -> Claim: ...
+    def post_provider_adjustment(self, claim_id: str, entry: LedgerEntry) -> bool: ...
+    def held_reversals(self, claim_id: str) -> list[HeldReversal]: ...
+
+    # unmatched remittance work queue
+    def record_unmatched_remittance(
+        self, remittance: ClaimRemittance, *, unmatched_id: str, result: EraResult
+    ) -> bool: ...
+    def unmatched_remittance(self, clp01: str, era_id: str, position: int) -> ClaimRemittance | None: ...
+    def unmatched_remittances_for(self, clp01: str) -> list[ClaimRemittance]: ...
+    def list_unmatched_remittance(
+        self, *, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
+    def discard_work_item(self, item: WorkItem) -> None: ...
+
+    # patients and counters
+    def patient_id_for_match_key(self, key_hash: str) -> str | None: ...
+    def claim_patient_key(self, key_hash: str, patient_id: str) -> bool: ...
+    def upsert_patient(self, patient_id: str, record: dict[str, Any]) -> bool: ...
+    def next_counter(self, name: str) -> int: ...
+
+
+class EraStore(Protocol):
+    """ERA payments (one per BPR/TRN of a file): headers, per-claim results, provider adjustments.
+
+    A header is created once (False when it exists); status changes may be conditional on the
+    status expected (False when it moved on). Listings come newest first, results by position."""
+
+    def get_era(self, era_id: str) -> dict[str, Any] | None: ...
+    def create_era(self, era_id: str, record: dict[str, Any]) -> bool: ...
+    def rewrite_era(self, era_id: str, record: dict[str, Any]) -> bool: ...
+    def add_era_duplicate(self, era_id: str, source_key: str) -> None: ...
+    def requarantine_era(self, era_id: str, file_id: str, problems: list[str]) -> bool: ...
+    def update_era_status(self, era_id: str, status: str, expected: str | None = None) -> bool: ...
+    def era_ids_for_file(self, file_id: str) -> list[str]: ...
+    def record_era_sent(self, era_id: str, sent: list[tuple[int, str]]) -> None: ...
+    def era_sent(self, era_id: str) -> list[tuple[int, str]]: ...
+    def record_era_result(self, result: EraResult) -> bool: ...
+    def era_result(self, era_id: str, position: int) -> dict[str, Any] | None: ...
+    def era_results(self, era_id: str) -> list[dict[str, Any]]: ...
+    def era_result_counts(self, era_id: str) -> tuple[int, int]: ...
+    def record_provider_adjustment(self, era_id: str, number: int, fields: dict[str, Any]) -> bool: ...
+    def provider_adjustments(self, era_id: str) -> list[dict[str, Any]]: ...
+    def list_eras(
+        self, *, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
+    def era_claims_token(self, era_id: str, position: int) -> str: ...
+    def era_claims_after(self, era_id: str, token: str) -> int: ...
+
+
+class BillingStore(ClaimStore, EraStore, Protocol):
+    """Posting reads both: the claim, and the ERA records of the payments on its ledger."""
 
 
 class Artifacts(Protocol):
@@ -183,27 +338,37 @@ class Outbox(Protocol):
 
 
 __all__ = [
+    "UNMATCHED_STATUS",
     "AlreadyPosted",
     "Artifacts",
     "BadPageToken",
+    "BillingStore",
     "Claim",
     "ClaimEvent",
     "ClaimNotFound",
+    "ClaimStore",
     "Clearinghouse",
     "ClearinghouseError",
     "ClearinghouseUnavailable",
     "ConcurrentUpdate",
+    "Consume",
     "EligibilityGateway",
     "EligibilityResult",
+    "EraResult",
+    "EraStore",
     "ExchangeLedger",
+    "HeldReversal",
     "IntakeQueue",
     "InvalidClaimUpdate",
     "Outbox",
     "Page",
     "PostingQueue",
+    "PostingState",
     "QueueSendError",
     "ReleaseQueue",
     "RemoteFile",
     "StaleItem",
+    "UnmatchedRemittance",
+    "WorkItem",
     "Workflow",
 ]

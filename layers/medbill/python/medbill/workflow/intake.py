@@ -10,13 +10,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from medbill.adapters.dynamodb.repository import ClaimRepository
-from medbill.adapters.s3 import ArtifactStore
-from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, read_encounter_file, rejection_report
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
 from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
+from medbill.ports import Artifacts, ClaimStore, Workflow
 from medbill.prefixes import REJECTIONS_PREFIX
 
 
@@ -59,9 +57,9 @@ def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Clai
 
 
 def ingest_encounter_file(
-    repo: ClaimRepository,
-    store: ArtifactStore,
-    workflow: WorkflowGateway,
+    repo: ClaimStore,
+    store: Artifacts,
+    workflow: Workflow,
     key: str,
     *,
     start_record: int = 1,
@@ -111,7 +109,7 @@ def ingest_encounter_file(
     return summary
 
 
-def _earlier_duplicates(store: ArtifactStore, report_key: str, result: IntakeResult) -> list[Rejection]:
+def _earlier_duplicates(store: Artifacts, report_key: str, result: IntakeResult) -> list[Rejection]:
     """Cross-file duplicates found by earlier parts of this file, from the report they wrote."""
     try:
         earlier = json.loads(store.read(report_key))

@@ -1,49 +1,44 @@
-"""The work of each state-machine stage, on a claim, through small adapters.
+"""The work of each state-machine stage, on a claim, through the ports (medbill.ports).
 
 Each stage is safe to run twice (Step Functions retries Lambda errors): a stage that finds the
 claim already past it returns the recorded result instead of doing the work again.
-Results are ids and codes only: they become execution output, which must never carry PHI.
+Results (workflow.results) are ids and codes only: they become execution output, which must never
+carry PHI.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import random
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from medbill.adapters.dynamodb.repository import ClaimRepository
-from medbill.adapters.s3 import ArtifactStore
-from medbill.adapters.stepfunctions import WorkflowGateway
+from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_lock_retry
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding.edits import coding_edits
 from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
-from medbill.ports import ConcurrentUpdate, EligibilityGateway
-
-MAX_LOCK_RETRIES = 5
+from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityGateway, Workflow
+from medbill.workflow.results import (
+    AlreadyAdjudicated,
+    Charged,
+    Decision,
+    Failed,
+    Parked,
+    Registered,
+    Routed,
+    Submitted,
+)
 
 _AFTER_REGISTRATION = set(S) - {S.RECEIVED}
 _AFTER_ELIGIBILITY = set(S) - {S.RECEIVED, S.REGISTERED, S.ELIGIBILITY_HOLD}
 _AFTER_CODING = _AFTER_ELIGIBILITY - {S.ELIGIBLE, S.CODING_HOLD}
 _AFTER_CHARGES = _AFTER_CODING - {S.CODED}
 _AFTER_SUBMISSION = _AFTER_CHARGES - {S.CHARGED}
-
-
-def with_lock_retry(repo: ClaimRepository, claim_id: str, step: Callable[[Claim], Any]) -> Any:
-    """Read the claim and run `step`; on a concurrent update, back off a little, read again, retry."""
-    for attempt in range(MAX_LOCK_RETRIES):
-        try:
-            return step(repo.get_claim(claim_id))
-        except ConcurrentUpdate:
-            time.sleep(random.uniform(0, 0.02 * (2**attempt)))  # jitter: racing writers spread out
-    raise ConcurrentUpdate(claim_id)
 
 
 # --- 1. patient registration ----------------------------------------------------------------
@@ -67,7 +62,7 @@ def new_patient_id() -> str:
     return "PAT" + base64.b32encode(secrets.token_bytes(10)).decode()
 
 
-def patient_id_for(repo: ClaimRepository, claim: Claim) -> str:
+def patient_id_for(repo: ClaimStore, claim: Claim) -> str:
     """The same person (name + DOB + member id) always gets the same id, through the lookup item:
     its recorded id, else a new random one claimed with a conditional put; when two registrations
     race for a new person, the loser reads and uses the winner's id."""
@@ -82,10 +77,10 @@ def patient_id_for(repo: ClaimRepository, claim: Claim) -> str:
     raise ConcurrentUpdate(claim.claim_id)
 
 
-def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
-    def step(claim: Claim) -> dict[str, Any]:
+def register(repo: ClaimStore, claim_id: str) -> Registered:
+    def step(claim: Claim) -> Registered:
         if claim.status in _AFTER_REGISTRATION:
-            return {"patient_id": claim.patient_id}
+            return Registered(patient_id=claim.patient_id)
         enc = claim.encounter
         patient_id = patient_id_for(repo, claim)
         record = {
@@ -100,26 +95,28 @@ def register(repo: ClaimRepository, claim_id: str) -> dict[str, Any]:
             "clinic_id": claim.clinic_id,
         }
         new = repo.upsert_patient(patient_id, record)
-        repo.save(
+        save_claim(
+            repo,
             claim.model_copy(update={"patient_id": patient_id}),
             actor="registration",
             new_status=S.REGISTERED,
             detail={"patient_id": patient_id, "new_patient": new},
         )
-        return {"patient_id": patient_id}
+        return Registered(patient_id=patient_id)
 
     return with_lock_retry(repo, claim_id, step)
 
 
 # --- 2. insurance verification --------------------------------------------------------------
-def verify_eligibility(repo: ClaimRepository, gateway: EligibilityGateway, claim_id: str) -> dict[str, Any]:
-    def step(claim: Claim) -> dict[str, Any]:
+def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: str) -> Decision:
+    def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
-            return {"decision": "eligible", "reasons": []}
+            return Decision(decision="eligible", reasons=[])
         enc = claim.encounter
         result = gateway.check(enc.coverage.payer_id, enc.coverage.member_id, enc.date_of_service)
         if result.active:
-            repo.save(
+            save_claim(
+                repo,
                 claim.model_copy(update={"hold_reasons": [], "copay": result.copay}),
                 actor="eligibility",
                 new_status=S.ELIGIBLE,
@@ -128,71 +125,75 @@ def verify_eligibility(repo: ClaimRepository, gateway: EligibilityGateway, claim
                     "copay": str(result.copay) if result.copay is not None else None,
                 },
             )
-            return {"decision": "eligible", "reasons": []}
+            return Decision(decision="eligible", reasons=[])
         reason = {
             "coverage_inactive": f"coverage with payer {enc.coverage.payer_id} is not active "
             f"on {enc.date_of_service.isoformat()}",
             "member_not_found": f"payer {enc.coverage.payer_id} does not recognise the member id",
             "payer_not_found": f"payer {enc.coverage.payer_id} is unknown to the eligibility service",
         }.get(result.reason or "", f"eligibility check failed ({result.reason})")
-        repo.save(
+        save_claim(
+            repo,
             claim.model_copy(update={"hold_reasons": [reason]}),
             actor="eligibility",
             new_status=S.ELIGIBILITY_HOLD,
             detail={"reason_code": result.reason},
         )
-        return {"decision": "hold", "reasons": [reason]}
+        return Decision(decision="hold", reasons=[reason])
 
     return with_lock_retry(repo, claim_id, step)
 
 
 # --- 3. medical coding ----------------------------------------------------------------------
-def code(repo: ClaimRepository, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> dict[str, Any]:
-    def step(claim: Claim) -> dict[str, Any]:
+def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> Decision:
+    def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_CODING:
-            return {"decision": "coded", "reasons": []}
+            return Decision(decision="coded", reasons=[])
         try:
             schedule: FeeSchedule | None = fee_schedules(claim.clinic_id)
         except FeeScheduleNotFound:
             schedule = None  # coding_edits holds the claim: "no fee schedule for clinic ..."
         reasons = coding_edits(claim.encounter, schedule)
         if reasons:
-            repo.save(
+            save_claim(
+                repo,
                 claim.model_copy(update={"hold_reasons": reasons}),
                 actor="coding",
                 new_status=S.CODING_HOLD,
                 detail={"edits_failed": len(reasons)},
             )
-            return {"decision": "hold", "reasons": reasons}
-        repo.save(
+            return Decision(decision="hold", reasons=reasons)
+        save_claim(
+            repo,
             claim.model_copy(update={"hold_reasons": []}),
             actor="coding",
             new_status=S.CODED,
             detail={"diagnoses": claim.encounter.diagnoses},
         )
-        return {"decision": "coded", "reasons": []}
+        return Decision(decision="coded", reasons=[])
 
     return with_lock_retry(repo, claim_id, step)
 
 
 # --- 4. charge entry ------------------------------------------------------------------------
-def enter_charges(repo: ClaimRepository, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> dict:
-    def step(claim: Claim) -> dict[str, Any]:
+def enter_charges(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> Charged:
+    def step(claim: Claim) -> Charged:
         if claim.status in _AFTER_CHARGES:
-            return {"total_charge": f"{claim.total_charge:.2f}"}
+            return Charged(total_charge=f"{claim.total_charge:.2f}")
         schedule = fee_schedules(claim.clinic_id)
         priced = schedule.price_lines(claim.encounter)
         lines = [
             line.model_copy(update={"charge": charge})
             for line, charge in zip(claim.lines, priced.line_charges, strict=True)
         ]
-        saved = repo.save(
+        saved = save_claim(
+            repo,
             claim.model_copy(update={"lines": lines, "total_charge": priced.total}),
             actor="charges",
             new_status=S.CHARGED,
             detail={"total_charge": f"{priced.total:.2f}", "lines": len(lines)},
         )
-        return {"total_charge": f"{saved.total_charge:.2f}"}
+        return Charged(total_charge=f"{saved.total_charge:.2f}")
 
     return with_lock_retry(repo, claim_id, step)
 
@@ -206,10 +207,10 @@ class Submitter:
     outbox_prefix: str
 
 
-def submit(repo: ClaimRepository, store: ArtifactStore, submitter: Submitter, claim_id: str) -> dict:
-    def step(claim: Claim) -> dict[str, Any]:
+def submit(repo: ClaimStore, store: Artifacts, submitter: Submitter, claim_id: str) -> Submitted:
+    def step(claim: Claim) -> Submitted:
         if claim.status in _AFTER_SUBMISSION:
-            return {"interchange_control_number": claim.interchange_control_number}
+            return Submitted(interchange_control_number=claim.interchange_control_number)
         # Reserve the control number and outbox key on the claim before writing the file: a retry
         # (timeout, lost race) finds them and rewrites the same key, so the clearinghouse sees one file.
         if not claim.interchange_control_number:
@@ -223,57 +224,59 @@ def submit(repo: ClaimRepository, store: ArtifactStore, submitter: Submitter, cl
         control, key = claim.interchange_control_number or "", claim.outbox_key or ""
         text = submitter.write(claim, int(control), datetime.now(UTC))
         store.write(key, text, "application/edi-x12")
-        repo.save(claim, actor="submission", new_status=S.SUBMITTED, detail={"outbox_key": key})
-        return {"interchange_control_number": control}
+        save_claim(repo, claim, actor="submission", new_status=S.SUBMITTED, detail={"outbox_key": key})
+        return Submitted(interchange_control_number=control)
 
     return with_lock_retry(repo, claim_id, step)
 
 
 # --- waits: park a task token on the claim --------------------------------------------------
 def park_task_token(
-    repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str, wait: str, stage: str, token: str
-) -> dict[str, Any]:
+    repo: ClaimStore, workflow: Workflow, claim_id: str, wait: str, stage: str, token: str
+) -> Parked | AlreadyAdjudicated:
     """Store the execution's task token so the remittance stage or a person can resume it.
 
     If the 835 was posted before we got here (files can beat the workflow), resume at once.
     """
 
-    def step(claim: Claim) -> dict[str, Any]:
+    def step(claim: Claim) -> Parked | AlreadyAdjudicated:
         if wait == "remittance" and claim.status in POSTED and claim.remittance_outcome:
             workflow.resume(token, {"outcome": claim.remittance_outcome})
             repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
-            return {"parked": False, "outcome": claim.remittance_outcome}
+            return AlreadyAdjudicated(outcome=claim.remittance_outcome)
         new_status = S.AWAITING_REMITTANCE if wait == "remittance" and claim.status == S.SUBMITTED else None
-        repo.save(
+        save_claim(
+            repo,
             claim.model_copy(update={"task_token": token}),
             actor="await",
             new_status=new_status,
             detail={"wait": wait, "stage": stage},
         )
-        return {"parked": True}
+        return Parked()
 
     return with_lock_retry(repo, claim_id, step)
 
 
 # --- 7. follow-up ---------------------------------------------------------------------------
 # What a person should do next, by outcome. Denials are refined by CARC in medbill.billing.followup.
-def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, Any]:
+def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
     from medbill.billing.followup import classify
 
-    def step(claim: Claim) -> dict[str, Any]:
+    def step(claim: Claim) -> Routed:
         if claim.status == S.FOLLOW_UP:
-            return {"status": claim.status.value, "action": claim.follow_up_action}
+            return Routed(status=claim.status.value, action=claim.follow_up_action)
         effective = outcome
         if outcome == "timed_out" and claim.remittance_outcome:
             # The 835 was posted just as the wait ran out: follow up on what the payer said.
             effective = claim.remittance_outcome
             if effective == "paid":
-                return {"status": claim.status.value, "action": None}
+                return Routed(status=claim.status.value, action=None)
         reason, action = classify(claim, effective)
         remittance_outcome: RemittanceOutcome | None = claim.remittance_outcome
         if effective == "timed_out":
             remittance_outcome = "timed_out"
-        saved = repo.save(
+        saved = save_claim(
+            repo,
             claim.model_copy(
                 update={
                     "follow_up_reason": reason,
@@ -286,7 +289,7 @@ def follow_up(repo: ClaimRepository, claim_id: str, outcome: str) -> dict[str, A
             new_status=S.FOLLOW_UP,
             detail={"outcome": effective, "action": action},
         )
-        return {"status": saved.status.value, "action": action}
+        return Routed(status=saved.status.value, action=action)
 
     return with_lock_retry(repo, claim_id, step)
 
@@ -295,7 +298,7 @@ class NotOnHold(Exception):
     """The claim is not waiting on a person (no hold, or its wait already ended)."""
 
 
-def recheck_hold(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str, actor: str) -> dict[str, Any]:
+def recheck_hold(repo: ClaimStore, workflow: Workflow, claim_id: str, actor: str) -> dict[str, Any]:
     """A person fixed what held the claim (coverage reinstated, fee schedule or code set updated):
     resume its execution, which runs the stage that held it again."""
 
@@ -311,20 +314,21 @@ def recheck_hold(repo: ClaimRepository, workflow: WorkflowGateway, claim_id: str
     return with_lock_retry(repo, claim_id, step)
 
 
-def fail(repo: ClaimRepository, claim_id: str, error: str) -> dict[str, Any]:
+def fail(repo: ClaimStore, claim_id: str, error: str) -> Failed:
     """The workflow caught an error it cannot handle: make it visible on the claim."""
 
-    def step(claim: Claim) -> dict[str, Any]:
+    def step(claim: Claim) -> Failed:
         if claim.status in (S.FAILED, S.CLOSED):
-            return {"status": claim.status.value}
+            return Failed(status=claim.status.value)
         # Error names only (e.g. "States.TaskFailed", "Lambda.Unknown"): causes can quote data.
         code = error[:100]
-        repo.save(
+        save_claim(
+            repo,
             claim.model_copy(update={"hold_reasons": [f"workflow error: {code}"], "task_token": None}),
             actor="workflow",
             new_status=S.FAILED,
             detail={"error": code},
         )
-        return {"status": S.FAILED.value}
+        return Failed(status=S.FAILED.value)
 
     return with_lock_retry(repo, claim_id, step)

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from medbill.billing.era import reconciliation
-from medbill.billing.posting import match_unmatched, payment_facts, superseded_by, unmatched_id
+from medbill.billing.ledger import superseded_by
+from medbill.billing.posting import match_unmatched, payment_facts, unmatched_id
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
 from testkit.era_builder import era_for
 from tests.conformance.conftest import sample_text, x12_samples_dir
-from tests.integration.posting.conftest import Posting, make_claim
+from tests.posting_harness import Posting, make_claim
 
 D = Decimal
 
@@ -74,7 +75,7 @@ def test_example1_is_quarantined_then_released_and_reconciles_to_the_plb(posting
     rec = reconciliation(p.repo, EXAMPLE1_ERA)
     assert rec is not None
     assert (rec["era_status"], rec["claims_recorded"], rec["reconciled"]) == ("QUARANTINED", 0, False)
-    assert p.repo.era_items(EXAMPLE1_ERA, "PLB#") == []  # nothing recorded from a quarantined file
+    assert p.repo.provider_adjustments(EXAMPLE1_ERA) == []  # nothing recorded from a quarantined file
     _no_money_moved(p, claims)
 
     released = p.receive(key, text, released=True, upload=False)
@@ -158,11 +159,11 @@ def test_example1_is_quarantined_then_released_and_reconciles_to_the_plb(posting
     for claim_id in ("123456", "090909"):  # held reversals: nothing on the ledger yet
         assert p.ledger(claim_id) == []
         assert p.claim(claim_id).paid_amount == D("0.00")
-    held_items = p.repo.items_under("CLAIM#090909", "HELDREV#")
-    assert sorted(i["sk"].split("#")[1] for i in held_items) == ["", "0000000648484848"]
+    held_items = p.repo.held_reversals("090909")
+    assert sorted(str(i.remittance.payer_claim_number) for i in held_items) == ["", "0000000648484848"]
 
-    unmatched = p.repo.items_under("UNMATCHED#888888", "REMIT#")
-    assert [(u["clp01"], u["charge"], u["paid"], u["status_code"]) for u in unmatched] == [
+    unmatched = p.repo.unmatched_remittances_for("888888")
+    assert [(u.claim_id, f"{u.charge:.2f}", f"{u.paid:.2f}", u.status_code) for u in unmatched] == [
         ("888888", "162.13", "0.00", "4")
     ]
     assert p.workflow.resumed == []  # none of these claims was waiting on a token
@@ -171,8 +172,8 @@ def test_example1_is_quarantined_then_released_and_reconciles_to_the_plb(posting
     again = p.receive(key, text, released=True, upload=False)
     assert again.claims_queued == 10
     assert {r.result for r in p.post_queued()} == {"already_posted", "held", "unmatched"}
-    assert len(p.repo.items_under("CLAIM#090909", "HELDREV#")) == 2
-    assert len(p.repo.items_under("UNMATCHED#888888", "REMIT#")) == 1
+    assert len(p.repo.held_reversals("090909")) == 2
+    assert len(p.repo.unmatched_remittances_for("888888")) == 1
     assert reconciliation(p.repo, EXAMPLE1_ERA)["difference"] == "-1.27"  # type: ignore[index]
     assert len(p.ledger("444444")) == 1 and p.claim("444444").paid_amount == D("56.52")
 
@@ -216,7 +217,7 @@ def test_example1_held_reversal_applies_when_its_original_arrives(posting: Posti
     assert (kinds["reversal"].paid, kinds["payment"].paid) == (D("-86.76"), D("86.76"))
     assert claim.lines[0].paid_amount == D("0.00")
     # The bare CLP*090909*22 (no CLP07) stays held; the Example1 ERA now has one held, not two.
-    assert [i["sk"].split("#")[1] for i in p.repo.items_under("CLAIM#090909", "HELDREV#")] == [""]
+    assert [str(i.remittance.payer_claim_number) for i in p.repo.held_reversals("090909")] == [""]
     rec = reconciliation(p.repo, EXAMPLE1_ERA)
     assert rec is not None
     assert (rec["posted_count"], rec["held_count"], rec["unmatched_count"]) == (7, 2, 1)
@@ -339,7 +340,7 @@ def test_emedny_unmatched_then_matched_by_a_person(posting: Posting, samples_835
         True,
     )
     assert rec["era_status"] == "POSTED_WITH_UNMATCHED"
-    queue, _ = p.repo.query_status("UNMATCHED_REMITTANCE")
+    queue, _ = p.repo.list_unmatched_remittance()
     assert sorted(i["paid"] for i in queue) == ["0.00", "11.50", "34.25"]
 
     dos = date(2010, 1, 1)
@@ -374,7 +375,7 @@ def test_emedny_unmatched_then_matched_by_a_person(posting: Posting, samples_835
         "0.00",
     )
     assert rec["reconciled"] is True and rec["era_status"] == "POSTED"
-    assert p.repo.query_status("UNMATCHED_REMITTANCE")[0] == []
+    assert p.repo.list_unmatched_remittance()[0] == []
 
     c1, c2, c3 = (p.claim(c) for c in ours)
     assert (c1.status, c1.paid_amount, c1.adjustment_amount) == (S.PAID, D("34.25"), D("0.00"))
