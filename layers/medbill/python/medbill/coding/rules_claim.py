@@ -17,7 +17,6 @@ from medbill.models.common import Address
 from medbill.models.encounter import Encounter, plain_invalid_tin
 
 X12 = "837P 005010X222A1"
-MAX_ANESTHESIA_MINUTES = 24 * 60
 
 # "P.O. Box 12", "PO BOX 12", "P O Box", "Post Office Box 12", "POB 12", "Lock Box 9", "PO Drawer 3";
 # not "Boxwood Rd", "Polk St", "APO AE" or "12 Pob Lane".
@@ -125,9 +124,6 @@ def anesthesia_findings(enc: Encounter) -> list[Finding]:
         code, minutes = line.procedure_code, line.units
         if minutes != minutes.to_integral_value():
             message = f"line {n}: {code} is anesthesia, billed in minutes (MJ); {minutes} is not a whole number"
-            out.append(finding("ANESTHESIA-MINUTES", message, X12, line=n))
-        elif minutes > MAX_ANESTHESIA_MINUTES:
-            message = f"line {n}: {code} is anesthesia, billed in minutes (MJ); {minutes} minutes is over 24 hours"
             out.append(finding("ANESTHESIA-MINUTES", message, X12, line=n))
         else:
             message = f"line {n}: {code} is anesthesia: {minutes.normalize():f} minutes, sent as MJ (SV103)"
