@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from coding_builders import SCHEDULE, encounter, found, holds, quarter_refs, reference_data
 
-from medbill.coding import CodingReferences, NcciEdits, coding_edits, ncci_edits
+from medbill.coding import CodingReferences, NcciEdits, coding_edits, ncci_edits, scrub
 from medbill.coding.cms_files import ReferenceDataError
 
 PTP = (
@@ -108,6 +108,10 @@ def test_mai_2_is_per_day_across_lines(refs: CodingReferences) -> None:
         f"{M}: 36415 x 3 units on the date of service (line 1, 2) exceeds the MUE of 2 per day "
         "(MAI 2, per day, policy: units above the MUE are not payable)"
     ]
+
+
+def test_mai_2_on_one_line_is_one_per_day_finding(refs: CodingReferences) -> None:
+    assert [f.rule_id for f in scrub(encounter(("36415", [], 3)), refs, SCHEDULE).holds] == ["NCCI-MUE-DAY"]
 
 
 def test_mai_3_is_per_day_clinical(refs: CodingReferences) -> None:

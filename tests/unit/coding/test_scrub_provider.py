@@ -123,7 +123,7 @@ def test_a_facility_place_of_service_needs_the_service_facility(pos: str) -> Non
     assert holds(encounter(place_of_service=pos, service_facility=FACILITY)) == []
 
 
-@pytest.mark.parametrize("pos", ["11", "12", "02", "10", "41"])
+@pytest.mark.parametrize("pos", ["11", "12", "02", "10", "41", "42"])
 def test_office_home_telehealth_and_ambulance_need_no_service_facility(pos: str) -> None:
     assert found(encounter(place_of_service=pos), "SERVICE-FACILITY") == []
 
