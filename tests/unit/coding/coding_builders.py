@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from medbill.billing.fees import FeeSchedule
-from medbill.coding import CodingReferences, NcciEdits, scrub
+from medbill.coding import CodingReferences, scrub
 from medbill.coding.findings import Finding
-from medbill.coding.procedures import HcpcsLevel2
 from medbill.models.encounter import Encounter
 from tests.factories import encounter_dict, make_encounter
 
@@ -81,6 +80,3 @@ def found(
     enc: Encounter, rule_id: str, refs: CodingReferences = PACKAGED, schedule: FeeSchedule | None = SCHEDULE
 ) -> list[Finding]:
     return [f for f in scrub(enc, refs, schedule).findings if f.rule_id == rule_id]
-
-
-__all__ = ["HcpcsLevel2", "NcciEdits"]
