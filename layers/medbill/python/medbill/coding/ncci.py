@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Protocol
 
 from medbill.coding.cms_files import ReferenceDataError, parse_date, read_table, version_of
 
@@ -58,12 +59,17 @@ class MueLimit:
     mai: str  # MUE adjudication indicator: "1" per line, "2" per day (policy), "3" per day (clinical)
 
 
+class PtpLookup(Protocol):
+    def edits(self, column1: str, column2: str) -> list[PtpEdit]: ...
+
+
 @dataclass
 class NcciEdits:
     mue: dict[str, MueLimit] = field(default_factory=dict)
     ptp: dict[tuple[str, str], list[PtpEdit]] = field(default_factory=dict)  # (column 1, column 2)
     ptp_version: str | None = None  # "NCCI PTP 2024Q3"; None when no PTP file was loaded
     mue_version: str | None = None
+    ptp_index: PtpLookup | None = None  # the full table on disk (medbill.coding.ptp_index), used after `ptp`
 
     @classmethod
     def load(cls, mue_path: str | Path | None = None, ptp_path: str | Path | None = None) -> NcciEdits:
@@ -86,7 +92,7 @@ class NcciEdits:
         for path in mue_files:
             edits.mue.update(_mue_rows(path))
         for path in ptp_files:
-            for key, edit in _ptp_rows(path):
+            for key, edit in ptp_rows(path):
                 edits.ptp.setdefault(key, []).append(edit)
         if mue_files:
             edits.mue_version = version_of("ncci_mue", mue_files, declared or {})
@@ -96,7 +102,10 @@ class NcciEdits:
 
     def ptp_edit(self, column1: str, column2: str, on: date) -> PtpEdit | None:
         """The PTP edit in force on `on` for the pair, if any."""
-        for edit in self.ptp.get((column1, column2), []):
+        found = self.ptp.get((column1, column2), [])
+        if not found and self.ptp_index is not None:
+            found = self.ptp_index.edits(column1, column2)
+        for edit in found:
             if edit.in_force(on):
                 return edit
         return None
@@ -114,7 +123,7 @@ def _mue_rows(path: Path) -> Iterable[tuple[str, MueLimit]]:
         yield row["code"].upper(), MueLimit(units, mai)
 
 
-def _ptp_rows(path: Path) -> Iterable[tuple[tuple[str, str], PtpEdit]]:
+def ptp_rows(path: Path) -> Iterable[tuple[tuple[str, str], PtpEdit]]:
     rows = read_table(path, PTP_COLUMNS, ("column1", "column2", "deletion", "modifier"))
     for n, row in enumerate(rows, start=1):
         indicator = row["modifier"][:1]

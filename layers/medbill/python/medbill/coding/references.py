@@ -21,6 +21,7 @@ from medbill.coding.cms_files import ReferenceDataError, declared_versions, find
 from medbill.coding.codelists import CodeLists
 from medbill.coding.ncci import NcciEdits
 from medbill.coding.procedures import HcpcsLevel2
+from medbill.coding.ptp_index import INDEX_NAME, PtpIndex
 
 REFERENCE_DATA_ENV = "MEDBILL_REFERENCE_DATA"
 NOT_LOADED = "not loaded"
@@ -47,9 +48,14 @@ class CodingReferences:
             raise ReferenceDataError(f"reference data directory {root} does not exist")
         files = find_files(root)
         declared = declared_versions(root)
+        index = root / INDEX_NAME
+        ptp_files = [] if index.is_file() else files["ncci_ptp"]  # the index holds the same table
         ncci = None
-        if files["ncci_ptp"] or files["ncci_mue"]:
-            ncci = NcciEdits.from_files(mue_files=files["ncci_mue"], ptp_files=files["ncci_ptp"], declared=declared)
+        if ptp_files or files["ncci_mue"] or index.is_file():
+            ncci = NcciEdits.from_files(mue_files=files["ncci_mue"], ptp_files=ptp_files, declared=declared)
+            if index.is_file():
+                ncci.ptp_index = PtpIndex(index)
+                ncci.ptp_version = ncci.ptp_index.version
         hcpcs = HcpcsLevel2.from_files(files["hcpcs"], declared) if files["hcpcs"] else None
         return cls(ncci=ncci, hcpcs=hcpcs, source=str(root))
 
