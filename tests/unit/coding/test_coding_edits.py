@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from medbill.billing.fees import FeeSchedule
-from medbill.coding import coding_edits
+from medbill.coding import CodingReferences
+from medbill.coding import coding_edits as _coding_edits
 from medbill.coding.procedures import HcpcsLevel2
 from medbill.models.encounter import Encounter
 from tests.factories import CLINIC_X_ENCOUNTER, encounter_dict, make_encounter
@@ -26,6 +27,11 @@ _BASE = encounter_dict(
         {"procedure_code": "36415", "diagnosis_pointers": [1]},
     ],
 )
+
+
+def coding_edits(enc: Encounter, schedule: FeeSchedule | None, hcpcs: HcpcsLevel2 | None = None) -> list[str]:
+    # The packaged lists only: MEDBILL_REFERENCE_DATA in the environment must not change these results.
+    return _coding_edits(enc, schedule, hcpcs, references=CodingReferences.packaged())
 
 
 def encounter(**overrides: Any) -> Encounter:
@@ -105,12 +111,20 @@ def test_bad_modifier_pointer_and_code_bypassing_the_model() -> None:
 
 
 def test_hcpcs_level2_existence_when_a_file_is_supplied(tmp_path: Path) -> None:
-    path = tmp_path / "hcpcs.csv"
+    path = tmp_path / "hcpcs_2024-07.csv"
     path.write_text("hcpcs_code,date_term\nG0438,\n")
     lines = [{"procedure_code": "G0439", "diagnosis_pointers": [1]}]
     enc = encounter(service_lines=lines)
     assert coding_edits(enc, SCHEDULE) == []
-    assert coding_edits(enc, SCHEDULE, HcpcsLevel2.load(path)) == ["line 1: G0439 is not a current HCPCS Level II code"]
+    assert coding_edits(enc, SCHEDULE, HcpcsLevel2.load(path)) == [
+        "HCPCS 2024Q3: line 1: G0439 is not a HCPCS Level II code"
+    ]
+
+
+def test_new_rules_reach_todays_caller() -> None:
+    assert coding_edits(encounter(place_of_service="00"), SCHEDULE) == [
+        "CMS POS 2024-06: place of service 00 is not a CMS place-of-service code"
+    ]
 
 
 def test_reasons_carry_no_phi() -> None:

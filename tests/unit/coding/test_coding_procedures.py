@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from coding_builders import reference_data
 
 from medbill.coding.procedures import HcpcsLevel2, is_modifier, is_procedure_code, procedure_kind
-
-SHARED_HCPCS = Path(__file__).resolve().parents[4] / "shared" / "reference-data" / "hcpcs" / "hcpcs_level2_2024-07.csv"
 
 
 @pytest.mark.parametrize(
@@ -54,8 +53,6 @@ def test_hcpcs_level2_file_without_code_column(tmp_path: Path) -> None:
 
 
 def test_hcpcs_level2_shared_file() -> None:
-    if not SHARED_HCPCS.is_file():
-        pytest.skip(f"shared reference data not present: {SHARED_HCPCS}")
-    codes = HcpcsLevel2.load(SHARED_HCPCS)
+    codes = HcpcsLevel2.load(reference_data() / "hcpcs" / "hcpcs_level2_2024-07.csv")
     assert len(codes.codes) > 5000
-    assert {"G0438", "G0439", "J3301", "J1100"} <= codes.codes
+    assert {"G0438", "G0439", "J3301", "J1100"} <= set(codes.codes)

@@ -313,7 +313,9 @@ def expected_encounter(**overrides: Any) -> dict[str, Any]:
             **PROFILE["billing_provider"],
             "last_name": None,
             "first_name": None,
+            "tin_qualifier": "EI",
             "address": {**PROFILE["billing_provider"]["address"], "line2": None},
+            "pay_to_address": None,
         },
         "rendering_provider": {
             "npi": "1290000037",
@@ -324,6 +326,7 @@ def expected_encounter(**overrides: Any) -> dict[str, Any]:
             "tin": None,
             "address": None,
         },
+        "service_facility": None,
         "diagnoses": ["E119", "I10"],
         "service_lines": [
             {

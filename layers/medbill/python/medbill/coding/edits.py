@@ -1,18 +1,24 @@
-"""The coding stage's edits: why a claim must wait for a coder before it can be charged.
+"""The coding stage's hold reasons in today's call shape: `coding_edits(encounter, fee_schedule)`.
 
-Every reason names the diagnosis or line by number and quotes only codes (never PHI).
+It runs the scrubber (medbill.coding.scrubber) and returns its hold messages. Diagnosis reasons keep
+today's wording, which quotes the code ("diagnosis 1: E11 is a category ..."), because today's callers
+and their tests read it; `scrub()` names diagnoses by position only. Switching the coding stage to
+`scrub()` (docs/scrubber.md) drops the codes from hold reasons and records the data versions.
 """
 
 from __future__ import annotations
 
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import icd10
-from medbill.coding.ncci import NcciEdits, ncci_edits
-from medbill.coding.procedures import HcpcsLevel2, is_modifier, is_procedure_code, procedure_kind
+from medbill.coding.ncci import NcciEdits
+from medbill.coding.procedures import HcpcsLevel2
+from medbill.coding.references import CodingReferences, default_references
+from medbill.coding.scrubber import scrub
 from medbill.models.encounter import Encounter
 
 
 def diagnosis_edits(diagnoses: list[str]) -> list[str]:
+    """Today's diagnosis reasons (they quote the code: keep them off execution output and logs)."""
     reasons = []
     for n, code in enumerate(diagnoses, start=1):
         shown = icd10.dotted(code)
@@ -34,39 +40,15 @@ def coding_edits(
     fee_schedule: FeeSchedule | None,
     hcpcs_level2: HcpcsLevel2 | None = None,
     ncci: NcciEdits | None = None,
+    references: CodingReferences | None = None,
 ) -> list[str]:
     """Hold reasons for the coding stage; an empty list means the claim is clean.
 
-    `fee_schedule` None means the clinic has none: every line is then unpriceable.
-    `hcpcs_level2` and `ncci`, when given (user-supplied quarterly files), add HCPCS Level II existence
-    and the NCCI PTP / MUE edits.
+    `fee_schedule` None means the clinic has none: every line is then unpriceable. `references` None =
+    `default_references()`: the packaged code lists plus the quarterly files in MEDBILL_REFERENCE_DATA.
+    `hcpcs_level2` and `ncci`, when given, replace the quarterly files of `references`.
     """
-    reasons = diagnosis_edits(encounter.diagnoses)
-    clinic = encounter.clinic_id
-    payer_id = encounter.coverage.payer_id
-    if fee_schedule is None:
-        reasons.append(f"clinic {clinic} has no fee schedule; procedure codes cannot be checked or priced")
-    n_diagnoses = len(encounter.diagnoses)
-    for n, line in enumerate(encounter.service_lines, start=1):
-        code = line.procedure_code
-        if not is_procedure_code(code):
-            reasons.append(f"line {n}: {code} is not a CPT or HCPCS code")
-            continue
-        if hcpcs_level2 is not None and procedure_kind(code) == "hcpcs" and code not in hcpcs_level2:
-            reasons.append(f"line {n}: {code} is not a current HCPCS Level II code")
-        bad_mods = [m for m in line.modifiers if not is_modifier(m)]
-        for m in bad_mods:
-            reasons.append(f"line {n}: modifier {m} is not two letters or digits")
-        if len(set(line.modifiers)) != len(line.modifiers):
-            reasons.append(f"line {n}: a modifier is repeated")
-        if fee_schedule is not None:
-            if code not in fee_schedule:
-                reasons.append(f"line {n}: {code} is not on clinic {clinic}'s fee schedule")
-            elif line.charge is None and fee_schedule.price(code, line.modifiers, payer_id) is None:
-                reasons.append(f"line {n}: {code} has no fee for payer {payer_id} on clinic {clinic}'s schedule")
-        for p in line.diagnosis_pointers:
-            if not 1 <= p <= n_diagnoses:
-                reasons.append(f"line {n}: diagnosis pointer {p} but the claim has {n_diagnoses} diagnoses")
-    if ncci is not None:
-        reasons += ncci_edits(encounter, ncci)
-    return reasons
+    refs = (references if references is not None else default_references()).with_quarterly(ncci, hcpcs_level2)
+    result = scrub(encounter, refs, fee_schedule)
+    others = [f.message for f in result.holds if not f.rule_id.startswith("DX-") or f.rule_id == "DX-POINTER"]
+    return diagnosis_edits(encounter.diagnoses) + others

@@ -6,6 +6,7 @@ blocks ("4", "E08-E13") are not codes. Billable = a leaf of the tabular list (no
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from types import ModuleType
 
@@ -84,3 +85,13 @@ def description(code: str) -> str | None:
 def warm() -> None:
     """Load the code set now (call from a Lambda's init phase, which runs at full CPU)."""
     _cm()
+
+
+@lru_cache(maxsize=1)
+def code_set_version() -> str:
+    """'ICD-10-CM April-1-2026': the release of the CMS code set the package ships (its data file's name)."""
+    from importlib import resources
+
+    names = sorted(p.name for p in resources.files("simple_icd_10_cm").joinpath("data").iterdir())
+    found = [m[1] for n in names if (m := re.search(r"tabular-(.+)\.xml$", n))]
+    return f"ICD-10-CM {found[-1]}" if found else "ICD-10-CM (simple-icd-10-cm)"

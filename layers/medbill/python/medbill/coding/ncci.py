@@ -1,22 +1,26 @@
 """CMS NCCI edits for practitioners: procedure-to-procedure (PTP) pairs and medically unlikely edits (MUE).
 
-The edit tables change quarterly, so they are never packaged: the user supplies the files (the CSV
-layouts in ../shared/reference-data/ncci: `hcpcs_code, mue_units, mue_mai, ...` and
-`column1_code, column2_code, deletion_date, modifier_indicator, ...`).
+The tables change every quarter, so they are never packaged: the user supplies CMS's files (see
+medbill.coding.cms_files for the formats read and medbill.coding.references for the directory layout).
+The rules that apply them to a claim are in medbill.coding.ncci_rules.
 """
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Protocol
 
-from medbill.models.encounter import Encounter
+from medbill.coding.cms_files import ReferenceDataError, parse_date, read_table, version_of
 
-# Modifiers that may bypass a PTP edit whose modifier indicator is 1 (NCCI policy manual, ch. I).
-BYPASS_MODIFIERS = frozenset({"24", "25", "27", "57", "58", "59", "78", "79", "91", "XE", "XP", "XS", "XU"})
+# Modifiers that may bypass a PTP edit whose modifier indicator is 1 (NCCI Policy Manual, ch. I, E.1).
+DISTINCT_SERVICE_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+OTHER_BYPASS_MODIFIERS = ("27", "58", "78", "79", "91")
+EM_ONLY_BYPASS_MODIFIERS = ("24", "25", "57")  # bypass only on the E/M code of the pair
+BYPASS_MODIFIERS = frozenset(DISTINCT_SERVICE_MODIFIERS + OTHER_BYPASS_MODIFIERS + EM_ONLY_BYPASS_MODIFIERS)
 # Anatomic modifiers bypass only when the two lines name different sites (LT vs RT, F1 vs F2, ...).
 ANATOMIC_MODIFIERS = frozenset(
     {"E1", "E2", "E3", "E4", "FA", "LC", "LD", "LM", "LT", "RC", "RI", "RT", "TA"}
@@ -24,91 +28,109 @@ ANATOMIC_MODIFIERS = frozenset(
     | {f"T{i}" for i in range(1, 10)}
 )
 
+PTP_COLUMNS = {
+    "column1": ("column1_code", "column_1"),
+    "column2": ("column2_code", "column_2"),
+    "effective": ("effective_date",),
+    "deletion": ("deletion_date",),
+    "modifier": ("modifier_indicator", "modifier"),
+}
+MUE_COLUMNS = {
+    "code": ("hcpcs_code", "hcpcs_cpt_code", "hcpcs"),
+    "units": ("mue_units", "practitioner_services_mue_values", "practitioner_services_mue", "mue_values"),
+    "mai": ("mue_mai", "mue_adjudication_indicator"),
+}
+
 
 @dataclass(frozen=True)
 class PtpEdit:
     modifier_indicator: str  # "0" never together, "1" allowed with a bypass modifier, "9" not applicable
     deleted_after: date | None  # last day the edit applied; None = in force
+    effective: date | None = None  # first day it applies; None = not given (the file had no such column)
+
+    def in_force(self, on: date) -> bool:
+        started = self.effective is None or self.effective <= on
+        return started and (self.deleted_after is None or on <= self.deleted_after)
+
+
+@dataclass(frozen=True)
+class MueLimit:
+    units: int
+    mai: str  # MUE adjudication indicator: "1" per line, "2" per day (policy), "3" per day (clinical)
+
+
+class PtpLookup(Protocol):
+    def edits(self, column1: str, column2: str) -> list[PtpEdit]: ...
 
 
 @dataclass
 class NcciEdits:
-    mue: dict[str, tuple[int, str]] = field(default_factory=dict)  # code -> (units, MAI "1" | "2" | "3")
+    mue: dict[str, MueLimit] = field(default_factory=dict)
     ptp: dict[tuple[str, str], list[PtpEdit]] = field(default_factory=dict)  # (column 1, column 2)
+    ptp_version: str | None = None  # "NCCI PTP 2024Q3"; None when no PTP file was loaded
+    mue_version: str | None = None
+    ptp_index: PtpLookup | None = None  # the full table on disk (medbill.coding.ptp_index), used after `ptp`
 
     @classmethod
     def load(cls, mue_path: str | Path | None = None, ptp_path: str | Path | None = None) -> NcciEdits:
+        """One MUE file and one PTP file (either may be left out); versions from the file names."""
+        return cls.from_files(
+            mue_files=[Path(mue_path)] if mue_path else [],
+            ptp_files=[Path(ptp_path)] if ptp_path else [],
+        )
+
+    @classmethod
+    def from_files(
+        cls,
+        *,
+        mue_files: Sequence[Path] = (),
+        ptp_files: Sequence[Path] = (),
+        declared: dict[str, str] | None = None,
+    ) -> NcciEdits:
+        """All the given files (CMS splits the PTP table in four); `declared` = versions.json."""
         edits = cls()
-        if mue_path:
-            for row in _rows(mue_path, ("hcpcs_code", "mue_units", "mue_mai")):
-                mai = row["mue_mai"].strip()[:1]
-                edits.mue[row["hcpcs_code"].strip().upper()] = (int(row["mue_units"]), mai)
-        if ptp_path:
-            for row in _rows(ptp_path, ("column1_code", "column2_code", "deletion_date", "modifier_indicator")):
-                deletion = row["deletion_date"].strip()
-                edit = PtpEdit(
-                    row["modifier_indicator"].strip(),
-                    date.fromisoformat(deletion) if deletion and deletion != "*" else None,
-                )
-                key = (row["column1_code"].strip().upper(), row["column2_code"].strip().upper())
+        for path in mue_files:
+            edits.mue.update(_mue_rows(path))
+        for path in ptp_files:
+            for key, edit in ptp_rows(path):
                 edits.ptp.setdefault(key, []).append(edit)
+        if mue_files:
+            edits.mue_version = version_of("ncci_mue", mue_files, declared or {})
+        if ptp_files:
+            edits.ptp_version = version_of("ncci_ptp", ptp_files, declared or {})
         return edits
 
     def ptp_edit(self, column1: str, column2: str, on: date) -> PtpEdit | None:
         """The PTP edit in force on `on` for the pair, if any."""
-        for edit in self.ptp.get((column1, column2), []):
-            if edit.deleted_after is None or on <= edit.deleted_after:
+        found = self.ptp.get((column1, column2), [])
+        if not found and self.ptp_index is not None:
+            found = self.ptp_index.edits(column1, column2)
+        for edit in found:
+            if edit.in_force(on):
                 return edit
         return None
 
 
-def _rows(path: str | Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    with Path(path).open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-        return list(reader)
+def _mue_rows(path: Path) -> Iterable[tuple[str, MueLimit]]:
+    for n, row in enumerate(read_table(path, MUE_COLUMNS, ("code", "units", "mai")), start=1):
+        try:
+            units = int(Decimal(row["units"]))
+        except (InvalidOperation, ValueError):
+            raise ReferenceDataError(f"{path.name}: data row {n}: MUE units is not a number") from None
+        mai = row["mai"][:1]
+        if mai not in ("1", "2", "3"):
+            raise ReferenceDataError(f"{path.name}: data row {n}: MUE adjudication indicator is not 1, 2 or 3")
+        yield row["code"].upper(), MueLimit(units, mai)
 
 
-def _bypassed(mods1: list[str], mods2: list[str]) -> bool:
-    if BYPASS_MODIFIERS & (set(mods1) | set(mods2)):
-        return True
-    anat1, anat2 = ANATOMIC_MODIFIERS & set(mods1), ANATOMIC_MODIFIERS & set(mods2)
-    return bool(anat1 and anat2 and anat1 != anat2)
-
-
-def ncci_edits(encounter: Encounter, edits: NcciEdits) -> list[str]:
-    """Hold reasons from the NCCI tables: units over the MUE, and code pairs not billable together."""
-    reasons: list[str] = []
-    lines = list(enumerate(encounter.service_lines, start=1))
-    dos = encounter.date_of_service
-    # MUE: MAI 1 is per line; MAI 2 and 3 are per day (one claim = one date of service here).
-    per_day: dict[str, Decimal] = {}
-    for n, line in lines:
-        limit = edits.mue.get(line.procedure_code)
-        if limit is None:
-            continue
-        units, mai = limit
-        if mai == "1" and line.units > units:
-            reasons.append(f"line {n}: {line.procedure_code} x {line.units} units exceeds its MUE of {units} per line")
-        per_day[line.procedure_code] = per_day.get(line.procedure_code, Decimal(0)) + line.units
-    for code, total in per_day.items():
-        units, mai = edits.mue[code]
-        if mai in ("2", "3") and total > units:
-            reasons.append(f"{code} x {total} units exceeds its MUE of {units} per day")
-    # PTP: a column 2 code is not paid with its column 1 code unless the edit allows a bypass modifier.
-    for n1, l1 in lines:
-        for n2, l2 in lines:
-            if n1 == n2:
-                continue
-            edit = edits.ptp_edit(l1.procedure_code, l2.procedure_code, dos)
-            if edit is None or edit.modifier_indicator == "9":
-                continue
-            if edit.modifier_indicator == "1" and _bypassed(l1.modifiers, l2.modifiers):
-                continue
-            how = "; add a modifier such as 59 or 25 if distinct" if edit.modifier_indicator == "1" else ""
-            reasons.append(
-                f"line {n2}: {l2.procedure_code} is bundled into {l1.procedure_code} on line {n1} (NCCI){how}"
-            )
-    return reasons
+def ptp_rows(path: Path) -> Iterable[tuple[tuple[str, str], PtpEdit]]:
+    rows = read_table(path, PTP_COLUMNS, ("column1", "column2", "deletion", "modifier"))
+    for n, row in enumerate(rows, start=1):
+        indicator = row["modifier"][:1]
+        if indicator not in ("0", "1", "9"):
+            raise ReferenceDataError(f"{path.name}: data row {n}: modifier indicator is not 0, 1 or 9")
+        try:
+            edit = PtpEdit(indicator, parse_date(row["deletion"]), parse_date(row.get("effective", "")))
+        except ReferenceDataError as exc:
+            raise ReferenceDataError(f"{path.name}: data row {n}: {exc}") from None
+        yield (row["column1"].upper(), row["column2"].upper()), edit

@@ -86,9 +86,45 @@ class BillingAddress(Address):
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_zip_plus_4)]
 
 
+# EIN prefixes the IRS has never assigned (00 covers 000000000); SSN parts the SSA never issues.
+_NEVER_EIN_PREFIX = "00"
+_NEVER_SSN_AREA = ("000", "666")
+
+
+def plain_invalid_tin(tin: str, qualifier: str) -> str | None:
+    """Why a 9-digit tax id can never be valid (None if it may be): the value itself is never quoted."""
+    if qualifier == "EI":
+        return "an EIN cannot start with 00" if tin.startswith(_NEVER_EIN_PREFIX) else None
+    if tin[:3] in _NEVER_SSN_AREA or tin[0] == "9":
+        return "an SSN cannot start with 000, 666 or 9"
+    if tin[3:5] == "00" or tin[5:] == "0000":
+        return "an SSN cannot have group 00 or serial 0000"
+    return None
+
+
 class BillingProvider(Provider):
-    tin: Tin  # REF*EI is required on the 837P billing provider
-    address: BillingAddress
+    tin: Tin  # REF (2010AA) is required on the 837P billing provider
+    # REF01: EI = employer identification number; SY = social security number (a sole proprietor).
+    tin_qualifier: Literal["EI", "SY"] = "EI"
+    address: BillingAddress  # 2010AA: a street address, never a PO box (the scrubber holds one)
+    # 2010AB pay-to address: where payments go when that differs, e.g. the clinic's PO box or lock box.
+    pay_to_address: Address | None = None
+
+    @model_validator(mode="after")
+    def _tin_can_exist(self) -> BillingProvider:
+        why = plain_invalid_tin(self.tin, self.tin_qualifier)
+        if why:
+            raise ValueError(f"tin is not a valid tax id ({why})")
+        return self
+
+
+class ServiceFacility(Model):
+    """2310C service facility location: where the service was given, when that is not the billing
+    provider's address (a hospital, an ASC, a nursing facility)."""
+
+    organization_name: Annotated[str, StringConstraints(min_length=1, max_length=60), X12Text]
+    npi: Npi | None = None
+    address: BillingAddress  # N403 in 2310C takes the ZIP+4 as 2010AA does
 
 
 class ServiceLine(Model):
@@ -129,6 +165,7 @@ class Encounter(Model):
     coverage: Coverage
     billing_provider: BillingProvider
     rendering_provider: Provider | None = None
+    service_facility: ServiceFacility | None = None
     diagnoses: list[Annotated[str, StringConstraints(min_length=3, max_length=8)]] = Field(min_length=1, max_length=12)
     service_lines: list[ServiceLine] = Field(min_length=1, max_length=50)
 
