@@ -42,7 +42,7 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
         ["coverage with payer PAYERC03 is not active on 2026-11-18"]
     ]
     coding_hold = [c for c in claims.values() if c.status == S.CODING_HOLD]
-    assert len(coding_hold) == 1 and "E11 is a category" in coding_hold[0].hold_reasons[0]
+    assert len(coding_hold) == 1 and "diagnosis 1 is a category" in coding_hold[0].hold_reasons[0]
     # Every submitted claim has its 837P in the outbox, and charges add up.
     outbox = rt.list_keys("outbox/837/")
     for claim in claims.values():

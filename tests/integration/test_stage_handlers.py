@@ -105,7 +105,7 @@ def test_non_billable_diagnosis_holds_at_coding(bridge: LambdaBridge) -> None:
         bridge.call(stage, {"claim_id": claim_id})
     result = bridge.call("coding", {"claim_id": claim_id})
     assert result["decision"] == "hold"
-    assert any("E11 is a category" in r for r in result["reasons"])
+    assert any("diagnosis 1 is a category" in r for r in result["reasons"])
     assert _status(claim_id) == S.CODING_HOLD
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_lock_retry
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
-from medbill.coding.edits import coding_edits
+from medbill.coding import default_references, scrub
 from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
@@ -152,15 +152,16 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
         try:
             schedule: FeeSchedule | None = fee_schedules(claim.clinic_id)
         except FeeScheduleNotFound:
-            schedule = None  # coding_edits holds the claim: "no fee schedule for clinic ..."
-        reasons = coding_edits(claim.encounter, schedule)
+            schedule = None  # the scrubber holds the claim: "no fee schedule for clinic ..."
+        scrubbed = scrub(claim.encounter, default_references(), schedule)
+        reasons = scrubbed.reasons
         if reasons:
             save_claim(
                 repo,
                 claim.model_copy(update={"hold_reasons": reasons}),
                 actor="coding",
                 new_status=S.CODING_HOLD,
-                detail={"edits_failed": len(reasons)},
+                detail={"edits_failed": len(reasons), "reference_data": scrubbed.versions},
             )
             return Decision(decision="hold", reasons=reasons)
         save_claim(
@@ -168,7 +169,7 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
             claim.model_copy(update={"hold_reasons": []}),
             actor="coding",
             new_status=S.CODED,
-            detail={"diagnoses": claim.encounter.diagnoses},
+            detail={"reference_data": scrubbed.versions},  # which code sets were in force, never the codes
         )
         return Decision(decision="coded", reasons=[])
 
