@@ -27,6 +27,7 @@ from medbill.adapters.dynamodb.table import (
 )
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
+from medbill.models.errors import field_path
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 from medbill.ports import (
@@ -49,7 +50,7 @@ from medbill.ports import (
 
 def _invalid_fields(err: ValidationError) -> str:
     # pydantic quotes the failing input (names, DOBs): name the fields only.
-    return ", ".join(sorted({".".join(str(p) for p in e["loc"]) for e in err.errors()}))
+    return ", ".join(sorted({field_path(e["loc"]) for e in err.errors(include_input=False)}))
 
 
 def era_result_put(result: EraResult) -> dict[str, Any]:
