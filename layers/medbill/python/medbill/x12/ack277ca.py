@@ -19,9 +19,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from medbill.x12.claim837 import ControlNumbers
+from medbill.x12.claim837.models import Claim837, Name, Submission837
+from medbill.x12.claim837.reader import read_submission
 from medbill.x12.datatypes import X12NumberError, parse_r
-from medbill.x12.envelope import EnvelopeReader, Interchange
+from medbill.x12.envelope import EnvelopeReader
+from medbill.x12.interchange import (
+    ControlNumbers,
+    Envelope,
+    close_transaction,
+    open_transaction,
+    write_header,
+    write_trailer,
+)
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
 from medbill.x12.tokenizer import Segment
 
@@ -325,83 +334,38 @@ def check_277ca(text: str) -> tuple[int, list[str], str]:
 
 
 @dataclass
-class _SubmittedClaim:
-    claim_id: str
-    total: Decimal
-    patient_name: list[str]  # NM103..NM105 of the patient (PHI: written into the 277CA only)
-    member_id: str
-    first_dos: str = ""
-    last_dos: str = ""
+class _ProviderClaims:
+    """The claims of one billing provider (2010AA NPI), in file order: one 2000C HL 19 loop."""
 
-
-@dataclass
-class _SubmittedProvider:
-    name: list[str]  # NM102..NM105
+    name: Name  # of its first 2010AA
     npi: str
-    claims: list[_SubmittedClaim] = field(default_factory=list)
+    claims: list[Claim837] = field(default_factory=list)
 
 
-@dataclass
-class _Submission:
-    interchange: Interchange
-    submitter: list[str] = field(default_factory=list)  # NM1*41 elements 2..9
-    receiver: list[str] = field(default_factory=list)  # NM1*40 elements 2..9
-    reference: str = ""  # BHT03 of the first transaction
-    providers: dict[str, _SubmittedProvider] = field(default_factory=dict)
+def _by_provider(submission: Submission837) -> list[_ProviderClaims]:
+    providers: dict[str, _ProviderClaims] = {}
+    for claim in submission.claims:
+        if claim.billing is not None:  # no 2010AA before it: nobody to acknowledge it to
+            npi = claim.billing.npi
+            providers.setdefault(npi, _ProviderClaims(claim.billing.name, npi)).claims.append(claim)
+    return list(providers.values())
 
 
-def _read_submission(text: str) -> _Submission:
-    """What a 277CA must echo from an 837P: submitter, receiver, billing providers, claims."""
-    sub: _Submission | None = None
-    for tx in EnvelopeReader(text).transactions():
-        if tx.set_id != "837" or tx.interchange is None:
-            continue
-        if sub is None:
-            sub = _Submission(interchange=tx.interchange)
-        provider: _SubmittedProvider | None = None
-        subscriber: tuple[list[str], str] = ([], "")
-        patient_name: list[str] = []
-        claim: _SubmittedClaim | None = None
-        for seg in tx.segments:
-            sid = seg.id
-            if sid == "BHT" and not sub.reference:
-                sub.reference = seg.get(3)
-            elif sid == "HL":
-                claim = None
-                if seg.get(3) == "22":
-                    patient_name = []
-            elif sid == "NM1":
-                entity = seg.get(1)
-                if entity == "41" and not sub.submitter:
-                    sub.submitter = [seg.get(n) for n in range(2, 10)]
-                elif entity == "40" and not sub.receiver:
-                    sub.receiver = [seg.get(n) for n in range(2, 10)]
-                elif entity == "85":
-                    npi = seg.get(9)
-                    provider = sub.providers.setdefault(
-                        npi, _SubmittedProvider(name=[seg.get(n) for n in range(2, 6)], npi=npi)
-                    )
-                elif entity == "IL":
-                    subscriber = ([seg.get(n) for n in range(3, 6)], seg.get(9))
-                    patient_name = subscriber[0]
-                elif entity == "QC":
-                    patient_name = [seg.get(n) for n in range(3, 6)]
-            elif sid == "CLM" and provider is not None:
-                claim = _SubmittedClaim(
-                    claim_id=seg.get(1),
-                    total=_amount(seg.get(2)) or Decimal("0"),
-                    patient_name=patient_name,
-                    member_id=subscriber[1],
-                )
-                provider.claims.append(claim)
-            elif sid == "DTP" and claim is not None and seg.get(1) == "472":
-                dates = seg.get(3).split("-")
-                first, last = dates[0], dates[-1]
-                claim.first_dos = min(claim.first_dos or first, first)
-                claim.last_dos = max(claim.last_dos or last, last)
-    if sub is None or not any(p.claims for p in sub.providers.values()):
-        raise X12DataError("the submission holds no 837 claim to acknowledge")
-    return sub
+def _check_rejections(rejected: Mapping[str, Sequence[StatusCode]], claims: Sequence[Claim837]) -> None:
+    unknown = set(rejected) - {c.claim_id for c in claims}
+    if unknown:
+        raise X12DataError(f"no claim {', '.join(sorted(unknown))} in the submission")
+    for claim_id, codes in rejected.items():
+        if not 1 <= len(codes) <= 3:
+            raise X12DataError(f"claim {claim_id}: a rejection carries 1 to 3 status codes")
+        if any(c.category not in REJECTED_CATEGORIES for c in codes[:1]):
+            raise X12DataError(
+                f"claim {claim_id}: the first status code of a rejection needs an A3/A4/A6/A7/A8 category"
+            )
+
+
+def _total(claim: Claim837) -> Decimal:
+    return claim.total or Decimal("0")  # a CLM02 that is not a number counts as 0
 
 
 def write_277ca(
@@ -422,107 +386,124 @@ def write_277ca(
     (default: a number derived from this file's control number and the claim's position).
     """
     rejected = dict(rejected or {})
-    sub = _read_submission(submission)
-    all_ids = [c.claim_id for p in sub.providers.values() for c in p.claims]
-    unknown = set(rejected) - set(all_ids)
-    if unknown:
-        raise X12DataError(f"no claim {', '.join(sorted(unknown))} in the submission")
-    for claim_id, codes in rejected.items():
-        if not 1 <= len(codes) <= 3:
-            raise X12DataError(f"claim {claim_id}: a rejection carries 1 to 3 status codes")
-        if any(c.category not in REJECTED_CATEGORIES for c in codes[:1]):
-            raise X12DataError(
-                f"claim {claim_id}: the first status code of a rejection needs an A3/A4/A6/A7/A8 category"
-            )
-    isa13 = control_numbers.isa13
+    sub = read_submission(submission)
+    providers = _by_provider(sub)
+    if sub.interchange is None or not providers:
+        raise X12DataError("the submission holds no 837 claim to acknowledge")
+    _check_rejections(rejected, [c for p in providers for c in p.claims])
+    envelope = Envelope.answering(
+        sub.interchange,
+        control_number=control_numbers.interchange,
+        group_control_number=control_numbers.group,
+        functional_id="HN",
+        version=IMPLEMENTATION_277CA,
+        created=created,
+        usage=usage_indicator,
+    )
+    isa13 = envelope.isa13
     seq = iter(range(1, 100_000))
 
     def default_pcn(_claim_id: str) -> str:
         return f"{isa13}{next(seq):05d}"
 
-    pcn_for = payer_claim_number or default_pcn
+    buf = SegmentBuffer(DEFAULT_DELIMITERS)
+    write_header(buf, envelope)
+    start = open_transaction(buf, "277", "0001", IMPLEMENTATION_277CA)
+    day = created.strftime("%Y%m%d")
+    buf.add("BHT", "0085", "08", isa13, day, created.strftime("%H%M"), "TH")
+    _write_source_and_receiver(buf, sub, envelope, rejected, received or created.date())
+    hl = 2
+    for provider in providers:
+        hl = _write_provider(buf, provider, hl, day, rejected, payer_claim_number or default_pcn)
+    close_transaction(buf, start, "0001")
+    write_trailer(buf, envelope, 1)
+    return buf.text()
 
-    d = DEFAULT_DELIMITERS
-    buf = SegmentBuffer(d)
-    src = sub.interchange
-    sender, receiver = src.receiver_id.strip(), src.sender_id.strip()
-    isa = [
-        "ISA", "00", " " * 10, "00", " " * 10,
-        src.receiver_qualifier or "ZZ", f"{sender:<15}", src.sender_qualifier or "ZZ", f"{receiver:<15}",
-        created.strftime("%y%m%d"), created.strftime("%H%M"), d.repetition or "^", "00501",
-        isa13, "0", usage_indicator or src.usage or "P", d.component,
-    ]  # fmt: skip
-    buf.add_raw(d.element.join(isa))
-    gs06 = str(control_numbers.group)
-    day, hhmm = created.strftime("%Y%m%d"), created.strftime("%H%M")
-    buf.add("GS", "HN", sender, receiver, day, hhmm, gs06, "X", IMPLEMENTATION_277CA)
-    buf.add("ST", "277", "0001", IMPLEMENTATION_277CA)
-    start = len(buf) - 1
-    buf.add("BHT", "0085", "08", isa13, day, hhmm, "TH")
+
+def _write_source_and_receiver(
+    buf: SegmentBuffer, sub: Submission837, envelope: Envelope, rejected: Mapping[str, object], received: date
+) -> None:
+    """2000A information source (HL 1) and 2000B information receiver (HL 2), with the batch totals."""
+    sender, receiver = envelope.sender_id, envelope.receiver_id
+    day = envelope.created.strftime("%Y%m%d")
     # 2000A information source: the clearinghouse that received the 837 (its NM1*40).
-    rcv = sub.receiver or ["2", sender, "", "", "", "", "46", sender]
+    rcv = sub.receiver or Name("2", sender, id_qualifier="46", id=sender)
     buf.add("HL", "1", "", "20", "1")
-    buf.add("NM1", "AY", "2", rcv[1], "", "", "", "", "46", rcv[7] or sender)
-    buf.add("TRN", "1", isa13)
-    buf.add("DTP", "050", "D8", (received or created.date()).strftime("%Y%m%d"))
+    buf.add("NM1", "AY", "2", rcv.last, "", "", "", "", "46", rcv.id or sender)
+    buf.add("TRN", "1", envelope.isa13)
+    buf.add("DTP", "050", "D8", received.strftime("%Y%m%d"))
     buf.add("DTP", "009", "D8", day)
     # 2000B information receiver: the submitter (its NM1*41), with batch totals.
-    claims_all = [c for p in sub.providers.values() for c in p.claims]
-    acc = [c for c in claims_all if c.claim_id not in rejected]
-    rej = [c for c in claims_all if c.claim_id in rejected]
-    smt = sub.submitter or ["2", receiver, "", "", "", "", "46", receiver]
+    claims = [c for c in sub.claims if c.billing is not None]
+    acc = [c for c in claims if c.claim_id not in rejected]
+    rej = [c for c in claims if c.claim_id in rejected]
+    smt = sub.submitter or Name("2", receiver, id_qualifier="46", id=receiver)
     buf.add("HL", "2", "1", "21", "1")
-    buf.add("NM1", "41", smt[0] or "2", smt[1], smt[2], smt[3], "", "", "46", smt[7] or receiver)
-    buf.add("TRN", "2", sub.reference or src.control_number)
+    buf.add("NM1", "41", smt.entity_type or "2", smt.last, smt.first, smt.middle, "", "", "46", smt.id or receiver)
+    assert sub.interchange is not None
+    buf.add("TRN", "2", sub.reference or sub.interchange.control_number)
     _totals(buf, day, acc, rej, batch=True)
-    hl = 2
-    for provider in sub.providers.values():
-        if not provider.claims:
-            continue
+
+
+def _write_provider(
+    buf: SegmentBuffer,
+    provider: _ProviderClaims,
+    hl: int,
+    day: str,
+    rejected: Mapping[str, Sequence[StatusCode]],
+    pcn_for: Callable[[str], str],
+) -> int:
+    """2000C billing provider (HL 19) and a 2000D patient / 2200D claim per claim; the last HL number."""
+    hl += 1
+    provider_hl = hl
+    p_acc = [c for c in provider.claims if c.claim_id not in rejected]
+    p_rej = [c for c in provider.claims if c.claim_id in rejected]
+    buf.add("HL", str(provider_hl), "2", "19", "1")
+    name = provider.name
+    buf.add("NM1", "85", name.entity_type or "2", name.last, name.first, name.middle, "", "", "XX", provider.npi)
+    buf.add("TRN", "1", provider.npi)
+    _totals(buf, day, p_acc, p_rej, batch=False)
+    for claim in provider.claims:
         hl += 1
-        provider_hl = hl
-        p_acc = [c for c in provider.claims if c.claim_id not in rejected]
-        p_rej = [c for c in provider.claims if c.claim_id in rejected]
-        buf.add("HL", str(provider_hl), "2", "19", "1")
-        name = provider.name
-        buf.add("NM1", "85", name[0] or "2", name[1], name[2], name[3], "", "", "XX", provider.npi)
-        buf.add("TRN", "1", provider.npi)
-        _totals(buf, day, p_acc, p_rej, batch=False)
-        for claim in provider.claims:
-            hl += 1
-            buf.context = f"claim {claim.claim_id}"
-            buf.add("HL", str(hl), str(provider_hl), "PT")
-            last, first, middle = [*claim.patient_name, "", "", ""][:3]
-            buf.add("NM1", "QC", "1", last, first, middle, "", "", "MI", claim.member_id)
-            buf.add("TRN", "2", claim.claim_id)
-            total = f"{claim.total:.2f}"
-            if claim.claim_id in rejected:
-                codes = list(rejected[claim.claim_id])
-                extra = [_composite(c) for c in codes[1:]]
-                buf.add("STC", _composite(codes[0]), day, "U", total, "", "", "", "", "", *extra)
-            else:
-                buf.add("STC", ("A2", "20"), day, "WQ", total)
-                buf.add("REF", "1K", pcn_for(claim.claim_id))
-            if claim.first_dos and claim.first_dos != claim.last_dos:
-                buf.add("DTP", "472", "RD8", f"{claim.first_dos}-{claim.last_dos}")
-            else:
-                buf.add("DTP", "472", "D8", claim.first_dos or day)
-            buf.context = ""
-    buf.add("SE", str(len(buf) - start + 1), "0001")
-    buf.add("GE", "1", gs06)
-    buf.add("IEA", "1", isa13)
-    return buf.text()
+        buf.context = f"claim {claim.claim_id}"
+        buf.add("HL", str(hl), str(provider_hl), "PT")
+        patient = claim.patient_name
+        buf.add("NM1", "QC", "1", patient.last, patient.first, patient.middle, "", "", "MI", claim.member_id)
+        buf.add("TRN", "2", claim.claim_id)
+        total = f"{_total(claim):.2f}"
+        if claim.claim_id in rejected:
+            codes = list(rejected[claim.claim_id])
+            extra = [_composite(c) for c in codes[1:]]
+            buf.add("STC", _composite(codes[0]), day, "U", total, "", "", "", "", "", *extra)
+        else:
+            buf.add("STC", ("A2", "20"), day, "WQ", total)
+            buf.add("REF", "1K", pcn_for(claim.claim_id))
+        first_dos, last_dos = _service_period(claim)
+        if first_dos and first_dos != last_dos:
+            buf.add("DTP", "472", "RD8", f"{first_dos}-{last_dos}")
+        else:
+            buf.add("DTP", "472", "D8", first_dos or day)
+        buf.context = ""
+    return hl
+
+
+def _service_period(claim: Claim837) -> tuple[str, str]:
+    """The first and last DTP*472 date of the claim's lines ("" when none)."""
+    first = last = ""
+    for line in claim.lines:
+        if line.service_date:
+            first = min(first or line.service_date, line.service_date)
+            last = max(last or line.service_date_end, line.service_date_end)
+    return first, last
 
 
 def _composite(code: StatusCode) -> tuple[str, ...]:
     return (code.category, code.code, code.entity)
 
 
-def _totals(
-    buf: SegmentBuffer, day: str, acc: list[_SubmittedClaim], rej: list[_SubmittedClaim], *, batch: bool
-) -> None:
+def _totals(buf: SegmentBuffer, day: str, acc: list[Claim837], rej: list[Claim837], *, batch: bool) -> None:
     """STC + QTY/AMT for the receiver (batch) or billing provider level."""
-    total = sum((c.total for c in acc + rej), Decimal("0"))
+    total = sum((_total(c) for c in acc + rej), Decimal("0"))
     # A1:19 = entity acknowledges receipt; 2200C's STC02 (date) is not used in X214.
     buf.add("STC", ("A1", "19"), day if batch else "", "WQ", f"{total:.2f}")
     if acc:
@@ -530,6 +511,6 @@ def _totals(
     if rej:
         buf.add("QTY", "AA" if batch else "QC", str(len(rej)))
     if acc:
-        buf.add("AMT", "YU", f"{sum((c.total for c in acc), Decimal('0')):.2f}")
+        buf.add("AMT", "YU", f"{sum((_total(c) for c in acc), Decimal('0')):.2f}")
     if rej:
-        buf.add("AMT", "YY", f"{sum((c.total for c in rej), Decimal('0')):.2f}")
+        buf.add("AMT", "YY", f"{sum((_total(c) for c in rej), Decimal('0')):.2f}")

@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from medbill.x12.claim837 import ControlNumbers
 from medbill.x12.datatypes import X12NumberError, n0_int
-from medbill.x12.envelope import EnvelopeReader, Interchange
+from medbill.x12.envelope import EnvelopeReader, FunctionalGroup, Interchange
+from medbill.x12.interchange import (
+    ControlNumbers,
+    Envelope,
+    close_transaction,
+    open_transaction,
+    write_header,
+    write_trailer,
+)
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
 from medbill.x12.tokenizer import Segment
 
@@ -455,6 +462,42 @@ def _write_errors(buf: SegmentBuffer, errors: Sequence[SegmentError]) -> None:
             buf.add("IK4", tuple(el.position.split(":")), el.element_ref, el.code, el.bad_value)
 
 
+def _write_group_ack(
+    buf: SegmentBuffer,
+    st02: str,
+    group: FunctionalGroup | None,
+    txs: list[tuple[str, str, str]],
+    rejected: Mapping[str, Sequence[SegmentError]],
+    noted: Mapping[str, Sequence[SegmentError]],
+) -> None:
+    """One 999 transaction answering one functional group: AK1, AK2/IK5 per transaction, AK9."""
+    start = open_transaction(buf, "999", st02, IMPLEMENTATION_999)
+    buf.add("AK1", group.functional_id if group else "HC", group.control_number if group else "",
+            group.version if group else "")  # fmt: skip
+    accepted = 0
+    for set_id, tx_st02, implementation in txs:
+        buf.context = f"transaction {tx_st02}"
+        buf.add("AK2", set_id, tx_st02, implementation)
+        if tx_st02 in rejected:
+            _write_errors(buf, rejected[tx_st02])
+            # IK502 5: one or more segments in error (I5 would name an implementation-guide error).
+            buf.add("IK5", "R", "5")
+        elif tx_st02 in noted:
+            _write_errors(buf, noted[tx_st02])
+            accepted += 1
+            buf.add("IK5", "E")
+        else:
+            accepted += 1
+            buf.add("IK5", "A")
+    buf.context = ""
+    if accepted < len(txs):
+        ak901 = "P" if accepted else "R"
+    else:
+        ak901 = "E" if any(tx_st02 in noted for _, tx_st02, _ in txs) else "A"
+    buf.add("AK9", ak901, str(len(txs)), str(len(txs)), str(accepted))
+    close_transaction(buf, start, st02)
+
+
 def write_999(
     submission: str,
     *,
@@ -473,8 +516,8 @@ def write_999(
     rejected = dict(rejected or {})
     noted = dict(noted or {})
     reader = EnvelopeReader(submission)
-    # group control number -> (group, [(ST01, ST02, ST03)])
-    groups: dict[int, tuple[Any, list[tuple[str, str, str]]]] = {}
+    # each functional group (by identity: GS06 may repeat across interchanges) -> (group, [(ST01, ST02, ST03)])
+    groups: dict[int, tuple[FunctionalGroup | None, list[tuple[str, str, str]]]] = {}
     first_isa: Interchange | None = None
     for tx in reader.transactions():
         first_isa = first_isa or tx.interchange
@@ -491,50 +534,23 @@ def write_999(
     if set(rejected) & set(noted):
         raise X12DataError("a transaction cannot be both rejected and accepted with errors")
 
-    buf = SegmentBuffer(DEFAULT_DELIMITERS)
-    d = DEFAULT_DELIMITERS
-    sender, receiver = first_isa.receiver_id.strip(), first_isa.sender_id.strip()
-    isa = [
-        "ISA", "00", " " * 10, "00", " " * 10,
-        first_isa.receiver_qualifier or "ZZ", f"{sender:<15}", first_isa.sender_qualifier or "ZZ", f"{receiver:<15}",
-        created.strftime("%y%m%d"), created.strftime("%H%M"), d.repetition or "^", "00501",
-        control_numbers.isa13, "0", usage_indicator or first_isa.usage or "P", d.component,
-    ]  # fmt: skip
-    buf.add_raw(d.element.join(isa))
-    gs06 = str(control_numbers.group)
     group_list = list(groups.values())
-    gs_sender = group_list[0][0].receiver if group_list[0][0] else sender
-    gs_receiver = group_list[0][0].sender if group_list[0][0] else receiver
-    buf.add("GS", "FA", gs_sender, gs_receiver, created.strftime("%Y%m%d"), created.strftime("%H%M"), gs06,
-            "X", IMPLEMENTATION_999)  # fmt: skip
+    first_group = group_list[0][0]
+    envelope = Envelope.answering(
+        first_isa,
+        control_number=control_numbers.interchange,
+        group_control_number=control_numbers.group,
+        functional_id="FA",
+        version=IMPLEMENTATION_999,
+        created=created,
+        usage=usage_indicator,
+        # GS02/GS03: the submission's group, swapped
+        application_sender=first_group.receiver if first_group else None,
+        application_receiver=first_group.sender if first_group else None,
+    )
+    buf = SegmentBuffer(DEFAULT_DELIMITERS)
+    write_header(buf, envelope)
     for n, (group, txs) in enumerate(group_list, start=1):
-        st02 = f"{n:04d}"
-        start = len(buf)
-        buf.add("ST", "999", st02, IMPLEMENTATION_999)
-        buf.add("AK1", group.functional_id if group else "HC", group.control_number if group else "",
-                group.version if group else "")  # fmt: skip
-        accepted = 0
-        for set_id, tx_st02, implementation in txs:
-            buf.context = f"transaction {tx_st02}"
-            buf.add("AK2", set_id, tx_st02, implementation)
-            if tx_st02 in rejected:
-                _write_errors(buf, rejected[tx_st02])
-                # IK502 5: one or more segments in error (I5 would name an implementation-guide error).
-                buf.add("IK5", "R", "5")
-            elif tx_st02 in noted:
-                _write_errors(buf, noted[tx_st02])
-                accepted += 1
-                buf.add("IK5", "E")
-            else:
-                accepted += 1
-                buf.add("IK5", "A")
-        buf.context = ""
-        if accepted < len(txs):
-            ak901 = "P" if accepted else "R"
-        else:
-            ak901 = "E" if any(tx_st02 in noted for _, tx_st02, _ in txs) else "A"
-        buf.add("AK9", ak901, str(len(txs)), str(len(txs)), str(accepted))
-        buf.add("SE", str(len(buf) - start + 1), st02)
-    buf.add("GE", str(len(group_list)), gs06)
-    buf.add("IEA", "1", control_numbers.isa13)
+        _write_group_ack(buf, f"{n:04d}", group, txs, rejected, noted)
+    write_trailer(buf, envelope, len(group_list))
     return buf.text()

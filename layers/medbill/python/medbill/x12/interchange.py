@@ -7,13 +7,73 @@ their counts and control numbers) is `medbill.x12.envelope`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from medbill.x12.envelope import Interchange
 from medbill.x12.segments import SegmentBuffer
 
-__all__ = ["Envelope", "close_transaction", "open_transaction", "write_header", "write_trailer"]
+__all__ = [
+    "MAX_CONTROL_NUMBER",
+    "ControlNumbers",
+    "Envelope",
+    "close_transaction",
+    "open_transaction",
+    "write_header",
+    "write_trailer",
+]
+
+MAX_CONTROL_NUMBER = 999_999_999  # ISA13 is 9 digits; GS06 allows the same range
+
+
+@dataclass(frozen=True)
+class ControlNumbers:
+    """ISA13, GS06 and the ST02s of one file, drawn from a persistent counter.
+
+    Build it with `from_counter` so every file draws fresh numbers (the lifecycle backs the counter
+    with a DynamoDB atomic counter); a 999's AK1/AK2 and a 277CA then name the file and transaction
+    without ambiguity. `transactions` holds one number per ST; when it is empty a one-transaction
+    file uses `group` (one draw names the interchange, the group and the transaction).
+    """
+
+    interchange: int
+    group: int
+    transactions: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("interchange", self.interchange),
+            ("group", self.group),
+            *(("transaction", n) for n in self.transactions),
+        ):
+            if not 1 <= value <= MAX_CONTROL_NUMBER:
+                raise ValueError(f"{name} control number {value} is outside 1..{MAX_CONTROL_NUMBER}")
+        if len(set(self.transactions)) != len(self.transactions):
+            raise ValueError("transaction control numbers (ST02) must be unique")
+
+    @classmethod
+    def from_counter(cls, next_control_number: Callable[[], int], transactions: int = 1) -> ControlNumbers:
+        """One draw serves ISA13, GS06 and the first ST02 (one group per interchange); every further
+        transaction draws its own ST02. `transactions`: for an 837P, see `claim837.transactions_needed`."""
+        if transactions < 1:
+            raise ValueError("a file has at least one transaction")
+        n = next_control_number()
+        return cls(interchange=n, group=n, transactions=(n, *(next_control_number() for _ in range(transactions - 1))))
+
+    @property
+    def isa13(self) -> str:
+        return f"{self.interchange:09d}"
+
+    def st02s(self, count: int) -> list[str]:
+        """The ST02 of each of `count` transactions (4 to 9 digits, as ST02 allows)."""
+        numbers = self.transactions or ((self.group,) if count == 1 else ())
+        if len(numbers) < count:
+            raise ValueError(
+                f"{count} transactions need {count} ST02 control numbers but {len(numbers) or 'none'} were given: "
+                f"use ControlNumbers.from_counter(counter, transactions={count})"
+            )
+        return [f"{n:04d}" for n in numbers[:count]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +111,8 @@ class Envelope:
         application_sender: str | None = None,
         application_receiver: str | None = None,
     ) -> Envelope:
-        """The envelope of an acknowledgement: the submission's sender and receiver swapped, its usage
-        (ISA15) unless `usage` overrides it."""
+        """The envelope of an acknowledgement: the submission's sender and receiver swapped (GS02/GS03
+        too, unless given), its usage (ISA15) unless `usage` overrides it."""
         sender, receiver = isa.receiver_id.strip(), isa.sender_id.strip()
         return cls(
             sender_qualifier=isa.receiver_qualifier or "ZZ",
@@ -62,8 +122,8 @@ class Envelope:
             control_number=control_number,
             usage=usage or isa.usage or "P",
             functional_id=functional_id,
-            application_sender=application_sender or sender,
-            application_receiver=application_receiver or receiver,
+            application_sender=sender if application_sender is None else application_sender,
+            application_receiver=receiver if application_receiver is None else application_receiver,
             group_control_number=group_control_number,
             version=version,
             created=created,
