@@ -101,7 +101,9 @@ def _fit(buf: SegmentBuffer, value: str | None, max_len: int, where: str) -> str
     return text
 
 
-class _Writer:
+class _HierarchyWriter:
+    """The HL counter and the NM1 / N3 / N4 / DMG shapes the 837P loops share, written into the one SegmentBuffer."""
+
     def __init__(self, buf: SegmentBuffer) -> None:
         self.buf = buf
         self.hl = 0
@@ -169,7 +171,7 @@ def _claim_total(claim: Claim) -> Decimal:
     return total
 
 
-def _write_claim(w: _Writer, claim: Claim) -> None:
+def _write_claim(w: _HierarchyWriter, claim: Claim) -> None:
     """Loop 2300 (claim) and its 2310B / 2400 loops."""
     buf = w.buf
     enc = claim.encounter
@@ -256,7 +258,7 @@ def _write_header(buf: SegmentBuffer, settings: ClearinghouseLike, reference: st
     buf.add("NM1", "40", "2", receiver, "", "", "", "", "46", settings.receiver_id)
 
 
-def _write_billing_provider(w: _Writer, claims: Sequence[Claim]) -> None:
+def _write_billing_provider(w: _HierarchyWriter, claims: Sequence[Claim]) -> None:
     """Loop 2000A (HL 20) and the 2000B loops under it."""
     buf = w.buf
     bp = claims[0].encounter.billing_provider
@@ -271,7 +273,7 @@ def _write_billing_provider(w: _Writer, claims: Sequence[Claim]) -> None:
         _write_subscriber(w, subscriber_claims, hl_a)
 
 
-def _write_subscriber(w: _Writer, claims: Sequence[Claim], hl_a: int) -> None:
+def _write_subscriber(w: _HierarchyWriter, claims: Sequence[Claim], hl_a: int) -> None:
     """Loop 2000B (HL 22): subscriber 2010BA, payer 2010BB; then the claims of a self-insured patient
     or one 2000C loop per dependent patient."""
     buf = w.buf
@@ -304,7 +306,7 @@ def _write_subscriber(w: _Writer, claims: Sequence[Claim], hl_a: int) -> None:
         _write_claims(w, patient_claims)
 
 
-def _write_claims(w: _Writer, claims: Sequence[Claim]) -> None:
+def _write_claims(w: _HierarchyWriter, claims: Sequence[Claim]) -> None:
     for claim in claims:
         w.buf.context = f"claim {claim.claim_id}"
         _write_claim(w, claim)
@@ -322,7 +324,7 @@ def _write_transaction(
     buf.context = f"transaction {st02}"
     start = open_transaction(buf, "837", st02, IMPLEMENTATION_837P)
     _write_header(buf, settings, reference, created)
-    w = _Writer(buf)
+    w = _HierarchyWriter(buf)
     for provider_claims in _group(claims, lambda c: _provider_key(c.encounter.billing_provider)):
         _write_billing_provider(w, provider_claims)
     buf.context = f"transaction {st02}"
