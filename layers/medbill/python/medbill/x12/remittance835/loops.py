@@ -6,12 +6,13 @@ transaction every handled segment has its own; outside one (between transactions
 transaction that is not an 835) only the envelope matters and `unknown` takes every segment.
 A handler that fills in the current loop returns None. One that closes a claim (CLP, LX, PLB, SE,
 an envelope segment) is a generator of the events it closes: ("payment", Payment) once the header is
-complete, ("claim", ClaimPayment) per claim, ("end", Payment) at SE, in file order.
+complete, ("claim", ClaimPayment) per claim, ("end", Payment) at SE, in file order. After a handler
+that returns events (none, when an ST starts an 835), the reader re-reads `handlers` and `unknown`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from medbill.x12.datatypes import X12NumberError, parse_r
@@ -42,7 +43,8 @@ from medbill.x12.tokenizer import Delimiters
 __all__ = ["Event", "Parser835"]
 
 Event = tuple[str, Any]
-Handler = Callable[[list[str], int], Iterator[Event] | None]
+Handler = Callable[[list[str], int], Iterable[Event] | None]
+_SWITCHED: tuple[Event, ...] = ()  # no event, but the handlers changed
 
 _CLAIM_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
 
@@ -57,6 +59,24 @@ def _ignore(parts: list[str], position: int) -> None:
 
 class Parser835:
     """One pass over an 835: the payment, claim, line and party being read, and the envelope checks."""
+
+    __slots__ = (
+        "_inside",
+        "_outside",
+        "announced",
+        "checker",
+        "claim",
+        "comp",
+        "delimiters",
+        "handlers",
+        "line",
+        "lx",
+        "outside_problems",
+        "party",
+        "payment",
+        "skip",
+        "unknown",
+    )
 
     def __init__(self, checker: EnvelopeChecker, outside_problems: list[str]) -> None:
         self.checker = checker
@@ -104,20 +124,21 @@ class Parser835:
 
     # ---- outside an 835 transaction: only the envelope matters ----
 
-    def outside_payment(self, parts: list[str], position: int) -> None:
+    def outside_payment(self, parts: list[str], position: int) -> tuple[Event, ...] | None:
         sid = parts[0]
         if sid in ENVELOPE_IDS:
             self.checker.feed(parts, position, self.delimiters)
             if sid == "ISA":
                 self.comp = self.delimiters.component
             elif sid == "ST":
-                self._start_transaction(parts, position)
+                return self._start_transaction(parts, position)
             elif sid == "SE":
                 self.skip = False
         elif not self.skip:
             self.checker.outside(sid, position)
+        return None
 
-    def _start_transaction(self, parts: list[str], position: int) -> None:
+    def _start_transaction(self, parts: list[str], position: int) -> tuple[Event, ...] | None:
         if len(parts) > 1 and parts[1] == "835":
             self.skip = False
             checker = self.checker
@@ -137,12 +158,14 @@ class Parser835:
             self.claim = self.line = self.party = None
             self.lx = None
             self.handlers, self.unknown = self._inside, _ignore
+            return _SWITCHED
         else:
             self.skip = True
             set_id = parts[1] if len(parts) > 1 else ""
             self.outside_problems.append(
                 f"ST at segment {position}: transaction set {set_id or '(empty)'} is not an 835; skipped."
             )
+        return None
 
     # ---- what closes a claim, a payment or both ----
 
@@ -360,7 +383,8 @@ class Parser835:
             self.problem(f"SVC at segment {position}: service line outside a claim (no CLP).")
             self.line = None
             return
-        parts = _padded(parts, 8)
+        if len(parts) < 8:
+            parts = parts + [""] * (8 - len(parts))
         comp = self.comp
         proc = parts[1].split(comp)
         charge = parse_r(parts[2])

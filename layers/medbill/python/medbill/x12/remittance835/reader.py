@@ -81,15 +81,20 @@ def _events(source: str | TextIO | Iterable[str], reader: RemittanceReader) -> I
             yield batch
 
     position = 0
+    # Held in locals (this loop runs once per segment); re-read after a handler that may switch them.
+    handlers, unknown = parser.handlers, parser.unknown
     # chain + enumerate run in C: no Python-level generator step per segment
     for position, parts in enumerate(chain.from_iterable(batches()), 1):
         try:
-            closed = parser.handlers.get(parts[0], parser.unknown)(parts, position)
+            closed = handlers.get(parts[0], unknown)(parts, position)
             if closed is not None:
                 yield from closed
+                handlers, unknown = parser.handlers, parser.unknown
         except X12NumberError as err:  # AMT, QTY: not used for balancing, the segment is left out
             parser.problem(f"{parts[0]} at segment {position}: {err}.")
+            handlers, unknown = parser.handlers, parser.unknown
         except IndexError:
             parser.problem(f"{parts[0]} at segment {position}: a mandatory element is missing.")
+            handlers, unknown = parser.handlers, parser.unknown
     reader.segment_count = position
     yield from parser.end_of_input(position)
