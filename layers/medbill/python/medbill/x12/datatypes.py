@@ -53,7 +53,7 @@ def is_r(value: str) -> re.Match[str] | None:
 def is_n0(value: str) -> re.Match[str] | None:
     """The definition of an X12 N0 number."""
     found = _N0.fullmatch(value)
-    return found if found and _digits(value) <= MAX_DIGITS else None
+    return found if found and (len(value) <= MAX_DIGITS or _digits(value) <= MAX_DIGITS) else None
 
 
 def shown(value: str) -> str:

@@ -57,6 +57,20 @@ class _ClaimCheck:
 class _TransactionReader:
     """One 837 transaction, segment by segment: the HL loop being read and the claim and line in it."""
 
+    __slots__ = (
+        "billing",
+        "check",
+        "claims",
+        "handlers",
+        "in_billing",
+        "in_subscriber",
+        "line",
+        "patient",
+        "payer_id",
+        "sub",
+        "subscriber",
+    )
+
     def __init__(self, submission: Submission837) -> None:
         self.sub = submission
         self.claims: list[Claim837] = []
@@ -260,11 +274,9 @@ class _TransactionReader:
                 r_decimal(line.units, "SV104")
             except X12NumberError as err:
                 self.bad_number(seg, err)
-        self.pointers(seg, check, line)
-
-    def pointers(self, seg: Segment, check: _ClaimCheck, line: ServiceLine837) -> None:
-        """SV107: each pointer a whole number naming one of the claim's diagnoses (read so far)."""
+        # SV107: each pointer a whole number naming one of the claim's diagnoses (read so far)
         diagnoses = len(check.claim.diagnosis_codes)
+        pointers = line.diagnosis_pointers
         for k, text_pointer in enumerate(seg.components(7), start=1):
             if not text_pointer:
                 continue
@@ -273,7 +285,7 @@ class _TransactionReader:
             except X12NumberError as err:
                 self.bad_number(seg, err)
                 continue
-            line.diagnosis_pointers.append(pointer)
+            pointers.append(pointer)
             if diagnoses and not 1 <= pointer <= diagnoses:
                 self.sub.problems.append(
                     f"{self.where(seg)}: SV107-{k} diagnosis pointer {pointer} names no diagnosis "

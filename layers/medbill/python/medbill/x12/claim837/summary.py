@@ -17,20 +17,19 @@ __all__ = ["read_837p", "summarize_837p"]
 
 
 def _line_dict(line: ServiceLine837) -> dict[str, Any]:
-    out: dict[str, Any] = {"line_number": line.line_number}
     if line.sv1_position:
-        out.update(
-            {
-                "procedure_code": line.procedure_code,
-                "modifiers": line.modifiers,
-                "charge": money(line.charge) if line.charge is not None else None,
-                "units": line.units,
-                "diagnosis_pointers": line.diagnosis_pointers,
-            }
-        )
-    if line.sv1_position or line.control_number is not None:
-        out["line_control_number"] = line.control_number
-    return out
+        return {
+            "line_number": line.line_number,
+            "procedure_code": line.procedure_code,
+            "modifiers": line.modifiers,
+            "charge": None if line.charge is None else f"{line.charge:.2f}",
+            "units": line.units,
+            "diagnosis_pointers": line.diagnosis_pointers,
+            "line_control_number": line.control_number,
+        }
+    if line.control_number is not None:  # an LX without SV1, with a REF*6R
+        return {"line_number": line.line_number, "line_control_number": line.control_number}
+    return {"line_number": line.line_number}
 
 
 def _claim_dict(claim: Claim837) -> dict[str, Any]:
