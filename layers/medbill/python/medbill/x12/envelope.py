@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from medbill.x12.tokenizer import Delimiters, Segment, iter_raw_segments, tokenize
+from medbill.x12.tokenizer import Delimiters, Segment, iter_raw_batches, iter_raw_segments
 
 __all__ = [
     "ENVELOPE_IDS",
@@ -282,6 +282,15 @@ class Transaction:
         return self.header.implementation or (self.group.version if self.group else "")
 
 
+def _segment_batches(source: str | TextIO | Iterable[str]) -> Iterator[list[Segment]]:
+    """`tokenize`, a batch at a time: Segments built in one comprehension per chunk of input."""
+    position = 0
+    for batch, delimiters in iter_raw_batches(source):
+        if batch:
+            yield [Segment(parts[0], parts[1:], n, delimiters) for n, parts in enumerate(batch, position + 1)]
+            position += len(batch)
+
+
 class EnvelopeReader:
     """Streams the transactions of a file; envelope problems accumulate in ``problems``.
 
@@ -307,33 +316,37 @@ class EnvelopeReader:
         group: FunctionalGroup | None = None
         isa: Interchange | None = None
         last = 0
-        for seg in tokenize(self._source):
-            last = seg.position
-            seg_id = seg.id
-            if seg_id in ENVELOPE_IDS:
-                parts = [seg_id, *seg.elements]
-                if seg_id == "ST" and current is not None and header is not None:
-                    # previous transaction never closed: hand out what we have
-                    yield Transaction(header, group, isa, current)
-                checker.feed(parts, seg.position, seg.delimiters)
-                if seg_id == "ISA":
-                    isa = checker.interchanges[-1]
-                elif seg_id == "GS":
-                    group = checker._gs
-                elif seg_id == "ST":
-                    header = checker._st
-                    current = [seg]
-                elif seg_id == "SE" and current is not None and header is not None:
+        for segments in _segment_batches(self._source):
+            last = segments[-1].position
+            if current is not None and ENVELOPE_IDS.isdisjoint([seg.id for seg in segments]):
+                current.extend(segments)  # the bulk of a file: a batch inside one transaction
+                continue
+            for seg in segments:
+                seg_id = seg.id
+                if seg_id in ENVELOPE_IDS:
+                    parts = [seg_id, *seg.elements]
+                    if seg_id == "ST" and current is not None and header is not None:
+                        # previous transaction never closed: hand out what we have
+                        yield Transaction(header, group, isa, current)
+                    checker.feed(parts, seg.position, seg.delimiters)
+                    if seg_id == "ISA":
+                        isa = checker.interchanges[-1]
+                    elif seg_id == "GS":
+                        group = checker._gs
+                    elif seg_id == "ST":
+                        header = checker._st
+                        current = [seg]
+                    elif seg_id == "SE" and current is not None and header is not None:
+                        current.append(seg)
+                        yield Transaction(header, group, isa, current)
+                        current = None
+                    elif seg_id in ("GE", "IEA") and current is not None and header is not None:
+                        yield Transaction(header, group, isa, current)
+                        current = None
+                elif current is not None:
                     current.append(seg)
-                    yield Transaction(header, group, isa, current)
-                    current = None
-                elif seg_id in ("GE", "IEA") and current is not None and header is not None:
-                    yield Transaction(header, group, isa, current)
-                    current = None
-            elif current is not None:
-                current.append(seg)
-            else:
-                checker.outside(seg_id, seg.position)
+                else:
+                    checker.outside(seg_id, seg.position)
         if current is not None and header is not None:
             yield Transaction(header, group, isa, current)
         checker.finish(last)
