@@ -192,6 +192,22 @@ def test_values_holding_a_delimiter_are_refused() -> None:
         write([p])
 
 
+def test_only_delimiters_are_refused_other_text_is_written_as_given() -> None:
+    """Unlike our 837P and acknowledgements, the 835 writer keeps to the delimiters (it did before the
+    segment writers were merged): a payer name outside the X12 character set is written as it is."""
+    p = make_payment(1)
+    p.payer.name = "SANTÉ PLUS\tMUTUELLE"
+    text = write([p])
+    assert "N1*PR*SANTÉ PLUS\tMUTUELLE" in text
+    p.payer.name = "A~B"
+    with pytest.raises(ValueError, match=r"^N102 contains a delimiter character; it cannot be written\.$"):
+        write([p])
+    p.payer.name = "ACME"
+    p.claims[0].lines[0].modifiers = ["2^5"]
+    with pytest.raises(ValueError, match=r"^SVC01: a component contains a delimiter; it cannot be written\.$"):
+        write([p])
+
+
 def test_reversal_and_correction_pair_round_trips() -> None:
     p = make_payment(1, plb=False)
     original = p.claims[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,41 @@ def test_claim_and_line_charges_are_summed_without_rounding() -> None:
     _, problems, number_errors = read_837p(text)
     assert number_errors == []
     assert any("(claim CLMA): CLM02 total charge 100000000000000000.00 is not the sum" in p for p in problems), problems
+
+
+def test_read_submission_gives_each_claim_with_the_loops_it_sits_in() -> None:
+    """The one 837P reader: what the 277CA writer and the payer simulator need, besides the summary."""
+    from medbill.x12.claim837 import read_submission
+
+    sub = read_submission(text_837p())
+    assert sub.problems == [] and sub.number_errors == [] and sub.envelope_problems == []
+    assert sub.interchange is not None and sub.interchange.control_number == "000000007"
+    assert sub.submitter is not None and sub.submitter.id == ClearinghouseSettings().sender_id
+    assert sub.receiver is not None and sub.receiver.id == ClearinghouseSettings().receiver_id
+    assert sub.reference == "0000000070007"  # BHT03: ISA13 + ST02
+    assert [(t.control_number, t.claim_count) for t in sub.transactions] == [("0007", 2)]
+    a, b = sub.claims
+    assert (a.claim_id, a.total, a.payer_id, a.frequency_code, a.place_of_service) == (
+        "CLMA",
+        D("145.00"),
+        "PAYER01",
+        "1",
+        "11",
+    )
+    assert a.billing is not None and a.billing.tin and a.billing_npi == a.billing.npi != ""
+    assert a.patient is None and a.patient_name == a.subscriber  # self: the subscriber is the patient
+    assert a.member_id == "MEM123456" and a.diagnosis_codes == ["E119", "I10"]
+    assert [(ln.line_number, ln.procedure_code, ln.modifiers, ln.charge, ln.units) for ln in a.lines] == [
+        (1, "99213", ["25"], D("125.00"), "1"),
+        (2, "81002", [], D("20.00"), "2"),
+    ]
+    assert [(ln.service_date, ln.service_date_end, ln.control_number) for ln in a.lines] == [
+        ("20250314", "20250314", "CLMA-1"),
+        ("20250314", "20250314", "CLMA-2"),
+    ]
+    assert b.patient is not None and b.patient_name is b.patient  # a child: 2010CA names the patient
+    assert (b.patient.last, b.patient.first) == ("DOE", "JANE") and (b.subscriber.last, b.subscriber.first) == (
+        "DOE",
+        "JOHN",
+    )
+    assert "DOE" not in repr(b) and "MEM123456" not in repr(b)  # names and member ids stay out of logs

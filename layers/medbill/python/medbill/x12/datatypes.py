@@ -53,7 +53,7 @@ def is_r(value: str) -> re.Match[str] | None:
 def is_n0(value: str) -> re.Match[str] | None:
     """The definition of an X12 N0 number."""
     found = _N0.fullmatch(value)
-    return found if found and _digits(value) <= MAX_DIGITS else None
+    return found if found and (len(value) <= MAX_DIGITS or _digits(value) <= MAX_DIGITS) else None
 
 
 def shown(value: str) -> str:
@@ -82,8 +82,9 @@ class X12NumberError(ValueError):
 def parse_r(value: str) -> Decimal | None:
     """``value`` as a Decimal when it is an X12 R number, else None. Same verdict as :data:`is_r`, at a
     fraction of the cost (the 835 reader calls it for every amount): only digits, '.' and '-' get
-    through the first test, and Decimal refuses every misplaced '.' or '-'."""
-    if value and not value.strip(_R_CHARS) and _digits(value) <= MAX_DIGITS:
+    through the first test, and Decimal refuses every misplaced '.' or '-'. Counting digits is needed
+    only for a value longer than the most digits allowed (amounts never are)."""
+    if value and not value.strip(_R_CHARS) and (len(value) <= MAX_DIGITS or _digits(value) <= MAX_DIGITS):
         try:
             return Decimal(value)
         except InvalidOperation:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from medbill.x12.tokenizer import Delimiters, Segment, iter_raw_segments, tokenize
+from medbill.x12.tokenizer import Delimiters, Segment, iter_raw_batches, iter_raw_segments
 
 __all__ = [
     "ENVELOPE_IDS",
@@ -102,117 +102,135 @@ class EnvelopeChecker:
     def feed(self, parts: list[str], position: int, delimiters: Delimiters | None = None) -> None:
         """``parts[0]`` is the segment id (as from :func:`~medbill.x12.tokenizer.iter_raw_segments`)."""
         seg_id = parts[0]
-        p = self.problems.append
         if seg_id == "ISA":
-            if self._isa is not None:
-                p(f"ISA at segment {position}: the interchange opened at segment {self._isa.position} has no IEA.")
-                self._close_all(position)
-            self._isa = Interchange(
-                _el(parts, 5),
-                _el(parts, 6),
-                _el(parts, 7),
-                _el(parts, 8),
-                _el(parts, 9),
-                _el(parts, 10),
-                _el(parts, 12),
-                _el(parts, 13),
-                _el(parts, 15),
-                delimiters or Delimiters(),
-                position,
-            )
-            self.interchanges.append(self._isa)
+            self._isa_segment(parts, position, delimiters)
         elif seg_id == "GS":
-            if self._isa is None:
-                p(f"GS at segment {position}: functional group outside an interchange (no ISA before it).")
-            if self._gs is not None:
-                p(f"GS at segment {position}: the group opened at segment {self._gs.position} has no GE.")
-                self._close_group()
-            self._gs = FunctionalGroup(
-                _el(parts, 1),
-                _el(parts, 2),
-                _el(parts, 3),
-                _el(parts, 4),
-                _el(parts, 6),
-                _el(parts, 8),
-                position,
-            )
-            if self._isa is not None:
-                self._isa.groups.append(self._gs)
+            self._gs_segment(parts, position)
         elif seg_id == "ST":
-            if self._gs is None:
-                p(f"ST at segment {position}: transaction outside a functional group (no GS before it).")
-            if self._st is not None:
-                p(f"ST at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
-            self._st = TransactionHeader(_el(parts, 1), _el(parts, 2), _el(parts, 3), position)
-            self.in_transaction = True
-            if self._gs is not None:
-                self._gs.transactions.append(self._st)
+            self._st_segment(parts, position)
         elif seg_id == "SE":
-            st = self._st
-            if st is None:
-                p(f"SE at segment {position}: no ST opened this transaction.")
-                return
-            count = position - st.position + 1
-            st.segment_count = count
-            se01, se02 = _el(parts, 1), _el(parts, 2)
-            if se01 != str(count):
-                p(
-                    f"SE at segment {position}: SE01 says {se01 or '(empty)'} segments but the transaction "
-                    f"ST..SE (segments {st.position}-{position}) has {count}."
-                )
-            if se02 != st.control_number:
-                p(
-                    f"SE at segment {position}: SE02 control number {se02 or '(empty)'} does not match ST02 "
-                    f"{st.control_number or '(empty)'} at segment {st.position}."
-                )
-            self._st = None
-            self.in_transaction = False
+            self._se_segment(parts, position)
         elif seg_id == "GE":
-            gs = self._gs
-            if self._st is not None:
-                p(f"GE at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
-                self._st = None
-                self.in_transaction = False
-            if gs is None:
-                p(f"GE at segment {position}: no GS opened this functional group.")
-                return
-            ge01, ge02 = _el(parts, 1), _el(parts, 2)
-            n = len(gs.transactions)
-            if ge01 != str(n):
-                p(
-                    f"GE at segment {position}: GE01 says {ge01 or '(empty)'} transactions but the group "
-                    f"opened at segment {gs.position} has {n} ST."
-                )
-            if not _same_number(ge02, gs.control_number):
-                p(
-                    f"GE at segment {position}: GE02 control number {ge02 or '(empty)'} does not match GS06 "
-                    f"{gs.control_number or '(empty)'} at segment {gs.position}."
-                )
-            self._gs = None
+            self._ge_segment(parts, position)
         elif seg_id == "IEA":
-            isa = self._isa
-            if self._gs is not None:
-                p(f"IEA at segment {position}: the group opened at segment {self._gs.position} has no GE.")
-                self._close_group()
-            if isa is None:
-                p(f"IEA at segment {position}: no ISA opened this interchange.")
-                return
-            iea01, iea02 = _el(parts, 1), _el(parts, 2)
-            n = len(isa.groups)
-            if iea01 != str(n) and not _same_number(iea01, str(n)):
-                p(
-                    f"IEA at segment {position}: IEA01 says {iea01 or '(empty)'} groups but the interchange "
-                    f"opened at segment {isa.position} has {n} GS."
-                )
-            if not _same_number(iea02, isa.control_number):
-                p(
-                    f"IEA at segment {position}: IEA02 control number {iea02 or '(empty)'} does not match "
-                    f"ISA13 "
-                    f"{isa.control_number or '(empty)'} at segment {isa.position}."
-                )
-            self._isa = None
+            self._iea_segment(parts, position)
         else:
             self.outside(seg_id, position)
+
+    def _isa_segment(self, parts: list[str], position: int, delimiters: Delimiters | None) -> None:
+        if self._isa is not None:
+            self.problems.append(
+                f"ISA at segment {position}: the interchange opened at segment {self._isa.position} has no IEA."
+            )
+            self._close_all(position)
+        self._isa = Interchange(
+            _el(parts, 5),
+            _el(parts, 6),
+            _el(parts, 7),
+            _el(parts, 8),
+            _el(parts, 9),
+            _el(parts, 10),
+            _el(parts, 12),
+            _el(parts, 13),
+            _el(parts, 15),
+            delimiters or Delimiters(),
+            position,
+        )
+        self.interchanges.append(self._isa)
+
+    def _gs_segment(self, parts: list[str], position: int) -> None:
+        p = self.problems.append
+        if self._isa is None:
+            p(f"GS at segment {position}: functional group outside an interchange (no ISA before it).")
+        if self._gs is not None:
+            p(f"GS at segment {position}: the group opened at segment {self._gs.position} has no GE.")
+            self._close_group()
+        self._gs = FunctionalGroup(
+            _el(parts, 1), _el(parts, 2), _el(parts, 3), _el(parts, 4), _el(parts, 6), _el(parts, 8), position
+        )
+        if self._isa is not None:
+            self._isa.groups.append(self._gs)
+
+    def _st_segment(self, parts: list[str], position: int) -> None:
+        p = self.problems.append
+        if self._gs is None:
+            p(f"ST at segment {position}: transaction outside a functional group (no GS before it).")
+        if self._st is not None:
+            p(f"ST at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
+        self._st = TransactionHeader(_el(parts, 1), _el(parts, 2), _el(parts, 3), position)
+        self.in_transaction = True
+        if self._gs is not None:
+            self._gs.transactions.append(self._st)
+
+    def _se_segment(self, parts: list[str], position: int) -> None:
+        p = self.problems.append
+        st = self._st
+        if st is None:
+            p(f"SE at segment {position}: no ST opened this transaction.")
+            return
+        count = position - st.position + 1
+        st.segment_count = count
+        se01, se02 = _el(parts, 1), _el(parts, 2)
+        if se01 != str(count):
+            p(
+                f"SE at segment {position}: SE01 says {se01 or '(empty)'} segments but the transaction "
+                f"ST..SE (segments {st.position}-{position}) has {count}."
+            )
+        if se02 != st.control_number:
+            p(
+                f"SE at segment {position}: SE02 control number {se02 or '(empty)'} does not match ST02 "
+                f"{st.control_number or '(empty)'} at segment {st.position}."
+            )
+        self._st = None
+        self.in_transaction = False
+
+    def _ge_segment(self, parts: list[str], position: int) -> None:
+        p = self.problems.append
+        gs = self._gs
+        if self._st is not None:
+            p(f"GE at segment {position}: the transaction opened at segment {self._st.position} has no SE.")
+            self._st = None
+            self.in_transaction = False
+        if gs is None:
+            p(f"GE at segment {position}: no GS opened this functional group.")
+            return
+        ge01, ge02 = _el(parts, 1), _el(parts, 2)
+        n = len(gs.transactions)
+        if ge01 != str(n):
+            p(
+                f"GE at segment {position}: GE01 says {ge01 or '(empty)'} transactions but the group "
+                f"opened at segment {gs.position} has {n} ST."
+            )
+        if not _same_number(ge02, gs.control_number):
+            p(
+                f"GE at segment {position}: GE02 control number {ge02 or '(empty)'} does not match GS06 "
+                f"{gs.control_number or '(empty)'} at segment {gs.position}."
+            )
+        self._gs = None
+
+    def _iea_segment(self, parts: list[str], position: int) -> None:
+        p = self.problems.append
+        isa = self._isa
+        if self._gs is not None:
+            p(f"IEA at segment {position}: the group opened at segment {self._gs.position} has no GE.")
+            self._close_group()
+        if isa is None:
+            p(f"IEA at segment {position}: no ISA opened this interchange.")
+            return
+        iea01, iea02 = _el(parts, 1), _el(parts, 2)
+        n = len(isa.groups)
+        if iea01 != str(n) and not _same_number(iea01, str(n)):
+            p(
+                f"IEA at segment {position}: IEA01 says {iea01 or '(empty)'} groups but the interchange "
+                f"opened at segment {isa.position} has {n} GS."
+            )
+        if not _same_number(iea02, isa.control_number):
+            p(
+                f"IEA at segment {position}: IEA02 control number {iea02 or '(empty)'} does not match "
+                f"ISA13 "
+                f"{isa.control_number or '(empty)'} at segment {isa.position}."
+            )
+        self._isa = None
 
     def outside(self, seg_id: str, position: int) -> None:
         if not self.in_transaction:
@@ -264,6 +282,15 @@ class Transaction:
         return self.header.implementation or (self.group.version if self.group else "")
 
 
+def _segment_batches(source: str | TextIO | Iterable[str]) -> Iterator[list[Segment]]:
+    """`tokenize`, a batch at a time: Segments built in one comprehension per chunk of input."""
+    position = 0
+    for batch, delimiters in iter_raw_batches(source):
+        if batch:
+            yield [Segment(parts[0], parts[1:], n, delimiters) for n, parts in enumerate(batch, position + 1)]
+            position += len(batch)
+
+
 class EnvelopeReader:
     """Streams the transactions of a file; envelope problems accumulate in ``problems``.
 
@@ -289,33 +316,37 @@ class EnvelopeReader:
         group: FunctionalGroup | None = None
         isa: Interchange | None = None
         last = 0
-        for seg in tokenize(self._source):
-            last = seg.position
-            seg_id = seg.id
-            if seg_id in ENVELOPE_IDS:
-                parts = [seg_id, *seg.elements]
-                if seg_id == "ST" and current is not None and header is not None:
-                    # previous transaction never closed: hand out what we have
-                    yield Transaction(header, group, isa, current)
-                checker.feed(parts, seg.position, seg.delimiters)
-                if seg_id == "ISA":
-                    isa = checker.interchanges[-1]
-                elif seg_id == "GS":
-                    group = checker._gs
-                elif seg_id == "ST":
-                    header = checker._st
-                    current = [seg]
-                elif seg_id == "SE" and current is not None and header is not None:
+        for segments in _segment_batches(self._source):
+            last = segments[-1].position
+            if current is not None and ENVELOPE_IDS.isdisjoint([seg.id for seg in segments]):
+                current.extend(segments)  # the bulk of a file: a batch inside one transaction
+                continue
+            for seg in segments:
+                seg_id = seg.id
+                if seg_id in ENVELOPE_IDS:
+                    parts = [seg_id, *seg.elements]
+                    if seg_id == "ST" and current is not None and header is not None:
+                        # previous transaction never closed: hand out what we have
+                        yield Transaction(header, group, isa, current)
+                    checker.feed(parts, seg.position, seg.delimiters)
+                    if seg_id == "ISA":
+                        isa = checker.interchanges[-1]
+                    elif seg_id == "GS":
+                        group = checker._gs
+                    elif seg_id == "ST":
+                        header = checker._st
+                        current = [seg]
+                    elif seg_id == "SE" and current is not None and header is not None:
+                        current.append(seg)
+                        yield Transaction(header, group, isa, current)
+                        current = None
+                    elif seg_id in ("GE", "IEA") and current is not None and header is not None:
+                        yield Transaction(header, group, isa, current)
+                        current = None
+                elif current is not None:
                     current.append(seg)
-                    yield Transaction(header, group, isa, current)
-                    current = None
-                elif seg_id in ("GE", "IEA") and current is not None and header is not None:
-                    yield Transaction(header, group, isa, current)
-                    current = None
-            elif current is not None:
-                current.append(seg)
-            else:
-                checker.outside(seg_id, seg.position)
+                else:
+                    checker.outside(seg_id, seg.position)
         if current is not None and header is not None:
             yield Transaction(header, group, isa, current)
         checker.finish(last)

@@ -1,16 +1,19 @@
 """Writing X12 segments: the one place that knows the separators and refuses data that would corrupt a file.
 
-Writers (837P, 999, 277CA) build documents with `SegmentBuffer`; `serialize` turns segments read by the
-tokenizer back into text (used to prove that reading and writing round-trip).
+Every writer (837P, 835, 999, 277CA) builds its document with `SegmentBuffer` and the default
+delimiters below; `medbill.x12.interchange` writes the ISA/GS ... GE/IEA around it. `serialize` turns
+segments read by the tokenizer back into text (used to prove that reading and writing round-trip).
 
-Data is never escaped: X12 has no escape mechanism, so a value holding a separator (or a character
-outside the X12 extended character set) is refused with `X12DataError`, whose message names ids and
-element positions only, never the value (it may be PHI).
+Data is never escaped: X12 has no escape mechanism, so a value holding a separator (or, for the
+writers of our own claims and acknowledgements, a character outside the X12 extended character set)
+is refused with `X12DataError`, whose message names ids and element positions only, never the value
+(it may be PHI).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Protocol
 
 from medbill.models.text import is_clean_text
@@ -36,31 +39,46 @@ class SegmentBuffer:
     """Segments of one document under construction, checked as they are added.
 
     `context` prefixes error messages (e.g. "claim CLM123") so a refusal says which record failed.
+    `x12_charset=False` refuses only the separators: the 835 writer carries what a payer sent (or a
+    caller built) as it is, where our own claims and acknowledgements keep to the X12 character set.
     """
 
-    def __init__(self, delimiters: Delimiters = DEFAULT_DELIMITERS) -> None:
+    def __init__(self, delimiters: Delimiters = DEFAULT_DELIMITERS, *, x12_charset: bool = True) -> None:
         self.delimiters = delimiters
         self.segments: list[str] = []
         self.context = ""
+        self.x12_charset = x12_charset
+        separators = "".join(c for c in delimiters if c)
+        # Bound once: this check runs for every element of every segment written.
+        self._clean: Callable[[str], bool] = (
+            partial(is_clean_text, separators=separators) if x12_charset else frozenset(separators).isdisjoint
+        )
 
     def __len__(self) -> int:
         return len(self.segments)
 
     def add(self, seg_id: str, *elements: Element) -> None:
         """Append one segment; elements are numbered from 1 (XX01). Trailing empty elements are dropped."""
-        sep = self.delimiters
+        clean = self._clean
         parts = [seg_id]
         for pos, element in enumerate(elements, start=1):
-            if element is None or isinstance(element, str):
-                parts.append(self._checked(element or "", seg_id, pos, None))
+            if element is None:
+                parts.append("")
+            elif isinstance(element, str):
+                if element and not clean(element):
+                    raise self._refusal(seg_id, pos, None)
+                parts.append(element)
             else:
-                comps = [self._checked(c or "", seg_id, pos, i) for i, c in enumerate(element, start=1)]
+                comps = [c or "" for c in element]
                 while comps and not comps[-1]:
                     comps.pop()
-                parts.append(sep.component.join(comps))
+                for i, comp in enumerate(comps, start=1):
+                    if comp and not clean(comp):
+                        raise self._refusal(seg_id, pos, i)
+                parts.append(self.delimiters.component.join(comps))
         while len(parts) > 1 and not parts[-1]:
             parts.pop()
-        self.segments.append(sep.element.join(parts))
+        self.segments.append(self.delimiters.element.join(parts))
 
     def add_raw(self, text: str) -> None:
         """Append a segment already in X12 form (the ISA, whose fields hold the separators themselves)."""
@@ -70,16 +88,19 @@ class SegmentBuffer:
         """An X12DataError naming the record being written (`context`)."""
         return X12DataError(f"{self.context}: {message}" if self.context else message)
 
-    def _checked(self, value: str, seg_id: str, pos: int, comp: int | None) -> str:
-        if value and not is_clean(value, self.delimiters):
-            where = f"{seg_id}{pos:02d}" + (f"-{comp}" if comp is not None else "")
-            raise self.error(
-                f"{where} holds an X12 separator or a character outside the X12 character set; "
-                "fix the source data (values are never escaped)"
-            )
-        return value
+    def _refusal(self, seg_id: str, pos: int, comp: int | None) -> X12DataError:
+        if not self.x12_charset:
+            if comp is None:
+                return self.error(f"{seg_id}{pos:02d} contains a delimiter character; it cannot be written.")
+            return self.error(f"{seg_id}{pos:02d}: a component contains a delimiter; it cannot be written.")
+        where = f"{seg_id}{pos:02d}" + (f"-{comp}" if comp is not None else "")
+        return self.error(
+            f"{where} holds an X12 separator or a character outside the X12 character set; "
+            "fix the source data (values are never escaped)"
+        )
 
     def text(self, *, line_breaks: bool = True) -> str:
+        # A terminator that is itself a line break gets no second one.
         end = self.delimiters.segment + ("\n" if line_breaks and self.delimiters.segment not in "\r\n" else "")
         return end.join(self.segments) + end
 

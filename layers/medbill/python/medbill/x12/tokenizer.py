@@ -301,6 +301,52 @@ def _truncated_after(position: int, last_id: str, isa: int, gs: int, st: int, st
     )
 
 
+def _check_ids(batch: list[list[str]], new_ids: set[str], first_position: int, elem: str) -> None:
+    """Segment ids not seen before must look like ids (else the delimiters are wrong); an ISA must be alone."""
+    if "ISA" in new_ids or not all(_looks_like_id(i) for i in new_ids):
+        raise _bad_id_error(batch, first_position, elem)
+
+
+def _track_open(
+    batch: list[list[str]], first_position: int, open_gs: int, open_st: int, st02: str
+) -> tuple[int, int, str]:
+    """The GS and ST still open after `batch` (their positions, 0 when closed) and the open ST's ST02,
+    so that a truncated file can say what it ends inside."""
+    for at, parts in enumerate(batch, first_position):
+        sid = parts[0]
+        if sid == "ST":
+            open_st, st02 = at, parts[2] if len(parts) > 2 else ""
+        elif sid == "SE":
+            open_st = 0
+        elif sid == "GS":
+            open_gs = at
+        elif sid == "GE":
+            open_gs = open_st = 0
+    return open_gs, open_st, st02
+
+
+def _cut_off(
+    tail: str, position: int, delims: Delimiters, last_id: str, isa: int, gs: int, st: int, st02: str
+) -> X12SyntaxError:
+    """The error for input that ends before its IEA: inside a segment (`tail`), or after segment `position`."""
+    if tail:
+        _wrong_terminator(tail, position + 1, _id_shown(tail, delims.element), delims, line_breaks_only=False)
+        return _truncated_inside(position + 1, tail, delims)
+    return _truncated_after(position, last_id, isa, gs, st, st02)
+
+
+def _read_isa_ahead(buf: str, chunks: Iterator[str], exhausted: bool) -> tuple[str, bool]:
+    """Enough input for a whole ISA (or all that is left), leading whitespace dropped; and whether the
+    input is exhausted."""
+    while not exhausted and len(buf.lstrip(_WHITESPACE)) < _ISA_MAX + 2:
+        nxt = next(chunks, None)
+        if nxt is None:
+            exhausted = True
+        else:
+            buf += nxt
+    return buf.lstrip(_WHITESPACE), exhausted
+
+
 def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[list[str]], Delimiters]]:
     """Fastest path: yields ``(batch, delimiters)``; a batch is a list of segments in file order,
     each segment a list whose item 0 is the segment id and item n is element XXnn.
@@ -319,13 +365,7 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
     known: set[str] = set()  # segment ids already checked
     while True:
         # --- find and parse the next ISA ---
-        while not exhausted and len(buf.lstrip(_WHITESPACE)) < _ISA_MAX + 2:
-            nxt = next(chunks, None)
-            if nxt is None:
-                exhausted = True
-            else:
-                buf += nxt
-        buf = buf.lstrip(_WHITESPACE)
+        buf, exhausted = _read_isa_ahead(buf, chunks, exhausted)
         if not buf:
             if first:
                 raise X12SyntaxError("Not X12: the input is empty.", 1)
@@ -361,20 +401,10 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
                         _wrong_terminator(elem.join(batch[0]), position + 1, batch[0][0], delims, line_breaks_only=True)
                     ids = {parts[0] for parts in batch}
                     if not ids <= known:
-                        if "ISA" in ids or not all(_looks_like_id(i) for i in ids - known):
-                            raise _bad_id_error(batch, position + 1, elem)
+                        _check_ids(batch, ids - known, position + 1, elem)
                         known |= ids
                     if not ids.isdisjoint(_TRACKED):
-                        for at, parts in enumerate(batch, position + 1):
-                            sid = parts[0]
-                            if sid == "ST":
-                                open_st, st02 = at, parts[2] if len(parts) > 2 else ""
-                            elif sid == "SE":
-                                open_st = 0
-                            elif sid == "GS":
-                                open_gs = at
-                            elif sid == "GE":
-                                open_gs = open_st = 0
+                        open_gs, open_st, st02 = _track_open(batch, position + 1, open_gs, open_st, st02)
                     position += len(batch)
                     last_id = batch[-1][0]
                     yield batch, delims
@@ -382,16 +412,12 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
                     break  # re-detect delimiters from the next ISA
             if exhausted:
                 tail = buf.strip(_WHITESPACE)
-                if tail and term in _WHITESPACE and _complete_iea(tail.split(elem), isa13):
-                    # A line-break terminator is easily lost at the end of a file (editors, rstrip); an IEA
-                    # that names this interchange's ISA13 shows nothing was cut off.
-                    position += 1
-                    yield [tail.split(elem)], delims
-                    return
-                if tail:
-                    _wrong_terminator(tail, position + 1, _id_shown(tail, elem), delims, line_breaks_only=False)
-                    raise _truncated_inside(position + 1, tail, delims)
-                raise _truncated_after(position, last_id, isa_position, open_gs, open_st, st02)
+                if not (tail and term in _WHITESPACE and _complete_iea(tail.split(elem), isa13)):
+                    raise _cut_off(tail, position, delims, last_id, isa_position, open_gs, open_st, st02)
+                # A line-break terminator is easily lost at the end of a file (editors, rstrip); an IEA
+                # that names this interchange's ISA13 shows nothing was cut off.
+                yield [tail.split(elem)], delims
+                return
             nxt = next(chunks, None)
             if nxt is None:
                 exhausted = True

@@ -1,147 +1,24 @@
-"""999 implementation acknowledgements (005010X231A1): read what the clearinghouse says, write one for the simulator.
-
-A 999 answers one functional group (AK1 names its GS06) transaction by transaction (AK2 names
-each ST02): IK5 A accepted, E accepted with errors noted, R/M/W/X rejected. IK3 points at a segment
-in error (id, position within the transaction, loop), IK4 at an element inside it. IK4's copy of
-the bad value may be PHI: it is read but never put in summaries or messages.
-"""
+"""Reading a 999: group and transaction verdicts, counts checked; summary and validate views (no PHI)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
-from medbill.x12.claim837 import ControlNumbers
+from medbill.x12.ack999.models import (
+    AK9_STATUS,
+    IK5_STATUS,
+    REJECTED_GROUP,
+    ElementError,
+    GroupAck,
+    SegmentError,
+    TransactionAck,
+)
 from medbill.x12.datatypes import X12NumberError, n0_int
-from medbill.x12.envelope import EnvelopeReader, Interchange
-from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
+from medbill.x12.envelope import EnvelopeReader
 from medbill.x12.tokenizer import Segment
 
-__all__ = [
-    "IMPLEMENTATION_999",
-    "ElementError",
-    "GroupAck",
-    "SegmentError",
-    "TransactionAck",
-    "check_999",
-    "read_999",
-    "read_999_groups",
-    "summarize_999",
-    "write_999",
-]
-
-IMPLEMENTATION_999 = "005010X231A1"
-
-AckStatus = Literal["accepted", "accepted_with_errors", "rejected"]
-_IK5_STATUS: dict[str, AckStatus] = {"A": "accepted", "E": "accepted_with_errors"}  # R, M, W, X: rejected
-_AK9_STATUS = {"A": "accepted", "E": "accepted_with_errors", "P": "partially_accepted"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class ElementError:
-    """IK4: an element in error. `position` is IK401 (element, or element:component)."""
-
-    position: str
-    code: str  # IK403: 1 mandatory missing, 6 invalid character, 7 invalid code value, 8 invalid date, ...
-    element_ref: str = ""  # IK402: data element reference number
-    bad_value: str | None = None  # IK404: copy of the bad data (may be PHI: never logged)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SegmentError:
-    """IK3: a segment in error, at `position` counted from ST (ST = 1)."""
-
-    segment_id: str
-    position: int
-    code: str = "8"  # IK304: 8 = segment has data element errors, 3 = required segment missing, ...
-    loop_id: str = ""  # IK303, e.g. "2300"
-    claim_id: str | None = None  # CTX*CLM01:<claim id>: ties the error to a claim
-    elements: tuple[ElementError, ...] = ()
-
-
-@dataclass(frozen=True)
-class TransactionAck:
-    """One AK2 loop: the verdict on one transaction of the acknowledged group."""
-
-    group_control_number: str  # AK102 = the acknowledged GS06
-    functional_id: str  # AK101, e.g. HC
-    set_id: str  # AK201, e.g. 837
-    control_number: str  # AK202 = the acknowledged ST02
-    implementation: str  # AK203 (or AK103)
-    status: AckStatus
-    ik5_code: str  # IK501 as sent
-    error_codes: tuple[str, ...] = ()  # IK502..IK506
-    segment_errors: tuple[SegmentError, ...] = ()
-    group_status: str = ""  # AK901 A/E/P/R/M/W/X, read from the group trailer
-    ack_control_number: str = ""  # ST02 of the 999 itself
-
-    @property
-    def accepted(self) -> bool:
-        return self.status != "rejected"
-
-
-_REJECTED_GROUP = frozenset({"R", "M", "W", "X"})  # AK901 codes that reject the whole group
-
-
-@dataclass(frozen=True)
-class GroupAck:
-    """One AK1..AK9 loop: the verdict on one functional group of the acknowledged file.
-
-    A group can be rejected as a whole with no AK2 at all (`AK1*HC*1~AK9*R*2*2*0*4~`: a GE count
-    that is wrong, say); then `transactions` is empty and the AK9 counts say how many were lost.
-    """
-
-    functional_id: str  # AK101
-    group_control_number: str  # AK102 = the acknowledged GS06
-    implementation: str  # AK103
-    ak9_code: str  # AK901 as sent ('' when the 999 has no AK9)
-    included: int | None  # AK902 number of transaction sets included (per the acknowledged GE01)
-    received: int | None  # AK903 number received
-    accepted_count: int | None  # AK904 number accepted
-    error_codes: tuple[str, ...]  # AK905..AK909: 1 functional group not supported, 4 GE01 count wrong, ...
-    transactions: tuple[TransactionAck, ...]
-    ack_control_number: str = ""  # ST02 of the 999
-    position: int = 0  # of the AK1
-
-    @property
-    def status(self) -> str:
-        """accepted, accepted_with_errors, partially_accepted, rejected; '' without an AK9."""
-        if not self.ak9_code:
-            return ""
-        if self.ak9_code not in _AK9_STATUS:
-            return "rejected"
-        # AK901 A/E/P as sent, unless the transaction counts say otherwise: a group with a rejected
-        # transaction is never "accepted" (AK901 A contradicting an IK5 R is reported as a problem).
-        c = self.counts()
-        accepted = c["accepted"] + c["accepted_with_errors"]
-        if c["rejected"] == 0:
-            if accepted == 0:
-                return _AK9_STATUS[self.ak9_code]
-            return "accepted_with_errors" if self.ak9_code == "E" or c["accepted_with_errors"] else "accepted"
-        return "partially_accepted" if accepted else "rejected"
-
-    @property
-    def rejected(self) -> bool:
-        return self.ak9_code in _REJECTED_GROUP
-
-    def counts(self) -> dict[str, int]:
-        """Transactions accepted / accepted with errors / rejected: from the AK2 loops, or from the AK9
-        counts when the group is answered as a whole."""
-        if self.transactions:
-            out = {"accepted": 0, "accepted_with_errors": 0, "rejected": 0}
-            for t in self.transactions:
-                out[t.status] += 1
-            return out
-        received = self.received or 0
-        accepted = min(self.accepted_count or 0, received)
-        with_errors = self.ak9_code == "E"
-        return {
-            "accepted": 0 if with_errors else accepted,
-            "accepted_with_errors": accepted if with_errors else 0,
-            "rejected": received - accepted,
-        }
+__all__ = ["check_999", "read_999", "read_999_groups", "summarize_999"]
 
 
 def _ik4(seg: Segment) -> ElementError:
@@ -277,12 +154,12 @@ def _group_ack(g: _Group, ack_st02: str, st_position: int, problems: list[str]) 
     status = ak9.get(1) if ak9 else ""
     if ak9 is None:
         problems.append(f"{where}: no AK9 gives the group's verdict.")
-    elif status not in _AK9_STATUS and status not in _REJECTED_GROUP:
+    elif status not in AK9_STATUS and status not in REJECTED_GROUP:
         problems.append(f"AK9 at segment {ak9.position}: AK901 {status or '(empty)'} is not a 999 group status.")
     included, received, accepted = g.counts
     if ak9 is not None and received is not None and accepted is not None and accepted > received:
         problems.append(f"AK9 at segment {ak9.position}: AK904 says {accepted} accepted of {received} received.")
-    group_rejected = status in _REJECTED_GROUP
+    group_rejected = status in REJECTED_GROUP
     version = ak1.get(3) if ak1 else ""
     transactions = tuple(
         TransactionAck(
@@ -292,7 +169,7 @@ def _group_ack(g: _Group, ack_st02: str, st_position: int, problems: list[str]) 
             control_number=tx["control_number"],
             implementation=tx["implementation"] or version,
             # No IK5 at all is a broken 999, and a rejected group rejects all of it: not accepted.
-            status="rejected" if group_rejected else _IK5_STATUS.get(tx.get("ik5_code", ""), "rejected"),
+            status="rejected" if group_rejected else IK5_STATUS.get(tx.get("ik5_code", ""), "rejected"),
             ik5_code=tx.get("ik5_code", ""),
             error_codes=tx.get("error_codes", ()),
             segment_errors=tuple(
@@ -438,103 +315,3 @@ def check_999(text: str) -> tuple[int, list[str], str]:
             f"({accepted} of {accepted + c['rejected']} transaction(s) accepted)"
         )
     return transactions, problems, "acknowledges " + ", ".join(words) + ", " if words else ""
-
-
-def _write_errors(buf: SegmentBuffer, errors: Sequence[SegmentError]) -> None:
-    for e in errors:
-        # IK302 counts from ST; IK303 is a loop id such as 2300 (at most 4 characters).
-        if e.position < 1 or len(e.loop_id) > 4 or not e.code or not e.segment_id:
-            raise buf.error("IK3 needs a segment id, a position >= 1, an error code and a loop id of <= 4 chars")
-        for el in e.elements:
-            if not el.code or not el.position:
-                raise buf.error("IK4 needs an element position and an error code")
-        buf.add("IK3", e.segment_id, str(e.position), e.loop_id, e.code)
-        if e.claim_id:
-            buf.add("CTX", ("CLM01", e.claim_id))
-        for el in e.elements:
-            buf.add("IK4", tuple(el.position.split(":")), el.element_ref, el.code, el.bad_value)
-
-
-def write_999(
-    submission: str,
-    *,
-    control_numbers: ControlNumbers,
-    created: datetime,
-    rejected: Mapping[str, Sequence[SegmentError]] | None = None,
-    noted: Mapping[str, Sequence[SegmentError]] | None = None,
-    usage_indicator: str | None = None,
-) -> str:
-    """A 999 acknowledging every functional group of `submission` (an 837P, or any 5010 file).
-
-    Transactions are accepted (IK5*A) unless their ST02 is a key of `rejected` (IK5*R with IK3/IK4
-    for the given errors) or of `noted` (accepted with errors, IK5*E). Sender and receiver are the
-    submission's, swapped. `control_numbers` are the 999's own ISA13/GS06.
-    """
-    rejected = dict(rejected or {})
-    noted = dict(noted or {})
-    reader = EnvelopeReader(submission)
-    # group control number -> (group, [(ST01, ST02, ST03)])
-    groups: dict[int, tuple[Any, list[tuple[str, str, str]]]] = {}
-    first_isa: Interchange | None = None
-    for tx in reader.transactions():
-        first_isa = first_isa or tx.interchange
-        key = id(tx.group)
-        groups.setdefault(key, (tx.group, []))[1].append(
-            (tx.set_id, tx.header.control_number, tx.header.implementation)
-        )
-    if first_isa is None or not groups:
-        raise X12DataError("the submission has no transaction to acknowledge")
-    known = {st02 for _, txs in groups.values() for _, st02, _ in txs}
-    unknown = (set(rejected) | set(noted)) - known
-    if unknown:
-        raise X12DataError(f"no transaction {', '.join(sorted(unknown))} in the submission")
-    if set(rejected) & set(noted):
-        raise X12DataError("a transaction cannot be both rejected and accepted with errors")
-
-    buf = SegmentBuffer(DEFAULT_DELIMITERS)
-    d = DEFAULT_DELIMITERS
-    sender, receiver = first_isa.receiver_id.strip(), first_isa.sender_id.strip()
-    isa = [
-        "ISA", "00", " " * 10, "00", " " * 10,
-        first_isa.receiver_qualifier or "ZZ", f"{sender:<15}", first_isa.sender_qualifier or "ZZ", f"{receiver:<15}",
-        created.strftime("%y%m%d"), created.strftime("%H%M"), d.repetition or "^", "00501",
-        control_numbers.isa13, "0", usage_indicator or first_isa.usage or "P", d.component,
-    ]  # fmt: skip
-    buf.add_raw(d.element.join(isa))
-    gs06 = str(control_numbers.group)
-    group_list = list(groups.values())
-    gs_sender = group_list[0][0].receiver if group_list[0][0] else sender
-    gs_receiver = group_list[0][0].sender if group_list[0][0] else receiver
-    buf.add("GS", "FA", gs_sender, gs_receiver, created.strftime("%Y%m%d"), created.strftime("%H%M"), gs06,
-            "X", IMPLEMENTATION_999)  # fmt: skip
-    for n, (group, txs) in enumerate(group_list, start=1):
-        st02 = f"{n:04d}"
-        start = len(buf)
-        buf.add("ST", "999", st02, IMPLEMENTATION_999)
-        buf.add("AK1", group.functional_id if group else "HC", group.control_number if group else "",
-                group.version if group else "")  # fmt: skip
-        accepted = 0
-        for set_id, tx_st02, implementation in txs:
-            buf.context = f"transaction {tx_st02}"
-            buf.add("AK2", set_id, tx_st02, implementation)
-            if tx_st02 in rejected:
-                _write_errors(buf, rejected[tx_st02])
-                # IK502 5: one or more segments in error (I5 would name an implementation-guide error).
-                buf.add("IK5", "R", "5")
-            elif tx_st02 in noted:
-                _write_errors(buf, noted[tx_st02])
-                accepted += 1
-                buf.add("IK5", "E")
-            else:
-                accepted += 1
-                buf.add("IK5", "A")
-        buf.context = ""
-        if accepted < len(txs):
-            ak901 = "P" if accepted else "R"
-        else:
-            ak901 = "E" if any(tx_st02 in noted for _, tx_st02, _ in txs) else "A"
-        buf.add("AK9", ak901, str(len(txs)), str(len(txs)), str(accepted))
-        buf.add("SE", str(len(buf) - start + 1), st02)
-    buf.add("GE", str(len(group_list)), gs06)
-    buf.add("IEA", "1", control_numbers.isa13)
-    return buf.text()
