@@ -383,7 +383,7 @@ class _Transaction:
         if bool(p[9]) != bool(p[10]):
             self.problem("EB", "EB09 quantity qualifier and EB10 quantity go together; one is missing.")
         if b.percent is not None and not 0 <= b.percent <= 1:
-            self.problem("EB", f"EB08 percent {b.percent} is outside 0..1 (the guide writes 80% as .80).")
+            self.problem("EB", "EB08 percent is outside 0..1 (the guide writes 80% as .80).")
         if b.code == "A" and not p[8]:
             self.problem("EB", "EB08 percent is missing for a co-insurance (EB01 A).")
         if b.code in ("B", "C", "G") and not p[7]:

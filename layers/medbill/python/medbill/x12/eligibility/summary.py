@@ -19,12 +19,25 @@ from medbill.x12.eligibility.reader271 import EligibilityReader
 __all__ = ["check_270", "check_271", "summarize_270", "summarize_271"]
 
 
+def _code(value: str, table: Any) -> str | None:
+    """A code as sent when it is in its table; otherwise only that it is unknown (it may be patient data)."""
+    if not value:
+        return None
+    return value if value in table else f"(unknown code, {len(value)} characters)"
+
+
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
+
+
+def _percent(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(value, "f") if 0 <= value <= 1 else "(out of range 0..1)"
 
 
 def _date(d: DatePeriod) -> str:
@@ -35,10 +48,10 @@ def _rejection(r: Rejection) -> dict[str, Any]:
     action = r.action
     return {
         "loop": r.loop,
-        "code": r.reason,
+        "code": _code(r.reason, c.REJECT_REASONS),
         "meaning": r.meaning,
-        "valid_request": r.valid_request,
-        "follow_up": r.follow_up,
+        "valid_request": _code(r.valid_request, c.YES_NO_UNKNOWN),
+        "follow_up": _code(r.follow_up, c.FOLLOW_UP_ACTIONS),
         "follow_up_meaning": r.follow_up_meaning,
         "action": action.value if action is not None else None,
         "retry_after_days": r.retry_after_days,
@@ -46,7 +59,7 @@ def _rejection(r: Rejection) -> dict[str, Any]:
 
 
 def _party(p: Party) -> dict[str, Any]:
-    out: dict[str, Any] = {"entity": p.entity, "meaning": c.RELATED_ENTITIES.get(p.entity)}
+    out: dict[str, Any] = {"entity": _code(p.entity, c.RELATED_ENTITIES), "meaning": c.RELATED_ENTITIES.get(p.entity)}
     if p.entity_type == "2":
         out["name"] = p.name
     if p.id_qualifier in c.PUBLIC_ID_QUALIFIERS:
@@ -57,7 +70,7 @@ def _party(p: Party) -> dict[str, Any]:
 def _top(p: Party) -> dict[str, Any]:
     """A source (payer) or receiver (provider): organization or provider, so its name and id are shown."""
     return {
-        "entity": p.entity,
+        "entity": _code(p.entity, c.RELATED_ENTITIES),
         "name": p.name,
         "id_qualifier": p.id_qualifier,
         "id": p.id,
@@ -67,20 +80,20 @@ def _top(p: Party) -> dict[str, Any]:
 
 def _benefit(b: Benefit) -> dict[str, Any]:
     return {
-        "code": b.code,
+        "code": _code(b.code, c.BENEFIT_CODES),
         "meaning": c.BENEFIT_CODES.get(b.code),
-        "coverage_level": b.coverage_level or None,
-        "service_types": b.service_types,
-        "insurance_type": b.insurance_type or None,
+        "coverage_level": _code(b.coverage_level, c.COVERAGE_LEVELS),
+        "service_types": [_code(s, c.SERVICE_TYPES) for s in b.service_types],
+        "insurance_type": _code(b.insurance_type, c.INSURANCE_TYPES),
         "plan_description": b.plan_description or None,
-        "time_period": b.time_period or None,
+        "time_period": _code(b.time_period, c.TIME_PERIODS),
         "time_period_meaning": c.TIME_PERIODS.get(b.time_period),
         "amount": _money(b.amount),
-        "percent": _text(b.percent),
-        "quantity_qualifier": b.quantity_qualifier or None,
+        "percent": _percent(b.percent),
+        "quantity_qualifier": _code(b.quantity_qualifier, c.QUANTITY_QUALIFIERS),
         "quantity": _text(b.quantity),
         "network": c.NETWORK.get(b.in_network),
-        "authorization_required": b.authorization_required or None,
+        "authorization_required": _code(b.authorization_required, c.YES_NO_UNKNOWN),
         "dates": {d.qualifier: _date(d) for d in b.dates},
         "rejections": [_rejection(r) for r in b.rejections],
         "entities": [_party(e) for e in b.entities],
@@ -171,17 +184,19 @@ def check_271(text: str) -> tuple[int, list[str], str]:
     reader = EligibilityReader(text, "271")
     count, problems, verdicts = 0, [], []
     statuses = {"active": 0, "inactive": 0, "rejected": 0, "unknown": 0}
+    subscribers = dependents = 0
     for resp in reader.responses():
         count += 1
         for answer in resp.iter_subscribers():
+            subscribers += 1
+            dependents += len(answer.subscriber.dependents)
             for member in answer.members():
-                if member.level == "dependent" or not member.dependents:
-                    statuses[answer.status(member)] += 1
+                statuses[answer.status(member)] += 1
         problems.extend(resp.problems)
         verdicts.extend(_upper_verdicts(resp))
     problems.extend(reader.problems)
-    patients = sum(statuses.values())
-    verdict = f"{patients} member(s): " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s != "unknown")
+    counts = ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s != "unknown")
+    verdict = f"{subscribers} subscriber(s) and {dependents} dependent(s): {counts}"
     return count, _in_order(problems), "; ".join([*verdicts, verdict]) + ", "
 
 
