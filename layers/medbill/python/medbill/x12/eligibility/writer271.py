@@ -47,14 +47,16 @@ def _contacts(buf: SegmentBuffer, party: Party) -> None:
 
 
 def _benefit(buf: SegmentBuffer, b: Benefit) -> None:
-    rep = buf.delimiters.repetition or "^"
-    for code in b.service_types:  # a code holding the repetition separator would split: refuse it
+    # EB03 repeats: SegmentBuffer has no repetitions, so the EB is written with the first code there
+    # (every value checked as usual), then EB03 becomes the checked codes joined by the repetition
+    # separator (no checked value holds the element separator, so the split is exact).
+    for code in b.service_types:
         buf._checked(code, "EB", 3, None)
     buf.add(
         "EB",
         b.code,
         b.coverage_level,
-        rep.join(b.service_types),
+        b.service_types[0] if b.service_types else "",
         b.insurance_type,
         b.plan_description,
         b.time_period,
@@ -66,6 +68,10 @@ def _benefit(buf: SegmentBuffer, b: Benefit) -> None:
         b.in_network,
         b.procedure or None,
     )
+    if len(b.service_types) > 1:
+        parts = buf.segments[-1].split(buf.delimiters.element)
+        parts[3] = (buf.delimiters.repetition or "^").join(b.service_types)
+        buf.segments[-1] = buf.delimiters.element.join(parts)
     for ref in b.references:
         buf.add("REF", ref.qualifier, ref.value, ref.description)
     _dates(buf, b.dates)
