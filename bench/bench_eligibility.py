@@ -68,7 +68,8 @@ def read_x12sdk(text: str) -> int:
     from x12sdk.io import X12ModelReader
 
     with X12ModelReader(text) as reader:
-        return sum(1 for model in reader.models() for _ in model.members())
+        models: list[Any] = list(reader.models())
+        return sum(1 for model in models for _ in model.members())
 
 
 def run() -> list[dict[str, Any]]:

@@ -162,7 +162,7 @@ def x12sdk_view(text: str) -> list[tuple[Any, ...]]:
     from x12sdk.io import X12ModelReader
 
     with X12ModelReader(text) as reader:
-        models = list(reader.models())
+        models: list[Any] = list(reader.models())
     out = []
     for model in models:
         for m in model.members():
@@ -240,7 +240,7 @@ def x12sdk_upper(text: str) -> list[tuple[str, str, str, str, str]]:
     from x12sdk.io import X12ModelReader
 
     with X12ModelReader(text) as reader:
-        models = list(reader.models())
+        models: list[Any] = list(reader.models())
     out = []
     for model in models:
         for a in model.loop_2000a:
