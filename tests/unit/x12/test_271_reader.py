@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from medbill.x12.eligibility import FollowUp
+from medbill.x12.eligibility import FollowUp, answers_by_trace
 from medbill.x12.eligibility.models import DatePeriod, Reference, Trace
 from medbill.x12.eligibility.reader271 import EligibilityReader, parse_271
 from medbill.x12.eligibility.summary import check_271, summarize_271
@@ -52,6 +52,17 @@ def test_rich_response_source_receiver_and_traces() -> None:
     assert [d.trace_numbers for s in resp.subscribers for d in s.subscriber.dependents] == [["CLM0002"], ["CLM0006"]]
     assert resp.subscribers[0].subscriber.traces == [Trace("2", "CLM0001", "9SUNRISE01")]
     assert all(s.source is source and s.receiver is receiver for s in resp.subscribers)
+
+
+def test_answers_match_their_requests_by_echoed_trace() -> None:
+    resp = _read(RICH_271)
+    found = answers_by_trace(resp.subscribers)
+    assert sorted(found) == ["CLM0001", "CLM0002", "CLM0003", "CLM0004", "CLM0005", "CLM0006"]
+    answer, member = found["CLM0006"]
+    assert answer is resp.subscribers[3] and member is answer.subscriber.dependents[0]
+    assert answer.status(member) == "rejected"
+    payer_trace = RICH_271.replace("TRN*2*CLM0003*", "TRN*1*CLM0003*")  # the payer's own trace, not ours
+    assert "CLM0003" not in answers_by_trace(_read(payer_trace).subscribers)
 
 
 def test_active_subscriber_plan_dates_and_benefits() -> None:

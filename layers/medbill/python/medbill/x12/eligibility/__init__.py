@@ -17,6 +17,7 @@ from medbill.x12.eligibility.models import (
     Subscriber270,
     SubscriberResponse,
     Trace,
+    answers_by_trace,
 )
 from medbill.x12.eligibility.writer270 import service_types_for, write_270
 
@@ -37,6 +38,7 @@ __all__ = [
     "Subscriber270",
     "SubscriberResponse",
     "Trace",
+    "answers_by_trace",
     "service_types_for",
     "write_270",
 ]

@@ -7,7 +7,7 @@ dates, member ids, addresses and MSG free text are hidden from ``repr`` (they ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -225,6 +225,11 @@ class Member:
         return [t.number for t in self.traces]
 
     @property
+    def echoed_traces(self) -> list[str]:
+        """TRN01 2: the 270's trace numbers (ours) sent back, which match this answer to its question."""
+        return [t.number for t in self.traces if t.type == "2"]
+
+    @property
     def identity_corrected(self) -> bool:
         """INS03 001 + INS04 25: the payer changed the name, id or birth date we sent (REF*Q4 has the old id)."""
         return self.maintenance[2:4] == CORRECTION_MAINTENANCE
@@ -278,6 +283,17 @@ class SubscriberResponse:
         if codes & INACTIVE_CODES:
             return "inactive"
         return "unknown"
+
+
+def answers_by_trace(answers: Iterable[SubscriberResponse]) -> dict[str, tuple[SubscriberResponse, Member]]:
+    """Our trace number (TRN*2, echoed from the 270) -> the answer and the member (subscriber or
+    dependent) it is about. A trace echoed twice keeps its first answer."""
+    out: dict[str, tuple[SubscriberResponse, Member]] = {}
+    for answer in answers:
+        for member in answer.members():
+            for trace in member.echoed_traces:
+                out.setdefault(trace, (answer, member))
+    return out
 
 
 @dataclass(slots=True)
