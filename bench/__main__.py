@@ -2,7 +2,8 @@
 
 A row is a dict: ``benchmark``, ``unit``, ``ours``, ``peer``, ``peer_value``, ``ratio`` (ours / peer,
 higher is better for us) and optionally ``note``. No assertions: goals are stated in the notes and
-read by people. ``python -m bench 835`` runs only the modules whose name contains "835".
+read by people. ``python -m bench 835`` runs only the modules whose name contains "835";
+``python -m bench eligibility`` the 270 build / 271 read one (bench_eligibility.py).
 """
 
 from __future__ import annotations

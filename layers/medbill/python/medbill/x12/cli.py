@@ -1,6 +1,6 @@
 """``medbill-x12``: summarize or validate an X12 file from the command line.
 
-    medbill-x12 summary FILE     JSON summary (835 here; 999, 277CA and 837P by their readers)
+    medbill-x12 summary FILE     JSON summary (835 here; 999, 277CA, 837P, 270 and 271 by their readers)
     medbill-x12 validate FILE    exit 0 when the envelopes are well formed and the content checks
                                  of the file's kind find nothing (docs/x12.md has the full list):
 
@@ -11,6 +11,11 @@
       999    AK9 counts / IK3 positions are non-negative whole numbers; every AK2 has an IK5,
              every AK1 an AK9; AK904 and AK901 agree with the AK2 verdicts
       277CA  STC04 amounts are X12 numbers; the OK line names rejected levels and claim counts
+      270    HL 20/21/22/23 hierarchy, the NM1 of each level, codes from the 005010X279A1 tables,
+             D8/RD8 dates; every patient has a TRN trace number and asks something (EQ)
+      271    the same structure checks, AAA reject reasons allowed in their loop, EB codes and strict
+             X12 numbers, LS/LE pairs; every patient has an EB or an AAA; the OK line counts the
+             members by status and names rejected sources and receivers
       other  envelopes only
 
 A file that rejects (a 999 group, a 277CA claim or batch) is still well formed: exit 0, and the
@@ -43,6 +48,8 @@ _SUMMARIZERS = {
     "999": ("medbill.x12.ack999", "summarize_999"),
     "277CA": ("medbill.x12.ack277ca", "summarize_277ca"),
     "837P": ("medbill.x12.claim837", "summarize_837p"),
+    "270": ("medbill.x12.eligibility.summary", "summarize_270"),
+    "271": ("medbill.x12.eligibility.summary", "summarize_271"),
 }
 
 
@@ -174,7 +181,7 @@ def _summarizer(kind: str) -> Callable[[str], dict[str, Any]]:
     if kind == "835":
         return summarize_835
     if kind not in _SUMMARIZERS:
-        raise CliError(f"transaction set {kind} is not supported (835, 837P, 999 and 277CA are)")
+        raise CliError(f"transaction set {kind} is not supported (835, 837P, 999, 277CA, 270 and 271 are)")
     module_name, func_name = _SUMMARIZERS[kind]
     try:
         module = importlib.import_module(module_name)
@@ -245,6 +252,18 @@ def _check_277ca(text: str) -> tuple[int, list[str], str]:
     return check_277ca(text)
 
 
+def _check_270(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.eligibility.summary import check_270
+
+    return check_270(text)
+
+
+def _check_271(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.eligibility.summary import check_271
+
+    return check_271(text)
+
+
 def _check_envelopes(text: str) -> tuple[int, list[str], str]:
     interchanges, problems = check_envelopes(text)
     return sum(len(g.transactions) for i in interchanges for g in i.groups), problems, ""
@@ -256,6 +275,8 @@ _CHECKS: dict[str, Callable[[str], tuple[int, list[str], str]]] = {
     "837P": _check_837p,
     "999": _check_999,
     "277CA": _check_277ca,
+    "270": _check_270,
+    "271": _check_271,
 }
 
 
@@ -274,7 +295,7 @@ def cmd_validate(path: str, out: TextIO) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="medbill-x12", description="Summarize or validate X12 5010 files (835, 837P, 999, 277CA)."
+        prog="medbill-x12", description="Summarize or validate X12 5010 files (835, 837P, 999, 277CA, 270, 271)."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_sum = sub.add_parser("summary", help="print a JSON summary of the file")
@@ -284,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "check envelopes and content: 835 numbers and balancing; 837P numbers, structure and "
             "CLM02 = sum of SV102; 999 counts and AK9/IK5 agreement; 277CA STC04 amounts; "
-            "exit 1 on problems"
+            "270/271 hierarchy, loops and codes; exit 1 on problems"
         ),
     )
     p_val.add_argument("file", help="X12 file")
