@@ -80,6 +80,12 @@ class SegmentBuffer:
             parts.pop()
         self.segments.append(self.delimiters.element.join(parts))
 
+    def check(self, value: str, seg_id: str, pos: int) -> None:
+        """Refuse `value` as element `pos` of `seg_id` as `add` would (for values joined by hand, such
+        as repetitions, which `add` does not write)."""
+        if value and not self._clean(value):
+            raise self._refusal(seg_id, pos, None)
+
     def add_raw(self, text: str) -> None:
         """Append a segment already in X12 form (the ISA, whose fields hold the separators themselves)."""
         self.segments.append(text)

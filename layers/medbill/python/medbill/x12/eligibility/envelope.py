@@ -1,14 +1,18 @@
-"""The one place the 270 and 271 writers put ISA/GS/ST/BHT ... SE/GE/IEA around their segments.
-
-Temporary: to be switched to the shared envelope writer of the x12 restructuring once it lands
-(one interchange, one group, one transaction; control numbers from `ControlNumbers`)."""
+"""ISA/GS/ST/BHT ... SE/GE/IEA around a 270's or 271's HL loops, through the shared envelope writer."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from medbill.x12.claim837 import ControlNumbers
 from medbill.x12.eligibility.codes import IMPLEMENTATION_GUIDE
+from medbill.x12.interchange import (
+    ControlNumbers,
+    Envelope,
+    close_transaction,
+    open_transaction,
+    write_header,
+    write_trailer,
+)
 from medbill.x12.segments import SegmentBuffer
 
 __all__ = ["enveloped"]
@@ -29,20 +33,27 @@ def enveloped(
 ) -> SegmentBuffer:
     """``body`` (the HL loops) inside ISA/GS/ST/BHT and SE/GE/IEA; SE01 counts ST..SE."""
     functional_id, purpose = _KINDS[set_id]
-    d = body.delimiters
-    buf = SegmentBuffer(d)
-    isa13 = control_numbers.isa13
-    isa = ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", f"{sender_id:<15}", "ZZ", f"{receiver_id:<15}"]
-    isa += [created.strftime("%y%m%d"), created.strftime("%H%M"), d.repetition or "^", "00501", isa13, "0", usage]
-    buf.add_raw(d.element.join([*isa, d.component]))  # fixed width, holds the separators: written verbatim
-    gs06 = str(control_numbers.group)
-    day, hhmm = created.strftime("%Y%m%d"), created.strftime("%H%M")
-    buf.add("GS", functional_id, sender_id, receiver_id, day, hhmm, gs06, "X", IMPLEMENTATION_GUIDE)
+    envelope = Envelope(
+        sender_qualifier="ZZ",
+        sender_id=sender_id,
+        receiver_qualifier="ZZ",
+        receiver_id=receiver_id,
+        control_number=control_numbers.interchange,
+        usage=usage,
+        functional_id=functional_id,
+        application_sender=sender_id,
+        application_receiver=receiver_id,
+        group_control_number=control_numbers.group,
+        version=IMPLEMENTATION_GUIDE,
+        created=created,
+    )
+    buf = SegmentBuffer(body.delimiters)
+    write_header(buf, envelope)
     (st02,) = control_numbers.st02s(1)
-    buf.add("ST", set_id, st02, IMPLEMENTATION_GUIDE)
-    buf.add("BHT", "0022", purpose, reference or f"{isa13}{st02}", day, hhmm)
+    start = open_transaction(buf, set_id, st02, IMPLEMENTATION_GUIDE)
+    day, hhmm = created.strftime("%Y%m%d"), created.strftime("%H%M")
+    buf.add("BHT", "0022", purpose, reference or f"{envelope.isa13}{st02}", day, hhmm)
     buf.segments.extend(body.segments)
-    buf.add("SE", str(len(buf) - 2 + 1), st02)  # everything after ISA and GS, SE included
-    buf.add("GE", "1", gs06)
-    buf.add("IEA", "1", isa13)
+    close_transaction(buf, start, st02)
+    write_trailer(buf, envelope, 1)
     return buf

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from medbill.models.common import npi_check_digit_ok
 from medbill.models.text import to_x12_text
-from medbill.x12.claim837 import ControlNumbers
 from medbill.x12.eligibility.codes import HEALTH_BENEFIT_PLAN_COVERAGE, SERVICE_TYPES
 from medbill.x12.eligibility.envelope import enveloped
 from medbill.x12.eligibility.models import (
@@ -30,6 +29,7 @@ from medbill.x12.eligibility.models import (
     InformationSource,
     Subscriber270,
 )
+from medbill.x12.interchange import ControlNumbers
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError, is_clean
 
 __all__ = ["service_types_for", "write_270"]

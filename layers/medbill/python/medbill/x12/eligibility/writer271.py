@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from medbill.x12.claim837 import ControlNumbers
 from medbill.x12.eligibility.envelope import enveloped
 from medbill.x12.eligibility.models import Benefit, DatePeriod, Member, Party, Rejection, SubscriberResponse
+from medbill.x12.interchange import ControlNumbers
 from medbill.x12.segments import DEFAULT_DELIMITERS, SegmentBuffer, X12DataError
 
 __all__ = ["write_271"]
@@ -51,7 +51,7 @@ def _benefit(buf: SegmentBuffer, b: Benefit) -> None:
     # (every value checked as usual), then EB03 becomes the checked codes joined by the repetition
     # separator (no checked value holds the element separator, so the split is exact).
     for code in b.service_types:
-        buf._checked(code, "EB", 3, None)
+        buf.check(code, "EB", 3)
     buf.add(
         "EB",
         b.code,
