@@ -137,5 +137,7 @@ class Api(Construct):
             self.rest_api,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "The account-level API Gateway logging role uses the AWS-managed policy AWS documents for it.",
+            "This is API Gateway's account-level CloudWatch Logs role, assumed by apigateway.amazonaws.com "
+            "only; the AWS-managed service-role policy is what API Gateway documents for it, and the rule "
+            "targets policies granted to workload principals.",
         )

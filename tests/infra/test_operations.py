@@ -11,6 +11,7 @@ from tests.infra.helpers import (
     key_ids,
     queues_by_name,
     ref_id,
+    role_actions,
 )
 
 
@@ -166,3 +167,12 @@ def test_vpc_mode_puts_every_function_in_isolated_subnets_behind_endpoints(optio
     assert options_synth.resources("AWS::EC2::NatGateway") == {}
     assert options_synth.resources("AWS::EC2::InternetGateway") == {}
     assert options_synth.resources("AWS::EC2::FlowLog")
+
+
+def test_vpc_mode_roles_hold_only_their_list_plus_network_interfaces(options_synth: Synth) -> None:
+    from infra.constructs.permissions import VPC_ACTIONS, allowed_actions
+
+    actions = role_actions(options_synth)
+    for spec in config.FUNCTIONS.values():
+        assert actions[spec.function_name] - allowed_actions(spec.name, vpc=True) == set(), spec.name
+        assert set(VPC_ACTIONS) & actions[spec.function_name], spec.name
