@@ -42,7 +42,15 @@ from infra import config
 from infra.constructs.iam import ManagedPolicyRole
 from infra.constructs.nag import NO_VPC_REASON, SYNC_ONLY_REASON, acknowledge, arn_ref
 from infra.constructs.network import Network
-from infra.constructs.permissions import ACCESS, IDEMPOTENCY_ACTIONS, KEY_ACTIONS, QUERY, SCAN, Access
+from infra.constructs.permissions import (
+    ACCESS,
+    IDEMPOTENCY_ACTIONS,
+    KEY_ACTIONS,
+    QUERY,
+    SCAN,
+    VPC_ACTIONS,
+    Access,
+)
 from infra.constructs.storage import Storage
 
 __all__ = ["ACCESS", "ARCHITECTURE", "LOG_RETENTION", "RESERVED_CONCURRENCY", "RUNTIME", "Functions"]
@@ -217,6 +225,10 @@ class Functions(Construct):
             **self._vpc_props(name),
         )
         fn.node.add_dependency(role.policy, role.wildcard_policy)
+        if self.network is not None:
+            # Lambda creates and deletes the function's network interfaces with the function's role
+            # (CDK adds this only to roles it creates). IAM has no resource types for these actions.
+            role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
         self._grant(role, access, state_machine)
         if targets:
             # SendMessageBatch authorizes as sqs:SendMessage; KMS (GenerateDataKey) is in KEY_ACTIONS.
