@@ -297,7 +297,7 @@ class DeployOptions:
 
     alarm_email: str | None = None  # medbill:alarm-email / MEDBILL_ALARM_EMAIL: subscribes to the alarm topic
     vpc: bool = False  # medbill:vpc / MEDBILL_VPC: functions in private subnets behind VPC endpoints
-    clearinghouse_egress: bool = False  # medbill:clearinghouse-egress: NAT egress for submission/followup
+    clearinghouse_egress: bool = False  # medbill:clearinghouse-egress: NAT + SFTP egress (network.py)
 
     CONTEXT_KEYS: ClassVar[dict[str, tuple[str, str]]] = {
         "alarm_email": ("medbill:alarm-email", "MEDBILL_ALARM_EMAIL"),

@@ -5,10 +5,11 @@ reaches AWS through VPC endpoints only.
 - Gateway endpoints: S3, DynamoDB. Interface endpoints (private DNS): SQS, Step Functions, KMS,
   CloudWatch Logs, Secrets Manager, X-Ray (the functions are traced).
 - Egress: the functions' security group allows HTTPS to the VPC (interface endpoints) and to the
-  S3/DynamoDB prefix lists only. The clearinghouse gateway of this stack files 837Ps in the S3
-  outbox, so no function needs the internet. A clearinghouse reached over HTTPS adds a subnet with
-  egress for the submission and followup functions only (`CLEARINGHOUSE_FUNCTIONS`, with
-  `medbill:clearinghouse-egress=true`), through one NAT gateway.
+  S3/DynamoDB prefix lists only. No function the stack builds today needs the internet: submission
+  files 837Ps in the S3 outbox. The clearinghouse exchange (SFTP, `config.PENDING_FUNCTIONS`,
+  docs/decisions.md 14) needs a fixed egress IP: `medbill:clearinghouse-egress=true` adds egress
+  subnets behind one NAT gateway, used by `CLEARINGHOUSE_FUNCTIONS` only, and
+  `clearinghouse_security_group` (SFTP, tcp/22, out) for that function when the stack builds it.
 - Flow logs: all traffic, to a log group encrypted with the logs key.
 """
 
@@ -25,7 +26,8 @@ from infra import config
 from infra.constructs.iam import ManagedPolicyRole
 from infra.constructs.nag import acknowledge
 
-CLEARINGHOUSE_FUNCTIONS = frozenset({"submission", "followup"})
+CLEARINGHOUSE_FUNCTIONS = frozenset({"clearinghouse"})  # config.CLEARINGHOUSE_FUNCTION (pending)
+SFTP_PORT = 22
 VPC_CIDR = "10.40.0.0/16"  # a literal (not the VPC's token) so security-group rules can be checked at synth
 INTERFACE_ENDPOINTS = {
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
@@ -45,7 +47,9 @@ class Network(Construct):
         if clearinghouse_egress:
             subnets += [
                 ec2.SubnetConfiguration(name="egress", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=24),
-                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=28),
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=28, map_public_ip_on_launch=False
+                ),
             ]
         self.clearinghouse_egress = clearinghouse_egress
         self.vpc = ec2.Vpc(
@@ -113,11 +117,31 @@ class Network(Construct):
         )
         # Isolated subnets route only to the VPC and to the S3/DynamoDB gateway endpoints (their
         # prefix lists), so HTTPS "anywhere" reaches nothing else. Naming the prefix-list ids would
-        # need an account lookup at synth. With clearinghouse egress, the egress subnets (submission,
-        # followup) also reach the clearinghouse through the NAT gateway on 443.
+        # need an account lookup at synth.
         self.function_security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS via the S3/DynamoDB gateway endpoints (no other route)"
         )
+
+        self.clearinghouse_security_group: ec2.SecurityGroup | None = None
+        if clearinghouse_egress:
+            self.clearinghouse_security_group = ec2.SecurityGroup(
+                self,
+                "ClearinghouseSecurityGroup",
+                vpc=self.vpc,
+                description="clearinghouse exchange: SFTP out through the NAT gateway (fixed IP)",
+                allow_all_outbound=False,
+            )
+            self.clearinghouse_security_group.add_egress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(SFTP_PORT), "SFTP to the clearinghouse (allow-listed NAT IP)"
+            )
+            for subnet in self.vpc.public_subnets:
+                acknowledge(
+                    subnet,
+                    "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
+                    "This public subnet holds only the NAT gateway (no function, endpoint or instance, and no "
+                    "public IPs assigned on launch): its default route to the internet gateway is the NAT "
+                    "gateway's own way out, and nothing reachable from the internet lives behind it.",
+                )
 
     def subnets_for(self, function: str) -> ec2.SubnetSelection:
         if self.clearinghouse_egress and function in CLEARINGHOUSE_FUNCTIONS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra import config
 from infra.constructs.api import THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
 from infra.constructs.monitoring import MARK_FAILED_FAILED_STATE, OLDEST_MESSAGE_SECONDS
@@ -176,3 +178,21 @@ def test_vpc_mode_roles_hold_only_their_list_plus_network_interfaces(options_syn
     for spec in config.FUNCTIONS.values():
         assert actions[spec.function_name] - allowed_actions(spec.name, vpc=True) == set(), spec.name
         assert set(VPC_ACTIONS) & actions[spec.function_name], spec.name
+
+
+def test_clearinghouse_egress_mode_passes_nag_with_one_nat_and_sftp_out_only(tmp_path: Any) -> None:
+    import json
+
+    from infra.app import build_app
+
+    context = {"medbill:vpc": "true", "medbill:clearinghouse-egress": "true"}
+    app, stack = build_app(str(tmp_path), context=context, environ={})
+    app.synth()  # raises on any unacknowledged cdk-nag finding
+    resources = json.loads((tmp_path / f"{stack.stack_name}.template.json").read_text())["Resources"]
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for logical_id, resource in resources.items():
+        by_type.setdefault(resource["Type"], []).append({"id": logical_id, **resource.get("Properties", {})})
+    assert len(by_type["AWS::EC2::NatGateway"]) == 1
+    (sftp,) = [g for g in by_type["AWS::EC2::SecurityGroup"] if "Clearinghouse" in g["id"]]
+    assert [(r["FromPort"], r["ToPort"]) for r in sftp["SecurityGroupEgress"]] == [(22, 22)]
+    assert all(s.get("MapPublicIpOnLaunch") is False for s in by_type["AWS::EC2::Subnet"])
