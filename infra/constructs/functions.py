@@ -97,7 +97,7 @@ def powertools_layer_arn(region: str) -> str:
 # Pure-Python runtime dependencies of the domain layer that no Lambda-provided layer carries
 # (pydantic-settings reads each function's environment; python-dotenv is its one dependency that
 # pydantic does not already bring).
-LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv")
+LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv", "hl7", "fhir.resources", "fhir-core")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
-
 from infra import config
 from infra.local.runtime import LocalRuntime
 from medbill.billing.era import reconciliation
@@ -177,16 +175,6 @@ def test_no_diagnosis_code_or_date_of_service_in_execution_state(runtime_no_paye
     assert _clinical_leaks(texts) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "follow-up (domain, issue 13): verify_eligibility() and code() in medbill/workflow/stages.py return "
-        "'reasons' (dates of service, diagnosis codes) in the Lambda result, which Step Functions records in "
-        "history as TaskSucceeded output. ResultSelector already keeps them out of the state; the stage "
-        "results must carry rule ids/codes only (e.g. {'decision': 'hold', 'rules': ['ELIG-INACTIVE']}), "
-        "the reasons staying on the claim. strict: remove this marker when that lands."
-    ),
-)
 def test_no_diagnosis_code_or_date_of_service_in_execution_state_or_history(runtime_no_payer: LocalRuntime) -> None:
     """Hold reasons (\"coverage ... not active on 2026-11-18\", \"E11 is a category\") stay on the claim:
     ResultSelector keeps only the stage's decision in the state, and the stage results that Step

@@ -108,10 +108,16 @@ def register(repo: ClaimStore, claim_id: str) -> Registered:
 
 
 # --- 2. insurance verification --------------------------------------------------------------
+def eligibility_rule(reason: str | None) -> str:
+    """The rule id an eligibility hold carries into the execution: "coverage_inactive" ->
+    "ELIG-COVERAGE-INACTIVE" (the reason text, with the payer and date, stays on the claim)."""
+    return "ELIG-" + (reason or "unknown").upper().replace("_", "-")
+
+
 def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: str) -> Decision:
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
-            return Decision(decision="eligible", reasons=[])
+            return Decision(decision="eligible", rules=[])
         enc = claim.encounter
         result = gateway.check(enc.coverage.payer_id, enc.coverage.member_id, enc.date_of_service)
         if result.active:
@@ -125,7 +131,7 @@ def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: 
                     "copay": str(result.copay) if result.copay is not None else None,
                 },
             )
-            return Decision(decision="eligible", reasons=[])
+            return Decision(decision="eligible", rules=[])
         reason = {
             "coverage_inactive": f"coverage with payer {enc.coverage.payer_id} is not active "
             f"on {enc.date_of_service.isoformat()}",
@@ -139,7 +145,7 @@ def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: 
             new_status=S.ELIGIBILITY_HOLD,
             detail={"reason_code": result.reason},
         )
-        return Decision(decision="hold", reasons=[reason])
+        return Decision(decision="hold", rules=[eligibility_rule(result.reason)])
 
     return with_lock_retry(repo, claim_id, step)
 
@@ -148,7 +154,7 @@ def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: 
 def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> Decision:
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_CODING:
-            return Decision(decision="coded", reasons=[])
+            return Decision(decision="coded", rules=[])
         try:
             schedule: FeeSchedule | None = fee_schedules(claim.clinic_id)
         except FeeScheduleNotFound:
@@ -163,7 +169,7 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
                 new_status=S.CODING_HOLD,
                 detail={"edits_failed": len(reasons), "reference_data": scrubbed.versions},
             )
-            return Decision(decision="hold", reasons=reasons)
+            return Decision(decision="hold", rules=list(dict.fromkeys(f.rule_id for f in scrubbed.holds)))
         save_claim(
             repo,
             claim.model_copy(update={"hold_reasons": []}),
@@ -171,7 +177,7 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
             new_status=S.CODED,
             detail={"reference_data": scrubbed.versions},  # which code sets were in force, never the codes
         )
-        return Decision(decision="coded", reasons=[])
+        return Decision(decision="coded", rules=[])
 
     return with_lock_retry(repo, claim_id, step)
 
