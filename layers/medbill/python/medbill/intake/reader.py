@@ -120,6 +120,12 @@ def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
     return None
 
 
+def ehr_format(source_key: str, body: bytes) -> str | None:
+    """ "hl7" or "fhir" for a file only the clinic's profile can read; None for JSON and CSV."""
+    ehr = _ehr_format(source_key, body)
+    return ehr[0] if ehr else None
+
+
 def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
     fmt, doc = ehr
     if profile is None:
