@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from medbill.intake import csv_reader
-from medbill.intake.fhir.bundle import read_fhir_bundle
-from medbill.intake.hl7v2.reader import read_hl7_file
+from medbill.intake.fhir.bundle import failed_bundle, read_fhir_bundle
+from medbill.intake.hl7v2.reader import Hl7IntakeResult, read_hl7_file
 from medbill.intake.json_reader import FileError, parse_json_records
 from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
 from medbill.intake.validate import validate_record
@@ -126,11 +126,17 @@ def ehr_format(source_key: str, body: bytes) -> str | None:
     return ehr[0] if ehr else None
 
 
+def ehr_failure(fmt: str, reason: str) -> IntakeResult:
+    """A file error for an HL7 v2 ("hl7") or FHIR ("fhir") file, shaped as its reader's results are
+    (an HL7 result with no messages; a FHIR result answering one OperationOutcome)."""
+    return Hl7IntakeResult(file_error=reason, format="hl7") if fmt == "hl7" else failed_bundle(reason)
+
+
 def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
     fmt, doc = ehr
     if profile is None:
         what = "HL7 v2" if fmt == "hl7" else "FHIR"
-        return IntakeResult.failed(f"{what} files are read with the clinic's profile, and none is set up", fmt)
+        return ehr_failure(fmt, f"{what} files are read with the clinic's profile, and none is set up")
     if fmt == "hl7":
         return read_hl7_file(source_key, body, profile)
     return read_fhir_bundle(doc, profile)

@@ -59,7 +59,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for keyed in _KEYED:
         n = len(keyed)
         if tuple(parts[:n]) == keyed and len(parts) > n:
-            parts[n] = "<key>"  # the key itself is a value (an NPI, a payer id)
+            # The key itself is a value (an NPI, a payer id): "providers.<key>" for what a key maps to,
+            # "providers.[key]" for the key.
+            parts[n : n + 2] = ["[key]"] if parts[n + 1 : n + 2] == ["[key]"] else ["<key>", *parts[n + 1 : n + 2]]
     return ".".join(parts) or "profile"
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from medbill.intake import Rejection, intake_report, read_fhir_bundle
-from medbill.intake.fhir.bundle import issue, outcome
+from medbill.intake.fhir.bundle import answer_duplicate
 from medbill.ports import Artifacts, ClaimStore, Workflow
 from medbill.prefixes import FHIR_API_PREFIX
 from medbill.workflow.clinic_profiles import ClinicProfiles
@@ -71,7 +71,7 @@ def receive_bundle(
         how, claim_id, duplicate = bill_record(repo, workflow, key, record)
         if duplicate is not None:
             duplicates.append(duplicate)
-            _answer_conflict(receipt.response, record.record_number - 1, duplicate.reason)
+            answer_duplicate(receipt.response, record.record_number - 1, claim_id, duplicate.reason)
             continue
         receipt.claims_created += how == "created"
         receipt.claims_existing += how == "existing"
@@ -87,14 +87,3 @@ def receive_bundle(
     report["complete"] = True
     store.write_json(report_key_for(key), report)
     return receipt
-
-
-def _answer_conflict(response: dict[str, Any], entry: int, reason: str) -> None:
-    entries = response.get("entry")
-    if not isinstance(entries, list) or not 0 <= entry < len(entries):
-        return
-    where = f"Bundle.entry[{entry}]"
-    entries[entry]["response"] = {
-        "status": "409 Conflict",
-        "outcome": outcome([issue("error", "duplicate", f"{where}: {reason}", where)]),
-    }

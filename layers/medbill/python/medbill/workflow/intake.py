@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, intake_report, read_encounter_file
-from medbill.intake.reader import ehr_format
+from medbill.intake.fhir.bundle import FhirIntakeResult, answer_duplicate
+from medbill.intake.reader import ehr_failure, ehr_format
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
 from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
@@ -89,6 +90,8 @@ def ingest_encounter_file(
         outcome, claim_id, duplicate = bill_record(repo, workflow, key, record)
         if duplicate is not None:
             duplicates.append(duplicate)
+            if isinstance(result, FhirIntakeResult):
+                answer_duplicate(result.response, record.record_number - 1, claim_id, duplicate.reason)
             continue
         if outcome == "created":
             summary.claims_created += 1
@@ -141,17 +144,17 @@ def read_clinic_file(key: str, body: bytes, profiles: ClinicProfiles | None) -> 
     fmt = ehr_format(key, body)
     what = {"hl7": "HL7 v2", "fhir": "FHIR"}.get(fmt or "", "")
     if fmt and clinic_id is None:
-        return IntakeResult.failed(f"{what} files go in the clinic's folder: encounters/<clinic_id>/<file>", fmt)
+        return ehr_failure(fmt, f"{what} files go in the clinic's folder: encounters/<clinic_id>/<file>")
     try:
         profile = profiles.find(clinic_id) if profiles is not None and clinic_id is not None else None
     except InvalidProfile as exc:
         if fmt:
-            return IntakeResult.failed(f"{exc} (fix {profile_key(exc.clinic_id)})", fmt)
+            return ehr_failure(fmt, f"{exc} (fix {profile_key(exc.clinic_id)})")
         profile = None  # JSON and CSV records carry everything: read them as before
     if fmt and profile is None:
         where = profile_key(str(clinic_id))
         reason = f"{what} files are read with the clinic's profile and clinic {clinic_id} has none (put {where})"
-        return IntakeResult.failed(reason, fmt)
+        return ehr_failure(fmt, reason)
     result = read_encounter_file(key, body, profile)
     if profile is not None and not fmt:
         _only_this_clinic(result, profile.clinic_id)
