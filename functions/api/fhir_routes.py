@@ -7,6 +7,7 @@ issues with their FHIRPath). A Bundle that cannot be read is answered 400 with o
 included it last; tests load the handler more than once in one process).
 """
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -37,16 +38,23 @@ BundleBody = Annotated[
 ]
 
 
-def _outcome(status: int, code: str, text: str) -> Response[dict[str, Any]]:
-    body = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code, "diagnostics": text}]}
-    return Response(status_code=status, content_type=FHIR_JSON, body=body)
+def _fhir(status: int, resource: dict[str, Any]) -> Response[str]:
+    # Powertools serialises dict bodies for application/json only: FHIR JSON is written here.
+    return Response(status_code=status, content_type=FHIR_JSON, body=json.dumps(resource, default=str))
+
+
+def _outcome(status: int, code: str, text: str) -> Response[str]:
+    return _fhir(
+        status,
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code, "diagnostics": text}]},
+    )
 
 
 def routes() -> Router:
     router = Router()
 
     @router.post("/fhir/Bundle", summary="Bill the visits of a FHIR R4 Bundle", tags=["FHIR"])
-    def post_bundle(clinic: ClinicQuery, bundle: BundleBody) -> Response[dict[str, Any]]:
+    def post_bundle(clinic: ClinicQuery, bundle: BundleBody) -> Response[str]:
         # `bundle` is the validated JSON object; the reader takes the raw text so amounts stay Decimal.
         settings.load(settings.ExecutionSettings)  # starts executions: fails by the variable's name
         body = (router.current_event.decoded_body or "").encode()
@@ -62,15 +70,14 @@ def routes() -> Router:
             rejected=receipt.rejected,
             file_error=receipt.file_error is not None,
         )
-        status = 400 if receipt.file_error else 200
-        return Response(status_code=status, content_type=FHIR_JSON, body=receipt.response)
+        return _fhir(400 if receipt.file_error else 200, receipt.response)
 
     @router.exception_handler(ProfileNotFound)
-    def no_profile(err: ProfileNotFound) -> Response[dict[str, Any]]:
+    def no_profile(err: ProfileNotFound) -> Response[str]:
         return _outcome(404, "not-found", str(err))
 
     @router.exception_handler(InvalidProfile)
-    def bad_profile(err: InvalidProfile) -> Response[dict[str, Any]]:
+    def bad_profile(err: InvalidProfile) -> Response[str]:
         return _outcome(409, "business-rule", f"{err}: fix the profile, then resend")
 
     return router
