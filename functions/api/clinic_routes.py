@@ -22,17 +22,42 @@ logger = Logger(service=service_name("api"), child=True)
 ClinicId = Annotated[str, Path(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9_-]+$")]
 ProfileBody = Annotated[dict[str, Any], Body(description="The clinic profile (docs/ehr-intake.md)")]
 
+_MESSAGE: Any = {
+    content_types.APPLICATION_JSON: {
+        "schema": {"type": "object", "properties": {"message": {"type": "string"}, "problems": {"type": "array"}}}
+    }
+}
+
 
 def routes() -> Router:
     router = Router()
 
-    @router.put("/clinics/<clinic_id>/profile", summary="Store a clinic's profile", tags=["Clinics"])
+    @router.put(
+        "/clinics/<clinic_id>/profile",
+        summary="Store a clinic's profile",
+        tags=["Clinics"],
+        responses={
+            200: {"description": "The stored profile, defaults filled in"},
+            422: {
+                "description": "Not valid: `problems` names each field and what is wrong (never the value)",
+                "content": _MESSAGE,
+            },
+        },
+    )
     def put_profile(clinic_id: ClinicId, profile: ProfileBody) -> ClinicProfile:
         stored = wiring.clinic_profiles().put(clinic_id, profile)
         logger.info("clinic profile stored", clinic_id=clinic_id)
         return stored
 
-    @router.get("/clinics/<clinic_id>/profile", summary="A clinic's profile", tags=["Clinics"])
+    @router.get(
+        "/clinics/<clinic_id>/profile",
+        summary="A clinic's profile",
+        tags=["Clinics"],
+        responses={
+            200: {"description": "The clinic's profile"},
+            404: {"description": "The clinic has no profile", "content": _MESSAGE},
+        },
+    )
     def get_profile(clinic_id: ClinicId) -> ClinicProfile:
         return wiring.clinic_profiles().get(clinic_id)
 

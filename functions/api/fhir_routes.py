@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from medbill.entry import settings, wiring
+from medbill.entry import wiring
 from medbill.entry.observability import service_name
 from medbill.workflow.clinic_profiles import InvalidProfile, ProfileNotFound
 from medbill.workflow.fhir_intake import receive_bundle
@@ -37,6 +37,8 @@ BundleBody = Annotated[
     Body(description="A FHIR R4 Bundle (transaction, batch or collection): docs/ehr-intake.md"),
 ]
 
+_FHIR_CONTENT: Any = {FHIR_JSON: {"schema": {"type": "object", "description": "a FHIR R4 resource"}}}
+
 
 def _fhir(status: int, resource: dict[str, Any]) -> Response[str]:
     # Powertools serialises dict bodies for application/json only: FHIR JSON is written here.
@@ -53,10 +55,19 @@ def _outcome(status: int, code: str, text: str) -> Response[str]:
 def routes() -> Router:
     router = Router()
 
-    @router.post("/fhir/Bundle", summary="Bill the visits of a FHIR R4 Bundle", tags=["FHIR"])
+    @router.post(
+        "/fhir/Bundle",
+        summary="Bill the visits of a FHIR R4 Bundle",
+        tags=["FHIR"],
+        responses={
+            200: {"description": "The response Bundle: an OperationOutcome per entry", "content": _FHIR_CONTENT},
+            400: {"description": "Not a Bundle we take: one OperationOutcome", "content": _FHIR_CONTENT},
+            404: {"description": "The clinic has no profile: one OperationOutcome", "content": _FHIR_CONTENT},
+            409: {"description": "The clinic's profile is not valid: one OperationOutcome", "content": _FHIR_CONTENT},
+        },
+    )
     def post_bundle(clinic: ClinicQuery, bundle: BundleBody) -> Response[str]:
         # `bundle` is the validated JSON object; the reader takes the raw text so amounts stay Decimal.
-        settings.load(settings.ExecutionSettings)  # starts executions: fails by the variable's name
         body = (router.current_event.decoded_body or "").encode()
         receipt = receive_bundle(
             wiring.repository(), wiring.artifacts(), wiring.workflow(), wiring.clinic_profiles(), clinic, body
