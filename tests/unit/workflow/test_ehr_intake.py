@@ -218,3 +218,40 @@ def test_the_posted_bundle_report_carries_no_phi(profiles: ClinicProfiles) -> No
     receipt = receive_bundle(FakeStore(), files, FakeWorkflow(), profiles, CLINIC, json.dumps(bundle).encode())
     texts = json.dumps(receipt.response) + files.read(f"rejections/{receipt.source_key}.json").decode()
     assert not [c for c in [*CANARIES, CANARY_LAST, CANARY_MEMBER] if c in texts]
+
+
+def test_json_records_in_a_clinic_folder_may_leave_the_billing_side_to_the_profile() -> None:
+    files = FakeArtifacts()
+    profiles = ClinicProfiles(FakeClinicProfileFiles())
+    pay_to = {"line1": "PO Box 4455", "city": "Springfield", "state": "IL", "postal_code": "627050445"}
+    profiles.put(CLINIC, {**PROFILE, "default_place_of_service": "22", "pay_to_address": pay_to})
+    record = json.loads(make_encounter(clinic_id=CLINIC, encounter_id="E7").model_dump_json())
+    for field in ("clinic_id", "place_of_service", "billing_provider"):
+        del record[field]
+    files.write(f"encounters/{CLINIC}/short.json", json.dumps([record]))
+    files.write("encounters/short.json", json.dumps([record]))
+    summary, report, store, _ = _ingest(files, f"encounters/{CLINIC}/short.json", profiles)
+    assert (summary.claims_created, summary.rejected) == (1, 0)
+    encounter = store.get_claim(summary.claim_ids[0]).encounter
+    assert (encounter.clinic_id, encounter.place_of_service) == (CLINIC, "22")
+    assert encounter.billing_provider.npi == "1990000014" and encounter.billing_provider.tin == "990012345"
+    assert encounter.billing_provider.pay_to_address is not None
+    assert encounter.billing_provider.pay_to_address.line1 == "PO Box 4455"
+    assert report["accepted"] == [{"record_number": 1, "encounter_id": "E7", "claim_id": summary.claim_ids[0]}]
+    summary, report, _, _ = _ingest(files, "encounters/short.json", profiles)  # no clinic folder: required
+    assert summary.claims_created == 0
+    assert sorted(r["field"] for r in report["rejections"]) == ["billing_provider", "clinic_id", "place_of_service"]
+
+
+def test_the_profiles_pay_to_address_reaches_hl7_and_fhir_encounters() -> None:
+    files = FakeArtifacts()
+    profiles = ClinicProfiles(FakeClinicProfileFiles())
+    pay_to = {"line1": "PO Box 4455", "city": "Springfield", "state": "IL", "postal_code": "627050445"}
+    profiles.put(CLINIC, {**PROFILE, "pay_to_address": pay_to})
+    files.write(HL7_KEY, dft())
+    _, _, store, _ = _ingest(files, HL7_KEY, profiles)
+    fhir_store = FakeStore()
+    receive_bundle(fhir_store, files, FakeWorkflow(), profiles, CLINIC, json.dumps(fhir_bundle()).encode())
+    for claims in (store, fhir_store):
+        billing = claims.get_claim(CLAIM).encounter.billing_provider
+        assert billing.pay_to_address is not None and billing.pay_to_address.postal_code == "627050445"
