@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from medbill.entry import wiring
 from medbill.entry.observability import service_name
@@ -31,10 +31,6 @@ ClinicQuery = Annotated[
         pattern=r"^[A-Za-z0-9_-]+$",
         description="The clinic whose visits these are; the Bundle's Organization must be this clinic's.",
     ),
-]
-BundleBody = Annotated[
-    dict[str, Any],
-    Body(description="A FHIR R4 Bundle (transaction, batch or collection): docs/ehr-intake.md"),
 ]
 
 _FHIR_CONTENT: Any = {FHIR_JSON: {"schema": {"type": "object", "description": "a FHIR R4 resource"}}}
@@ -58,6 +54,8 @@ def routes() -> Router:
     @router.post(
         "/fhir/Bundle",
         summary="Bill the visits of a FHIR R4 Bundle",
+        description="The body is a FHIR R4 Bundle (transaction, batch or collection), sent as application/json "
+        "or application/fhir+json: docs/ehr-intake.md.",
         tags=["FHIR"],
         responses={
             200: {"description": "The response Bundle: an OperationOutcome per entry", "content": _FHIR_CONTENT},
@@ -66,8 +64,9 @@ def routes() -> Router:
             409: {"description": "The clinic's profile is not valid: one OperationOutcome", "content": _FHIR_CONTENT},
         },
     )
-    def post_bundle(clinic: ClinicQuery, bundle: BundleBody) -> Response[str]:
-        # `bundle` is the validated JSON object; the reader takes the raw text so amounts stay Decimal.
+    def post_bundle(clinic: ClinicQuery) -> Response[str]:
+        # The body is read here, not declared: FHIR clients send application/fhir+json (which the API's
+        # validation does not parse), and the reader takes the raw text so amounts stay Decimal.
         body = (router.current_event.decoded_body or "").encode()
         receipt = receive_bundle(
             wiring.repository(), wiring.artifacts(), wiring.workflow(), wiring.clinic_profiles(), clinic, body

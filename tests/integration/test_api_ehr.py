@@ -10,11 +10,30 @@ import pytest
 
 from infra.local.provision import LocalResources, client
 from medbill.entry import wiring
-from tests.integration.test_api import _call, _load_api
+from tests.integration.test_api import Context, _call, _load_api
 from tests.unit.intake.ehr_builders import CANARIES, PROFILE, fhir_bundle
 
 CLINIC = "clinic-northside"
 CLAIM = "CLMWXVLCJ6SPDNA6AYC"  # claim_id_for("clinic-northside", "V20261120-01")
+
+
+def _raw(api: Any, query: dict[str, str], body: str, content_type: str) -> dict[str, Any]:
+    """POST /fhir/Bundle with `body` as sent (not JSON-encoded by the helper) and its content type."""
+    event = {
+        "resource": "/{proxy+}",
+        "path": "/fhir/Bundle",
+        "httpMethod": "POST",
+        "headers": {"Content-Type": content_type},
+        "multiValueHeaders": {"Content-Type": [content_type]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "pathParameters": {"proxy": "fhir/Bundle"},
+        "requestContext": {"requestId": "r1", "stage": "v1", "identity": {"userArn": "arn:aws:iam::1:user/biller"}},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    response: dict[str, Any] = api.handler(event, Context())
+    return response
 
 
 @pytest.fixture
@@ -97,3 +116,14 @@ def test_post_bundle_refuses_what_is_not_a_bundle(api: Any, aws: LocalResources)
         },
     )
     assert _call(api, "POST", "/fhir/Bundle", None, fhir_bundle())[0] == 422  # the caller names the clinic
+    resp = _raw(api, {"clinic": CLINIC}, "not json {", "application/json")
+    assert resp["statusCode"] == 400
+    assert json.loads(resp["body"])["issue"][0]["diagnostics"] == "not readable JSON (JSONDecodeError)"
+
+
+def test_post_bundle_takes_application_fhir_json(api: Any, aws: LocalResources) -> None:
+    _call(api, "PUT", f"/clinics/{CLINIC}/profile", body=PROFILE)
+    resp = _raw(api, {"clinic": CLINIC}, json.dumps(fhir_bundle()), "application/fhir+json")
+    assert resp["statusCode"] == 200
+    assert resp["multiValueHeaders"]["Content-Type"] == ["application/fhir+json"]
+    assert json.loads(resp["body"])["type"] == "transaction-response"
