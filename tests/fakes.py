@@ -534,6 +534,21 @@ class FakeArtifacts:
         return sorted(k for k in self.files if k.startswith(prefix))
 
 
+class FakeClinicProfileFiles:
+    """ClinicProfileFiles (config/clinics/<clinic_id>.json) in memory; `reads` counts the port's reads."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.reads = 0
+
+    def read_profile(self, clinic_id: str) -> bytes | None:
+        self.reads += 1
+        return self.files.get(clinic_id)
+
+    def write_profile(self, clinic_id: str, body: bytes) -> None:
+        self.files[clinic_id] = body
+
+
 class FakeWorkflow:
     """Workflow (Step Functions): executions named by claim id, started once; every resume recorded.
     A token in `ended` has timed out or been used: resume says False, as SendTaskSuccess's errors do."""

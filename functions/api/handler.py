@@ -30,10 +30,17 @@ from medbill.workflow.views import (
     unmatched_view,
 )
 
+try:  # Lambda imports this file as the package `api` (/var/task/api/)
+    from api import clinic_routes, fhir_routes
+except ImportError:  # tests, the local runtime and scripts import from the repository root
+    from functions.api import clinic_routes, fhir_routes
+
 settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
 obs = observability("api")
 logger, tracer = obs.logger, obs.tracer
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(fhir_routes.routes())  # POST /fhir/Bundle
+app.include_router(clinic_routes.routes())  # PUT / GET /clinics/{clinic_id}/profile
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
 EraId = Annotated[str, Path(min_length=1, max_length=120)]

@@ -1,5 +1,6 @@
-"""Intake: S3 `encounters/` -> SQS -> here. Each file becomes claims (one execution each) and,
-for bad records, a rejection report. Partial batch failures: only failed messages retry, and a
+"""Intake: S3 `encounters/` -> SQS -> here. Each file becomes claims (one execution each) and its
+report (rejections; HL7 ACKs and FHIR OperationOutcomes); HL7 v2 and FHIR files in a clinic's folder
+are read with its profile. Partial batch failures: only failed messages retry, and a
 message that keeps failing lands in the DLQ."""
 
 from dataclasses import asdict
@@ -81,6 +82,7 @@ def _ingest(key: str, start_record: int = 1) -> IntakeSummary:
         key,
         start_record=start_record,
         out_of_time=_out_of_time,
+        profiles=wiring.clinic_profiles(),
     )
 
 

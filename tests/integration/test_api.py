@@ -136,11 +136,14 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/claims"),
         ("GET", "/claims/{claim_id}"),
         ("GET", "/claims/{claim_id}/ledger"),
+        ("GET", "/clinics/{clinic_id}/profile"),
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
         ("GET", "/worklists/unmatched-remittance"),
         ("POST", "/claims/{claim_id}/recheck"),
         ("POST", "/eras/{era_id}/release"),
+        ("POST", "/fhir/Bundle"),
         ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"),
+        ("PUT", "/clinics/{clinic_id}/profile"),
     ]
     assert gen.main(["--check"]) == 0, "docs/openapi.json is stale: run .venv/bin/python scripts/gen_openapi.py"

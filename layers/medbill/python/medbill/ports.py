@@ -239,6 +239,13 @@ class Artifacts(Protocol):
     def write_json(self, key: str, document: dict[str, Any]) -> None: ...
 
 
+class ClinicProfileFiles(Protocol):
+    """Clinic profiles as stored (`config/clinics/<clinic_id>.json`); the domain parses and validates."""
+
+    def read_profile(self, clinic_id: str) -> bytes | None: ...  # None: the clinic has no profile
+    def write_profile(self, clinic_id: str, body: bytes) -> None: ...
+
+
 class Workflow(Protocol):
     """The claim's execution: started once per claim (named by its id), resumed by task token."""
 

@@ -12,3 +12,8 @@ STATUS_277_PREFIX = "status/277/"  # 277 claim status responses (005010X212)
 ELIGIBILITY_271_PREFIX = "eligibility/271/"  # 271 eligibility responses from batch 270s (005010X279A1)
 CLEARINGHOUSE_QUARANTINE_PREFIX = "quarantine/clearinghouse/"  # files we could not classify, each with a report
 EXCHANGE_LEDGER_PREFIX = "exchange-ledger/"  # one record per file sent or fetched (written once)
+# Clinic profiles (docs/ehr-intake.md): config/clinics/<clinic_id>.json, read by intake and the API.
+CLINIC_PROFILES_PREFIX = "config/clinics/"
+# FHIR Bundles posted to the staff API (POST /fhir/Bundle), kept like encounter files: the claims'
+# source key. Not under encounters/: intake is not notified of them (the API bills them itself).
+FHIR_API_PREFIX = "fhir/bundles/"

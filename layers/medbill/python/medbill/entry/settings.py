@@ -137,7 +137,8 @@ class PostingSettings(ClaimStoreSettings): ...  # the message carries the data; 
 class FollowupSettings(ClaimStoreSettings): ...
 
 
-class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by task token
+class ApiSettings(ClaimStoreSettings, ArtifactSettings, ExecutionSettings, ReleaseQueueSettings):
+    """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions)."""
 
 
 class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled

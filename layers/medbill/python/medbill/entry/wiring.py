@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from medbill.adapters.clinic_profiles import S3ClinicProfileFiles
 from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.adapters.eligibility_fixture import FixtureEligibilityGateway
 from medbill.adapters.s3 import ArtifactStore
@@ -23,6 +24,7 @@ from medbill.billing.fees import FeeSchedule
 from medbill.entry import settings
 from medbill.models.claim import Claim
 from medbill.prefixes import OUTBOX_837_PREFIX
+from medbill.workflow.clinic_profiles import ClinicProfiles
 from medbill.workflow.stages import Submitter
 
 if TYPE_CHECKING:  # asyncssh is imported by the clearinghouse function only, not at every cold start
@@ -39,6 +41,12 @@ def repository() -> ClaimRepository:
 @cache
 def artifacts() -> ArtifactStore:
     return ArtifactStore(settings.load(settings.ArtifactSettings).data_bucket)
+
+
+@cache
+def clinic_profiles() -> ClinicProfiles:
+    """Clinic profiles from the data bucket, cached per cold start (a minute: workflow/clinic_profiles.py)."""
+    return ClinicProfiles(S3ClinicProfileFiles(settings.load(settings.ArtifactSettings).data_bucket))
 
 
 @cache
@@ -139,6 +147,7 @@ def reset() -> None:
     for fn in (
         repository,
         artifacts,
+        clinic_profiles,
         workflow,
         eligibility,
         fee_schedule,

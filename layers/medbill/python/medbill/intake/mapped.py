@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from medbill.coding import icd10
 from medbill.intake.result import Rejection
 from medbill.intake.validate import _message, path_of
+from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.encounter import ICD10_SHAPE, Encounter, normalize_icd10
 
 _REDACTED = "[value]"
@@ -71,6 +72,14 @@ class Mapped:
                 return found
             parts.pop()
         return self.where.get("", "message")
+
+
+def billing_provider_of(profile: ClinicProfile) -> dict[str, Any]:
+    """The encounter's billing provider from the clinic profile, with its pay-to address (837P 2010AB)."""
+    billing = profile.billing_provider.model_dump(mode="json", exclude_none=True)
+    if profile.pay_to_address is not None:
+        billing["pay_to_address"] = profile.pay_to_address.model_dump(mode="json", exclude_none=True)
+    return billing
 
 
 def _strings(value: Any) -> list[str]:

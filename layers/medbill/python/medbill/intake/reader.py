@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from medbill.intake import csv_reader
-from medbill.intake.fhir.bundle import read_fhir_bundle
-from medbill.intake.hl7v2.reader import read_hl7_file
+from medbill.intake.fhir.bundle import failed_bundle, read_fhir_bundle
+from medbill.intake.hl7v2.reader import Hl7IntakeResult, read_hl7_file
 from medbill.intake.json_reader import FileError, parse_json_records
+from medbill.intake.mapped import billing_provider_of
 from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
 from medbill.intake.validate import validate_record
 from medbill.models.clinic_profile import ClinicProfile
@@ -57,8 +58,11 @@ def decode(body: bytes) -> str:
 class _Collector:
     """Accepts or rejects each record and catches duplicate encounter ids within the file."""
 
-    def __init__(self, result: IntakeResult, unit: str, *, find_duplicates: bool = True) -> None:
+    def __init__(
+        self, result: IntakeResult, unit: str, *, find_duplicates: bool = True, defaults: dict[str, Any] | None = None
+    ) -> None:
         self.result = result
+        self.defaults = defaults or {}  # what a record may leave to the clinic profile (JSON records)
         self.unit = unit  # how the clinic finds a record: "record" (array), "line" (JSON Lines), "row" (CSV)
         # CSV: the grouping already rejects every record of an encounter that appears more than once.
         self.find_duplicates = find_duplicates
@@ -80,6 +84,8 @@ class _Collector:
 
     def add(self, record_number: int, raw: Any, problems: list[tuple[str, str]], hint: Any = None) -> None:
         self.result.records += 1
+        if self.defaults and isinstance(raw, dict):
+            raw = {**self.defaults, **raw}  # the record's own fields win
         eid = raw.get("encounter_id") if isinstance(raw, dict) else None
         eid = eid.strip()[:50] if isinstance(eid, str) and eid.strip() else None
         first = self.duplicate_of(raw)
@@ -103,6 +109,15 @@ class _Collector:
             self.result.encounters.append(AcceptedRecord(record_number, encounter))
 
 
+def profile_defaults(profile: ClinicProfile) -> dict[str, Any]:
+    """What a JSON record in the folder of a clinic with a profile may omit (docs/encounter-format.md)."""
+    return {
+        "clinic_id": profile.clinic_id,
+        "place_of_service": profile.default_place_of_service,
+        "billing_provider": billing_provider_of(profile),
+    }
+
+
 def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
     """("hl7", None) for an .hl7 file (or one with no telling extension that starts like HL7 v2),
     ("fhir", the parsed Bundle) for a JSON file that is one FHIR Bundle; None for everything else,
@@ -120,11 +135,23 @@ def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
     return None
 
 
+def ehr_format(source_key: str, body: bytes) -> str | None:
+    """ "hl7" or "fhir" for a file only the clinic's profile can read; None for JSON and CSV."""
+    ehr = _ehr_format(source_key, body)
+    return ehr[0] if ehr else None
+
+
+def ehr_failure(fmt: str, reason: str) -> IntakeResult:
+    """A file error for an HL7 v2 ("hl7") or FHIR ("fhir") file, shaped as its reader's results are
+    (an HL7 result with no messages; a FHIR result answering one OperationOutcome)."""
+    return Hl7IntakeResult(file_error=reason, format="hl7") if fmt == "hl7" else failed_bundle(reason)
+
+
 def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: ClinicProfile | None) -> IntakeResult:
     fmt, doc = ehr
     if profile is None:
         what = "HL7 v2" if fmt == "hl7" else "FHIR"
-        return IntakeResult.failed(f"{what} files are read with the clinic's profile, and none is set up", fmt)
+        return ehr_failure(fmt, f"{what} files are read with the clinic's profile, and none is set up")
     if fmt == "hl7":
         return read_hl7_file(source_key, body, profile)
     return read_fhir_bundle(doc, profile)
@@ -132,7 +159,8 @@ def _read_ehr(ehr: tuple[str, Any], source_key: str, body: bytes, profile: Clini
 
 def read_encounter_file(source_key: str, body: bytes, profile: ClinicProfile | None = None) -> IntakeResult:
     """Read one clinic file (JSON array, JSON Lines or CSV; chosen by extension, else by content). HL7 v2
-    (.hl7) and FHIR Bundles (.json) need the clinic's profile: what their messages do not carry."""
+    (.hl7) and FHIR Bundles (.json) need the clinic's profile: what their messages do not carry. With a
+    profile, JSON records may omit clinic_id, place_of_service and billing_provider (CSV rows may not)."""
     fmt: str | None = None
     try:
         if (ehr := _ehr_format(source_key, body)) is not None:
@@ -149,7 +177,8 @@ def read_encounter_file(source_key: str, body: bytes, profile: ClinicProfile | N
         else:
             fmt, records = parse_json_records(text, lines_only=fmt == "jsonl")
             result.format = fmt
-            collector = _Collector(result, "record" if fmt == "json" else "line")
+            defaults = profile_defaults(profile) if profile is not None else None
+            collector = _Collector(result, "record" if fmt == "json" else "line", defaults=defaults)
             for number, raw, parse_error in records:
                 collector.add(number, raw, [("", parse_error)] if parse_error else [])
     except FileError as exc:

@@ -203,18 +203,18 @@ def read_fhir_bundle(body: bytes | str | dict[str, Any], profile: ClinicProfile)
     try:
         doc = _load(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return _failed(f"not readable JSON ({type(exc).__name__})")
+        return failed_bundle(f"not readable JSON ({type(exc).__name__})")
     if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
-        return _failed("not a FHIR Bundle (resourceType must be Bundle)")
+        return failed_bundle("not a FHIR Bundle (resourceType must be Bundle)")
     if doc.get("type") not in BUNDLE_TYPES:
-        return _failed("Bundle.type must be transaction, batch or collection")
+        return failed_bundle("Bundle.type must be transaction, batch or collection")
     entries = doc.get("entry")
     if not isinstance(entries, list) or not entries:
-        return _failed("Bundle.entry is empty: no visits to bill")
+        return failed_bundle("Bundle.entry is empty: no visits to bill")
     reader = _Reader(entries, profile, str(doc["type"]))
     records = _records(reader.index)
     if not records:
-        return _failed("the Bundle has no Claim and no ChargeItem: nothing to bill")
+        return failed_bundle("the Bundle has no Claim and no ChargeItem: nothing to bill")
     for head, charges in records:
         try:
             reader.record(head, charges)
@@ -227,7 +227,24 @@ def read_fhir_bundle(body: bytes | str | dict[str, Any], profile: ClinicProfile)
     return reader.result
 
 
-def _failed(reason: str) -> FhirIntakeResult:
+def answer_duplicate(response: dict[str, Any], entry: int, claim_id: str, reason: str) -> None:
+    """The visit of `entry` was billed earlier (another Bundle or file): its entry and its ChargeItems'
+    ("billed in claim ...") answer 409 Conflict with `reason`."""
+    entries = response.get("entry")
+    if not isinstance(entries, list) or not 0 <= entry < len(entries):
+        return
+    charges = f"billed in claim {claim_id}"
+    for i, found in enumerate(entries):
+        issues = found.get("response", {}).get("outcome", {}).get("issue", [])
+        if i == entry or any(x.get("diagnostics") == charges for x in issues):
+            where = f"Bundle.entry[{i}]"
+            found["response"] = {
+                "status": "409 Conflict",
+                "outcome": outcome([issue("error", "duplicate", f"{where}: {reason}", f"Bundle.entry[{entry}]")]),
+            }
+
+
+def failed_bundle(reason: str) -> FhirIntakeResult:
     where = "Bundle"
     return FhirIntakeResult(
         file_error=reason, format="fhir", response=outcome([issue("error", "invalid", reason, where)])

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from medbill.intake.fhir.index import BundleIndex, Found, identifiers, npi_of
-from medbill.intake.mapped import Mapped
+from medbill.intake.mapped import Mapped, billing_provider_of
 from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.encounter import PROCEDURE_CODE, normalize_icd10
 
@@ -241,7 +241,7 @@ def start(profile: ClinicProfile) -> Mapped:
     mapped = Mapped()
     mapped.put("clinic_id", profile.clinic_id, "clinic profile")
     mapped.where["billing_provider"] = "clinic profile billing_provider"
-    mapped.raw["billing_provider"] = profile.billing_provider.model_dump(mode="json", exclude_none=True)
+    mapped.raw["billing_provider"] = billing_provider_of(profile)
     return mapped
 
 

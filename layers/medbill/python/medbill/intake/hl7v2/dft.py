@@ -19,7 +19,7 @@ from medbill.intake.hl7v2.codes import (
     is_procedure,
 )
 from medbill.intake.hl7v2.segments import Message, Segment
-from medbill.intake.mapped import Mapped
+from medbill.intake.mapped import Mapped, billing_provider_of
 from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.common import npi_check_digit_ok
 from medbill.models.encounter import normalize_icd10
@@ -341,7 +341,7 @@ def map_dft(msg: Message, profile: ClinicProfile) -> tuple[Mapped, str | None]:
         _put_person(mapped, "patient", pid, (5, 7, 8, 11))
     _coverage(mapped, msg, profile)
     mapped.where["billing_provider"] = "clinic profile billing_provider"
-    mapped.raw["billing_provider"] = profile.billing_provider.model_dump(mode="json", exclude_none=True)
+    mapped.raw["billing_provider"] = billing_provider_of(profile)
     lines = msg.all("FT1") if profile.hl7.line_source == "FT1" else msg.all("PR1")
     if not lines:
         mapped.problem("service_lines", profile.hl7.line_source, "is required: at least one charge")
