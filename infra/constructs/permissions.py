@@ -95,7 +95,7 @@ ACCESS: dict[str, Access] = {
         leading_keys=(CLAIM,),
         idempotency=True,
         # A file continued in a new message merges its rejections into the report already written.
-        read_prefixes=(config.ENCOUNTERS_PREFIX, config.REJECTIONS_PREFIX),
+        read_prefixes=(config.ENCOUNTERS_PREFIX, config.REJECTIONS_PREFIX, config.CLINIC_PROFILES_PREFIX),
         write_prefixes=(config.REJECTIONS_PREFIX,),
         start_executions=True,
     ),
@@ -147,6 +147,10 @@ ACCESS: dict[str, Access] = {
         index_queries=tuple(gsi.name for gsi in config.CLAIMS_TABLE.gsis),
         scan_claims=True,  # GET /claims with no status or clinic filter
         task_response=True,
+        # Clinic profiles (admin routes) and POST /fhir/Bundle: the bundle, its report, its claims.
+        read_prefixes=(config.CLINIC_PROFILES_PREFIX,),
+        write_prefixes=(config.CLINIC_PROFILES_PREFIX, config.FHIR_API_PREFIX, config.REJECTIONS_PREFIX),
+        start_executions=True,
     ),
 }
 
