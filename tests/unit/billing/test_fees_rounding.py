@@ -10,18 +10,20 @@ import pytest
 from medbill.billing.fees import FeeSchedule
 from tests.factories import CLINIC_X_ENCOUNTER, encounter_dict, make_encounter
 
-SCHEDULE = FeeSchedule.from_csv_text(
-    "clinic-x",
-    "procedure_code,modifier,payer_id,amount\n" + "99213,,,10.35\n" + "36415,,,10.05\n" + "85025,,,0.07\n",
-)
+_CSV = "procedure_code,modifier,payer_id,amount\n" + "99213,,,10.35\n" + "36415,,,10.05\n" + "85025,,,0.07\n"
 _BASE = encounter_dict(base=CLINIC_X_ENCOUNTER, diagnoses=["E11.9"])
+
+
+def _schedule() -> FeeSchedule:
+    # Built inside each test, not at import: mutmut credits a test only with the code it runs.
+    return FeeSchedule.from_csv_text("clinic-x", _CSV)
 
 
 def _charge(code: str, units: str) -> Decimal:
     enc = make_encounter(
         base=_BASE, service_lines=[{"procedure_code": code, "units": units, "diagnosis_pointers": [1]}]
     )
-    [line] = SCHEDULE.price_lines(enc).lines
+    [line] = _schedule().price_lines(enc).lines
     return line.charge
 
 
@@ -39,7 +41,7 @@ def _charge(code: str, units: str) -> Decimal:
     ],
 )
 def test_fee_times_units_rounds_half_up_to_cents(code: str, units: str, exact: str, expected: str) -> None:
-    fee = SCHEDULE.price(code, [])
+    fee = _schedule().price(code, [])
     assert fee is not None and fee * Decimal(units) == Decimal(exact)
     charge = _charge(code, units)
     assert charge == Decimal(expected) and str(charge) == expected

@@ -11,6 +11,7 @@ import pytest
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import NcciEdits, coding_edits, ncci_edits
 from medbill.intake import read_encounter_file
+from tests.shared_data import require_files
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "encounters"
 
@@ -62,11 +63,11 @@ def test_only_the_category_code_encounter_holds_at_coding_and_the_rest_price() -
 
 
 def test_samples_pass_the_cms_ncci_edits() -> None:
-    ncci_dir = SAMPLES.parents[2] / "shared" / "reference-data" / "ncci"
-    mue = ncci_dir / "ncci_mue_practitioner_2024-07-01.csv"
-    ptp = ncci_dir / "ncci_ptp_practitioner_2024-07-01_subset_common_col1.csv"
-    if not (mue.is_file() and ptp.is_file()):
-        pytest.skip(f"shared reference data not present: {ncci_dir}")
+    mue, ptp = require_files(
+        "reference-data",
+        "ncci/ncci_mue_practitioner_2024-07-01.csv",
+        "ncci/ncci_ptp_practitioner_2024-07-01_subset_common_col1.csv",
+    )
     edits = NcciEdits.load(mue, ptp)
     assert [e.encounter_id for e in _accepted() if ncci_edits(e, edits)] == []
 
