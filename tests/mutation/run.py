@@ -96,6 +96,7 @@ def _mutmut_table(subset: Subset) -> str:
     lists = {
         "source_paths": ["src/medbill"],
         "only_mutate": [f"src/medbill/{m}" for m in subset.modules],
+        "also_copy": list(COPIED),
         "pytest_add_cli_args_test_selection": list(subset.tests),
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:xdist"],
     }
@@ -130,7 +131,9 @@ def run(name: str, children: int, show: bool = False) -> dict[str, Any]:
     subprocess.run([mutmut, "export-cicd-stats"], cwd=where, env=env, check=True, capture_output=True)
     stats = json.loads((where / "mutants" / "mutmut-cicd-stats.json").read_text())
     listing = subprocess.run([mutmut, "results"], cwd=where, env=env, check=True, capture_output=True, text=True)
-    stats["survivors"] = [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+    rows = [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+    stats["survivors"] = [row for row in rows if not row.endswith(": not checked")]
+    stats["not_checked"] = len(rows) - len(stats["survivors"])
     if show:
         for line in stats["survivors"]:
             name = line.split(":")[0]
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         stats = run(name, children, args.show)
         killed, total = int(stats["killed"]), int(stats["total"])
         score = 100 * killed / total if total else 100.0
-        counts = ", ".join(f"{k} {v}" for k, v in stats.items() if k not in ("killed", "total", "survivors"))
+        counts = ", ".join(f"{k} {v}" for k, v in stats.items() if v and k not in ("killed", "total", "survivors"))
         summary.append(f"{name}: {killed}/{total} killed ({score:.1f}%); {counts}")
         summary += [f"    {line}" for line in stats["survivors"]]
     print("\n".join(summary))

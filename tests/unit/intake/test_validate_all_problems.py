@@ -4,7 +4,9 @@ numbers scrubbed like PHI given as strings (issue 16: both were surviving mutant
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
+import pytest
 from intake_builders import encounter_dict, json_body
 
 from medbill.intake import read_encounter_file, rejection_report
@@ -68,3 +70,83 @@ def test_numeric_phi_canaries_never_reach_the_rejection_report() -> None:
     text = json.dumps(rejection_report("n.json", result))
     assert "5551234" not in text and "19010203" not in text
     assert text.count("[redacted]") == 2
+
+
+def test_phi_values_are_every_person_address_and_coverage_value_longest_first() -> None:
+    address = {"line1": "9 Elm Row", "city": "Oakfield", "state": "IL", "postal_code": "62704"}
+    record = encounter_dict(
+        patient={
+            "last_name": "Quill",
+            "first_name": "Io",  # under three characters: not scrubbed (would scrub ordinary words)
+            "middle_name": "Maeve",
+            "date_of_birth": "2010-05-06",
+            "sex": "F",
+            "address": address,
+        },
+        subscriber={
+            "relationship": "child",
+            "person": {
+                "last_name": "Quillson",
+                "first_name": "Bartholomew",
+                "date_of_birth": "1980-01-02",
+                "sex": "M",
+                "address": {**address, "line1": "11 Birch Court", "line2": "Unit 4"},
+            },
+        },
+        coverage={"payer_id": "PAYERA01", "payer_name": "Acme", "member_id": "MEM-7788", "group_number": "GRP55"},
+    )
+    values = phi_values(record)
+    assert set(values) == {
+        "11 Birch Court",
+        "Bartholomew",
+        "2010-05-06",
+        "1980-01-02",
+        "9 Elm Row",
+        "Oakfield",
+        "Quillson",
+        "MEM-7788",
+        "Unit 4",
+        "62704",
+        "Maeve",
+        "Quill",
+        "GRP55",
+    }
+    assert len(values) == 13 and [len(v) for v in values] == sorted((len(v) for v in values), reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (5, "a number"),
+        (1.5, "a number"),
+        (Decimal("2.50"), "a number"),
+        (True, "true/false"),
+        (None, "null"),
+        ([], "an array"),
+        ("E-1", "a string"),
+        ((1, 2), "a value"),
+    ],
+)
+def test_a_record_that_is_not_an_object_says_what_it_is(raw: object, kind: str) -> None:
+    encounter, rejections = validate_record(raw, 7)
+    assert encounter is None
+    assert [(r.record_number, r.field, r.reason, r.encounter_id) for r in rejections] == [
+        (7, "record", f"record 7 is {kind}, not an object", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("encounter_id", "shown"),
+    [
+        ("  E-77  ", "E-77"),
+        ("E" * 60, "E" * 50),  # cut to 50 characters
+        ("   ", None),
+        (12345, None),  # not a string: not quoted back
+    ],
+)
+def test_rejections_carry_the_encounter_id_trimmed(encounter_id: object, shown: str | None) -> None:
+    record = encounter_dict()
+    record["encounter_id"] = encounter_id
+    record["patient"]["sex"] = "Q"
+    _, rejections = validate_record(record, 1)
+    assert {r.encounter_id for r in rejections} == {shown}
