@@ -52,6 +52,7 @@ SUBSETS: dict[str, Subset] = {
     "followup": Subset(
         ("billing/followup.py",),
         (
+            "tests/unit/billing/test_followup_table.py",
             "tests/unit/billing/test_posting_rules.py",
             "tests/unit/billing/test_coordination_of_benefits.py",
             "tests/unit/posting/test_cob_and_reversal_targets.py",
