@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from medbill.billing.era_queries import EraNotFound, EraNotReleasable, reconciliation, release_era
+from medbill.billing.era_queries import EraNotFound, EraNotReleasable, list_eras, reconciliation, release_era
 from medbill.ports import EraResult
 from tests.fakes import FakeStore, ReleaseRequests
 
@@ -198,3 +198,33 @@ def test_a_release_that_cannot_be_sent_stays_quarantined() -> None:
     assert (store.get_era(ERA) or {})["era_status"] == "QUARANTINED"
     queue.fail = False
     assert release_era(store, queue, ERA, "biller")["era_status"] == "RELEASED"
+
+
+def test_the_era_list_shows_each_status_and_the_claims_done_newest_first() -> None:
+    store = _store()  # POSTING, 5 claim payments, received 09:00
+    store.record_era_result(_result(1, "posted", "10.00"))
+    store.record_era_result(_result(2, "unmatched", "20.00"))
+    later = {**HEADER, "received_at": "2026-11-21T09:00:00+00:00", "file_id": "F2", "era_status": "QUARANTINED"}
+    assert store.create_era("1PAYERB020-T2", later)
+    store.add_era_duplicate("1PAYERB020-T2", "era/copy-b.835")
+    store.add_era_duplicate("1PAYERB020-T2", "era/copy-a.835")
+    done = {**HEADER, "received_at": "2026-11-19T09:00:00+00:00", "file_id": "F3", "era_status": "POSTED"}
+    assert store.create_era("1PAYERC030-T3", done)
+    rows, token = list_eras(store)
+    assert token is None
+    assert [(r["era_id"], r["era_status"], r["claims_done"]) for r in rows] == [
+        ("1PAYERB020-T2", "QUARANTINED", 0),
+        (ERA, "POSTING", 2),
+        ("1PAYERC030-T3", "POSTED", 0),
+    ]
+    assert rows[0]["duplicate_keys"] == ["era/copy-a.835", "era/copy-b.835"]
+    assert all("pk" not in r and "sk" not in r for r in rows)
+    for n in (3, 4, 5):
+        store.record_era_result(_result(n, "posted", "1.00"))
+    first, token = list_eras(store, limit=2)
+    assert [(r["era_id"], r["era_status"], r["claims_done"]) for r in first] == [
+        ("1PAYERB020-T2", "QUARANTINED", 0),
+        (ERA, "POSTED_WITH_UNMATCHED", 5),
+    ]
+    rest, end = list_eras(store, limit=2, next_token=token)
+    assert ([r["era_id"] for r in rest], end) == (["1PAYERC030-T3"], None)
