@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from medbill.billing.era_queries import EraNotFound, EraNotReleasable, list_eras, reconciliation, release_era
+from medbill.billing.era_records import era_status
 from medbill.ports import EraResult
 from tests.fakes import FakeStore, ReleaseRequests
 
@@ -228,3 +229,53 @@ def test_the_era_list_shows_each_status_and_the_claims_done_newest_first() -> No
     ]
     rest, end = list_eras(store, limit=2, next_token=token)
     assert ([r["era_id"] for r in rest], end) == (["1PAYERC030-T3"], None)
+
+
+def test_a_page_ends_at_its_last_position() -> None:
+    store = _store()
+    page = reconciliation(store, ERA, limit=3)
+    assert page is not None
+    assert ([c["position"] for c in page["claims"]], page["next_token"]) == ([1, 2, 3], store.era_claims_token(ERA, 3))
+
+
+@pytest.mark.parametrize(
+    ("header", "recorded", "unmatched", "shown"),
+    [
+        ({"era_status": "POSTING"}, 0, 0, "POSTED"),  # no claim count: nothing to wait for
+        ({}, 0, 0, "POSTED"),
+        ({"era_status": "POSTING", "claim_count": 2}, 1, 0, "POSTING"),
+        ({"era_status": "POSTING", "claim_count": 2}, 2, 0, "POSTED"),
+        ({"era_status": "POSTING", "claim_count": 2}, 2, 1, "POSTED_WITH_UNMATCHED"),
+        ({"era_status": "QUARANTINED", "claim_count": 2}, 2, 1, "QUARANTINED"),
+        ({"era_status": "RELEASED", "claim_count": 2}, 0, 0, "RELEASED"),
+    ],
+)
+def test_era_status_as_a_person_sees_it(header: dict[str, Any], recorded: int, unmatched: int, shown: str) -> None:
+    assert era_status(header, recorded, unmatched) == shown
+
+
+def test_release_of_a_fully_posted_era_says_posted() -> None:
+    store = _store()
+    for n in range(1, 6):
+        store.record_era_result(_result(n, "posted", "30.00"))
+    with pytest.raises(EraNotReleasable) as err:
+        release_era(store, ReleaseRequests(), ERA, "biller")
+    assert str(err.value) == f"ERA {ERA} is POSTED, not QUARANTINED"
+
+
+class _ReleasedMeanwhile(FakeStore):
+    """Another person releases the ERA between this release's read and its conditional update."""
+
+    def update_era_status(self, era_id: str, status: str, expected: str | None = None) -> bool:
+        if status == "RELEASED" and expected == "QUARANTINED" and not getattr(self, "raced", False):
+            self.raced = True
+            super().update_era_status(era_id, "RELEASED", expected="QUARANTINED")
+        return super().update_era_status(era_id, status, expected)
+
+
+def test_a_release_that_lost_the_race_says_the_status_now() -> None:
+    store = _ReleasedMeanwhile()
+    assert store.create_era(ERA, {**HEADER, "era_status": "QUARANTINED"})
+    with pytest.raises(EraNotReleasable) as err:
+        release_era(store, ReleaseRequests(), ERA, "biller")
+    assert str(err.value) == f"ERA {ERA} is RELEASED, not QUARANTINED"
