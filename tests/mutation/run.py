@@ -86,8 +86,11 @@ SUBSETS: dict[str, Subset] = {
         ),
         ("tests/unit/coding",),
     ),
-    "x12_envelope": Subset(("x12/envelope.py",), ("tests/unit/x12",)),
-    "x12_835": Subset(("x12/remittance835.py",), ("tests/unit/x12", "tests/unit/posting/test_era_ingestion.py")),
+    "x12_envelope": Subset(("x12/envelope.py", "x12/interchange.py"), ("tests/unit/x12",)),
+    "x12_835": Subset(
+        ("x12/remittance835/balancing.py", "x12/remittance835/amounts.py"),
+        ("tests/unit/x12", "tests/unit/posting/test_era_ingestion.py"),
+    ),
 }
 # Small enough to run on a shared two-core machine in minutes each; the rest by name (docs/testing.md).
 DEFAULT = ("fees", "status", "followup", "validate", "era")
