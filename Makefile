@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv install lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean
+.PHONY: venv install lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ infra-test: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+# Mutation testing of the rule modules (not part of `make test`: minutes per subset). Default subsets, or
+# `make mutation SUBSETS="posting ledger"`; `python -m tests.mutation.run --list` names them (docs/testing.md).
+mutation: $(STAMP)
+	$(BIN)/python -m tests.mutation.run $(SUBSETS)
 
 demo: $(STAMP)
 	$(BIN)/python -m infra.local.demo

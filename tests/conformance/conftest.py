@@ -6,27 +6,23 @@ absent every test that needs it is skipped with a message saying where it was lo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES_ENV = "MEDBILL_X12_SAMPLES"
+from tests.shared_data import FOLDERS, require_dir, shared_dir
+
+SAMPLES_ENV = FOLDERS["x12-samples"]
 
 
 def x12_samples_dir() -> Path:
-    override = os.environ.get(SAMPLES_ENV)
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "x12-samples"
+    return shared_dir("x12-samples")
 
 
 @pytest.fixture(scope="session")
 def x12_samples() -> Path:
-    """The samples folder, or skip (with the reason) when it is not there."""
-    folder = x12_samples_dir()
-    if not folder.is_dir():
-        pytest.skip(f"x12 samples folder ../shared/x12-samples not found (looked in {folder}; set ${SAMPLES_ENV})")
-    return folder
+    """The samples folder, or skip (with the reason) when it is not there (fail: MEDBILL_REQUIRE_SHARED)."""
+    return require_dir("x12-samples")
 
 
 def sample_text(path: Path) -> str:

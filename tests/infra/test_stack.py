@@ -120,7 +120,8 @@ def test_log_groups_are_encrypted_with_the_logs_key_with_retention(synth: Synth)
     assert len(groups) == len(config.FUNCTIONS) + 3
     for props in groups.values():
         assert ref_id(props["KmsKeyId"]) == key_id
-        assert props["RetentionInDays"] >= 365
+    # A year for every function's, the state machine's and the WAF log; six years (HIPAA) for API access.
+    assert sorted(p["RetentionInDays"] for p in groups.values()) == [365] * (len(config.FUNCTIONS) + 2) + [2192]
 
 
 # --- Step Functions ------------------------------------------------------------------------------
@@ -192,14 +193,19 @@ def test_api_stage_v1_traced_with_access_logs(synth: Synth) -> None:
 
 def test_api_methods_use_iam_auth_and_request_validation(synth: Synth) -> None:
     methods = synth.props("AWS::ApiGateway::Method")
-    assert len(methods) >= 3
+    assert len(methods) == 10  # the routes test_api_declares_the_era_ledger_and_unmatched_remittance_routes lists
     validators = set(synth.resources("AWS::ApiGateway::RequestValidator"))
     for props in methods.values():
         assert props["AuthorizationType"] == "AWS_IAM"
         assert ref_id(props["RequestValidatorId"]) in validators
         assert props["Integration"]["Type"] == "AWS_PROXY"
     paths = {p["PathPart"] for p in synth.props("AWS::ApiGateway::Resource").values() if isinstance(p["PathPart"], str)}
-    assert {"claims", "{claim_id}"} <= paths
+    assert paths == {
+        *("claims", "{claim_id}", "ledger", "recheck"),
+        *("eras", "{era_id}", "release"),
+        *("worklists", "unmatched-remittance", "{remittance_id}", "match"),
+        "{proxy+}",
+    }
 
 
 def _api_routes(synth: Synth) -> dict[tuple[str, str], dict[str, Any]]:

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
+from tests.shared_data import require_files
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,6 +22,6 @@ def _script():
 
 def test_committed_schedules_are_fresh() -> None:
     script = _script()
-    if not script.DEFAULT_RVU_FILE.is_file():
-        pytest.skip(f"shared reference data not present: {script.DEFAULT_RVU_FILE}")
-    assert script.main(["--check"]) == 0, "stale: run .venv/bin/python scripts/derive_fee_schedule.py"
+    [rvu_file] = require_files("reference-data", "fee_schedule/" + script.DEFAULT_RVU_FILE.name)
+    stale = "stale: run .venv/bin/python scripts/derive_fee_schedule.py"
+    assert script.main(["--check", "--rvu-file", str(rvu_file)]) == 0, stale

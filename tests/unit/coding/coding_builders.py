@@ -3,20 +3,18 @@ reference data (../shared/reference-data or $MEDBILL_REFERENCE_DATA, read in pla
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import CodingReferences, scrub
 from medbill.coding.findings import Finding
 from medbill.models.encounter import Encounter
 from tests.factories import encounter_dict, make_encounter
+from tests.shared_data import FOLDERS, require_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-REFERENCE_ENV = "MEDBILL_REFERENCE_DATA"
+REFERENCE_ENV = FOLDERS["reference-data"]
 PACKAGED = CodingReferences.packaged()
 
 # Every code of the base encounter is on it, for any payer.
@@ -35,11 +33,7 @@ SCHEDULE = FeeSchedule.from_csv_text(
 
 def reference_data() -> Path:
     """The shared reference-data folder, or skip with where we looked."""
-    override = os.environ.get(REFERENCE_ENV)
-    folder = Path(override) if override else REPO_ROOT.parent / "shared" / "reference-data"
-    if not folder.is_dir():
-        pytest.skip(f"shared reference data not found (looked in {folder}; set ${REFERENCE_ENV})")
-    return folder
+    return require_dir("reference-data")
 
 
 def lines(*specs: tuple[str, list[str], Any]) -> list[dict[str, Any]]:

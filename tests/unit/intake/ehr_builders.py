@@ -4,18 +4,16 @@ and the shared intake samples (read in place; skipped with a message when the fo
 from __future__ import annotations
 
 import copy
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from medbill.models.clinic_profile import ClinicProfile
 from tests.factories import CANARY_FIRST, CANARY_LAST, CANARY_MEMBER
+from tests.shared_data import FOLDERS, require_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SAMPLES_ENV = "MEDBILL_INTAKE_SAMPLES"
+SAMPLES_ENV = FOLDERS["intake-samples"]
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
 CANARY_STREET = "77 Zqcanary Street"
@@ -38,13 +36,7 @@ CANARIES = [
 
 def intake_samples() -> Path:
     """../shared/intake-samples next to the repository, or $MEDBILL_INTAKE_SAMPLES; else skip."""
-    override = os.environ.get(SAMPLES_ENV)
-    folder = Path(override) if override else REPO_ROOT.parent / "shared" / "intake-samples"
-    if not folder.is_dir():
-        pytest.skip(
-            f"intake samples folder ../shared/intake-samples not found (looked in {folder}; set ${SAMPLES_ENV})"
-        )
-    return folder
+    return require_dir("intake-samples")
 
 
 PROFILE: dict[str, Any] = {

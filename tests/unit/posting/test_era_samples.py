@@ -18,18 +18,16 @@ from medbill.billing.posting import match_unmatched, payment_facts, unmatched_id
 from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, RemittanceReader, ServiceLine
 from testkit.era_builder import era_for
-from tests.conformance.conftest import sample_text, x12_samples_dir
+from tests.conformance.conftest import sample_text
 from tests.posting_harness import Posting, make_claim
+from tests.shared_data import require_dir
 
 D = Decimal
 
 
 @pytest.fixture(scope="module")
 def samples_835() -> Path:
-    folder = x12_samples_dir() / "835"
-    if not folder.is_dir():
-        pytest.skip(f"x12 835 samples not found (looked in {folder}; set $MEDBILL_X12_SAMPLES)")
-    return folder
+    return require_dir("x12-samples", "835")
 
 
 def _no_money_moved(p: Posting, claim_ids: list[str]) -> None:

@@ -132,8 +132,12 @@ def test_written_835_passes_pyx12_with_zero_errors() -> None:
 def test_pyx12_finds_errors_in_a_broken_one() -> None:
     # the oracle can say no: drop the mandatory payer N4 and it must complain
     text = write([make_payment(1)])
-    broken = text.replace("N4*AUSTIN*TX*78701~", "").replace("SE*", "SE*X", 0)
-    assert pyx12_errors(broken)
+    broken = text.replace("N4*AUSTIN*TX*78701~", "", 1)
+    assert broken != text
+    assert pyx12_errors(broken) == [
+        'Line:9 SEG:3 - Mandatory segment "Payer City, State, ZIP Code" (N4) missing',
+        "Line:3 ST:4 - SE count of 35 for SE02=0001 is wrong. I count 34",
+    ]
 
 
 def test_round_trip_equal_and_balanced() -> None:
