@@ -1,9 +1,17 @@
 """Staff API: claims (status, money, timeline, ledger), ERAs (reconciliation, release of a
-quarantined file) and the unmatched-remittance work queue."""
+quarantined file) and the unmatched-remittance work queue.
+
+Every request carries a verified staff identity (the Cognito authorizer's claims in
+requestContext.authorizer.claims; the local API server fills the same shape): none is a 401 for
+every path. `authorize_route`, one middleware on the resolver (so it covers included routers too),
+applies medbill.workflow.authz.POLICIES: the role a route needs, and its scope by key (the claim's
+clinic, the ERA's claims); out of scope answers exactly like not found.
+"""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,6 +24,8 @@ from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
 from medbill.models.status import ClaimStatus
 from medbill.ports import BadPageToken, ClaimNotFound
+from medbill.workflow import authz
+from medbill.workflow.authz import Forbidden, OutOfScope, StaffUser, Unauthenticated
 from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.views import (
     ClaimPage,
@@ -43,6 +53,64 @@ class MatchRequest(BaseModel):
     claim_id: str = Field(min_length=1, max_length=20)
 
 
+# --- who is calling, and may they --------------------------------------------------------------
+def _claims(event: dict[str, Any]) -> dict[str, Any] | None:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims")
+    return claims if isinstance(claims, dict) else None
+
+
+def staff() -> StaffUser:
+    """The caller of the current request (set by authorize_route)."""
+    user = app.context.get("staff_user")
+    if not isinstance(user, StaffUser):
+        raise Unauthenticated("no verified identity")
+    return user
+
+
+def authorize_route(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    route = app.context.get("_route")
+    user = authz.staff_user(_claims(app.current_event.raw_event))
+    policy = authz.policy_for(route.method if route else "", route.openapi_path if route else "")
+    authz.authorize(user, policy)
+    assert policy is not None
+    args: dict[str, str] = app.context.get("_route_args") or {}
+    repo = wiring.repository()
+    if policy.scope == authz.SCOPE_CLAIM:
+        claim_id = args["claim_id"]
+        authz.require_claim_scope(user, claim_id, repo.get_claim(claim_id).clinic_id)
+    elif policy.scope == authz.SCOPE_ERA:
+        era_id = args["era_id"]
+        if not user.is_admin:
+            authz.require_era_scope(user, era_id, authz.era_claim_clinics(repo, era_id))
+    app.append_context(staff_user=user)
+    return next_middleware(app)
+
+
+app.use(middlewares=[authorize_route])
+
+
+# --- the caller ----------------------------------------------------------------------------------
+class MeView(BaseModel):
+    user_id: str
+    name: str
+    role: str
+    clinics: list[str]  # empty for admins, who see every clinic
+    all_clinics: bool
+
+
+@app.get("/me")
+def get_me() -> MeView:
+    user = staff()
+    return MeView(
+        user_id=user.user_id,
+        name=user.name,
+        role=user.role.group,
+        clinics=sorted(user.clinics),
+        all_clinics=user.is_admin,
+    )
+
+
 # --- claims ---------------------------------------------------------------------------------------
 @app.get("/claims/<claim_id>")
 @tracer.capture_method
@@ -60,8 +128,7 @@ def get_ledger(claim_id: ClaimId) -> dict[str, Any]:
 @app.post("/claims/<claim_id>/recheck")
 @tracer.capture_method
 def post_recheck(claim_id: ClaimId) -> dict[str, Any]:
-    actor = app.current_event.request_context.identity.user_arn or "unknown"
-    return recheck_hold(wiring.repository(), wiring.workflow(), claim_id, actor)
+    return recheck_hold(wiring.repository(), wiring.workflow(), claim_id, staff().actor)
 
 
 @app.get("/claims")
@@ -72,8 +139,13 @@ def list_claims(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ClaimPage:
-    page = wiring.repository().list_claims(
-        status=status.value if status else None, clinic_id=clinic, limit=limit, next_token=next_token
+    page = authz.list_visible_claims(
+        wiring.repository(),
+        staff(),
+        status=status.value if status else None,
+        clinic_id=clinic,
+        limit=limit,
+        next_token=next_token,
     )
     return ClaimPage(items=[summary_view(c) for c in page.items], next_token=page.next_token)
 
@@ -107,7 +179,7 @@ def get_era(
 @app.post("/eras/<era_id>/release")
 @tracer.capture_method
 def post_release(era_id: EraId) -> Response[dict[str, Any]]:
-    released_by = app.current_event.request_context.identity.user_arn or "unknown"
+    released_by = staff().actor
     body = release_era(wiring.repository(), wiring.release_queue(), era_id, released_by)
     logger.info("ERA released for posting", era_id=era_id, released_by=released_by)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
@@ -129,7 +201,12 @@ def unmatched_worklist(
 def match_remittance(
     remittance_id: Annotated[str, Path(min_length=3, max_length=160)], request: Annotated[MatchRequest, Body()]
 ) -> dict[str, Any]:
-    result = match_unmatched(wiring.repository(), wiring.workflow(), remittance_id, request.claim_id)
+    repo = wiring.repository()
+    try:
+        authz.require_claim_scope(staff(), request.claim_id, repo.get_claim(request.claim_id).clinic_id)
+    except ClaimNotFound as err:
+        raise OutOfScope(str(err)) from err
+    result = match_unmatched(repo, wiring.workflow(), remittance_id, request.claim_id)
     return {
         "claim_id": result.claim_id,
         "era_id": result.era_id,
@@ -147,6 +224,9 @@ ERROR_STATUS: dict[type[Exception], int] = {
     BadPageToken: 400,
     NotOnHold: 409,
     EraNotReleasable: 409,
+    OutOfScope: 404,
+    Forbidden: 403,
+    Unauthenticated: 401,
 }
 
 
@@ -159,4 +239,12 @@ def known_error(err: Exception) -> Response:
 
 @obs.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Before routing and validation: without a verified identity every path is a 401, known or not.
+    if not (_claims(event) or {}).get("sub"):
+        return {
+            "statusCode": 401,
+            "headers": {"Content-Type": "application/json"},
+            "body": '{"message": "Unauthorized"}',
+            "isBase64Encoded": False,
+        }
     return app.resolve(event, context)
