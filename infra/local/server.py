@@ -8,6 +8,10 @@ payer simulator in a background thread; the staff API on its own port.
     MEDBILL_MOTO_PORT (default 5000)   moto endpoint
     MEDBILL_API_PORT  (default 8080)   staff API
 
+Staff sign in against a user pool on moto's Cognito (infra/local/identity.py: the demo users
+and their roles and clinics are in the banner); the API server checks their tokens against the
+pool's JWKS as API Gateway's Cognito authorizer does.
+
 moto's Step Functions interpreter calls Lambda at http://localhost:$MOTO_PORT, so MOTO_PORT is
 set to the server's port before anything starts. Handlers run in-process and reach the server
 through AWS_ENDPOINT_URL.
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import config
+from infra.local import identity
 from infra.local.api_server import ApiServer
 from infra.local.lambda_bridge import Handler
 from infra.local.provision import ensure_aws_environment
@@ -50,6 +55,7 @@ class LocalServer:
         self._moto: Any = None
         self.runtime: LocalRuntime | None = None
         self.api: ApiServer | None = None
+        self.staff_pool: identity.StaffPool | None = None
         self._saved_env: dict[str, str | None] = {}
 
     def _setenv(self, key: str, value: str) -> None:
@@ -78,11 +84,28 @@ class LocalServer:
             self.runtime = LocalRuntime(self.handlers, timeouts=self.timeouts, endpoint_url=self.endpoint_url)
             self.runtime.start()
             self.runtime.start_background(self.pump_interval_s)
-            self.api = ApiServer(self.runtime.bridge, host=HOST, port=self.api_port).start()
+            self.staff_pool = self._staff_identity()
+            verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
+            self.api = ApiServer(self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims).start()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def cognito(self) -> Any:
+        import boto3
+
+        return boto3.client("cognito-idp", endpoint_url=self.endpoint_url)
+
+    def _staff_identity(self) -> identity.StaffPool:
+        pool = identity.provision(self.cognito())
+        identity.add_demo_users(self.cognito(), pool)
+        return pool
+
+    def sign_in(self, name: str, password: str = identity.DEMO_PASSWORD) -> str:
+        """An ID token for a staff user (tests and scripts; people sign in in the console)."""
+        assert self.staff_pool is not None
+        return identity.sign_in(self.cognito(), self.staff_pool, name, password)
 
     @property
     def api_url(self) -> str:
@@ -135,6 +158,10 @@ class LocalServer:
                 (config.ERA_REPORTS_PREFIX, "posting reports"),
             )
         )
+        users = "\n".join(
+            f"    {name:<14} {role:<16} {', '.join(clinics) or 'every clinic'}"
+            for name, (role, clinics) in identity.DEMO_USERS.items()
+        )
         return f"""
 medbill local runtime is up (moto {_moto_version()}).
 
@@ -154,7 +181,14 @@ Upload an encounter file:
 Watch it:
     aws --endpoint-url {ep} stepfunctions list-executions --state-machine-arn {res.state_machine_arn}
     aws --endpoint-url {ep} s3 ls s3://{res.bucket}/ --recursive
-    curl -s {self.api_url}/claims
+
+Staff (moto Cognito pool {self.staff_pool.pool_id if self.staff_pool else "?"}, password {identity.DEMO_PASSWORD!r}):
+{users}
+    TOKEN=$(aws --endpoint-url {ep} cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH \
+        --client-id {self.staff_pool.client_id if self.staff_pool else "?"} \
+        --auth-parameters USERNAME=ada.admin,PASSWORD='{identity.DEMO_PASSWORD}' \
+        --query AuthenticationResult.IdToken --output text)
+    curl -s -H "Authorization: Bearer $TOKEN" {self.api_url}/claims
 
 Ctrl-C stops everything (state lives in memory only).
 """
