@@ -12,6 +12,7 @@ from infra.constructs.api import Api
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.staff_identity import StaffIdentity
 from infra.constructs.storage import Storage
 from infra.constructs.workflow import Workflow
 
@@ -36,7 +37,15 @@ class MedbillStack(Stack):
         self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
-        self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine, queues=self.intake.queues)
+        self.staff = StaffIdentity(self, "StaffIdentity")
+        self.api = Api(
+            self,
+            "Api",
+            functions=self.functions,
+            state_machine=state_machine,
+            queues=self.intake.queues,
+            authorizer=self.staff.authorizer,
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",

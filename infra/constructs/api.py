@@ -1,7 +1,8 @@
-"""Staff REST API: API Gateway (IAM auth, SigV4-signed requests) -> the `api` function (proxy)."""
+"""Staff REST API: API Gateway (Cognito user pool authorizer: staff ID tokens) -> the `api` function (proxy)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from aws_cdk import RemovalPolicy
@@ -17,6 +18,23 @@ from infra.constructs.nag import acknowledge
 
 STAGE_NAME = "v1"
 ACCESS_LOG_RETENTION = logs.RetentionDays.SIX_YEARS  # who accessed which claim: HIPAA audit trail
+# One line per request: who (the Cognito subject and user name) called which path (the real path,
+# claim id included: `$context.path`, not the route template) and what came back. No query string,
+# no bodies (PHI).
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "user": "$context.authorizer.claims.sub",
+    "userName": "$context.authorizer.claims['cognito:username']",
+    "authorizerError": "$context.authorizer.error",
+}
 
 
 class Api(Construct):
@@ -28,8 +46,10 @@ class Api(Construct):
         functions: Functions,
         state_machine: sfn.IStateMachine,
         queues: Mapping[str, sqs.IQueue],
+        authorizer: apigw.IAuthorizer,
     ) -> None:
-        """`queues`: QueueSpec.name -> queue; the api sends to the posting and remittance queues."""
+        """`queues`: QueueSpec.name -> queue; the api sends to the posting and remittance queues.
+        `authorizer`: the staff user pool's (infra/constructs/staff_identity.py), on every method."""
         super().__init__(scope, construct_id)
         self.function = functions.create("api", state_machine=state_machine, queues=queues)
 
@@ -56,19 +76,11 @@ class Api(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # request/response bodies carry PHI: never log them
                 access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
             ),
-            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            default_method_options=apigw.MethodOptions(
+                authorization_type=apigw.AuthorizationType.COGNITO, authorizer=authorizer
+            ),
         )
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
@@ -111,15 +123,8 @@ class Api(Construct):
         acknowledge(
             self.rest_api,
             "AwsSolutions-APIG3",
-            "WAF is out of scope for this stack: the API is IAM-authorized (SigV4) for staff roles only; "
+            "WAF is out of scope for this stack: every method needs a staff user pool token (MFA required); "
             "a web ACL can be associated with the v1 stage at deployment.",
-        )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-COG4",
-            "Staff call the API with SigV4-signed requests (IAM authorization, APIG4 satisfied) from their "
-            "IAM roles (federated from the office identity provider); a Cognito user pool would be a second "
-            "identity store.",
         )
         acknowledge(
             self.rest_api,
