@@ -22,17 +22,20 @@ from medbill.billing.era import list_eras as list_era_payments  # repository.lis
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
 from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
+from medbill.models.common import utcnow
 from medbill.models.status import ClaimStatus
-from medbill.ports import BadPageToken, ClaimNotFound
+from medbill.ports import AccessRecord, BadPageToken, ClaimNotFound
 from medbill.workflow import authz
 from medbill.workflow.authz import Forbidden, OutOfScope, StaffUser, Unauthenticated
 from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.views import (
+    AccessLogPage,
     ClaimPage,
     ClaimView,
     EraPage,
     EraView,
     UnmatchedPage,
+    access_view,
     claim_view,
     era_summary_view,
     era_view,
@@ -84,7 +87,26 @@ def authorize_route(app: APIGatewayRestResolver, next_middleware: NextMiddleware
         if not user.is_admin:
             authz.require_era_scope(user, era_id, authz.era_claim_clinics(repo, era_id))
     app.append_context(staff_user=user)
-    return next_middleware(app)
+    response = next_middleware(app)
+    if policy.audit_read and response.status_code == 200:
+        _record_read(user, policy.audit_read, args)
+    return response
+
+
+def _record_read(user: StaffUser, action: str, args: dict[str, str]) -> None:
+    """Who read which claim, ledger or ERA, and when: the application's access audit."""
+    resource, resource_id = ("era", args["era_id"]) if "era_id" in args else ("claim", args["claim_id"])
+    wiring.repository().record_access(
+        AccessRecord(
+            resource=resource,
+            resource_id=resource_id,
+            action=action,
+            user_id=user.user_id,
+            user_name=user.name,
+            at=utcnow().isoformat(),
+            request_id=app.current_event.request_context.request_id or "",
+        )
+    )
 
 
 app.use(middlewares=[authorize_route])
@@ -123,6 +145,18 @@ def get_claim(claim_id: ClaimId) -> ClaimView:
 @tracer.capture_method
 def get_ledger(claim_id: ClaimId) -> dict[str, Any]:
     return claim_ledger(wiring.repository(), claim_id)
+
+
+@app.get("/claims/<claim_id>/access-log")
+@tracer.capture_method
+def get_access_log(
+    claim_id: ClaimId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AccessLogPage:
+    """Who looked at this claim (its detail or its ledger), newest first: admins only."""
+    records, token = wiring.repository().access_log("claim", claim_id, limit=limit, next_token=next_token)
+    return AccessLogPage(items=[access_view(r) for r in records], next_token=token)
 
 
 @app.post("/claims/<claim_id>/recheck")
@@ -206,7 +240,7 @@ def match_remittance(
         authz.require_claim_scope(staff(), request.claim_id, repo.get_claim(request.claim_id).clinic_id)
     except ClaimNotFound as err:
         raise OutOfScope(str(err)) from err
-    result = match_unmatched(repo, wiring.workflow(), remittance_id, request.claim_id)
+    result = match_unmatched(repo, wiring.workflow(), remittance_id, request.claim_id, actor=staff().actor)
     return {
         "claim_id": result.claim_id,
         "era_id": result.era_id,

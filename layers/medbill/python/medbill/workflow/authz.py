@@ -134,20 +134,21 @@ SCOPES = (SCOPE_CLAIM, SCOPE_CLINIC_LISTING, SCOPE_ERA, SCOPE_OFFICE)
 class Policy:
     role: Role
     scope: str
-    audit_read: bool = False  # record who read it (claim, ledger, ERA)
+    audit_read: str | None = None  # record who read it: the action named in the access audit
 
 
 POLICIES: dict[tuple[str, str], Policy] = {
     # claims
     ("GET", "/claims"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
-    ("GET", "/claims/{claim_id}"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read=True),
-    ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read=True),
+    ("GET", "/claims/{claim_id}"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_claim"),
+    ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_ledger"),
+    ("GET", "/claims/{claim_id}/access-log"): Policy(Role.ADMIN, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/recheck"): Policy(Role.BILLER, SCOPE_CLAIM),
     # ERAs: a payment to the office's payee; a non-admin sees an ERA when every claim it pays is in
     # one of their clinics (billing.era has no payee -> clinic map yet: docs/decisions.md).
     # The office's ERA list (payer, trace, totals: no PHI) is a manager's work queue.
     ("GET", "/eras"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
-    ("GET", "/eras/{era_id}"): Policy(Role.VIEWER, SCOPE_ERA, audit_read=True),
+    ("GET", "/eras/{era_id}"): Policy(Role.VIEWER, SCOPE_ERA, audit_read="read_era"),
     ("POST", "/eras/{era_id}/release"): Policy(Role.BILLING_MANAGER, SCOPE_ERA),
     # unmatched remittance: by definition it names no claim of ours, so no clinic: managers only.
     ("GET", "/worklists/unmatched-remittance"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),

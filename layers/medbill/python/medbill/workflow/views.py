@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
-from medbill.ports import ClaimEvent
+from medbill.ports import AccessRecord, ClaimEvent
 
 
 class LineView(BaseModel):
@@ -253,4 +253,27 @@ def unmatched_view(item: dict[str, Any]) -> UnmatchedRemittanceView:
         paid=item["paid"],
         payer_id=item.get("payer_id", ""),
         received_at=item["updated_at"],
+    )
+
+
+class AccessView(BaseModel):
+    at: str
+    user_id: str
+    user_name: str
+    action: str  # read_claim, read_ledger
+    request_id: str
+
+
+class AccessLogPage(BaseModel):
+    items: list[AccessView]
+    next_token: str | None
+
+
+def access_view(record: AccessRecord) -> AccessView:
+    return AccessView(
+        at=record.at,
+        user_id=record.user_id,
+        user_name=record.user_name,
+        action=record.action,
+        request_id=record.request_id,
     )
