@@ -8,7 +8,8 @@ applies medbill.workflow.authz.POLICIES: the role a route needs, and its scope b
 clinic, the ERA's claims); out of scope answers exactly like not found.
 """
 
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -25,7 +26,7 @@ from medbill.entry.observability import observability
 from medbill.models.common import utcnow
 from medbill.models.status import ClaimStatus
 from medbill.ports import AccessRecord, BadPageToken, ClaimNotFound
-from medbill.workflow import authz
+from medbill.workflow import authz, reports
 from medbill.workflow.authz import Forbidden, OutOfScope, StaffUser, Unauthenticated
 from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.views import (
@@ -248,6 +249,53 @@ def match_remittance(
         "outcome": result.outcome,
         "resumed": result.resumed,
     }
+
+
+# --- reports: computed here, drawn by the console; ?format=csv for a spreadsheet -------------------
+ReportClinic = Annotated[str | None, Query(min_length=1, max_length=30)]
+AsOf = Annotated[date | None, Query(description="the day the report is for (default today, UTC)")]
+Format = Annotated[Literal["json", "csv"], Query()]
+
+
+def _report_histories(clinic: str | None) -> list[reports.ClaimHistory]:
+    repo = wiring.repository()
+    return reports.histories(repo, authz.all_visible_claims(repo, staff(), clinic_id=clinic))
+
+
+def _report(body: dict[str, Any], fmt: str, to_csv: Any, name: str) -> Response[Any]:
+    if fmt == "csv":
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=to_csv(body),
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.get("/reports/ar-aging")
+@tracer.capture_method
+def report_ar_aging(clinic: ReportClinic = None, as_of: AsOf = None, format: Format = "json") -> Response[Any]:
+    """Open insurance A/R by age of the date of service (0-30 ... 120+), by payer and by clinic."""
+    day = as_of or utcnow().date()
+    return _report(reports.ar_aging(_report_histories(clinic), day), format, reports.ar_aging_csv, "ar-aging")
+
+
+@app.get("/reports/kpis")
+@tracer.capture_method
+def report_kpis(clinic: ReportClinic = None, as_of: AsOf = None, format: Format = "json") -> Response[Any]:
+    """Clean-claim, first-pass resolution, denial (by CARC) and touchless rates; days in A/R."""
+    day = as_of or utcnow().date()
+    return _report(reports.kpis(_report_histories(clinic), day), format, reports.kpis_csv, "kpis")
+
+
+@app.get("/reports/stage-times")
+@tracer.capture_method
+def report_stage_times(clinic: ReportClinic = None, as_of: AsOf = None, format: Format = "json") -> Response[Any]:
+    """Hours spent in each stage per clinic and payer, from the claims' audit events."""
+    at = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else utcnow()
+    body = reports.stage_times(_report_histories(clinic), at)
+    return _report(body, format, reports.stage_times_csv, "stage-times")
 
 
 # --- errors: the domain's exceptions as HTTP status codes ----------------------------------------

@@ -15,12 +15,13 @@ import pytest
 from infra.local.provision import LocalResources
 from medbill.entry import wiring
 from medbill.models.claim import Claim
+from medbill.models.status import ClaimStatus as S
 from medbill.workflow import authz
 from medbill.workflow.intake import new_claim
 from medbill.x12.remittance835 import Adjustment, ClaimPayment
 from testkit.era_builder import era_for
 from tests.factories import make_encounter
-from tests.integration.test_api import _call, _load_api
+from tests.integration.test_api import Context, _call, _load_api
 from tests.integration.test_api_eras import _receive
 from tests.staff import ADMIN, claims
 
@@ -102,7 +103,33 @@ TABLE: list[tuple[str, str, dict[str, str] | None, str, int]] = [
     ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{a}"}, "biller_a", 403),
     ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{b}"}, "manager_a", 404),
     ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{a}"}, "manager_b", 404),
+    # reports: any role, scoped to the user's clinics (another clinic's is an empty report)
+    ("GET", "/reports/ar-aging", None, "viewer_a", 200),
+    ("GET", "/reports/kpis", None, "biller_b", 200),
+    ("GET", "/reports/stage-times", None, "admin", 200),
+    ("GET", "/reports/kpis", None, "no_role", 403),
+    # the access log: admins only
+    ("GET", "/claims/{a}/access-log", None, "manager_a", 403),
+    ("GET", "/claims/{a}/access-log", None, "admin", 200),
+    ("GET", "/claims/CLMNOPE/access-log", None, "admin", 404),
+    ("GET", "/me", None, "viewer_a", 200),
 ]
+
+
+def _event(path: str, query: dict[str, str], user: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {},
+        "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": {"requestId": "r-csv", "stage": "v1", "authorizer": {"claims": user}},
+        "body": None,
+        "isBase64Encoded": False,
+    }
 
 
 def _fill(text: str, world: dict[str, Any]) -> str:
@@ -187,3 +214,26 @@ def test_me_names_the_caller_role_and_clinics(world: dict[str, Any]) -> None:
         "all_clinics": False,
     }
     assert _call(world["api"], "GET", "/me", user=ADMIN)[1]["all_clinics"] is True
+
+
+def test_reports_cover_only_the_users_clinics_and_export_csv(world: dict[str, Any]) -> None:
+    api, repo = world["api"], wiring.repository()
+    for claim_id in (world["a"], world["b"]):  # both sent to the payer, nothing paid on B's yet
+        claim = repo.get_claim(claim_id)
+        repo.save(claim, actor="workflow", new_status=S.REGISTERED)
+    status, mine = _call(api, "GET", "/reports/kpis", user=VIEWER_A)
+    assert status == 200 and mine["claims"] == 1
+    assert _call(api, "GET", "/reports/kpis", user=ADMIN)[1]["claims"] == 2
+    assert _call(api, "GET", "/reports/kpis", {"clinic": "clinic-b"}, user=VIEWER_A)[1]["claims"] == 0
+    status, times = _call(api, "GET", "/reports/stage-times", user=BILLER_B)
+    assert status == 200 and {r["clinic_id"] for r in times["rows"]} == {"clinic-b"}
+    assert {r["stage"] for r in times["rows"]} == {"RECEIVED", "REGISTERED"}
+    status, aging = _call(api, "GET", "/reports/ar-aging", {"as_of": "2026-12-01"}, user=ADMIN)
+    assert status == 200 and aging["as_of"] == "2026-12-01" and aging["buckets"][-1] == "120+"
+    resp = api.handler(_event("/reports/stage-times", {"format": "csv"}, BILLER_B), Context())
+    headers = {k: v[-1] for k, v in resp["multiValueHeaders"].items()}
+    assert resp["statusCode"] == 200 and headers["Content-Type"].startswith("text/csv")
+    assert headers["Content-Disposition"] == 'attachment; filename="stage-times.csv"'
+    assert resp["body"].splitlines()[0] == "clinic_id,payer_id,stage,stays,total_hours,average_hours,max_hours"
+    assert all(line.startswith("clinic-b,") for line in resp["body"].splitlines()[1:])
+    assert _call(api, "GET", "/reports/kpis", user=None)[0] == 401

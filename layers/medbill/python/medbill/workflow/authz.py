@@ -154,6 +154,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/worklists/unmatched-remittance"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
     # matching also needs the target claim in scope (checked on the body's claim_id).
     ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    # reports: computed from the claims the user may see (their clinics; admins: all or one)
+    ("GET", "/reports/ar-aging"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    ("GET", "/reports/kpis"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    ("GET", "/reports/stage-times"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
     # who am I: name, role, clinics (the console shows them and hides actions the role lacks)
     ("GET", "/me"): Policy(Role.VIEWER, SCOPE_OFFICE),
 }
@@ -251,3 +255,16 @@ def list_visible_claims(
             return Page(items=items, next_token=_encode(index, page.next_token))
         index, inner = index + 1, None
     return Page(items=items, next_token=_encode(index, None) if index < len(clinics) else None)
+
+
+def all_visible_claims(
+    store: ClaimStore, user: StaffUser, *, clinic_id: str | None = None, page_size: int = 100
+) -> list[Claim]:
+    """Every claim of the listing `list_visible_claims` pages through (the reports read them all)."""
+    claims: list[Claim] = []
+    token: str | None = None
+    while True:
+        page = list_visible_claims(store, user, clinic_id=clinic_id, limit=page_size, next_token=token)
+        claims.extend(page.items)
+        if not (token := page.next_token):
+            return claims
