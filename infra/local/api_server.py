@@ -11,6 +11,11 @@ With a `verifier` (infra/local/identity.TokenVerifier: moto's Cognito JWKS, issu
 expiry) the server does what the Cognito authorizer does in AWS: a request without a valid bearer
 token is answered 401 before the Lambda runs, and a valid one's claims go to the Lambda in
 requestContext.authorizer.claims.
+
+With a `console` (infra/local/console.py) the same server hands out the staff console's static
+files under /console/ (what CloudFront serves from S3 in AWS, with the same security headers), its
+config.json, and /cognito, a pass-through to moto's Cognito for the console's sign-in call (the
+browser cannot call moto across origins; in AWS it calls Cognito directly).
 """
 
 from __future__ import annotations
@@ -126,6 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        console = self.server.console
+        if console is not None:
+            answer = console.answer(self.command, urlsplit(self.path).path, dict(self.headers.items()), body)
+            if answer is not None:
+                self._write(*answer)
+                return
         claims = None
         if self.server.verifier is not None:
             claims = self.server.verifier(self.headers.get("Authorization"))
@@ -194,10 +205,12 @@ class ApiServer(ThreadingHTTPServer):
         port: int = 0,
         function: str = "api",
         verifier: Callable[[str | None], dict[str, Any] | None] | None = None,
+        console: Any = None,
     ):
         super().__init__((host, port), _Handler)
         self.bridge = bridge
         self.verifier = verifier
+        self.console = console  # infra.local.console.Console: static files, config, Cognito pass-through
         self.function = function
         self._thread: threading.Thread | None = None
 

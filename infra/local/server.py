@@ -32,6 +32,7 @@ from typing import Any
 from infra import config
 from infra.local import identity
 from infra.local.api_server import ApiServer
+from infra.local.console import Console
 from infra.local.lambda_bridge import Handler
 from infra.local.provision import ensure_aws_environment
 from infra.local.runtime import MOTO_CONFIG, LocalRuntime
@@ -86,7 +87,10 @@ class LocalServer:
             self.runtime.start_background(self.pump_interval_s)
             self.staff_pool = self._staff_identity()
             verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
-            self.api = ApiServer(self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims).start()
+            console = Console(self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region)
+            self.api = ApiServer(
+                self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims, console=console
+            ).start()
         except BaseException:
             self.stop()
             raise
@@ -167,6 +171,7 @@ medbill local runtime is up (moto {_moto_version()}).
 
   AWS endpoint (moto)   {ep}
   staff API             {self.api_url}
+  staff console         {self.api_url}/console/   (sign in as one of the staff below)
   state machine         {res.state_machine_arn}
   claims table          {res.claims_table}
   bucket                s3://{res.bucket}

@@ -42,6 +42,7 @@ class ClaimSummaryView(BaseModel):
     paid_amount: Money
     patient_responsibility: Money
     updated_at: str
+    follow_up_action: str | None = None  # the follow-up work queue groups by it
 
 
 class ClaimView(ClaimSummaryView):
@@ -78,6 +79,7 @@ def summary_view(claim: Claim) -> ClaimSummaryView:
         paid_amount=claim.paid_amount,
         patient_responsibility=claim.patient_responsibility,
         updated_at=claim.updated_at.isoformat(),
+        follow_up_action=claim.follow_up_action,
     )
 
 
@@ -106,7 +108,6 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         remittance_outcome=claim.remittance_outcome,
         hold_reasons=claim.hold_reasons,
         follow_up_reason=claim.follow_up_reason,
-        follow_up_action=claim.follow_up_action,
         interchange_control_number=claim.interchange_control_number,
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
