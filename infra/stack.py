@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra import config
 from infra.constructs.api import Api
+from infra.constructs.console_hosting import ConsoleHosting
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
 from infra.constructs.monitoring import Monitoring
@@ -38,6 +39,7 @@ class MedbillStack(Stack):
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
         self.staff = StaffIdentity(self, "StaffIdentity")
+        self.console = ConsoleHosting(self, "Console", access_log_bucket=self.storage.access_log_bucket)
         self.api = Api(
             self,
             "Api",

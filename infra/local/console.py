@@ -22,16 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from infra import config
+from infra.constructs.console_hosting import CONTENT_SECURITY_POLICY
 
 CONSOLE_DIR = config.REPO_ROOT / "console"
 PREFIX = "/console"
-# The same headers CloudFront adds in AWS (console_hosting.SECURITY_HEADERS is the one list).
+# The headers CloudFront's response headers policy adds in AWS (infra/constructs/console_hosting.py).
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' https://cognito-idp.*.amazonaws.com https://*.execute-api.*.amazonaws.com; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
