@@ -1,7 +1,7 @@
 """Workflow reports: A/R aging, KPIs and time in each stage, computed from claims and their audit
 events (plain Python; the staff API serves them as JSON and CSV, the console only draws them).
 
-Definitions (docs/reports.md has them with a worked example):
+Definitions (tests/unit/workflow/test_reports.py works them by hand on a known data set):
 
 - **Open insurance A/R** of a claim sent to a payer (it reached SUBMITTED) and not CLOSED / FAILED:
   charge - paid - patient responsibility - contractual adjustments (CO-45). A denial stays in A/R
