@@ -146,9 +146,14 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
     assert routes == [
         ("GET", "/claims"),
         ("GET", "/claims/{claim_id}"),
+        ("GET", "/claims/{claim_id}/access-log"),  # issue 11: who read the claim (admins)
         ("GET", "/claims/{claim_id}/ledger"),
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
+        ("GET", "/me"),  # issue 11: the caller's role and clinics
+        ("GET", "/reports/ar-aging"),  # issue 11: reports
+        ("GET", "/reports/kpis"),
+        ("GET", "/reports/stage-times"),
         ("GET", "/worklists/unmatched-remittance"),
         ("POST", "/claims/{claim_id}/recheck"),
         ("POST", "/eras/{era_id}/release"),
