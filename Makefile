@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv install lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean mutation
+.PHONY: venv install browser lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean mutation
+
+# The staff console's browser tests: Debian's chromium (Playwright's own download is not reachable)
+# and axe-core from npm. Installed when missing; a clean CI machine gets both from the registries.
+CHROMIUM := /usr/bin/chromium
+AXE := console/node_modules/axe-core/axe.min.js
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +22,16 @@ $(STAMP): pyproject.toml
 
 venv install: $(STAMP)
 
+browser: $(CHROMIUM) $(AXE)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
+	else echo "chromium is missing and this user cannot apt-get install it: the console browser tests will skip"; fi
+
+$(AXE): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --silent
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -25,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/medbill/python/medbill functions infra
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest -n 2 -q
 
 unit: $(STAMP)
@@ -37,7 +52,7 @@ integration: $(STAMP)
 infra-test: $(STAMP)
 	$(BIN)/pytest -q tests/infra
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(BIN)/pytest -q tests/e2e
 
 # Mutation testing of the rule modules (not part of `make test`: minutes per subset). Default subsets, or
@@ -45,7 +60,7 @@ e2e: $(STAMP)
 mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation.run $(SUBSETS)
 
-demo: $(STAMP)
+demo: $(STAMP)  # leaves demo-output/console.png when chromium is present (make browser)
 	$(BIN)/python -m infra.local.demo
 
 local: $(STAMP)

@@ -9,10 +9,12 @@ from constructs import Construct
 
 from infra import config
 from infra.constructs.api import Api
+from infra.constructs.console_hosting import ConsoleHosting
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
 from infra.constructs.monitoring import MonitoredResources, Monitoring
 from infra.constructs.network import Network
+from infra.constructs.staff_identity import StaffIdentity
 from infra.constructs.storage import Storage
 from infra.constructs.waf import ApiFirewall
 from infra.constructs.workflow import Workflow
@@ -46,7 +48,16 @@ class MedbillStack(Stack):
         self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
-        self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine, queues=self.intake.queues)
+        self.staff = StaffIdentity(self, "StaffIdentity")
+        self.console = ConsoleHosting(self, "Console", access_log_bucket=self.storage.access_log_bucket)
+        self.api = Api(
+            self,
+            "Api",
+            functions=self.functions,
+            state_machine=state_machine,
+            queues=self.intake.queues,
+            authorizer=self.staff.authorizer,
+        )
         self.firewall = ApiFirewall(
             self, "Firewall", stage=self.api.rest_api.deployment_stage, logs_key=self.storage.keys.logs
         )

@@ -36,7 +36,8 @@ def openapi_document() -> dict[str, Any]:
         title="medbill staff API",
         version="1",
         description="Claims, ledgers, ERA reconciliation and the unmatched-remittance work queue. "
-        "Every request is signed (IAM, SigV4); responses carry ids, codes and amounts.",
+        "Every request carries a staff user's Cognito token (role, clinics); responses carry ids, codes "
+        "and amounts.",
     )
     document: dict[str, Any] = json.loads(text)
     return document

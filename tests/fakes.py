@@ -31,6 +31,7 @@ from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 from medbill.ports import (
     UNMATCHED_STATUS,
+    AccessRecord,
     AlreadyPosted,
     BadPageToken,
     ClaimEvent,
@@ -669,3 +670,23 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     _release: ReleaseQueue = ReleaseRequests()
     _intake: IntakeQueue = IntakeContinuations()
     _eligibility: EligibilityGateway = FakeEligibility()
+
+
+class FakeAccessAudit:
+    """medbill.ports.AccessAudit in memory: append-only, newest first, one record per request."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict[str, AccessRecord]] = {}
+
+    def record_access(self, record: AccessRecord) -> None:
+        key = f"{record.at}#{record.request_id}#{record.action}"
+        self.records.setdefault((record.resource, record.resource_id), {}).setdefault(key, record)
+
+    def access_log(
+        self, resource: str, resource_id: str, *, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[AccessRecord], str | None]:
+        rows = sorted(self.records.get((resource, resource_id), {}).items(), reverse=True)
+        start = int(next_token) if next_token else 0
+        page = rows[start : start + limit]
+        more = start + limit < len(rows)
+        return [r for _, r in page], str(start + limit) if more else None

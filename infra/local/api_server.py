@@ -6,6 +6,16 @@ headers (single and multi value), body, isBase64Encoded and a requestContext wit
 requestId and identity. The `api` handler's `{statusCode, headers, multiValueHeaders, body,
 isBase64Encoded}` answer is written back. Handler failures are a 502, as API Gateway answers a
 Lambda error.
+
+With a `verifier` (infra/local/identity.TokenVerifier: moto's Cognito JWKS, issuer, audience,
+expiry) the server does what the Cognito authorizer does in AWS: a request without a valid bearer
+token is answered 401 before the Lambda runs, and a valid one's claims go to the Lambda in
+requestContext.authorizer.claims.
+
+With a `console` (infra/local/console.py) the same server hands out the staff console's static
+files under /console/ (what CloudFront serves from S3 in AWS, with the same security headers), its
+config.json, and /cognito, a pass-through to moto's Cognito for the console's sign-in call (the
+browser cannot call moto across origins; in AWS it calls Cognito directly).
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -37,6 +48,7 @@ def proxy_event(
     *,
     source_ip: str = "127.0.0.1",
     stage: str = STAGE,
+    authorizer_claims: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST API proxy event (payload 1.0) for one HTTP request."""
     parts = urlsplit(raw_path)
@@ -101,6 +113,11 @@ def proxy_event(
             },
             "domainName": "localhost",
             "apiId": API_ID,
+            **(
+                {"authorizer": {"claims": authorizer_claims, "principalId": authorizer_claims.get("sub")}}
+                if authorizer_claims is not None
+                else {}
+            ),
         },
         "body": body_text,
         "isBase64Encoded": is_b64,
@@ -114,7 +131,26 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        event = proxy_event(self.command, self.path, list(self.headers.items()), body, source_ip=self.client_address[0])
+        console = self.server.console
+        if console is not None:
+            answer = console.answer(self.command, urlsplit(self.path).path, dict(self.headers.items()), body)
+            if answer is not None:
+                self._write(*answer)
+                return
+        claims = None
+        if self.server.verifier is not None:
+            claims = self.server.verifier(self.headers.get("Authorization"))
+            if claims is None:  # API Gateway's Cognito authorizer: no Lambda call
+                self._write(401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}')
+                return
+        event = proxy_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            source_ip=self.client_address[0],
+            authorizer_claims=claims,
+        )
         invocation = self.server.bridge.invoke(self.server.function, event)
         if invocation.function_error:
             self._write(502, {"Content-Type": "application/json"}, b'{"message": "Internal server error"}')
@@ -161,9 +197,20 @@ class ApiServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, bridge: LambdaBridge, *, host: str = "127.0.0.1", port: int = 0, function: str = "api"):
+    def __init__(
+        self,
+        bridge: LambdaBridge,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        function: str = "api",
+        verifier: Callable[[str | None], dict[str, Any] | None] | None = None,
+        console: Any = None,
+    ):
         super().__init__((host, port), _Handler)
         self.bridge = bridge
+        self.verifier = verifier
+        self.console = console  # infra.local.console.Console: static files, config, Cognito pass-through
         self.function = function
         self._thread: threading.Thread | None = None
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import config
+from infra.local import console_shot
 from infra.local.runtime import LocalRuntime, Progress
 
 SAMPLES = config.REPO_ROOT / "events" / "encounters"
@@ -75,6 +76,8 @@ def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
         rt.run_until_idle(timeout_s=timeout_s, on_progress=show)
         summary = _summarize(rt)
         _export(rt, output, summary)
+        shot = console_shot.screenshot(rt.bridge, output)  # the staff console's work queues
+        print(f"  console screenshot {_display(shot)}" if shot else "  console screenshot skipped: no chromium")
     summary["elapsed_seconds"] = round(time.monotonic() - started, 1)
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _print_summary(summary, output)

@@ -13,6 +13,10 @@ Quiet by default: one progress line per encounter file, claim step and ERA (`Pro
 warnings and errors, and the staff API's request lines. Ctrl-C stops within `STOP_GRACE_S`: the
 state lives in memory only, so whatever is still running is abandoned, not drained.
 
+Staff sign in against a user pool on moto's Cognito (infra/local/identity.py: the demo users
+and their roles and clinics are in the banner); the API server checks their tokens against the
+pool's JWKS as API Gateway's Cognito authorizer does.
+
 moto's Step Functions interpreter calls Lambda at http://localhost:$MOTO_PORT, so MOTO_PORT is
 set to the server's port before anything starts. Handlers run in-process and reach the server
 through AWS_ENDPOINT_URL.
@@ -35,7 +39,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import config
+from infra.local import identity
 from infra.local.api_server import ApiServer
+from infra.local.console import Console
 from infra.local.lambda_bridge import Handler
 from infra.local.provision import ensure_aws_environment
 from infra.local.runtime import MOTO_CONFIG, LocalRuntime
@@ -142,6 +148,7 @@ class LocalServer:
         self._moto: Any = None
         self.runtime: LocalRuntime | None = None
         self.api: ApiServer | None = None
+        self.staff_pool: identity.StaffPool | None = None
         self._saved_env: dict[str, str | None] = {}
 
     def _setenv(self, key: str, value: str) -> None:
@@ -172,11 +179,31 @@ class LocalServer:
                 quiet_handler_logs(self.runtime.bridge)
             self.runtime.start()
             self.runtime.start_background(self.pump_interval_s)
-            self.api = ApiServer(self.runtime.bridge, host=HOST, port=self.api_port).start()
+            self.staff_pool = self._staff_identity()
+            verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
+            console = Console(self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region)
+            self.api = ApiServer(
+                self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims, console=console
+            ).start()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def cognito(self) -> Any:
+        import boto3
+
+        return boto3.client("cognito-idp", endpoint_url=self.endpoint_url)
+
+    def _staff_identity(self) -> identity.StaffPool:
+        pool = identity.provision(self.cognito())
+        identity.add_demo_users(self.cognito(), pool)
+        return pool
+
+    def sign_in(self, name: str, password: str = identity.DEMO_PASSWORD) -> str:
+        """An ID token for a staff user (tests and scripts; people sign in in the console)."""
+        assert self.staff_pool is not None
+        return identity.sign_in(self.cognito(), self.staff_pool, name, password)
 
     @property
     def api_url(self) -> str:
@@ -229,11 +256,16 @@ class LocalServer:
                 (config.ERA_REPORTS_PREFIX, "posting reports"),
             )
         )
+        users = "\n".join(
+            f"    {name:<14} {role:<16} {', '.join(clinics) or 'every clinic'}"
+            for name, (role, clinics) in identity.DEMO_USERS.items()
+        )
         return f"""
 medbill local runtime is up (moto {_moto_version()}).
 
   AWS endpoint (moto)   {ep}
   staff API             {self.api_url}
+  staff console         {self.api_url}/console/   (sign in as one of the staff below)
   state machine         {res.state_machine_arn}
   claims table          {res.claims_table}
   bucket                s3://{res.bucket}
@@ -248,9 +280,17 @@ Upload an encounter file:
 Watch it:
     aws --endpoint-url {ep} stepfunctions list-executions --state-machine-arn {res.state_machine_arn}
     aws --endpoint-url {ep} s3 ls s3://{res.bucket}/ --recursive
-    curl -s {self.api_url}/claims
-    curl -s '{self.api_url}/claims?status=PAID'
-    curl -s '{self.api_url}/claims?status=ELIGIBILITY_HOLD'    # then GET /claims/<id>, POST /claims/<id>/recheck
+
+Staff (moto Cognito pool {self.staff_pool.pool_id if self.staff_pool else "?"}, password {identity.DEMO_PASSWORD!r}):
+{users}
+    TOKEN=$(aws --endpoint-url {ep} cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH \
+        --client-id {self.staff_pool.client_id if self.staff_pool else "?"} \
+        --auth-parameters USERNAME=ada.admin,PASSWORD='{identity.DEMO_PASSWORD}' \
+        --query AuthenticationResult.IdToken --output text)
+    curl -s -H "Authorization: Bearer $TOKEN" {self.api_url}/claims
+    curl -s -H "Authorization: Bearer $TOKEN" '{self.api_url}/claims?status=PAID'
+    curl -s -H "Authorization: Bearer $TOKEN" '{self.api_url}/claims?status=ELIGIBILITY_HOLD'
+    # then GET /claims/<id>, POST /claims/<id>/recheck
 
 Waits: the payer simulator answers each 837P within seconds, so claims move on to PAID, FOLLOW_UP
 (denied, short-paid) or stay on a hold. A hold waits {self._hold_wait()} for a recheck; after that

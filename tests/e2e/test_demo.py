@@ -104,3 +104,12 @@ def test_demo_output_holds_valid_x12_files(demo_run: tuple[dict, Path]) -> None:
         for path in files[kind]:
             assert pyx12_errors(path.read_text()) == [], path.name
     assert list((out / "era-reports").iterdir())
+
+
+def test_demo_leaves_a_screenshot_of_the_console(demo_run: tuple[dict, Path]) -> None:
+    from tests.e2e.browser import chromium_path
+
+    _, output = demo_run
+    if chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    assert (output / "console.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

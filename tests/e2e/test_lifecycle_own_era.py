@@ -18,6 +18,7 @@ from medbill.models.status import ClaimStatus as S
 from medbill.x12.remittance835 import ClaimPayment
 from testkit.era_builder import claim_payment, era_for
 from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, handler_logs, sample_clinical, sample_phi
+from tests.staff import ADMIN
 
 
 def _upload_samples(rt: LocalRuntime) -> None:
@@ -195,7 +196,7 @@ def _api(rt: LocalRuntime, method: str, path: str) -> tuple[int, dict]:
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": {"proxy": path.lstrip("/")},
-        "requestContext": {"requestId": "r1", "stage": "v1", "identity": {"userArn": "arn:aws:iam::1:user/biller"}},
+        "requestContext": {"requestId": "r1", "stage": "v1", "authorizer": {"claims": ADMIN}},
         "body": None,
         "isBase64Encoded": False,
     }

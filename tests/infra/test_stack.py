@@ -191,12 +191,15 @@ def test_api_stage_v1_traced_with_access_logs(synth: Synth) -> None:
     )
 
 
-def test_api_methods_use_iam_auth_and_request_validation(synth: Synth) -> None:
+def test_api_methods_use_the_staff_authorizer_and_request_validation(synth: Synth) -> None:
+    # Issue 11: staff sign in (Cognito, MFA); every method needs the staff pool's token (was AWS_IAM).
     methods = synth.props("AWS::ApiGateway::Method")
     assert len(methods) == 10  # the routes test_api_declares_the_era_ledger_and_unmatched_remittance_routes lists
     validators = set(synth.resources("AWS::ApiGateway::RequestValidator"))
+    (authorizer,) = synth.resources("AWS::ApiGateway::Authorizer")
     for props in methods.values():
-        assert props["AuthorizationType"] == "AWS_IAM"
+        assert props["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert ref_id(props["AuthorizerId"]) == authorizer
         assert ref_id(props["RequestValidatorId"]) in validators
         assert props["Integration"]["Type"] == "AWS_PROXY"
     paths = {p["PathPart"] for p in synth.props("AWS::ApiGateway::Resource").values() if isinstance(p["PathPart"], str)}
@@ -242,7 +245,7 @@ def test_api_declares_the_era_ledger_and_unmatched_remittance_routes(synth: Synt
     assert set(routes) == set(expected_params)
     for route, params in expected_params.items():
         props = routes[route]
-        assert props["AuthorizationType"] == "AWS_IAM", route
+        assert props["AuthorizationType"] == "COGNITO_USER_POOLS", route
         assert props["Integration"]["Type"] == "AWS_PROXY", route
         declared = props.get("RequestParameters", {})
         assert declared == {f"method.request.path.{p}": True for p in params}, route

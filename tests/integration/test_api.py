@@ -16,6 +16,7 @@ from medbill.entry import wiring
 from medbill.workflow.intake import new_claim
 from medbill.workflow.stages import register
 from tests.factories import CANARY_LAST, CANARY_MEMBER, make_encounter
+from tests.staff import ADMIN
 
 
 @dataclass
@@ -41,7 +42,15 @@ def _get(api: Any, path: str, query: dict[str, str] | None = None) -> tuple[int,
     return _call(api, "GET", path, query)
 
 
-def _call(api: Any, method: str, path: str, query: dict[str, str] | None = None, body: Any = None) -> tuple[int, Any]:
+def _call(
+    api: Any,
+    method: str,
+    path: str,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+    *,
+    user: dict[str, Any] | None = ADMIN,
+) -> tuple[int, Any]:
     event = {
         "resource": "/{proxy+}",
         "path": path,
@@ -57,7 +66,9 @@ def _call(api: Any, method: str, path: str, query: dict[str, str] | None = None,
             "stage": "v1",
             "httpMethod": method,
             "path": path,
-            "identity": {"userArn": "arn:aws:iam::123456789012:user/biller"},
+            "identity": {"sourceIp": "127.0.0.1"},
+            # What API Gateway's Cognito authorizer passes on (None: no token, API Gateway's 401).
+            "authorizer": {"claims": user} if user is not None else None,
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
@@ -135,10 +146,15 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
     assert routes == [
         ("GET", "/claims"),
         ("GET", "/claims/{claim_id}"),
+        ("GET", "/claims/{claim_id}/access-log"),  # issue 11: who read the claim (admins)
         ("GET", "/claims/{claim_id}/ledger"),
         ("GET", "/clinics/{clinic_id}/profile"),
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
+        ("GET", "/me"),  # issue 11: the caller's role and clinics
+        ("GET", "/reports/ar-aging"),  # issue 11: reports
+        ("GET", "/reports/kpis"),
+        ("GET", "/reports/stage-times"),
         ("GET", "/worklists/unmatched-remittance"),
         ("POST", "/claims/{claim_id}/recheck"),
         ("POST", "/eras/{era_id}/release"),

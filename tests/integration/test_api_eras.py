@@ -125,7 +125,7 @@ def test_quarantined_era_is_released_once(api: Any, aws: LocalResources) -> None
             "kind": "release",
             "source_key": "era/q.835",
             "file_id": era["file_id"],
-            "released_by": "arn:aws:iam::123456789012:user/biller",
+            "released_by": "staff:ada-admin:sub-ada-admin",  # the signed-in user, name and id
         }
     ]
     status, body = _call(api, "POST", "/eras/1PAYERA010-TRACE2/release")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
 import urllib.request
 from typing import Any
 
 import boto3
+import pytest
 
 from infra import config
 from infra.local.server import LocalServer
@@ -72,8 +74,19 @@ def test_server_mode_runs_lambda_and_the_claim_state_machine_over_http() -> None
         else:
             raise AssertionError("the intake consumer never saw the upload")
 
-        with urllib.request.urlopen(server.api_url + "/claims?status=paid", timeout=5) as resp:
+        # Without a token the server answers 401 as API Gateway's Cognito authorizer does (no Lambda call).
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.api_url + "/claims?status=paid", timeout=5)
+        assert refused.value.code == 401 and api_events == []
+        token = server.sign_in("bea.biller")
+        req = urllib.request.Request(
+            server.api_url + "/claims?status=paid", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
             assert resp.status == 200 and json.loads(resp.read()) == {"claims": []}
         assert api_events[0]["queryStringParameters"] == {"status": "paid"}
+        claims = api_events[0]["requestContext"]["authorizer"]["claims"]
+        assert claims["cognito:username"] == "bea.biller"
+        assert sorted(claims["cognito:groups"].split(",")) == ["biller", "clinic:clinic-northside"]
         assert "aws --endpoint-url" in server.banner()
     assert server.runtime is None and server.api is None

@@ -227,6 +227,32 @@ class EraStore(Protocol):
     def era_claims_after(self, era_id: str, token: str) -> int: ...
 
 
+@dataclass(frozen=True)
+class AccessRecord:
+    """One read of a claim, its ledger or an ERA by a staff user (HIPAA access audit): who, when,
+    what. Ids only: the user's Cognito subject and user name, the resource's id."""
+
+    resource: str  # "claim" or "era"
+    resource_id: str
+    action: str  # "read_claim", "read_ledger", "read_era"
+    user_id: str
+    user_name: str
+    at: str  # ISO 8601 UTC
+    request_id: str
+
+
+class AccessAudit(Protocol):
+    """The application's access audit: append-only, newest first per resource."""
+
+    def record_access(self, record: AccessRecord) -> None:
+        """Store the record; the same request recorded twice (a retry) is stored once."""
+        ...
+
+    def access_log(
+        self, resource: str, resource_id: str, *, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[AccessRecord], str | None]: ...
+
+
 class BillingStore(ClaimStore, EraStore, Protocol):
     """Posting reads both: the claim, and the ERA records of the payments on its ledger."""
 
@@ -346,6 +372,8 @@ class Outbox(Protocol):
 
 __all__ = [
     "UNMATCHED_STATUS",
+    "AccessAudit",
+    "AccessRecord",
     "AlreadyPosted",
     "Artifacts",
     "BadPageToken",

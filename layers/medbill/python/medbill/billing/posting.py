@@ -196,6 +196,7 @@ class _Posting:
     target_id: str
     consume: WorkItem | None
     held_waiting: bool = False  # the last read saw a held reversal for this payer claim number
+    actor: str = "posting"  # on the timeline: "posting", or the staff user who matched it
 
     @property
     def consumed(self) -> Consume:
@@ -239,7 +240,7 @@ def _reversal_without_original(
         if recorded is None or recorded.get("result") != "not_posted":
             detail = {"era_id": remit.era_id, "clp02": remit.status_code, "problems": problems}
             result = _result(remit, claim.claim_id, "not_posted", problems=problems)
-            p.store.record_not_posted(claim, actor="posting", detail=detail, result=result, consume=p.consumed)
+            p.store.record_not_posted(claim, actor=p.actor, detail=detail, result=result, consume=p.consumed)
         # else: this message came again (SQS redelivery): recorded already, no second timeline event.
         return p.result(claim.claim_id, "not_posted", problems=problems)
     if any(
@@ -253,7 +254,7 @@ def _reversal_without_original(
     p.store.hold_reversal(
         claim,
         remit,
-        actor="posting",
+        actor=p.actor,
         detail={"era_id": remit.era_id, "held_reversal": remit.payer_claim_number},
         result=_result(remit, claim.claim_id, "held"),
         consume=p.consumed,
@@ -298,7 +299,7 @@ def _post_entry(
     saved = p.store.post_ledger_entry(
         claim.model_copy(update=update),
         entry,
-        actor="posting",
+        actor=p.actor,
         new_status=new_status,
         detail=detail,
         result=_result(remit, claim.claim_id, "posted", outcome, problems),
@@ -318,10 +319,15 @@ class _Posted:
 
 
 def _post_once(
-    store: BillingStore, workflow: Workflow, remit: ClaimRemittance, target_id: str, consume: WorkItem | None
+    store: BillingStore,
+    workflow: Workflow,
+    remit: ClaimRemittance,
+    target_id: str,
+    consume: WorkItem | None,
+    actor: str = "posting",
 ) -> _Posted:
     """Post one claim payment and record its result; held reversals are the caller's."""
-    p = _Posting(store, workflow, remit, target_id, consume)
+    p = _Posting(store, workflow, remit, target_id, consume, actor=actor)
     try:
         result = with_lock_retry(store, target_id, lambda claim: _post_to_claim(p, claim))
     except ClaimNotFound:
@@ -362,10 +368,12 @@ def post_remittance(
     *,
     claim_id: str | None = None,
     consume: WorkItem | None = None,
+    actor: str = "posting",
 ) -> PostingResult:
     """Post one claim payment, then the reversals held for it. `claim_id` overrides CLP01 (a person
-    matched it); `consume` is the held reversal or unmatched remittance the posting takes away."""
-    posted = _post_once(store, workflow, remit, claim_id or remit.claim_id, consume)
+    matched it); `consume` is the held reversal or unmatched remittance the posting takes away;
+    `actor` is who the timeline names (the staff user who matched it)."""
+    posted = _post_once(store, workflow, remit, claim_id or remit.claim_id, consume, actor)
     if posted.held_pass:
         applied = apply_held_reversals(store, workflow, posted.result.claim_id)
         posted.result.notes += [f"applied held reversal {s}" for s in applied]
@@ -422,7 +430,9 @@ class UnmatchedNotFound(Exception):
         super().__init__(f"no unmatched remittance {item_id}")
 
 
-def match_unmatched(store: BillingStore, workflow: Workflow, item_id: str, claim_id: str) -> PostingResult:
+def match_unmatched(
+    store: BillingStore, workflow: Workflow, item_id: str, claim_id: str, actor: str = "posting"
+) -> PostingResult:
     """A person (or a claim that turned up) matches an unmatched remittance to a claim: post it."""
     era_id, _, pos = item_id.rpartition("~")
     if not era_id or not pos.isdigit():
@@ -434,7 +444,7 @@ def match_unmatched(store: BillingStore, workflow: Workflow, item_id: str, claim
     if remit is None:
         raise UnmatchedNotFound(item_id)
     store.get_claim(claim_id)  # ClaimNotFound -> the API says so; nothing is consumed
-    return post_remittance(store, workflow, remit, claim_id=claim_id, consume=UnmatchedRemittance(remit))
+    return post_remittance(store, workflow, remit, claim_id=claim_id, consume=UnmatchedRemittance(remit), actor=actor)
 
 
 def post_waiting_unmatched(store: BillingStore, workflow: Workflow, claim_id: str) -> list[PostingResult]:

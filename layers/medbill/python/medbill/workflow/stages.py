@@ -313,7 +313,7 @@ def recheck_hold(repo: ClaimStore, workflow: Workflow, claim_id: str, actor: str
         if claim.status not in HOLD_STATUSES or not claim.task_token:
             raise NotOnHold(f"claim {claim.claim_id} is {claim.status.value}, not waiting on a hold")
         token = claim.task_token
-        repo.save(claim.model_copy(update={"task_token": None}), actor="staff", detail={"recheck_by": actor})
+        repo.save(claim.model_copy(update={"task_token": None}), actor=actor, detail={"recheck_by": actor})
         if not workflow.resume(token, {"rechecked": True}):
             raise NotOnHold(f"claim {claim.claim_id}: its hold already ended")
         return {"claim_id": claim.claim_id, "status": claim.status.value, "rechecked": True}

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
-from medbill.ports import ClaimEvent
+from medbill.ports import AccessRecord, ClaimEvent
 
 
 class LineView(BaseModel):
@@ -42,6 +42,7 @@ class ClaimSummaryView(BaseModel):
     paid_amount: Money
     patient_responsibility: Money
     updated_at: str
+    follow_up_action: str | None = None  # the follow-up work queue groups by it
 
 
 class ClaimView(ClaimSummaryView):
@@ -78,6 +79,7 @@ def summary_view(claim: Claim) -> ClaimSummaryView:
         paid_amount=claim.paid_amount,
         patient_responsibility=claim.patient_responsibility,
         updated_at=claim.updated_at.isoformat(),
+        follow_up_action=claim.follow_up_action,
     )
 
 
@@ -106,7 +108,6 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         remittance_outcome=claim.remittance_outcome,
         hold_reasons=claim.hold_reasons,
         follow_up_reason=claim.follow_up_reason,
-        follow_up_action=claim.follow_up_action,
         interchange_control_number=claim.interchange_control_number,
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
@@ -253,4 +254,27 @@ def unmatched_view(item: dict[str, Any]) -> UnmatchedRemittanceView:
         paid=item["paid"],
         payer_id=item.get("payer_id", ""),
         received_at=item["updated_at"],
+    )
+
+
+class AccessView(BaseModel):
+    at: str
+    user_id: str
+    user_name: str
+    action: str  # read_claim, read_ledger
+    request_id: str
+
+
+class AccessLogPage(BaseModel):
+    items: list[AccessView]
+    next_token: str | None
+
+
+def access_view(record: AccessRecord) -> AccessView:
+    return AccessView(
+        at=record.at,
+        user_id=record.user_id,
+        user_name=record.user_name,
+        action=record.action,
+        request_id=record.request_id,
     )

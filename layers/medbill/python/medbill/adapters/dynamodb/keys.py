@@ -20,6 +20,12 @@ REMIT = "REMIT#"  # UNMATCHED#<CLP01> / REMIT#<era id>#<position>
 PATIENT_SK = "PATIENT"
 PATIENTKEY_SK = "PATIENTKEY"
 COUNTER_SK = "COUNTER"
+# ACCESS#<resource>#<id> / <iso ts>#<request id>#<action>: who read a claim, ledger or ERA (its own
+# partition: claim and ERA partitions are read whole in places, and an access log grows without bound).
+
+
+def access_pk(resource: str, resource_id: str) -> str:
+    return f"ACCESS#{resource}#{resource_id}"
 
 
 def claim_pk(claim_id: str) -> str:

@@ -15,6 +15,7 @@ Item layout (keys.py builds every key; docs/architecture.md explains it):
   ERAFILE#<file id> / ERA#<era id>        the ERA records a file (by content) created
   UNMATCHED#<CLP01> / REMIT#<era id>#<position>   remittance for a claim we do not know (yet)
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
+  ACCESS#<resource>#<id> / <ts>#<request>#<action>   who read a claim, ledger or ERA (audit.py)
 
 Every status change is a conditional write on `version`, committed in one transaction with its
 audit event (and ledger entries, ERA results and consumed work items when money moves).
@@ -22,12 +23,13 @@ audit event (and ledger entries, ERA results and consumed work items when money 
 
 from __future__ import annotations
 
+from medbill.adapters.dynamodb.audit import AccessAuditTable
 from medbill.adapters.dynamodb.claims import ClaimTable
 from medbill.adapters.dynamodb.eras import EraTable
 
 
-class ClaimRepository(ClaimTable, EraTable):
-    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore)."""
+class ClaimRepository(ClaimTable, EraTable, AccessAuditTable):
+    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), and AccessAudit."""
 
 
 __all__ = ["ClaimRepository"]

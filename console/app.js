@@ -1,0 +1,332 @@
+// medbill staff console: a small static app (no framework, no build). It signs in against the
+// staff user pool, calls the staff API with the ID token, and draws what the API computes: the
+// numbers (queues, A/R aging, KPIs, stage times) come from the API, never from this file.
+"use strict";
+
+const HOLDS = ["ELIGIBILITY_HOLD", "CODING_HOLD"];
+const QUEUES = [
+  ["ELIGIBILITY_HOLD", "Eligibility holds"],
+  ["CODING_HOLD", "Coding holds"],
+  ["FOLLOW_UP", "Follow-up"],
+  ["DENIED", "Denied"],
+  ["FAILED", "Failed"],
+];
+const BUCKET_COLORS = ["#0b5cad", "#3f8fd9", "#e0a100", "#c8501e", "#8c1c13"];
+let config = null;
+let me = null;
+
+// --- small helpers ------------------------------------------------------------------------------
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) el.append(c instanceof Node ? c : document.createTextNode(String(c ?? "")));
+  return el;
+}
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const c of children.flat()) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+function money(v) { return v === null || v === undefined ? "" : Number(v).toFixed(2); }
+function say(text, error) {
+  const m = document.getElementById("message");
+  m.textContent = text || "";
+  m.className = error ? "error" : "";
+}
+function table(caption, heads, rows, numeric) {
+  const num = new Set(numeric || []);
+  return h("table", {},
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, heads.map((x, i) => h("th", { scope: "col", class: num.has(i) ? "num" : null }, x)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: num.has(i) ? "num" : null }, c))))));
+}
+function token() { return sessionStorage.getItem("medbill.idToken"); }
+
+// --- sign-in (Cognito InitiateAuth; locally through the server's /cognito proxy to moto) --------
+async function signIn(username, password) {
+  const resp = await fetch(config.cognito_endpoint, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.1",
+      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+    },
+    body: JSON.stringify({
+      AuthFlow: "USER_PASSWORD_AUTH",
+      ClientId: config.client_id,
+      AuthParameters: { USERNAME: username, PASSWORD: password },
+    }),
+  });
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok || !body.AuthenticationResult) throw new Error("Sign-in failed: check the user name and password.");
+  sessionStorage.setItem("medbill.idToken", body.AuthenticationResult.IdToken);
+}
+
+async function api(path, options) {
+  const resp = await fetch(config.api_base + path, {
+    ...(options || {}),
+    headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
+  });
+  if (resp.status === 401) { signOut(); throw new Error("Your session ended: sign in again."); }
+  const type = resp.headers.get("Content-Type") || "";
+  const body = type.includes("json") ? await resp.json() : await resp.text();
+  if (!resp.ok) {
+    const err = new Error((body && body.message) || `The API answered ${resp.status}`);
+    err.status = resp.status;
+    throw err;
+  }
+  return body;
+}
+
+async function all(path, max) {
+  let items = [], next = null, pages = 0;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const page = await api(path + sep + "limit=100" + (next ? `&next_token=${encodeURIComponent(next)}` : ""));
+    items = items.concat(page.items);
+    next = page.next_token;
+  } while (next && ++pages < (max || 20));
+  return items;
+}
+
+function signOut() {
+  sessionStorage.removeItem("medbill.idToken");
+  me = null;
+  render();
+}
+
+// --- views --------------------------------------------------------------------------------------
+async function queuesView() {
+  const cards = [];
+  for (const [status, label] of QUEUES) {
+    const items = await all(`/claims?status=${status}`);
+    const sum = items.reduce((s, c) => s + Number(c.total_charge || 0), 0);
+    cards.push(h("li", {}, h("h3", {}, h("a", { href: `#/claims?status=${status}` }, label)),
+      h("p", { class: "count" }, items.length), h("p", {}, `${money(sum)} billed`)));
+  }
+  const managers = ["billing_manager", "admin"].includes(me.role);
+  if (managers) {
+    const eras = await all("/eras");
+    const quarantined = eras.filter((e) => e.era_status === "QUARANTINED");
+    cards.push(h("li", {}, h("h3", {}, h("a", { href: "#/eras" }, "Quarantined ERAs")),
+      h("p", { class: "count" }, quarantined.length),
+      h("p", {}, `${money(quarantined.reduce((s, e) => s + Number(e.total_paid), 0))} paid`)));
+    const unmatched = await all("/worklists/unmatched-remittance");
+    cards.push(h("li", {}, h("h3", {}, h("a", { href: "#/unmatched" }, "Unmatched remittance")),
+      h("p", { class: "count" }, unmatched.length),
+      h("p", {}, `${money(unmatched.reduce((s, u) => s + Number(u.paid), 0))} paid`)));
+  }
+  const followUp = await all("/claims?status=FOLLOW_UP");
+  const byAction = {};
+  for (const c of followUp) {
+    const k = c.follow_up_action || "unassigned";
+    byAction[k] = byAction[k] || { n: 0, sum: 0 };
+    byAction[k].n += 1;
+    byAction[k].sum += Number(c.total_charge || 0);
+  }
+  return [h("h2", {}, "Work queues"), h("ul", { class: "cards" }, cards),
+    table("Follow-up by action", ["Action", "Claims", "Billed"],
+      Object.entries(byAction).map(([k, v]) => [k, v.n, money(v.sum)]), [1, 2])];
+}
+
+async function claimsView(params) {
+  const status = params.get("status") || "";
+  const clinic = params.get("clinic") || "";
+  const q = new URLSearchParams();
+  if (status) q.set("status", status);
+  if (clinic) q.set("clinic", clinic);
+  const items = await all(`/claims${q.toString() ? "?" + q : ""}`, 5);
+  return [h("h2", {}, status ? `Claims: ${status}` : "Claims"),
+    table(`${items.length} claims`, ["Claim", "Clinic", "Payer", "Service date", "Status", "Billed", "Paid"],
+      items.map((c) => [h("a", { href: `#/claim/${encodeURIComponent(c.claim_id)}` }, c.claim_id), c.clinic_id,
+        c.payer_id, c.date_of_service, c.status, money(c.total_charge), money(c.paid_amount)]), [5, 6])];
+}
+
+async function claimView(id) {
+  const c = await api(`/claims/${encodeURIComponent(id)}`);
+  const ledger = await api(`/claims/${encodeURIComponent(id)}/ledger`);
+  const actions = h("div", {});
+  if (HOLDS.includes(c.status)) {
+    actions.append(h("button", { type: "button", id: "recheck", onclick: async () => {
+      try {
+        const r = await api(`/claims/${encodeURIComponent(id)}/recheck`, { method: "POST" });
+        await route();  // the timeline now names who rechecked
+        say(`Recheck sent: claim ${r.claim_id} goes through ${r.status === "CODING_HOLD" ? "coding" : "eligibility"} again.`);
+      } catch (e) { say(e.message, true); }
+    } }, "Recheck hold"));
+  }
+  return [h("h2", {}, `Claim ${c.claim_id}`),
+    h("dl", {}, [["Status", c.status], ["Clinic", c.clinic_id], ["Payer", c.payer_id],
+      ["Service date", c.date_of_service], ["Billed", money(c.total_charge)], ["Paid", money(c.paid_amount)],
+      ["Adjusted", money(c.adjustment_amount)], ["Patient owes", money(c.patient_responsibility)],
+      ["Hold reasons", (c.hold_reasons || []).join("; ") || "none"], ["Follow-up", c.follow_up_action || "none"],
+    ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("h3", {}, "Actions"), actions,
+    table("Lines", ["Line", "Code", "Modifiers", "Units", "Charge", "Paid"],
+      c.lines.map((l) => [l.line_number, l.procedure_code, l.modifiers.join(" "), l.units, money(l.charge),
+        money(l.paid_amount)]), [4, 5]),
+    table("Timeline", ["When", "Who", "From", "To"],
+      c.timeline.map((e) => [e.at, e.actor, e.old_status || "", e.new_status])),
+    table("Ledger", ["Posted", "Kind", "ERA", "Paid", "Superseded by"],
+      ledger.entries.map((e) => [e.posted_at, e.kind, e.era_id || "", money(e.paid), e.superseded_by || ""]), [3])];
+}
+
+async function erasView() {
+  const eras = await all("/eras");
+  return [h("h2", {}, "ERAs"),
+    table(`${eras.length} ERA payments`, ["ERA", "Payer", "Status", "Paid", "Claims done"],
+      eras.map((e) => [h("a", { href: `#/era/${encodeURIComponent(e.era_id)}` }, e.era_id), e.payer_name || e.payer_id || "",
+        e.era_status, money(e.total_paid), `${e.claims_done} of ${e.claim_count}`]), [3])];
+}
+
+async function eraView(id) {
+  const e = await api(`/eras/${encodeURIComponent(id)}`);
+  const release = h("button", { type: "button", onclick: async () => {
+    try { await api(`/eras/${encodeURIComponent(id)}/release`, { method: "POST" }); say("Released for posting."); }
+    catch (err) { say(err.message, true); }
+  } }, "Release for posting");
+  return [h("h2", {}, `ERA ${e.era_id}`),
+    h("dl", {}, [["Status", e.era_status], ["Paid", money(e.total_paid)], ["Posted", money(e.posted_total)],
+      ["Unmatched", money(e.unmatched_total)], ["Difference", money(e.difference)],
+      ["Reconciled", e.reconciled ? "yes" : "no"], ["Problems", (e.problems || []).join("; ") || "none"],
+    ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    e.era_status === "QUARANTINED" ? release : "",
+    table("Claim payments", ["Position", "Claim", "Result", "Paid"],
+      e.claims.map((c) => [c.position, c.claim_id || c.clp01 || "", c.result, money(c.paid)]), [0, 3])];
+}
+
+async function unmatchedView() {
+  const items = await all("/worklists/unmatched-remittance");
+  return [h("h2", {}, "Unmatched remittance"),
+    table(`${items.length} waiting`, ["ERA", "Patient control no.", "Paid", "Match to claim"],
+      items.map((u) => {
+        const input = h("input", { id: `m-${u.remittance_id}`, "aria-label": `Claim id for ${u.clp01}` });
+        const go = h("button", { type: "button", onclick: async () => {
+          try {
+            await api(`/worklists/unmatched-remittance/${encodeURIComponent(u.remittance_id)}/match`,
+              { method: "POST", body: JSON.stringify({ claim_id: input.value.trim() }) });
+            await route(); say("Matched and posted.");
+          } catch (e) { say(e.message, true); }
+        } }, "Match");
+        return [u.era_id, u.clp01, money(u.paid), h("span", {}, input, " ", go)];
+      }), [2])];
+}
+
+function agingChart(title, rows, buckets) {
+  const width = 640, bar = 22, gap = 10, left = 150;
+  const max = Math.max(1, ...rows.map((r) => Number(r.total)));
+  const height = rows.length * (bar + gap) + 10;
+  const label = rows.map((r) => `${r.key}: ${r.total}`).join("; ") || "no open A/R";
+  const chart = svg("svg", { width, height, role: "img", "aria-label": `${title}. ${label}`, viewBox: `0 0 ${width} ${height}` },
+    svg("title", {}, title));
+  rows.forEach((r, i) => {
+    const y = i * (bar + gap) + 5;
+    chart.append(svg("text", { x: 0, y: y + bar - 6, "font-size": 13, fill: "#1b1f24" }, r.key));
+    let x = left;
+    buckets.forEach((b, j) => {
+      const w = (Number(r.amounts[b]) / max) * (width - left - 90);
+      if (w > 0) chart.append(svg("rect", { x, y, width: w, height: bar, fill: BUCKET_COLORS[j] }, svg("title", {}, `${b} days: ${r.amounts[b]}`)));
+      x += w;
+    });
+    chart.append(svg("text", { x: x + 6, y: y + bar - 6, "font-size": 13, fill: "#1b1f24" }, r.total));
+  });
+  return h("figure", {}, h("figcaption", {}, title), chart);
+}
+
+async function download(path, name) {
+  try {
+    const text = await api(path);
+    const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    h("a", { href: url, download: name }).click();
+    URL.revokeObjectURL(url);
+  } catch (e) { say(e.message, true); }
+}
+
+function rate(r) { return r.rate === null ? "n/a" : `${(Number(r.rate) * 100).toFixed(1)}% (${r.numerator} of ${r.denominator})`; }
+
+async function reportsView() {
+  const [aging, kpis, stages] = await Promise.all([api("/reports/ar-aging"), api("/reports/kpis"), api("/reports/stage-times")]);
+  const legend = h("ul", { class: "legend", "aria-label": "Age buckets" },
+    aging.buckets.map((b, j) => h("li", {},
+      svg("svg", { width: 14, height: 14, "aria-hidden": "true", class: "swatch" }, svg("rect", { width: 14, height: 14, fill: BUCKET_COLORS[j] })),
+      `${b} days`)));
+  const csv = (name) => h("button", { type: "button", class: "secondary", onclick: () => download(`/reports/${name}?format=csv`, `${name}.csv`) }, `Download ${name} CSV`);
+  const byAverage = [...stages.rows].sort((a, b) => Number(b.average_hours) - Number(a.average_hours));
+  return [h("h2", {}, "Reports"),
+    h("h3", {}, `A/R aging on ${aging.as_of}`), legend,
+    agingChart("Open A/R by payer", aging.by_payer, aging.buckets),
+    agingChart("Open A/R by clinic", aging.by_clinic, aging.buckets),
+    csv("ar-aging"),
+    h("h3", {}, "Workflow KPIs"),
+    table("KPIs", ["Measure", "Value"], [
+      ["Clean-claim rate", rate(kpis.clean_claim_rate)],
+      ["First-pass resolution rate", rate(kpis.first_pass_resolution_rate)],
+      ["Denial rate", rate(kpis.denial_rate)],
+      ...Object.entries(kpis.denial_rate_by_carc).map(([carc, r]) => [`Denial rate, CARC ${carc}`, rate(r)]),
+      ["Days in A/R", kpis.days_in_ar.days ?? "n/a"],
+      ["Touchless rate", rate(kpis.touchless_rate)],
+    ]),
+    csv("kpis"),
+    h("h3", {}, "Time in each stage (slowest first)"),
+    table("Stage times", ["Clinic", "Payer", "Stage", "Stays", "Average hours", "Longest hours"],
+      byAverage.map((r) => [r.clinic_id, r.payer_id, r.stage, r.stays, r.average_hours, r.max_hours]), [3, 4, 5]),
+    csv("stage-times")];
+}
+
+// --- routing ------------------------------------------------------------------------------------
+async function route() {
+  const view = document.getElementById("view");
+  const [path, query] = (location.hash.slice(1) || "/").split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean);
+  let content;
+  try {
+    if (parts[0] === "claims") content = await claimsView(params);
+    else if (parts[0] === "claim") content = await claimView(decodeURIComponent(parts[1]));
+    else if (parts[0] === "eras") content = await erasView();
+    else if (parts[0] === "era") content = await eraView(decodeURIComponent(parts[1]));
+    else if (parts[0] === "unmatched") content = await unmatchedView();
+    else if (parts[0] === "reports") content = await reportsView();
+    else content = await queuesView();
+  } catch (e) {
+    content = [h("h2", {}, e.status === 404 ? "Not found" : "Not available"), h("p", { class: "error" }, e.message)];
+  }
+  view.replaceChildren(...content);
+  document.body.dataset.ready = location.hash || "#/";
+}
+
+async function render() {
+  const signedIn = Boolean(token());
+  document.getElementById("signin").hidden = signedIn;
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("signout").hidden = !signedIn;
+  if (!signedIn) {
+    document.getElementById("who").textContent = "";
+    document.getElementById("view").replaceChildren();
+    document.body.dataset.ready = "signin";
+    return;
+  }
+  try {
+    me = await api("/me");
+  } catch (e) { say(e.message, true); return; }
+  document.getElementById("who").textContent =
+    `${me.name} (${me.role}; ${me.all_clinics ? "every clinic" : me.clinics.join(", ")})`;
+  await route();
+}
+
+window.addEventListener("hashchange", () => { say(""); if (token()) route(); });
+window.addEventListener("DOMContentLoaded", async () => {
+  config = await (await fetch("config.json")).json();
+  document.getElementById("signout").addEventListener("click", signOut);
+  document.getElementById("signin-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    try { await signIn(f.username.value.trim(), f.password.value); say(""); await render(); }
+    catch (e) { say(e.message, true); }
+  });
+  await render();
+});

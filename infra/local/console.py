@@ -1,0 +1,84 @@
+"""The staff console on the local API server: static files, their config, and sign-in.
+
+`Console.answer` takes a request the API server received and answers it when it is the console's:
+
+- GET /console/... : a file under console/ (index.html for the folder), with the security headers
+  the CloudFront response headers policy sets in AWS (infra/constructs/console_hosting.py);
+- GET /console/config.json : where the console finds the API and the user pool's app client;
+- POST /cognito : the console's Cognito InitiateAuth call, passed to moto's Cognito (same body,
+  same X-Amz-Target); only the sign-in operations pass.
+
+Anything else is None: the API server turns it into an API Gateway event as before.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra import config
+from infra.constructs.console_hosting import CONTENT_SECURITY_POLICY
+
+CONSOLE_DIR = config.REPO_ROOT / "console"
+PREFIX = "/console"
+# The headers CloudFront's response headers policy adds in AWS (infra/constructs/console_hosting.py).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+SIGN_IN_TARGETS = {
+    "AWSCognitoIdentityProviderService.InitiateAuth",
+    "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
+}
+Answer = tuple[int, dict[str, Any], bytes]
+
+
+@dataclass
+class Console:
+    cognito_url: str  # moto's endpoint
+    client_id: str
+    region: str
+    root: Path = CONSOLE_DIR
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer | None:
+        if path == "/cognito" and method == "POST":
+            return self._cognito(headers, body)
+        if path == PREFIX:
+            return 302, {"Location": f"{PREFIX}/"}, b""
+        if not path.startswith(f"{PREFIX}/") or method not in ("GET", "HEAD"):
+            return None
+        if path == f"{PREFIX}/config.json":
+            doc = {"api_base": "", "cognito_endpoint": "/cognito", "client_id": self.client_id, "region": self.region}
+            return 200, {**SECURITY_HEADERS, "Content-Type": "application/json"}, json.dumps(doc).encode()
+        name = path[len(PREFIX) + 1 :] or "index.html"
+        file = (self.root / name).resolve()
+        root = self.root.resolve()
+        if root not in file.parents or not file.is_file() or "node_modules" in file.parts:
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return 200, {**SECURITY_HEADERS, "Content-Type": kind}, file.read_bytes()
+
+    def _cognito(self, headers: dict[str, str], body: bytes) -> Answer:
+        target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), "")
+        if target not in SIGN_IN_TARGETS:
+            return 400, {"Content-Type": "application/json"}, b'{"message":"not a sign-in call"}'
+        req = urllib.request.Request(  # noqa: S310 - moto on 127.0.0.1
+            self.cognito_url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+                return resp.status, {"Content-Type": "application/json"}, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, {"Content-Type": "application/json"}, err.read()

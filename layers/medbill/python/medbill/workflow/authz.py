@@ -1,0 +1,275 @@
+"""Who may do what in the staff API: roles, clinic membership and one policy per route.
+
+Staff sign in to a Cognito user pool. Their groups say two things (docs/decisions.md, "staff
+identity"):
+
+- a role: `viewer` < `biller` < `billing_manager` < `admin` (the highest group wins);
+- clinic membership: one group `clinic:<clinic_id>` per clinic; `admin` sees every clinic.
+
+`POLICIES` maps every route (method, OpenAPI path) to the least role it needs and the key that
+scopes it (a claim, a clinic listing, an ERA, nothing). The API applies it in one middleware, and a
+test checks that every route the API serves has an entry. Out of scope answers as not found: a user
+of clinic A learns nothing about clinic B's claims, not even that they exist.
+
+Plain Python (no Powertools): the claims come from API Gateway's Cognito authorizer in AWS
+(`requestContext.authorizer.claims`) and from the local API server's JWT check on the laptop, in
+the same shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from medbill.models.claim import Claim
+from medbill.ports import BadPageToken, BillingStore, ClaimNotFound, ClaimStore, Page
+
+
+class Role(IntEnum):
+    VIEWER = 1
+    BILLER = 2
+    BILLING_MANAGER = 3
+    ADMIN = 4
+
+    @property
+    def group(self) -> str:
+        return self.name.lower()
+
+
+CLINIC_GROUP_PREFIX = "clinic:"
+ROLE_GROUPS = {role.group: role for role in Role}
+_CLINIC_ID = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
+
+
+class Unauthenticated(Exception):
+    """No verified identity on the request (API Gateway answers 401 before us; so do we)."""
+
+
+class Forbidden(Exception):
+    """The caller's role does not allow the action (403; names the role needed, nothing else)."""
+
+
+class OutOfScope(Exception):
+    """The resource is outside the caller's clinics: answered exactly like a missing one (404)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    user_id: str  # the Cognito `sub`: stable, never reused
+    name: str  # the user name people know (cognito:username)
+    role: Role
+    clinics: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def actor(self) -> str:
+        """How the user appears on a claim's timeline: name and id, e.g. `staff:jbiller:3f2a...`."""
+        return f"staff:{self.name}:{self.user_id}"
+
+    def sees_clinic(self, clinic_id: str | None) -> bool:
+        return self.is_admin or (clinic_id is not None and clinic_id in self.clinics)
+
+    def visible_clinics(self, requested: str | None) -> list[str] | None:
+        """The clinics a listing covers: None = every clinic (admins without a filter); a
+        requested clinic outside the user's answers as an empty scope (not an error that
+        confirms the clinic exists)."""
+        if requested is not None:
+            return [requested] if self.sees_clinic(requested) else []
+        return None if self.is_admin else sorted(self.clinics)
+
+
+def _groups(value: Any) -> list[str]:
+    """`cognito:groups` as API Gateway passes it (a string: "a,b" or "[a b]") or as a JWT list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [g for g in re.split(r"[,\s]+", value.strip().strip("[]")) if g]
+    if isinstance(value, Iterable):
+        return [str(g) for g in value]
+    return []
+
+
+def staff_user(claims: Mapping[str, Any] | None) -> StaffUser:
+    """The caller from verified token claims; Unauthenticated without a subject, Forbidden
+    without a role group (a signed-in user nobody has given a role yet)."""
+    if not claims or not claims.get("sub"):
+        raise Unauthenticated("no verified identity")
+    groups = _groups(claims.get("cognito:groups"))
+    roles = [ROLE_GROUPS[g] for g in groups if g in ROLE_GROUPS]
+    if not roles:
+        raise Forbidden("the user has no staff role")
+    clinics = frozenset(
+        g[len(CLINIC_GROUP_PREFIX) :]
+        for g in groups
+        if g.startswith(CLINIC_GROUP_PREFIX) and _CLINIC_ID.match(g[len(CLINIC_GROUP_PREFIX) :])
+    )
+    name = str(claims.get("cognito:username") or claims.get("username") or claims["sub"])
+    return StaffUser(user_id=str(claims["sub"]), name=name, role=max(roles), clinics=clinics)
+
+
+# --- the policy table -----------------------------------------------------------------------------
+
+# What scopes a route: the claim named in the path, the clinic of a listing, the ERA in the path,
+# the office-wide ERA / unmatched listings (filtered or refused per user), the admin-only views.
+SCOPE_CLAIM = "claim"
+SCOPE_CLINIC_LISTING = "clinic_listing"
+SCOPE_ERA = "era"
+SCOPE_OFFICE = "office"  # not tied to one clinic's key yet: the role alone decides (see the table)
+SCOPES = (SCOPE_CLAIM, SCOPE_CLINIC_LISTING, SCOPE_ERA, SCOPE_OFFICE)
+
+
+@dataclass(frozen=True)
+class Policy:
+    role: Role
+    scope: str
+    audit_read: str | None = None  # record who read it: the action named in the access audit
+
+
+POLICIES: dict[tuple[str, str], Policy] = {
+    # claims
+    ("GET", "/claims"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    ("GET", "/claims/{claim_id}"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_claim"),
+    ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_ledger"),
+    ("GET", "/claims/{claim_id}/access-log"): Policy(Role.ADMIN, SCOPE_CLAIM),
+    ("POST", "/claims/{claim_id}/recheck"): Policy(Role.BILLER, SCOPE_CLAIM),
+    # ERAs: a payment to the office's payee; a non-admin sees an ERA when every claim it pays is in
+    # one of their clinics (billing.era has no payee -> clinic map yet: docs/decisions.md).
+    # The office's ERA list (payer, trace, totals: no PHI) is a manager's work queue.
+    ("GET", "/eras"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    ("GET", "/eras/{era_id}"): Policy(Role.VIEWER, SCOPE_ERA, audit_read="read_era"),
+    ("POST", "/eras/{era_id}/release"): Policy(Role.BILLING_MANAGER, SCOPE_ERA),
+    # unmatched remittance: by definition it names no claim of ours, so no clinic: managers only.
+    ("GET", "/worklists/unmatched-remittance"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    # matching also needs the target claim in scope (checked on the body's claim_id).
+    ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    # reports: computed from the claims the user may see (their clinics; admins: all or one)
+    ("GET", "/reports/ar-aging"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    ("GET", "/reports/kpis"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    ("GET", "/reports/stage-times"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
+    # who am I: name, role, clinics (the console shows them and hides actions the role lacks)
+    ("GET", "/me"): Policy(Role.VIEWER, SCOPE_OFFICE),
+    # Clinic profiles and FHIR bundles name their clinic in the path or query, not in a claim key:
+    # admins only until a clinic-parameter scope exists (a biller of that clinic should post bundles).
+    ("GET", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
+    ("PUT", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
+    ("POST", "/fhir/Bundle"): Policy(Role.ADMIN, SCOPE_OFFICE),
+}
+# Approving a large write-off (the follow-up routes) needs Role.BILLING_MANAGER: the follow-up
+# router adds its routes here with that role; the coverage test fails until it does.
+
+
+def policy_for(method: str, path: str) -> Policy | None:
+    return POLICIES.get((method.upper(), path))
+
+
+def authorize(user: StaffUser, policy: Policy | None) -> None:
+    """Role check; a route with no policy is refused (deny by default)."""
+    if policy is None:
+        raise Forbidden("no access policy for this route")
+    if user.role < policy.role:
+        raise Forbidden(f"requires role {policy.role.group}")
+
+
+def require_claim_scope(user: StaffUser, claim_id: str, clinic_id: str | None) -> None:
+    if not user.sees_clinic(clinic_id):
+        raise OutOfScope(f"claim {claim_id} not found")
+
+
+def require_era_scope(user: StaffUser, era_id: str, claim_clinics: Iterable[str | None]) -> None:
+    """An ERA is in scope for a non-admin when it pays claims and all of them are in their clinics."""
+    clinics = set(claim_clinics)
+    if user.is_admin:
+        return
+    if not clinics or not all(user.sees_clinic(c) for c in clinics):
+        raise OutOfScope(f"ERA {era_id} not found")
+
+
+def era_claim_clinics(store: BillingStore, era_id: str) -> set[str | None]:
+    """The clinics of the claims an ERA pays (its per-claim results that name one of our claims)."""
+    clinics: set[str | None] = set()
+    seen: set[str] = set()
+    for result in store.era_results(era_id):
+        claim_id = result.get("claim_id")
+        if not claim_id or claim_id in seen:
+            continue
+        seen.add(claim_id)
+        try:
+            clinics.add(store.get_claim(claim_id).clinic_id)
+        except ClaimNotFound:
+            clinics.add(None)
+    return clinics
+
+
+# --- listings scoped by key -------------------------------------------------------------------------
+
+
+def _encode(index: int, inner: str | None) -> str:
+    raw = json.dumps({"i": index, "t": inner}, separators=(",", ":")).encode()
+    return "m." + base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _decode(token: str, clinics: int) -> tuple[int, str | None]:
+    try:
+        if not token.startswith("m."):
+            raise ValueError("not a multi-clinic token")
+        data = json.loads(base64.urlsafe_b64decode(token[2:].encode("ascii")))
+        index, inner = int(data["i"]), data["t"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as err:
+        raise BadPageToken("next_token is not a token this listing issued") from err
+    if not 0 <= index < clinics or not (inner is None or isinstance(inner, str)):
+        raise BadPageToken("next_token belongs to another listing")
+    return index, inner
+
+
+def list_visible_claims(
+    store: ClaimStore,
+    user: StaffUser,
+    *,
+    status: str | None = None,
+    clinic_id: str | None = None,
+    limit: int = 50,
+    next_token: str | None = None,
+) -> Page:
+    """Claims the user may see, always through a key: one clinic is the store's by-clinic listing
+    (or by-status for that clinic); several clinics are listed one after the other, with a token
+    that says which clinic and where in it; an admin without a clinic gets the store's listing."""
+    clinics = user.visible_clinics(clinic_id)
+    if clinics is None or len(clinics) == 1:
+        scoped = clinics[0] if clinics else clinic_id
+        return store.list_claims(status=status, clinic_id=scoped, limit=limit, next_token=next_token)
+    if not clinics:
+        return Page(items=[], next_token=None)
+    index, inner = _decode(next_token, len(clinics)) if next_token else (0, None)
+    items: list[Claim] = []
+    while index < len(clinics) and len(items) < limit:
+        page = store.list_claims(status=status, clinic_id=clinics[index], limit=limit - len(items), next_token=inner)
+        items.extend(page.items)
+        if page.next_token:
+            return Page(items=items, next_token=_encode(index, page.next_token))
+        index, inner = index + 1, None
+    return Page(items=items, next_token=_encode(index, None) if index < len(clinics) else None)
+
+
+def all_visible_claims(
+    store: ClaimStore, user: StaffUser, *, clinic_id: str | None = None, page_size: int = 100
+) -> list[Claim]:
+    """Every claim of the listing `list_visible_claims` pages through (the reports read them all)."""
+    claims: list[Claim] = []
+    token: str | None = None
+    while True:
+        page = list_visible_claims(store, user, clinic_id=clinic_id, limit=page_size, next_token=token)
+        claims.extend(page.items)
+        if not (token := page.next_token):
+            return claims
