@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -70,6 +70,10 @@ class Claim(Model):
     adjustments: list[Adjustment] = Field(default_factory=list)
     follow_up_reason: str | None = None
     follow_up_action: str | None = None
+    follow_up_category: str | None = None  # write-off category when the action is write_off
+    follow_up_amount: Money | None = None  # money at stake for the action (worklists sort by it)
+    follow_up_due: date | None = None  # appeal deadline from the payer's configuration
+    follow_up_since: datetime | None = None  # when the claim entered its current follow-up action
 
     @property
     def payer_id(self) -> str:
