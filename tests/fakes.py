@@ -331,6 +331,11 @@ class FakeStore:
 
         return self._write(claim, actor=actor, new_status=None, detail=detail, checks=checks, apply=apply)
 
+    def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
+        return self._write(
+            claim, actor=actor, new_status=None, detail=detail, entry=entry, checks=[], apply=lambda: None
+        )
+
     def post_provider_adjustment(self, claim_id: str, entry: LedgerEntry) -> bool:
         with self._lock:
             ledger = self._ledger.setdefault(claim_id, {})

@@ -68,12 +68,22 @@ class Claim(Model):
     adjustment_amount: Money = Decimal("0.00")
     patient_responsibility: Money = Decimal("0.00")
     adjustments: list[Adjustment] = Field(default_factory=list)
+    # Staff and patient money, recomputed from the ledger (billing.writeoffs); the payer totals above
+    # stay the payers' own. charge = paid + patient paid + adjustments + written off + patient balance.
+    patient_paid_amount: Money = Decimal("0.00")  # patient payments less refunds
+    patient_written_off_amount: Money = Decimal("0.00")  # staff write-offs / adjustments of the patient's balance
+    payer_written_off_amount: Money = Decimal("0.00")  # staff write-offs of open payer balances (denials)
     follow_up_reason: str | None = None
     follow_up_action: str | None = None
     follow_up_category: str | None = None  # write-off category when the action is write_off
     follow_up_amount: Money | None = None  # money at stake for the action (worklists sort by it)
     follow_up_due: date | None = None  # appeal deadline from the payer's configuration
     follow_up_since: datetime | None = None  # when the claim entered its current follow-up action
+
+    @property
+    def patient_balance(self) -> Decimal:
+        """What the patient still owes (negative: a credit to refund)."""
+        return self.patient_responsibility - self.patient_paid_amount - self.patient_written_off_amount
 
     @property
     def payer_id(self) -> str:

@@ -378,6 +378,10 @@ class ClaimTable(Table):
         extra = [*self._consume_delete(consume), era_result_put(result)]
         return self._write_claim(claim, actor=actor, new_status=None, detail=detail, extra=extra)
 
+    def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
+        """A staff or patient entry with the claim and its event, in one transaction, once per source."""
+        return self._write_claim(claim, actor=actor, new_status=None, detail=detail, ledger=[entry])
+
     def post_provider_adjustment(self, claim_id: str, entry: LedgerEntry) -> bool:
         """A PLB on the claim's ledger, once per source (the claim item is not touched). False if there."""
         return self.put_if_absent(self._ledger_fields(claim_id, entry))
