@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from medbill.billing.worklists import worklist_of
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
 from medbill.models.eligibility import EligibilityResult
@@ -216,6 +217,16 @@ class FakeStore:
             rows = [([c.claim_id], c) for c in self._claims.values()]
         rows.sort(key=lambda row: row[0])
         items, token = _page(rows, limit, next_token, f"claims:{status}:{clinic_id}")
+        return Page([c.model_copy(deep=True) for c in items], token)
+
+    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+        rows = []
+        for c in self._claims.values():
+            on_list = worklist_of(c)
+            if on_list and on_list[0] == name:
+                rows.append(([on_list[1]], c))
+        rows.sort(key=lambda row: row[0])
+        items, token = _page(rows, limit, next_token, f"worklist:{name}")
         return Page([c.model_copy(deep=True) for c in items], token)
 
     # --- ledger and posting -------------------------------------------------------------------

@@ -32,15 +32,16 @@ from medbill.workflow.views import (
 )
 
 try:  # in Lambda the functions/ directory is the code root and this module is api.handler
+    from api.followup_routes import UnknownWorklist
     from api.followup_routes import router as followup_router
 except ModuleNotFoundError:  # tests and the local runtime load handler.py by path from the repo root
+    from functions.api.followup_routes import UnknownWorklist
     from functions.api.followup_routes import router as followup_router
 
 settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
 obs = observability("api")
 logger, tracer = obs.logger, obs.tracer
 app = APIGatewayRestResolver(enable_validation=True)
-app.include_router(followup_router)  # follow-up: write-offs, patient payments, worklists
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
 EraId = Annotated[str, Path(min_length=1, max_length=120)]
@@ -146,6 +147,8 @@ def match_remittance(
     }
 
 
+app.include_router(followup_router)  # after /worklists/unmatched-remittance: its routes match first
+
 # --- errors: the domain's exceptions as HTTP status codes ----------------------------------------
 ERROR_STATUS: dict[type[Exception], int] = {
     ClaimNotFound: 404,
@@ -154,6 +157,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     BadPageToken: 400,
     NotOnHold: 409,
     StaffActionRefused: 409,
+    UnknownWorklist: 404,
     EraNotReleasable: 409,
 }
 

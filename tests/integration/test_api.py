@@ -139,6 +139,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
         ("GET", "/worklists/unmatched-remittance"),
+        ("GET", "/worklists/{name}"),
         ("POST", "/claims/{claim_id}/adjustments"),
         ("POST", "/claims/{claim_id}/adjustments/{request_id}/approve"),
         ("POST", "/claims/{claim_id}/patient-payments"),

@@ -84,9 +84,27 @@ def test_write_off_under_the_threshold_counts_at_once_and_approving_nothing_is_r
     # The default approval threshold is 100.00 (tests/unit/posting/test_writeoffs.py covers approval).
     status, pending = _call(api, "POST", f"/claims/{claim_id}/adjustments", body={**body, "amount": "24.00"})
     assert status == 200 and pending["pending_approval"] is False  # under the threshold: counts at once
-    status, _ = _call(
-        api, "POST", f"/claims/{claim_id}/adjustments", body={**body, "request_id": "x", "amount": "-1"}
-    )
+    status, _ = _call(api, "POST", f"/claims/{claim_id}/adjustments", body={**body, "request_id": "x", "amount": "-1"})
     assert status == 422
     status, none = _call(api, "POST", f"/claims/{claim_id}/adjustments/nope/approve")
     assert status == 409 and "waits for approval" in none["message"]
+
+
+def test_worklists_by_action_through_the_api(api: Any) -> None:
+    repo = wiring.repository()
+    ids = []
+    for n, amount in enumerate(["40.00", "400.00"]):
+        claim = new_claim(make_encounter(encounter_id=f"WL{n}"), "encounters/w.json", n + 1)
+        repo.create_claim(claim)
+        update = {"status": S.FOLLOW_UP, "follow_up_action": "appeal", "follow_up_amount": D(amount)}
+        repo.save(repo.get_claim(claim.claim_id).model_copy(update=update), actor="test")
+        ids.append(claim.claim_id)
+    status, page = _call(api, "GET", "/worklists/appeal", {"limit": "1"})
+    assert status == 200 and [i["claim_id"] for i in page["items"]] == [ids[1]] and page["next_token"]
+    assert page["items"][0]["amount_at_stake"] == "400.00"
+    status, rest = _call(api, "GET", "/worklists/appeal", {"next_token": page["next_token"]})
+    assert [i["claim_id"] for i in rest["items"]] == [ids[0]] and rest["next_token"] is None
+    status, body = _call(api, "GET", "/worklists/fishing")
+    assert status == 404 and body["message"].startswith("no worklist fishing: one of appeal, ")
+    status, _ = _call(api, "GET", "/worklists/unmatched-remittance")
+    assert status == 200  # the older route still answers

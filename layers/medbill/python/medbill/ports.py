@@ -149,6 +149,10 @@ class ClaimStore(Protocol):
     def list_claims(
         self, *, status: str | None = None, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
     ) -> Page: ...
+    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+        """Claims on a follow-up worklist (billing.worklists.worklist_of), money at stake first, then
+        oldest: a keyed query (the by-worklist index), never a scan."""
+        ...
 
     # ledger and posting
     def ledger_entries(self, claim_id: str) -> list[LedgerEntry]: ...

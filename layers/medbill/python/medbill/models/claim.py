@@ -79,6 +79,7 @@ class Claim(Model):
     follow_up_amount: Money | None = None  # money at stake for the action (worklists sort by it)
     follow_up_due: date | None = None  # appeal deadline from the payer's configuration
     follow_up_since: datetime | None = None  # when the claim entered its current follow-up action
+    timely_filing_alert: date | None = None  # the filing deadline the daily check found near (timely_filing list)
 
     @property
     def patient_balance(self) -> Decimal:
