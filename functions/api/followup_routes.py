@@ -3,6 +3,7 @@ and worklists by follow-up action. Included by handler.py (`app.include_router(r
 
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from medbill.billing.worklists import WORKLISTS, money_at_stake
 from medbill.billing.writeoffs import (
     PatientMoneyRequest,
+    StaffActionRefused,
     StaffAdjustmentRequest,
     adjust,
     approve,
@@ -18,6 +20,7 @@ from medbill.billing.writeoffs import (
     patient_refund,
 )
 from medbill.entry import wiring
+from medbill.workflow.corrections import CannotCorrect, CorrectionRequest, correct_claim
 
 router = Router()
 
@@ -35,6 +38,19 @@ def acting_staff() -> str:
     """Who is acting: the one place the staff identity is read (staff authorization replaces it)."""
     event = APIGatewayProxyEvent(router.current_event.raw_event)
     return event.request_context.identity.user_arn or "unknown"
+
+
+@router.exception_handler([StaffActionRefused, CannotCorrect, UnknownWorklist])
+def refused(err: Exception) -> Response[dict[str, str]]:
+    # The messages name ids, states and amounts only (the domain's exceptions are written that way).
+    status = 404 if isinstance(err, UnknownWorklist) else 409
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
+
+
+@router.post("/claims/<claim_id>/corrections")
+def post_correction(claim_id: ClaimId, request: Annotated[CorrectionRequest, Body()]) -> dict[str, Any]:
+    """A corrected (frequency 7) or void (8) claim: scrubbed and submitted again as a new claim."""
+    return correct_claim(wiring.repository(), wiring.workflow(), claim_id, request, acting_staff())
 
 
 @router.post("/claims/<claim_id>/adjustments")

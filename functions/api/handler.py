@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
 from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
-from medbill.billing.writeoffs import StaffActionRefused
 from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
 from medbill.models.status import ClaimStatus
@@ -32,10 +31,8 @@ from medbill.workflow.views import (
 )
 
 try:  # in Lambda the functions/ directory is the code root and this module is api.handler
-    from api.followup_routes import UnknownWorklist
     from api.followup_routes import router as followup_router
 except ModuleNotFoundError:  # tests and the local runtime load handler.py by path from the repo root
-    from functions.api.followup_routes import UnknownWorklist
     from functions.api.followup_routes import router as followup_router
 
 settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
@@ -156,8 +153,6 @@ ERROR_STATUS: dict[type[Exception], int] = {
     EraNotFound: 404,
     BadPageToken: 400,
     NotOnHold: 409,
-    StaffActionRefused: 409,
-    UnknownWorklist: 404,
     EraNotReleasable: 409,
 }
 

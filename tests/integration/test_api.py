@@ -142,6 +142,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/worklists/{name}"),
         ("POST", "/claims/{claim_id}/adjustments"),
         ("POST", "/claims/{claim_id}/adjustments/{request_id}/approve"),
+        ("POST", "/claims/{claim_id}/corrections"),
         ("POST", "/claims/{claim_id}/patient-payments"),
         ("POST", "/claims/{claim_id}/patient-refunds"),
         ("POST", "/claims/{claim_id}/recheck"),

@@ -108,3 +108,23 @@ def test_worklists_by_action_through_the_api(api: Any) -> None:
     assert status == 404 and body["message"].startswith("no worklist fishing: one of appeal, ")
     status, _ = _call(api, "GET", "/worklists/unmatched-remittance")
     assert status == 200  # the older route still answers
+
+
+def test_corrected_claim_through_the_api_starts_a_new_execution(api: Any, aws: LocalResources) -> None:
+    claim_id = _short_paid_claim()
+    repo = wiring.repository()
+    repo.save(repo.get_claim(claim_id).model_copy(update={"payer_claim_number": "PCN9"}), actor="test")
+    body = {"request_id": "c1", "frequency": "7", "reason": "coding_error"}
+    status, done = _call(api, "POST", f"/claims/{claim_id}/corrections", body=body)
+    assert status == 200 and done["repeated"] is False and done["replacement_claim_id"] != claim_id
+    status, again = _call(api, "POST", f"/claims/{claim_id}/corrections", body=body)
+    assert status == 200 and again["repeated"] is True
+    status, view = _call(api, "GET", f"/claims/{done['replacement_claim_id']}")
+    assert view["follow_up"]["replaces"] == claim_id and view["follow_up"]["frequency_code"] == "7"
+    status, ledger = _call(api, "GET", f"/claims/{claim_id}/ledger")
+    assert ledger["replaced_by"] == done["replacement_claim_id"]
+    status, refused = _call(api, "POST", f"/claims/{claim_id}/corrections", body={**body, "request_id": "c2"})
+    assert (
+        status == 409
+        and refused["message"] == f"claim {claim_id} is already replaced by {done['replacement_claim_id']}"
+    )

@@ -54,7 +54,7 @@ def worklist_of(claim: Claim) -> tuple[str, str] | None:
     """(list name, order key) for a claim on a worklist, None for one on none."""
     if claim.timely_filing_alert is not None and _still_to_file(claim):
         name = TIMELY_FILING
-    elif claim.status == ClaimStatus.FOLLOW_UP and claim.follow_up_action:
+    elif claim.status == ClaimStatus.FOLLOW_UP and claim.follow_up_action and not claim.replaced_by:
         name = LIST_FOR_ACTION.get(claim.follow_up_action, claim.follow_up_action)
     else:
         return None

@@ -137,7 +137,7 @@ class PostingSettings(ClaimStoreSettings): ...  # the message carries the data; 
 class FollowupSettings(ClaimStoreSettings): ...
 
 
-class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by task token
+class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings, ExecutionSettings): ...  # resumes; starts corrected claims
 
 
 class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled

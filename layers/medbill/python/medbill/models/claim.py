@@ -58,6 +58,11 @@ class Claim(Model):
     total_charge: Money | None = None
     frequency_code: FrequencyCode = "1"
     payer_claim_number: str | None = None  # CLP07 / REF*F8 for replacements and voids
+    # Corrected (7) and void (8) claims: a new claim that `replaces` the original, which names it in
+    # `replaced_by` (workflow.corrections); both timelines record the link and the reason code.
+    replaces: str | None = None
+    replaced_by: str | None = None
+    correction_reason: str | None = None
     hold_reasons: list[str] = Field(default_factory=list)
     copay: Money | None = None
     interchange_control_number: str | None = None

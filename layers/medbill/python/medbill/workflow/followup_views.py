@@ -36,6 +36,10 @@ class FollowUpView(BaseModel):
     patient_written_off_amount: Money
     payer_written_off_amount: Money
     open_payer_balance: Money
+    frequency_code: str  # 1 original, 7 replacement, 8 void
+    replaces: str | None
+    replaced_by: str | None
+    correction_reason: str | None
 
 
 def follow_up_view(claim: Claim, events: Sequence[ClaimEvent], today: date | None = None) -> FollowUpView:
@@ -61,4 +65,8 @@ def follow_up_view(claim: Claim, events: Sequence[ClaimEvent], today: date | Non
         patient_written_off_amount=claim.patient_written_off_amount,
         payer_written_off_amount=claim.payer_written_off_amount,
         open_payer_balance=open_payer_balance(claim),
+        frequency_code=claim.frequency_code,
+        replaces=claim.replaces,
+        replaced_by=claim.replaced_by,
+        correction_reason=claim.correction_reason,
     )
