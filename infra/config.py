@@ -132,6 +132,10 @@ CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
 # deadline onto the timely_filing worklist. 06:00 UTC, before the billing office starts.
 TIMELY_FILING_SCHEDULE = "cron(0 6 * * ? *)"
 TIMELY_FILING_HANDLER = "followup.handler.scheduled"
+# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC. Needs
+# DATA_BUCKET and s3:PutObject on statements/ (the PDFs and print-vendor records).
+STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
+STATEMENTS_HANDLER = "followup.handler.statements"
 CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
 PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
 

@@ -99,6 +99,7 @@ class FakeStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
+        self._statements: dict[str, dict[str, dict[str, Any]]] = {}
         self._events: dict[str, dict[str, ClaimEvent]] = {}
         self._ledger: dict[str, dict[str, LedgerEntry]] = {}
         self._held: dict[str, dict[tuple[str, str], HeldReversal]] = {}
@@ -341,6 +342,17 @@ class FakeStore:
             self._put_result(result)
 
         return self._write(claim, actor=actor, new_status=None, detail=detail, checks=checks, apply=apply)
+
+    def create_statement(self, account: str, cycle: str, record: dict[str, Any]) -> bool:
+        with self._lock:
+            cycles = self._statements.setdefault(account, {})
+            if cycle in cycles:
+                return False
+            cycles[cycle] = json.loads(json.dumps(record))
+            return True
+
+    def statements_for(self, account: str) -> list[dict[str, Any]]:
+        return [record for _, record in sorted(self._statements.get(account, {}).items())]
 
     def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
         return self._write(

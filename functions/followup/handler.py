@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
 from medbill.workflow.stages import fail, follow_up
+from medbill.workflow.statements import run_statements
 from medbill.workflow.tasks import FollowUpTask
 from medbill.workflow.timely_filing_check import check_timely_filing
 
@@ -40,4 +41,14 @@ def scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = check_timely_filing(wiring.repository(), datetime.now(UTC).date())
     metrics.add_metric(name="ClaimsNearFilingDeadline", unit=MetricUnit.Count, value=result["flagged"])
     logger.info("timely filing checked", extra=dict(result))
+    return result
+
+
+@obs.handler()
+def statements(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Monthly (EventBridge schedule, infra.config.STATEMENTS_SCHEDULE): patient statements, one per
+    guarantor account and cycle, into the data bucket under statements/."""
+    result = run_statements(wiring.repository(), wiring.artifacts(), datetime.now(UTC).date())
+    metrics.add_metric(name="StatementsSent", unit=MetricUnit.Count, value=len(result["sent"]))
+    logger.info("statements run", extra={"cycle": result["cycle"], "sent": len(result["sent"])})
     return result

@@ -102,3 +102,12 @@ def test_staff_entries_post_once_per_source(store: BillingStore) -> None:
     assert saved.patient_paid_amount == D("5.00") and store.ledger_entries(claim.claim_id) == [entry]
     with pytest.raises(AlreadyPosted):
         store.post_staff_entry(store.get_claim(claim.claim_id), entry, actor="desk", detail={})
+
+
+def test_one_statement_record_per_account_and_cycle(store: BillingStore) -> None:
+    record = {"statement_id": "PAT1-2026-11", "cycle": "2026-11", "total_due": "24.00"}
+    assert store.create_statement("PAT1", "2026-11", record)
+    assert not store.create_statement("PAT1", "2026-11", {**record, "total_due": "99.00"})
+    assert store.create_statement("PAT1", "2026-12", {**record, "cycle": "2026-12"})
+    assert [r["cycle"] for r in store.statements_for("PAT1")] == ["2026-11", "2026-12"]
+    assert store.statements_for("PAT1")[0]["total_due"] == "24.00" and store.statements_for("PAT2") == []

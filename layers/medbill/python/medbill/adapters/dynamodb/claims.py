@@ -402,6 +402,15 @@ class ClaimTable(Table):
         extra = [*self._consume_delete(consume), era_result_put(result)]
         return self._write_claim(claim, actor=actor, new_status=None, detail=detail, extra=extra)
 
+    def create_statement(self, account: str, cycle: str, record: dict[str, Any]) -> bool:
+        """One statement per account and cycle: a conditional put (False if it is there)."""
+        item = {"pk": keys.statement_pk(account), "sk": f"{keys.CYCLE}{cycle}", "data": json.dumps(record)}
+        return self.put_if_absent(item)
+
+    def statements_for(self, account: str) -> list[dict[str, Any]]:
+        items = self._query_prefix(keys.statement_pk(account), keys.CYCLE)
+        return [json.loads(item["data"]) for item in items]
+
     def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
         """A staff or patient entry with the claim and its event, in one transaction, once per source."""
         return self._write_claim(claim, actor=actor, new_status=None, detail=detail, ledger=[entry])

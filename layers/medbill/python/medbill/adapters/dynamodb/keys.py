@@ -20,6 +20,7 @@ REMIT = "REMIT#"  # UNMATCHED#<CLP01> / REMIT#<era id>#<position>
 PATIENT_SK = "PATIENT"
 PATIENTKEY_SK = "PATIENTKEY"
 COUNTER_SK = "COUNTER"
+CYCLE = "CYCLE#"  # STATEMENT#<account> / CYCLE#<YYYY-MM>: one patient statement per cycle
 
 
 def claim_pk(claim_id: str) -> str:
@@ -68,3 +69,7 @@ def patient_key_pk(key_hash: str) -> str:
 
 def counter_pk(name: str) -> str:
     return f"COUNTER#{name}"
+
+
+def statement_pk(account: str) -> str:
+    return f"STATEMENT#{account}"
