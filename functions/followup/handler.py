@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
 from medbill.workflow.stages import fail, follow_up
-from medbill.workflow.statements import run_statements
 from medbill.workflow.tasks import FollowUpTask
 from medbill.workflow.timely_filing_check import check_timely_filing
 
@@ -48,6 +47,8 @@ def scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def statements(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Monthly (EventBridge schedule, infra.config.STATEMENTS_SCHEDULE): patient statements, one per
     guarantor account and cycle, into the data bucket under statements/."""
+    from medbill.workflow.statements import run_statements  # fpdf2 loads only for this entry point
+
     result = run_statements(wiring.repository(), wiring.artifacts(), datetime.now(UTC).date())
     metrics.add_metric(name="StatementsSent", unit=MetricUnit.Count, value=len(result["sent"]))
     logger.info("statements run", extra={"cycle": result["cycle"], "sent": len(result["sent"])})

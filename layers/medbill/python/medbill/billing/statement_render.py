@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fpdf import FPDF
-
 from medbill.billing.statements import Statement
 
 VENDOR_LAYOUT_VERSION = "MBSTMT1"
@@ -20,6 +18,8 @@ def _money(amount: Decimal) -> str:
 
 
 def render_pdf(statement: Statement) -> bytes:
+    from fpdf import FPDF  # imported when a statement is rendered: cold starts of other handlers skip it
+
     pdf = FPDF(format="letter")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
