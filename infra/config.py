@@ -81,6 +81,9 @@ CLAIMS_TABLE = TableSpec(
         GsiSpec(name="by-status", partition_key="status", sort_key="updated_at"),
         # Clinic views: a clinic's claims by date of service.
         GsiSpec(name="by-clinic", partition_key="clinic_id", sort_key="date_of_service"),
+        # Follow-up worklists: a list's claims, money at stake first, then oldest (sparse: only
+        # claims on a worklist carry the keys; billing.worklists.worklist_of).
+        GsiSpec(name="by-worklist", partition_key="worklist", sort_key="worklist_order"),
     ),
 )
 
@@ -129,6 +132,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 # model in FUNCTION_SETTINGS, when infra/constructs builds it.
 CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512)
 CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
+# Daily timely-filing check (functions/followup/handler.scheduled): flags claims near their filing
+# deadline onto the timely_filing worklist. 06:00 UTC, before the billing office starts.
+TIMELY_FILING_SCHEDULE = "cron(0 6 * * ? *)"
+TIMELY_FILING_HANDLER = "followup.handler.scheduled"
+# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC. Needs
+# DATA_BUCKET and s3:PutObject on statements/ (the PDFs and print-vendor records).
+STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
+STATEMENTS_HANDLER = "followup.handler.statements"
 CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
 PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from medbill.billing.worklists import worklist_of
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
 from medbill.models.eligibility import EligibilityResult
@@ -99,6 +100,7 @@ class FakeStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
+        self._statements: dict[str, dict[str, dict[str, Any]]] = {}
         self._events: dict[str, dict[str, ClaimEvent]] = {}
         self._ledger: dict[str, dict[str, LedgerEntry]] = {}
         self._held: dict[str, dict[tuple[str, str], HeldReversal]] = {}
@@ -219,6 +221,16 @@ class FakeStore:
         items, token = _page(rows, limit, next_token, f"claims:{status}:{clinic_id}")
         return Page([c.model_copy(deep=True) for c in items], token)
 
+    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+        rows = []
+        for c in self._claims.values():
+            on_list = worklist_of(c)
+            if on_list and on_list[0] == name:
+                rows.append(([on_list[1]], c))
+        rows.sort(key=lambda row: row[0])
+        items, token = _page(rows, limit, next_token, f"worklist:{name}")
+        return Page([c.model_copy(deep=True) for c in items], token)
+
     # --- ledger and posting -------------------------------------------------------------------
     def ledger_entries(self, claim_id: str) -> list[LedgerEntry]:
         return [e.model_copy(deep=True) for _, e in sorted(self._ledger.get(claim_id, {}).items())]
@@ -331,6 +343,22 @@ class FakeStore:
             self._put_result(result)
 
         return self._write(claim, actor=actor, new_status=None, detail=detail, checks=checks, apply=apply)
+
+    def create_statement(self, account: str, cycle: str, record: dict[str, Any]) -> bool:
+        with self._lock:
+            cycles = self._statements.setdefault(account, {})
+            if cycle in cycles:
+                return False
+            cycles[cycle] = json.loads(json.dumps(record))
+            return True
+
+    def statements_for(self, account: str) -> list[dict[str, Any]]:
+        return [record for _, record in sorted(self._statements.get(account, {}).items())]
+
+    def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
+        return self._write(
+            claim, actor=actor, new_status=None, detail=detail, entry=entry, checks=[], apply=lambda: None
+        )
 
     def post_provider_adjustment(self, claim_id: str, entry: LedgerEntry) -> bool:
         with self._lock:

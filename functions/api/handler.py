@@ -46,8 +46,10 @@ from medbill.workflow.views import (
 
 try:  # Lambda imports this file as the package `api` (/var/task/api/)
     from api import clinic_routes, fhir_routes
+    from api.followup_routes import router as followup_router
 except ImportError:  # tests, the local runtime and scripts import from the repository root
     from functions.api import clinic_routes, fhir_routes
+    from functions.api.followup_routes import router as followup_router
 
 settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
 obs = observability("api")
@@ -304,6 +306,8 @@ def report_stage_times(clinic: ReportClinic = None, as_of: AsOf = None, format: 
     body = reports.stage_times(_report_histories(clinic), at)
     return _report(body, format, reports.stage_times_csv, "stage-times")
 
+
+app.include_router(followup_router)  # after /worklists/unmatched-remittance: its routes match first
 
 # --- errors: the domain's exceptions as HTTP status codes ----------------------------------------
 ERROR_STATUS: dict[type[Exception], int] = {

@@ -90,6 +90,7 @@ CASES: list[tuple[str, str, dict[str, Any], tuple[str, str]]] = [
         "short_paid",
         {
             "adjustments": [("CO", "45", "30.00"), ("PR", "2", "24.00")],
+            "patient_responsibility": D("24.00"),
             "follow_up_reason": FORWARDED,
             "follow_up_action": AWAIT_CROSSOVER,
         },
@@ -116,7 +117,8 @@ CASES: list[tuple[str, str, dict[str, Any], tuple[str, str]]] = [
         "short paid with no adjustment codes",
         "short_paid",
         {},
-        ("patient responsibility 0.00: no adjustment codes", "bill_patient"),
+        # nothing is the patient's (no PR) and nothing to work: a person looks (issue 10: never bill 0.00)
+        ("paid 0.00 of 150.00: no adjustment codes", "review_underpayment"),
     ),
     ("anything else goes to a person", "paid", {}, ("remittance outcome paid: no adjustment codes", "review")),
 ]

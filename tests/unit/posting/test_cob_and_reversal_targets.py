@@ -195,7 +195,12 @@ def test_a_different_payer_denying_after_the_primary_paid_is_the_secondary(posti
     got = p.claim("SECDEN1")
     assert got.paid_amount == D("96.00") and _balanced(got)  # was 96 + 180 + 24 = 300
     assert got.remittance_outcome == "denied"
-    assert follow_up(p.repo, "SECDEN1", "denied").action == "bill_patient"
+    # Issue 10: CO-27 is the secondary's contractual denial (coverage terminated), never the patient's
+    # bill (this asserted bill_patient with a patient balance of 0.00): find the coverage in force for
+    # the 24.00 the secondary did not take over from the primary.
+    assert got.patient_responsibility == D("0.00")
+    assert follow_up(p.repo, "SECDEN1", "denied").action == "rebill_other_payer"
+    assert p.claim("SECDEN1").follow_up_amount == D("24.00")
 
 
 def test_secondary_repeating_co45_closes_the_claim_paid(posting: Posting) -> None:

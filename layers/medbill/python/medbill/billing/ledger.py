@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from medbill.billing.adjustment_rules import is_expected_reduction
 from medbill.models.claim import Adjustment, Claim, ClaimLine, RemittanceOutcome
 from medbill.models.remittance import (
     DENIED,
@@ -54,7 +55,8 @@ def kind_of(remit: ClaimRemittance) -> LedgerKind:
 
 
 def _contractual(adj: RemitAdjustment | Adjustment) -> bool:
-    return adj.group == "CO" and adj.reason == "45"
+    """An expected contractual reduction (CO-45, CO-253 sequestration, ...: the rules table)."""
+    return is_expected_reduction(adj.group, adj.reason)
 
 
 def _prior_payer(adj: RemitAdjustment | Adjustment) -> bool:
@@ -81,8 +83,9 @@ def outcome_of(
         return "not_our_claim"
     if kind == "predetermination":
         return None
-    # Contractual CO-45 alone is a normal full payment under contract; anything else is short
-    # (a claim paid entirely to the deductible is short-paid: the patient owes it, it is not denied).
+    # Expected contractual reductions alone (CO-45, CO-253, ...) are a normal full payment under
+    # contract; anything else is short (a claim paid entirely to the deductible is short-paid: the
+    # patient owes it, it is not denied).
     shortfall = [a for a in adjustments if a.amount and not _contractual(a)]
     prior_payers_only = bool(shortfall) and all(_prior_payer(a) for a in shortfall)
     # Nothing paid and nothing owed by the patient is a denial, unless all that is missing is the

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from medbill.billing.claim_updates import with_lock_retry
+from medbill.billing.correction_routing import posting_target
 from medbill.billing.followup import AWAIT_CROSSOVER, crossover_reason
 from medbill.billing.ledger import (
     STATUS_FOR,
@@ -85,6 +86,9 @@ def claim_ledger(store: BillingStore, claim_id: str) -> dict[str, Any]:
         "paid_amount": f"{claim.paid_amount:.2f}",
         "adjustment_amount": f"{claim.adjustment_amount:.2f}",
         "patient_responsibility": f"{claim.patient_responsibility:.2f}",
+        "patient_balance": f"{claim.patient_balance:.2f}",
+        "replaces": claim.replaces,  # corrected / void claims (workflow.corrections)
+        "replaced_by": claim.replaced_by,
         "entries": [{**e.model_dump(mode="json"), "superseded_by": over.get(e.source)} for e in entries],
     }
 
@@ -373,7 +377,8 @@ def post_remittance(
     """Post one claim payment, then the reversals held for it. `claim_id` overrides CLP01 (a person
     matched it); `consume` is the held reversal or unmatched remittance the posting takes away;
     `actor` is who the timeline names (the staff user who matched it)."""
-    posted = _post_once(store, workflow, remit, claim_id or remit.claim_id, consume, actor)
+    target = claim_id or posting_target(store, remit, remit.claim_id)  # a void's money is the original's
+    posted = _post_once(store, workflow, remit, target, consume, actor)
     if posted.held_pass:
         applied = apply_held_reversals(store, workflow, posted.result.claim_id)
         posted.result.notes += [f"applied held reversal {s}" for s in applied]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -58,6 +58,11 @@ class Claim(Model):
     total_charge: Money | None = None
     frequency_code: FrequencyCode = "1"
     payer_claim_number: str | None = None  # CLP07 / REF*F8 for replacements and voids
+    # Corrected (7) and void (8) claims: a new claim that `replaces` the original, which names it in
+    # `replaced_by` (workflow.corrections); both timelines record the link and the reason code.
+    replaces: str | None = None
+    replaced_by: str | None = None
+    correction_reason: str | None = None
     hold_reasons: list[str] = Field(default_factory=list)
     copay: Money | None = None
     interchange_control_number: str | None = None
@@ -68,8 +73,23 @@ class Claim(Model):
     adjustment_amount: Money = Decimal("0.00")
     patient_responsibility: Money = Decimal("0.00")
     adjustments: list[Adjustment] = Field(default_factory=list)
+    # Staff and patient money, recomputed from the ledger (billing.writeoffs); the payer totals above
+    # stay the payers' own. charge = paid + patient paid + adjustments + written off + patient balance.
+    patient_paid_amount: Money = Decimal("0.00")  # patient payments less refunds
+    patient_written_off_amount: Money = Decimal("0.00")  # staff write-offs / adjustments of the patient's balance
+    payer_written_off_amount: Money = Decimal("0.00")  # staff write-offs of open payer balances (denials)
     follow_up_reason: str | None = None
     follow_up_action: str | None = None
+    follow_up_category: str | None = None  # write-off category when the action is write_off
+    follow_up_amount: Money | None = None  # money at stake for the action (worklists sort by it)
+    follow_up_due: date | None = None  # appeal deadline from the payer's configuration
+    follow_up_since: datetime | None = None  # when the claim entered its current follow-up action
+    timely_filing_alert: date | None = None  # the filing deadline the daily check found near (timely_filing list)
+
+    @property
+    def patient_balance(self) -> Decimal:
+        """What the patient still owes (negative: a credit to refund)."""
+        return self.patient_responsibility - self.patient_paid_amount - self.patient_written_off_amount
 
     @property
     def payer_id(self) -> str:

@@ -100,7 +100,20 @@ class ClaimRemittance(Model):
         return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]
 
 
-LedgerKind = Literal["payment", "denial", "reversal", "not_our_claim", "predetermination", "provider_adjustment"]
+LedgerKind = Literal[
+    "payment",
+    "denial",
+    "reversal",
+    "not_our_claim",
+    "predetermination",
+    "provider_adjustment",
+    # Staff and patient money (billing.writeoffs): never a payer's, never in the payer totals.
+    "staff_adjustment",  # a write-off or adjustment by staff, against the patient's or the payer's balance
+    "staff_approval",  # a manager's approval of a staff adjustment over the threshold (`approves`)
+    "patient_payment",
+    "patient_refund",
+]
+StaffBalance = Literal["patient", "payer"]
 LineMatch = Literal["control_number", "code_and_date", "original_code", "unmatched"]
 
 
@@ -144,6 +157,14 @@ class LedgerEntry(Model):
     # when another one matches (older entries: derived from era_id).
     payment_key: str = ""
     forwarded: bool = False  # CLP02 19/20/21: the payer forwarded the claim to the next payer
+    # Staff and patient entries (billing.writeoffs): amount > 0, which balance it reduces, the
+    # write-off category, who asked, whether it waits for a manager, and what an approval approves.
+    amount: Money = Decimal("0.00")
+    balance: StaffBalance | None = None
+    category: str | None = None
+    requested_by: str | None = None
+    pending_approval: bool = False
+    approves: str | None = None
 
     @property
     def counts_toward_claim(self) -> bool:

@@ -165,6 +165,15 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
     ("PUT", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
     ("POST", "/fhir/Bundle"): Policy(Role.ADMIN, SCOPE_OFFICE),
+    # Follow-up actions on one claim (issue 10). Approving a write-off above the threshold is a
+    # manager's; requesting one, corrections and patient money are a biller's.
+    ("POST", "/claims/{claim_id}/corrections"): Policy(Role.BILLER, SCOPE_CLAIM),
+    ("POST", "/claims/{claim_id}/adjustments"): Policy(Role.BILLER, SCOPE_CLAIM),
+    ("POST", "/claims/{claim_id}/adjustments/{request_id}/approve"): Policy(Role.BILLING_MANAGER, SCOPE_CLAIM),
+    ("POST", "/claims/{claim_id}/patient-payments"): Policy(Role.BILLER, SCOPE_CLAIM),
+    ("POST", "/claims/{claim_id}/patient-refunds"): Policy(Role.BILLER, SCOPE_CLAIM),
+    # Worklists by action hold every clinic's claims: office-wide until they are keyed by clinic.
+    ("GET", "/worklists/{name}"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
 }
 # Approving a large write-off (the follow-up routes) needs Role.BILLING_MANAGER: the follow-up
 # router adds its routes here with that role; the coverage test fails until it does.

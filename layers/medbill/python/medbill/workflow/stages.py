@@ -265,9 +265,10 @@ def park_task_token(
 
 
 # --- 7. follow-up ---------------------------------------------------------------------------
-# What a person should do next, by outcome. Denials are refined by CARC in medbill.billing.followup.
+# What a person should do next, by outcome and the adjustment rules (medbill.billing.followup).
 def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
-    from medbill.billing.followup import classify
+    from medbill.billing.followup import decide
+    from medbill.workflow.followup import follow_up_context
 
     def step(claim: Claim) -> Routed:
         if claim.status == S.FOLLOW_UP:
@@ -278,7 +279,7 @@ def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
             effective = claim.remittance_outcome
             if effective == "paid":
                 return Routed(status=claim.status.value, action=None)
-        reason, action = classify(claim, effective)
+        decided = decide(claim, effective, follow_up_context(repo, claim))
         remittance_outcome: RemittanceOutcome | None = claim.remittance_outcome
         if effective == "timed_out":
             remittance_outcome = "timed_out"
@@ -286,17 +287,21 @@ def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
             repo,
             claim.model_copy(
                 update={
-                    "follow_up_reason": reason,
-                    "follow_up_action": action,
+                    "follow_up_reason": decided.reason,
+                    "follow_up_action": decided.action,
+                    "follow_up_category": decided.category,
+                    "follow_up_amount": decided.amount,
+                    "follow_up_due": decided.due,
+                    "follow_up_since": datetime.now(UTC),
                     "task_token": None,
                     "remittance_outcome": remittance_outcome,
                 }
             ),
             actor="followup",
             new_status=S.FOLLOW_UP,
-            detail={"outcome": effective, "action": action},
+            detail={"outcome": effective, "action": decided.action, "category": decided.category},
         )
-        return Routed(status=saved.status.value, action=action)
+        return Routed(status=saved.status.value, action=decided.action)
 
     return with_lock_retry(repo, claim_id, step)
 

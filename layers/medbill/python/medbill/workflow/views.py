@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
 from medbill.ports import AccessRecord, ClaimEvent
+from medbill.workflow.followup_views import FollowUpView, follow_up_view
 
 
 class LineView(BaseModel):
@@ -60,6 +61,7 @@ class ClaimView(ClaimSummaryView):
     payer_claim_number: str | None
     created_at: str
     timeline: list[TimelineEntry]
+    follow_up: FollowUpView  # action, money at stake, appeal and filing deadlines, patient balance
 
 
 class ClaimPage(BaseModel):
@@ -115,6 +117,7 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
             TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
         ],
+        follow_up=follow_up_view(claim, events),
     )
 
 

@@ -25,6 +25,7 @@ from medbill.adapters.dynamodb.table import (
     serialize,
     to_item,
 )
+from medbill.billing.worklists import worklist_of
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
 from medbill.models.errors import field_path
@@ -76,6 +77,10 @@ class ClaimTable(Table):
         data["sk"] = keys.CLAIM_SK
         # GSI keys: by-status (status, updated_at) and by-clinic (clinic_id, date_of_service).
         data["date_of_service"] = claim.date_of_service
+        # by-worklist (worklist, worklist_order): only claims on a follow-up worklist carry them (sparse).
+        on_list = worklist_of(claim)
+        if on_list:
+            data["worklist"], data["worklist_order"] = on_list
         return to_item(data)
 
     @staticmethod
@@ -116,7 +121,7 @@ class ClaimTable(Table):
     @staticmethod
     def _claim_from(item: dict[str, Any]) -> Claim:
         data = plain(from_item(item))
-        for key in ("pk", "sk", "date_of_service"):
+        for key in ("pk", "sk", "date_of_service", "worklist", "worklist_order"):
             data.pop(key, None)
         try:
             return Claim.model_validate(data)
@@ -264,6 +269,25 @@ class ClaimTable(Table):
                     return Page([self._claim_from(i) for i in items], encode_token(last))
         return Page([self._claim_from(i) for i in items], None)
 
+    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+        """One page of a follow-up worklist from the by-worklist index (money at stake, then age)."""
+        key_attrs = ("pk", "sk", "worklist", "worklist_order")
+        kwargs: dict[str, Any] = {
+            "IndexName": "by-worklist",
+            "KeyConditionExpression": "worklist = :w",
+            "ExpressionAttributeValues": to_item({":w": name}),
+            "Limit": limit,
+        }
+        if next_token:
+            start = decode_token(next_token, key_attrs)
+            if start["worklist"].get("S") != name:
+                raise BadPageToken("next_token belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
+        resp = next(self._pages(self._client.query, kwargs))
+        items = resp.get("Items", [])
+        last = resp.get("LastEvaluatedKey")
+        return Page([self._claim_from(i) for i in items], encode_token(last) if last else None)
+
     # --- ledger and posting -------------------------------------------------------------------
     @staticmethod
     def _ledger_fields(claim_id: str, entry: LedgerEntry) -> dict[str, Any]:
@@ -377,6 +401,19 @@ class ClaimTable(Table):
         """A claim payment that moves no money on the claim: its event and the ERA's result."""
         extra = [*self._consume_delete(consume), era_result_put(result)]
         return self._write_claim(claim, actor=actor, new_status=None, detail=detail, extra=extra)
+
+    def create_statement(self, account: str, cycle: str, record: dict[str, Any]) -> bool:
+        """One statement per account and cycle: a conditional put (False if it is there)."""
+        item = {"pk": keys.statement_pk(account), "sk": f"{keys.CYCLE}{cycle}", "data": json.dumps(record)}
+        return self.put_if_absent(item)
+
+    def statements_for(self, account: str) -> list[dict[str, Any]]:
+        items = self._query_prefix(keys.statement_pk(account), keys.CYCLE)
+        return [json.loads(item["data"]) for item in items]
+
+    def post_staff_entry(self, claim: Claim, entry: LedgerEntry, *, actor: str, detail: dict[str, Any]) -> Claim:
+        """A staff or patient entry with the claim and its event, in one transaction, once per source."""
+        return self._write_claim(claim, actor=actor, new_status=None, detail=detail, ledger=[entry])
 
     def post_provider_adjustment(self, claim_id: str, entry: LedgerEntry) -> bool:
         """A PLB on the claim's ledger, once per source (the claim item is not touched). False if there."""

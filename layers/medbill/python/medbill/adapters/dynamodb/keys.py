@@ -20,6 +20,7 @@ REMIT = "REMIT#"  # UNMATCHED#<CLP01> / REMIT#<era id>#<position>
 PATIENT_SK = "PATIENT"
 PATIENTKEY_SK = "PATIENTKEY"
 COUNTER_SK = "COUNTER"
+CYCLE = "CYCLE#"  # STATEMENT#<account> / CYCLE#<YYYY-MM>: one patient statement per cycle
 # ACCESS#<resource>#<id> / <iso ts>#<request id>#<action>: who read a claim, ledger or ERA (its own
 # partition: claim and ERA partitions are read whole in places, and an access log grows without bound).
 
@@ -74,3 +75,7 @@ def patient_key_pk(key_hash: str) -> str:
 
 def counter_pk(name: str) -> str:
     return f"COUNTER#{name}"
+
+
+def statement_pk(account: str) -> str:
+    return f"STATEMENT#{account}"
