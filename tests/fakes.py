@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
-from medbill.models.eligibility import EligibilityResult
+from medbill.models.eligibility import EligibilityInquiry, EligibilityResult
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 from medbill.ports import (
@@ -613,6 +613,9 @@ class FakeEligibility:
     def check(self, payer_id: str, member_id: str, date_of_service: date) -> EligibilityResult:
         self.checked.append((payer_id, member_id, date_of_service))
         return self.answers.get((payer_id, member_id), EligibilityResult(active=True, plan="PPO"))
+
+    def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        return self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
 
 
 @contextmanager

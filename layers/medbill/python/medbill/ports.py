@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from medbill.models.claim import Claim
-from medbill.models.eligibility import EligibilityResult
+from medbill.models.eligibility import EligibilityInquiry, EligibilityResult
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 
@@ -269,6 +269,12 @@ class EligibilityGateway(Protocol):
 
     def check(self, payer_id: str, member_id: str, date_of_service: date) -> EligibilityResult: ...
 
+    def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        """The real-time check (270 -> 271) with everything the payer needs to find the member and
+        the visit's service type. Never raises for a payer or network failure: an unanswered check
+        is a result with reason `unavailable` (retried later), so the claim holds and is not lost."""
+        ...
+
 
 @dataclass(frozen=True)
 class RemoteFile:
@@ -353,6 +359,7 @@ __all__ = [
     "ConcurrentUpdate",
     "Consume",
     "EligibilityGateway",
+    "EligibilityInquiry",
     "EligibilityResult",
     "EraResult",
     "EraStore",

@@ -23,6 +23,7 @@ from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
 from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityGateway, Workflow
+from medbill.workflow import eligibility
 from medbill.workflow.results import (
     AlreadyAdjudicated,
     Charged,
@@ -108,36 +109,45 @@ def register(repo: ClaimStore, claim_id: str) -> Registered:
 
 
 # --- 2. insurance verification --------------------------------------------------------------
-def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: str) -> Decision:
+def verify_eligibility(
+    repo: ClaimStore,
+    gateway: EligibilityGateway,
+    claim_id: str,
+    fee_schedules: Callable[[str], FeeSchedule] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Decision:
+    """Ask the payer (270/271 through the gateway); store what it found on the claim; hold with a
+    reason (rule id, codes, payer id, dates: no PHI) when the visit is not covered as billed, or
+    when nobody answered (then `eligibility_retry_at` says when the schedule asks again)."""
+
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
             return Decision(decision="eligible", reasons=[])
-        enc = claim.encounter
-        result = gateway.check(enc.coverage.payer_id, enc.coverage.member_id, enc.date_of_service)
+        result = gateway.verify(eligibility.inquiry_for(claim))
+        payer_id = claim.encounter.coverage.payer_id
+        update: dict[str, Any] = {
+            "coverage": eligibility.coverage_found(result, payer_id) if result.reason != "unavailable" else None,
+            "eligibility_retry_at": None,
+        }
+        detail: dict[str, Any] = {"plan": result.plan, "copay": str(result.copay) if result.copay is not None else None}
+        if result.correction is not None:
+            claim = eligibility.apply_correction(claim, result.correction)
+            detail["identity_corrected"] = result.correction.fields  # names of fields, never values
         if result.active:
-            save_claim(
-                repo,
-                claim.model_copy(update={"hold_reasons": [], "copay": result.copay}),
-                actor="eligibility",
-                new_status=S.ELIGIBLE,
-                detail={
-                    "plan": result.plan,
-                    "copay": str(result.copay) if result.copay is not None else None,
-                },
-            )
+            estimate = eligibility.estimate_for(claim, result, fee_schedules)
+            update |= {"hold_reasons": [], "copay": result.copay, "patient_estimate": estimate}
+            if estimate is not None:
+                detail["patient_estimate"] = str(estimate.amount)
+            save_claim(repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBLE, detail=detail)
             return Decision(decision="eligible", reasons=[])
-        reason = {
-            "coverage_inactive": f"coverage with payer {enc.coverage.payer_id} is not active "
-            f"on {enc.date_of_service.isoformat()}",
-            "member_not_found": f"payer {enc.coverage.payer_id} does not recognise the member id",
-            "payer_not_found": f"payer {enc.coverage.payer_id} is unknown to the eligibility service",
-        }.get(result.reason or "", f"eligibility check failed ({result.reason})")
+        retry_at = eligibility.retry_time(result, now())
+        reason = eligibility.hold_reason(result, claim, retry_at)
+        update |= {"hold_reasons": [reason], "eligibility_retry_at": retry_at}
+        detail = {"reason_code": result.reason, "aaa": list(result.rejection_codes)} | (
+            {"identity_corrected": detail["identity_corrected"]} if "identity_corrected" in detail else {}
+        )
         save_claim(
-            repo,
-            claim.model_copy(update={"hold_reasons": [reason]}),
-            actor="eligibility",
-            new_status=S.ELIGIBILITY_HOLD,
-            detail={"reason_code": result.reason},
+            repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBILITY_HOLD, detail=detail
         )
         return Decision(decision="hold", reasons=[reason])
 
