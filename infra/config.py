@@ -125,6 +125,10 @@ CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memo
 CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
 CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
 PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
+# Eligibility checks the payer did not answer are asked again on a schedule (docs/eligibility.md).
+ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
+ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
+PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------

@@ -146,6 +146,9 @@ class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by t
 class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
 
 
+class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -164,6 +167,7 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
 }
+PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
 
 
 def variable_name(field: str) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
+from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.ports import ClaimEvent
 
 
@@ -59,6 +60,11 @@ class ClaimView(ClaimSummaryView):
     payer_claim_number: str | None
     created_at: str
     timeline: list[TimelineEntry]
+    # What the eligibility check found (issue 9): plan, dates, the visit's amounts, network; the
+    # patient's share is an estimate (kind "estimate"); when an unanswered check is asked again.
+    coverage: CoverageFound | None = None
+    patient_estimate: PatientShareEstimate | None = None
+    eligibility_retry_at: str | None = None
 
 
 class ClaimPage(BaseModel):
@@ -114,6 +120,9 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
             TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
         ],
+        coverage=claim.coverage,
+        patient_estimate=claim.patient_estimate,
+        eligibility_retry_at=claim.eligibility_retry_at.isoformat() if claim.eligibility_retry_at else None,
     )
 
 
