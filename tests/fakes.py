@@ -105,6 +105,7 @@ class FakeStore:
         self._patients: dict[str, dict[str, Any]] = {}
         self._patient_keys: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self._eligibility_answers: dict[tuple[str, str], dict[str, Any]] = {}
         self._eras: dict[str, dict[str, Any]] = {}
         self._era_list: dict[str, str] = {}  # received_at#era_id -> era_id
         self._era_files: dict[str, set[str]] = {}
@@ -411,6 +412,16 @@ class FakeStore:
             self._counters[name] = self._counters.get(name, 0) + 1
             return self._counters[name]
 
+    # --- eligibility answers kept for a day (EligibilityAnswers) -----------------------------------
+    def cached_eligibility(self, key: str, day: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._eligibility_answers.get((key, day))
+            return json.loads(json.dumps(record)) if record is not None else None
+
+    def cache_eligibility(self, key: str, day: str, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._eligibility_answers[(key, day)] = json.loads(json.dumps(record))
+
     # --- ERA payments ----------------------------------------------------------------------------
     def get_era(self, era_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self._eras.get(era_id))
@@ -643,6 +654,7 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     from medbill.ports import (
         Artifacts,
         BillingStore,
+        EligibilityAnswers,
         EligibilityGateway,
         IntakeQueue,
         PostingQueue,
@@ -657,3 +669,4 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     _release: ReleaseQueue = ReleaseRequests()
     _intake: IntakeQueue = IntakeContinuations()
     _eligibility: EligibilityGateway = FakeEligibility()
+    _answers: EligibilityAnswers = FakeStore()

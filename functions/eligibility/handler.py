@@ -21,7 +21,7 @@ logger, metrics = obs.logger, obs.metrics
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
     result = verify_eligibility(
-        wiring.repository(), wiring.eligibility(), event.claim_id, wiring.fee_schedule
+        wiring.repository(), wiring.eligibility(), event.claim_id, wiring.fee_schedule, answers=wiring.repository()
     ).model_dump(mode="json")
     if result["decision"] == "hold":
         metrics.add_metric(name="EligibilityHolds", unit=MetricUnit.Count, value=1)

@@ -16,8 +16,8 @@ from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.status import ClaimStatus as S
 from medbill.workflow.eligibility_retry import retry_due_checks
-from tests.e2e.conftest import SAMPLES, execution_texts, handler_logs, sample_phi
-from tests.e2e.test_lifecycle_own_era import _api, _upload_samples
+from tests.e2e.conftest import SAMPLE_FILES, SAMPLES, execution_texts, handler_logs, sample_phi
+from tests.e2e.test_lifecycle_own_era import _api
 
 D = Decimal
 CASES = {  # encounter id -> member id at PAYERA01 (infra/local/payer_members.json)
@@ -50,9 +50,10 @@ def test_eligibility_through_the_core_endpoint(
 ) -> None:
     rt = runtime_no_payer
     with handler_logs(rt) as logs:
-        _upload_samples(rt)
+        for name in SAMPLE_FILES:
+            rt.upload(f"encounters/{name}", (SAMPLES / name).read_bytes())
         rt.upload("encounters/eligibility-cases.json", _cases_file())
-        rt.run_until_idle(timeout_s=120)
+        rt.run_until_idle(timeout_s=300)
     claims = _by_encounter()
     assert len(claims) == 20
     # Every claim asked once over HTTP; the unanswered one three times (AAA 42, bounded retries).
@@ -118,7 +119,7 @@ def test_eligibility_through_the_core_endpoint(
     assert retry_due_checks(wiring.repository(), wiring.workflow(), now + timedelta(minutes=16)) == [
         unanswered.claim_id
     ]
-    rt.run_until_idle(timeout_s=60)
+    rt.run_until_idle(timeout_s=300)
     assert rt.states_entered(unanswered.claim_id).count("VerifyEligibility") == 2
     assert _by_encounter()["NS-ELIG-UNANSWERED"].status == S.ELIGIBILITY_HOLD
 

@@ -276,6 +276,14 @@ class EligibilityGateway(Protocol):
         ...
 
 
+class EligibilityAnswers(Protocol):
+    """Eligibility answers kept for a day, so each member + payer + date of service is asked once a
+    day (`key`: a hash from workflow.eligibility_cache, never a member id; `day`: ISO date)."""
+
+    def cached_eligibility(self, key: str, day: str) -> dict[str, Any] | None: ...
+    def cache_eligibility(self, key: str, day: str, record: dict[str, Any]) -> None: ...
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     """A file in the clearinghouse's outbound folder, as a listing shows it (name, bytes, mtime)."""
@@ -358,6 +366,7 @@ __all__ = [
     "ClearinghouseUnavailable",
     "ConcurrentUpdate",
     "Consume",
+    "EligibilityAnswers",
     "EligibilityGateway",
     "EligibilityInquiry",
     "EligibilityResult",

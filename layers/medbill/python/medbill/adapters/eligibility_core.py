@@ -29,16 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medbill.adapters import core_mime
 from medbill.models.eligibility import UNAVAILABLE, EligibilityInquiry, EligibilityResult
-from medbill.workflow.eligibility import RETRY_AFTER_SECONDS, UNAVAILABLE_CODES, result_from_271
-from medbill.x12.eligibility import (
-    Dependent270,
-    EligibilityRequest,
-    InformationReceiver,
-    InformationSource,
-    Subscriber270,
-    answers_by_trace,
-    write_270,
-)
+from medbill.workflow.eligibility import RETRY_AFTER_SECONDS, UNAVAILABLE_CODES, request_for, result_from_271
+from medbill.x12.eligibility import answers_by_trace, write_270
 from medbill.x12.eligibility.reader271 import parse_271
 from medbill.x12.interchange import ControlNumbers
 from medbill.x12.segments import X12DataError
@@ -205,31 +197,8 @@ class CoreEligibilityGateway:
 
     def _write_270(self, inquiry: EligibilityInquiry, secret: CoreSecret) -> str:
         number = int(time.time() * 1000) % 999_999_999 + 1
-        subscriber = Subscriber270(
-            inquiry.member_id,
-            inquiry.subscriber_last_name or "UNKNOWN",
-            inquiry.subscriber_first_name,
-            None if inquiry.dependent_last_name else inquiry.subscriber_birth_date,
-        )
-        dependent = None
-        if inquiry.dependent_last_name and inquiry.dependent_birth_date is not None:
-            dependent = Dependent270(
-                inquiry.dependent_last_name,
-                inquiry.dependent_first_name,
-                inquiry.dependent_birth_date,
-                relationship=inquiry.dependent_relationship,
-            )
-        request = EligibilityRequest(
-            inquiry.trace_number,
-            InformationSource(inquiry.payer_id, inquiry.payer_name),
-            InformationReceiver(inquiry.provider_npi, inquiry.provider_name or "PROVIDER"),
-            subscriber,
-            inquiry.date_of_service,
-            (inquiry.service_type,),
-            dependent,
-        )
         return write_270(
-            [request],
+            [request_for(inquiry)],
             sender_id=secret.sender_id,
             receiver_id=secret.receiver_id,
             control_numbers=ControlNumbers(interchange=number, group=number),

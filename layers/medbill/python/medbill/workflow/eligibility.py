@@ -31,7 +31,16 @@ from medbill.models.eligibility import (
     IdentityCorrection,
     PatientShareEstimate,
 )
-from medbill.x12.eligibility import Benefit, DatePeriod, Member, SubscriberResponse
+from medbill.x12.eligibility import (
+    Benefit,
+    Dependent270,
+    EligibilityRequest,
+    InformationReceiver,
+    InformationSource,
+    Member,
+    Subscriber270,
+    SubscriberResponse,
+)
 
 RETRY_AFTER_SECONDS = 15 * 60  # an unanswered check (AAA 42, timeout) is asked again after this
 UNAVAILABLE_CODES = frozenset({"42", "80"})  # unable to respond now / no response: retry later
@@ -82,6 +91,33 @@ def inquiry_for(claim: Claim) -> EligibilityInquiry:
         service_type=visit_service_type(claim),
         provider_npi=provider.npi,
         provider_name=provider.organization_name or provider.last_name or "",
+    )
+
+
+def request_for(inquiry: EligibilityInquiry) -> EligibilityRequest:
+    """The 270 request (one HL 22, and an HL 23 when the patient is a dependent) for an inquiry."""
+    dependent = inquiry.dependent_last_name and inquiry.dependent_birth_date is not None
+    subscriber = Subscriber270(
+        inquiry.member_id,
+        inquiry.subscriber_last_name or "UNKNOWN",
+        inquiry.subscriber_first_name,
+        None if dependent else inquiry.subscriber_birth_date,
+    )
+    return EligibilityRequest(
+        inquiry.trace_number,
+        InformationSource(inquiry.payer_id, inquiry.payer_name),
+        InformationReceiver(inquiry.provider_npi, inquiry.provider_name or "PROVIDER"),
+        subscriber,
+        inquiry.date_of_service,
+        (inquiry.service_type,),
+        Dependent270(
+            inquiry.dependent_last_name,
+            inquiry.dependent_first_name,
+            inquiry.dependent_birth_date,  # type: ignore[arg-type]
+            relationship=inquiry.dependent_relationship,
+        )
+        if dependent
+        else None,
     )
 
 
@@ -310,13 +346,13 @@ def retry_time(result: EligibilityResult, now: datetime) -> datetime | None:
 
 
 __all__ = [
-    "DatePeriod",
     "apply_correction",
     "coverage_found",
     "estimate_for",
     "estimate_share",
     "hold_reason",
     "inquiry_for",
+    "request_for",
     "result_from_271",
     "retry_time",
     "visit_service_type",

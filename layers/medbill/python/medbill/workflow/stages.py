@@ -20,10 +20,11 @@ from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_loc
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding import default_references, scrub
 from medbill.models.claim import Claim, RemittanceOutcome
+from medbill.models.eligibility import EligibilityResult
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
-from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityGateway, Workflow
-from medbill.workflow import eligibility
+from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityAnswers, EligibilityGateway, Workflow
+from medbill.workflow import eligibility, eligibility_cache
 from medbill.workflow.results import (
     AlreadyAdjudicated,
     Charged,
@@ -115,6 +116,7 @@ def verify_eligibility(
     claim_id: str,
     fee_schedules: Callable[[str], FeeSchedule] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    answers: EligibilityAnswers | None = None,
 ) -> Decision:
     """Ask the payer (270/271 through the gateway); store what it found on the claim; hold with a
     reason (rule id, codes, payer id, dates: no PHI) when the visit is not covered as billed, or
@@ -123,7 +125,7 @@ def verify_eligibility(
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
             return Decision(decision="eligible", reasons=[])
-        result = gateway.verify(eligibility.inquiry_for(claim))
+        result = _today_or_ask(claim, gateway, answers, now())
         payer_id = claim.encounter.coverage.payer_id
         update: dict[str, Any] = {
             "coverage": eligibility.coverage_found(result, payer_id) if result.reason != "unavailable" else None,
@@ -152,6 +154,23 @@ def verify_eligibility(
         return Decision(decision="hold", reasons=[reason])
 
     return with_lock_retry(repo, claim_id, step)
+
+
+def _today_or_ask(
+    claim: Claim, gateway: EligibilityGateway, answers: EligibilityAnswers | None, now: datetime
+) -> EligibilityResult:
+    """Today's kept answer for this member + payer + DOS (not on a recheck), else the payer's."""
+    if answers is None:
+        return gateway.verify(eligibility.inquiry_for(claim))
+    cov = claim.encounter.coverage
+    key, day = eligibility_cache.answer_key(cov.payer_id, cov.member_id, claim.encounter.date_of_service), now.date()
+    record = answers.cached_eligibility(key, day.isoformat()) if claim.status != S.ELIGIBILITY_HOLD else None
+    if record is not None:
+        return eligibility_cache.from_record(record)
+    result = gateway.verify(eligibility.inquiry_for(claim))
+    if eligibility_cache.cacheable(result):
+        answers.cache_eligibility(key, day.isoformat(), eligibility_cache.to_record(result))
+    return result
 
 
 # --- 3. medical coding ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ REMIT = "REMIT#"  # UNMATCHED#<CLP01> / REMIT#<era id>#<position>
 PATIENT_SK = "PATIENT"
 PATIENTKEY_SK = "PATIENTKEY"
 COUNTER_SK = "COUNTER"
+ELIGANSWER = "ELIGANSWER#"  # ELIGANSWER#<sha256> / DAY#<date>: an eligibility answer kept for the day
 
 
 def claim_pk(claim_id: str) -> str:
@@ -68,3 +69,11 @@ def patient_key_pk(key_hash: str) -> str:
 
 def counter_pk(name: str) -> str:
     return f"COUNTER#{name}"
+
+
+def eligibility_answer_pk(key_hash: str) -> str:
+    return f"{ELIGANSWER}{key_hash}"
+
+
+def eligibility_day_sk(day: str) -> str:
+    return f"DAY#{day}"

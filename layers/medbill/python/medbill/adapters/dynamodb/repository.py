@@ -23,11 +23,12 @@ audit event (and ledger entries, ERA results and consumed work items when money 
 from __future__ import annotations
 
 from medbill.adapters.dynamodb.claims import ClaimTable
+from medbill.adapters.dynamodb.eligibility import EligibilityTable
 from medbill.adapters.dynamodb.eras import EraTable
 
 
-class ClaimRepository(ClaimTable, EraTable):
-    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore)."""
+class ClaimRepository(ClaimTable, EraTable, EligibilityTable):
+    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), and EligibilityAnswers."""
 
 
 __all__ = ["ClaimRepository"]
