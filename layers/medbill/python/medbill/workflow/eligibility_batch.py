@@ -173,6 +173,7 @@ def write_batch_270(
     created: datetime,
     trace_originator: str = "9MEDBILL01",
     usage: str = "P",
+    reference: str = "",
 ) -> str:
     """One 270 with every appointment (one HL 22 each): the batch for the clearinghouse."""
     return write_270(
@@ -183,6 +184,7 @@ def write_batch_270(
         created=created,
         trace_originator=trace_originator,
         usage=usage,
+        reference=reference,
     )
 
 
