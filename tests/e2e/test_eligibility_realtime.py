@@ -56,9 +56,12 @@ def test_eligibility_through_the_core_endpoint(
         rt.run_until_idle(timeout_s=300)
     claims = _by_encounter()
     assert len(claims) == 20
-    # Every claim asked once over HTTP; the unanswered one three times (AAA 42, bounded retries).
-    assert rt.core_endpoint.requests == 19 + 3
-    assert rt.core_endpoint.responder.answers == 22
+    # 19 members + payers + dates of service, each asked once a day over HTTP (two sample claims
+    # share one: the second uses the day's answer); the unanswered one three times (AAA 42, retries).
+    assert rt.core_endpoint.requests == 18 + 3
+    assert rt.core_endpoint.responder.answers == 21
+    twins = [c for c in claims.values() if c.encounter.coverage.member_id == "CCH-4418-0107"]
+    assert len(twins) == 2 and twins[0].coverage == twins[1].coverage is not None
 
     sample = claims["NS-20261116-001"]  # ACM100200301: Acme PPO Silver, copay 25.00, deductible left 500.00
     assert sample.status == S.AWAITING_REMITTANCE and sample.coverage is not None
