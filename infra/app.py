@@ -22,13 +22,20 @@ CONTEXT = {
 }
 
 
-def build_app(outdir: str = OUTDIR) -> tuple[App, MedbillStack]:
-    """The app with the stack and both nag packs, not yet synthesized."""
-    app = App(outdir=outdir, context=CONTEXT)
+def build_app(
+    outdir: str = OUTDIR, context: dict[str, object] | None = None, environ: dict[str, str] | None = None
+) -> tuple[App, MedbillStack]:
+    """The app with the stack and both nag packs, not yet synthesized. `context` adds deployment
+    options (`config.DeployOptions`: medbill:alarm-email, medbill:vpc, ...) to the feature flags;
+    `environ` replaces os.environ for reading them (tests)."""
+    app = App(outdir=outdir, context={**CONTEXT, **(context or {})})
+    options = config.DeployOptions.from_context(app.node.try_get_context, os.environ if environ is None else environ)
     env = None
     if os.environ.get("CDK_DEFAULT_ACCOUNT") and os.environ.get("CDK_DEFAULT_REGION"):
         env = Environment(account=os.environ["CDK_DEFAULT_ACCOUNT"], region=os.environ["CDK_DEFAULT_REGION"])
-    stack = MedbillStack(app, STACK_NAME, env=env, description="medbill: serverless medical billing pipeline")
+    stack = MedbillStack(
+        app, STACK_NAME, env=env, options=options, description="medbill: serverless medical billing pipeline"
+    )
     add_nag(app)
     return app, stack
 

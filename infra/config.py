@@ -6,8 +6,10 @@ holds the synthesized template and this module side by side so the cloud and the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from medbill.entry.settings import FUNCTION_SETTINGS, variables
 from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
@@ -289,3 +291,39 @@ class LambdaEnvironment:
 STARTS_OR_READS_EXECUTIONS = frozenset(
     name for name, model in FUNCTION_SETTINGS.items() if "STATE_MACHINE_ARN" in variables(model)
 )
+
+
+# --- Deployment options (cdk context or environment; none of them changes the local runtime) -----
+@dataclass(frozen=True)
+class DeployOptions:
+    """What a deployment chooses. `from_context` reads `cdk deploy -c name=value` first, then the
+    environment variable, then the default."""
+
+    alarm_email: str | None = None  # medbill:alarm-email / MEDBILL_ALARM_EMAIL: subscribes to the alarm topic
+    vpc: bool = False  # medbill:vpc / MEDBILL_VPC: functions in private subnets behind VPC endpoints
+    clearinghouse_egress: bool = False  # medbill:clearinghouse-egress: NAT + SFTP egress (network.py)
+
+    CONTEXT_KEYS: ClassVar[dict[str, tuple[str, str]]] = {
+        "alarm_email": ("medbill:alarm-email", "MEDBILL_ALARM_EMAIL"),
+        "vpc": ("medbill:vpc", "MEDBILL_VPC"),
+        "clearinghouse_egress": ("medbill:clearinghouse-egress", "MEDBILL_CLEARINGHOUSE_EGRESS"),
+    }
+
+    @classmethod
+    def from_context(cls, context: Callable[[str], object], environ: Mapping[str, str]) -> DeployOptions:
+        def get(field_name: str) -> str | None:
+            context_key, env_key = cls.CONTEXT_KEYS[field_name]
+            value = context(context_key)
+            if value is None:
+                value = environ.get(env_key)
+            return None if value is None or str(value).strip() == "" else str(value).strip()
+
+        def flag(field_name: str) -> bool:
+            return (get(field_name) or "").lower() in ("1", "true", "yes", "on")
+
+        options = cls(
+            alarm_email=get("alarm_email"), vpc=flag("vpc"), clearinghouse_egress=flag("clearinghouse_egress")
+        )
+        if options.clearinghouse_egress and not options.vpc:
+            raise ValueError("medbill:clearinghouse-egress needs medbill:vpc=true")
+        return options

@@ -11,8 +11,10 @@ from infra import config
 from infra.constructs.api import Api
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
-from infra.constructs.monitoring import Monitoring
+from infra.constructs.monitoring import MonitoredResources, Monitoring
+from infra.constructs.network import Network
 from infra.constructs.storage import Storage
+from infra.constructs.waf import ApiFirewall
 from infra.constructs.workflow import Workflow
 
 STACK_NAME = "Medbill"
@@ -25,11 +27,19 @@ class MedbillStack(Stack):
         construct_id: str = STACK_NAME,
         *,
         timeouts: config.WorkflowTimeouts | None = None,
+        options: config.DeployOptions | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        options = options or config.DeployOptions()
+        self.options = options
         self.storage = Storage(self, "Storage")
-        self.functions = Functions(self, "Functions", storage=self.storage)
+        self.network = (
+            Network(self, "Network", logs_key=self.storage.keys.logs, clearinghouse_egress=options.clearinghouse_egress)
+            if options.vpc
+            else None
+        )
+        self.functions = Functions(self, "Functions", storage=self.storage, network=self.network)
         # Order matters: the state machine needs the stage functions' ARNs; intake starts executions
         # (STATE_MACHINE_ARN) and the api resumes them by task token (IAM on the state machine). The
         # queues (Intake) exist before the api, which sends to the posting and remittance queues.
@@ -37,11 +47,20 @@ class MedbillStack(Stack):
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
         self.api = Api(self, "Api", functions=self.functions, state_machine=state_machine, queues=self.intake.queues)
+        self.firewall = ApiFirewall(
+            self, "Firewall", stage=self.api.rest_api.deployment_stage, logs_key=self.storage.keys.logs
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            key=self.storage.key,
-            dlqs=self.intake.dlqs,
-            state_machine=state_machine,
-            functions=self.functions.functions,
+            key=self.storage.keys.logs,
+            alarm_email=options.alarm_email,
+            resources=MonitoredResources(
+                state_machine=state_machine,
+                state_machine_log_group=self.workflow.log_group,
+                functions=self.functions.functions,
+                queues=self.intake.queues,
+                dlqs=self.intake.dlqs,
+                rest_api=self.api.rest_api,
+            ),
         )

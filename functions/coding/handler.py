@@ -27,5 +27,5 @@ def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     if result["decision"] == "hold":
         metrics.add_metric(name="CodingHolds", unit=MetricUnit.Count, value=1)
     # The reasons quote codes and dates of service (and a payer's free text): they stay on the claim.
-    logger.info("claim coded", decision=result["decision"], reason_count=len(result["reasons"]))
+    logger.info("claim coded", decision=result["decision"], rules=result["rules"])
     return result

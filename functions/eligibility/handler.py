@@ -26,5 +26,5 @@ def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     if result["decision"] == "hold":
         metrics.add_metric(name="EligibilityHolds", unit=MetricUnit.Count, value=1)
     # The reasons quote codes and dates of service (and a payer's free text): they stay on the claim.
-    logger.info("eligibility verified", decision=result["decision"], reason_count=len(result["reasons"]))
+    logger.info("eligibility verified", decision=result["decision"], rules=result["rules"])
     return result

@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,20 @@ from constructs import Construct
 
 from infra import config
 from infra.constructs.iam import ManagedPolicyRole
-from infra.constructs.nag import NO_VPC_REASON, SYNC_ONLY_REASON, XRAY_REASON, acknowledge, arn_ref
+from infra.constructs.nag import NO_VPC_REASON, SYNC_ONLY_REASON, acknowledge, arn_ref
+from infra.constructs.network import Network
+from infra.constructs.permissions import (
+    ACCESS,
+    IDEMPOTENCY_ACTIONS,
+    KEY_ACTIONS,
+    QUERY,
+    SCAN,
+    VPC_ACTIONS,
+    Access,
+)
 from infra.constructs.storage import Storage
+
+__all__ = ["ACCESS", "ARCHITECTURE", "LOG_RETENTION", "RESERVED_CONCURRENCY", "RUNTIME", "Functions"]
 
 # Official Powertools for AWS Lambda (Python) v3 layer, Python 3.12 / arm64. Bump in one place.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -75,73 +86,6 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "api": 20,
 }
 
-# DynamoDB actions for the claims table (transactions authorize as their per-item actions).
-CLAIMS_TABLE_ACTIONS = [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-]
-# What Powertools idempotency does with its table.
-IDEMPOTENCY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-# The customer-managed key as used through DynamoDB, S3 (SSE-KMS) and SQS: no wildcard actions.
-KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one function may do beyond the claims and idempotency tables."""
-
-    read_prefixes: tuple[str, ...] = ()
-    write_prefixes: tuple[str, ...] = ()
-    start_executions: bool = False  # states:StartExecution on the claim state machine
-    task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
-    scan_claims: bool = False  # dynamodb:Scan on the claims table (unfiltered claim lists)
-
-
-ACCESS: dict[str, Access] = {
-    "intake": Access(
-        read_prefixes=(config.ENCOUNTERS_PREFIX,),
-        write_prefixes=(config.REJECTIONS_PREFIX,),
-        start_executions=True,
-    ),
-    "registration": Access(),
-    "eligibility": Access(),
-    "coding": Access(),
-    "charges": Access(),
-    "submission": Access(
-        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
-        write_prefixes=(config.OUTBOX_837_PREFIX,),
-    ),
-    # Resumes the execution itself when the 835 was posted before the wait began.
-    "await_token": Access(task_response=True),
-    "remittance": Access(
-        read_prefixes=(config.ERA_PREFIX,),
-        write_prefixes=(config.ERA_REPORTS_PREFIX,),
-    ),
-    # One claim payment per message (the message carries the data: no S3 access); resumes the
-    # claim's waiting execution.
-    "posting": Access(task_response=True),
-    "followup": Access(
-        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
-        write_prefixes=(config.OUTBOX_837_PREFIX,),  # corrected / replacement claims (frequency 7)
-    ),
-    "api": Access(
-        read_prefixes=(
-            config.REJECTIONS_PREFIX,
-            config.ERA_REPORTS_PREFIX,
-            config.ACK_999_PREFIX,
-            config.ACK_277CA_PREFIX,
-        ),
-        task_response=True,
-        scan_claims=True,  # GET /claims with no status or clinic filter
-    ),
-}
-
 
 def powertools_layer_arn(region: str) -> str:
     return (
@@ -153,7 +97,7 @@ def powertools_layer_arn(region: str) -> str:
 # Pure-Python runtime dependencies of the domain layer that no Lambda-provided layer carries
 # (pydantic-settings reads each function's environment; python-dotenv is its one dependency that
 # pydantic does not already bring).
-LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv")
+LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv", "hl7", "fhir.resources", "fhir-core")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
@@ -188,9 +132,12 @@ def layer_code() -> lambda_.Code:
 class Functions(Construct):
     """Factory and registry of the stack's Lambda functions (`create` one per `config.FUNCTIONS` key)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, storage: Storage) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, storage: Storage, network: Network | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.storage = storage
+        self.network = network
         self.functions: dict[str, lambda_.Function] = {}
         self.code = lambda_.Code.from_asset(
             str(config.FUNCTIONS_PATH),
@@ -242,7 +189,7 @@ class Functions(Construct):
             "LogGroup",
             log_group_name=f"/aws/lambda/{spec.function_name}",
             retention=LOG_RETENTION,
-            encryption_key=storage.key,
+            encryption_key=storage.keys.logs,
             removal_policy=RemovalPolicy.RETAIN,
         )
         role = ManagedPolicyRole(
@@ -250,6 +197,7 @@ class Functions(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{spec.function_name}: least privilege for the {name} stage",
+            kms_via_services=access.kms_via_services,
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -274,8 +222,13 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
             reserved_concurrent_executions=RESERVED_CONCURRENCY[name],
+            **self._vpc_props(name),
         )
-        fn.node.add_dependency(role.policy)
+        fn.node.add_dependency(role.policy, role.wildcard_policy)
+        if self.network is not None:
+            # Lambda creates and deletes the function's network interfaces with the function's role
+            # (CDK adds this only to roles it creates). IAM has no resource types for these actions.
+            role.add_to_principal_policy(iam.PolicyStatement(actions=list(VPC_ACTIONS), resources=["*"]))
         self._grant(role, access, state_machine)
         if targets:
             # SendMessageBatch authorizes as sqs:SendMessage; KMS (GenerateDataKey) is in KEY_ACTIONS.
@@ -289,21 +242,38 @@ class Functions(Construct):
         self.functions[name] = fn
         return fn
 
+    def _vpc_props(self, name: str) -> dict[str, Any]:
+        if self.network is None:
+            return {}
+        return {
+            "vpc": self.network.vpc,
+            "vpc_subnets": self.network.subnets_for(name),
+            "security_groups": [self.network.function_security_group],
+        }
+
     def _grant(self, role: ManagedPolicyRole, access: Access, state_machine: sfn.IStateMachine | None) -> None:
         storage = self.storage
         claims_arn = storage.claims_table.table_arn
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=CLAIMS_TABLE_ACTIONS,
-                resources=[claims_arn] + [f"{claims_arn}/index/{gsi.name}" for gsi in config.CLAIMS_TABLE.gsis],
+                actions=list(access.claims_actions),
+                resources=[claims_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(access.leading_keys)}},
             )
         )
+        if access.index_queries:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[QUERY], resources=[f"{claims_arn}/index/{index}" for index in access.index_queries]
+                )
+            )
         if access.scan_claims:
-            role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:Scan"], resources=[claims_arn]))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=IDEMPOTENCY_TABLE_ACTIONS, resources=[storage.idempotency_table.table_arn])
-        )
-        role.add_to_principal_policy(iam.PolicyStatement(actions=KEY_ACTIONS, resources=[storage.key.key_arn]))
+            role.add_to_principal_policy(iam.PolicyStatement(actions=[SCAN], resources=[claims_arn]))
+        if access.idempotency:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[storage.idempotency_table.table_arn])
+            )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[storage.key.key_arn]))
         bucket_arn = storage.data_bucket.bucket_arn
         if access.read_prefixes:
             role.add_to_principal_policy(
@@ -342,9 +312,9 @@ class Functions(Construct):
             "Python 3.12 is pinned on purpose: the official Powertools v3 layer and our layer are built "
             "for python312-arm64; the runtime moves with the layer (see POWERTOOLS_LAYER_VERSION).",
         )
-        acknowledge(fn, "HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON)
+        if self.network is None:
+            acknowledge(fn, "HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON)
         acknowledge(fn, "HIPAA.Security-LambdaDLQ", SYNC_ONLY_REASON)
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
         bucket = arn_ref(self.storage.data_bucket.node.default_child)  # type: ignore[arg-type]
         for prefix in (*access.read_prefixes, *access.write_prefixes):
             acknowledge(

@@ -16,14 +16,11 @@ HIPAA = "HIPAA.Security"
 PACKS = (AWS_SOLUTIONS, HIPAA)
 
 # Reasons used in more than one place.
-XRAY_REASON = (
-    "X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions; "
-    "AWS documents Resource '*' for them."
-)
 NO_VPC_REASON = (
-    "The stack has no VPC: the function calls AWS service APIs (DynamoDB, S3, SQS, Step Functions, "
-    "KMS) over TLS with IAM auth (and, with a real clearinghouse gateway, its HTTPS endpoint); it needs "
-    "no private network resource, so a VPC would add NAT/endpoints without reducing exposure."
+    "This synth is the stack without VPC mode (context medbill:vpc unset): the function reaches only "
+    "AWS service APIs (DynamoDB, S3, SQS, Step Functions, KMS, Logs, X-Ray) over TLS with SigV4, and no "
+    "resource it uses lives in a VPC. With medbill:vpc=true every function runs in private subnets "
+    "behind VPC endpoints and this acknowledgement is not made (docs/operations.md)."
 )
 SYNC_ONLY_REASON = (
     "The function is only invoked synchronously (SQS event source mapping, Step Functions task, API "

@@ -1,79 +1,37 @@
-"""Storage: the customer-managed KMS key, the data and access-log buckets, the DynamoDB tables
-and their AWS Backup plan. Names and key schemas come from `infra.config`."""
+"""Storage: the KMS keys (`keys.py`), the data, archive and access-log buckets, the DynamoDB
+tables and their AWS Backup plan (`backups.py`). Names and key schemas come from `infra.config`."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_backup as backup
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import config
-from infra.constructs.nag import acknowledge
+from infra.constructs.backups import Backups
+from infra.constructs.iam import ManagedPolicyRole
+from infra.constructs.keys import Keys, alarm_arn_pattern
+from infra.constructs.nag import acknowledge, arn_ref
 
+__all__ = ["ARCHIVE_PREFIXES", "ARCHIVE_RETENTION", "Storage", "alarm_arn_pattern"]
 
-def alarm_arn_pattern(stack: Stack) -> str:
-    """ARNs of this project's CloudWatch alarms (every alarm name starts with `medbill-`)."""
-    return f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{config.PROJECT}-*"
+# Filed X12 artifacts: what was sent to and received from the clearinghouse. They are replicated
+# (S3 same-region replication, per prefix) into the archive bucket, whose Object Lock (governance,
+# default retention) keeps every version for the HIPAA documentation period. Object Lock is a
+# bucket-wide setting: the data bucket also holds working files (encounter uploads, rejection and
+# ERA reports) that may be corrected or removed, so it is not locked itself. The code keeps
+# writing to the data bucket only; the archive is infrastructure (docs/operations.md).
+ARCHIVE_PREFIXES = (config.OUTBOX_837_PREFIX, config.ERA_PREFIX, config.ACK_999_PREFIX, config.ACK_277CA_PREFIX)
+ARCHIVE_RETENTION = Duration.days(6 * 366)  # HIPAA documentation retention: 6 years
 
 
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-
-        # One customer-managed key for all PHI at rest and for every log group / queue / topic.
-        self.key = kms.Key(
-            self,
-            "Key",
-            alias=f"alias/{config.PROJECT}",
-            description="medbill: PHI at rest (S3, DynamoDB, SQS, SNS) and CloudWatch Logs",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        # CloudWatch Logs encrypts log groups with the key (only log groups in this account/region).
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
-                        )
-                    }
-                },
-            )
-        )
-        # CloudWatch alarms (named `medbill-*`, see monitoring.py) publish to the KMS-encrypted topic.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack)},
-                },
-            )
-        )
-
-        # S3 event notifications to the KMS-encrypted queues (see intake.QueueDestination). This is
-        # the statement AWS documents for S3 -> encrypted SQS (and the one CDK's SqsDestination adds):
-        # S3 validates the destination at PutBucketNotification time, so it is kept unconditioned;
-        # the queue policies restrict sqs:SendMessage to the data bucket of this account.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=["*"],
-            )
-        )
+        self.keys = Keys(self, "Keys")
+        self.key = self.keys.data  # PHI at rest
 
         # --- S3 ---------------------------------------------------------------------------------
         self.access_log_bucket = s3.Bucket(
@@ -104,13 +62,46 @@ class Storage(Construct):
         acknowledge(
             self.access_log_bucket,
             "HIPAA.Security-S3BucketReplicationEnabled",
-            "Access logs are versioned and retained for 6 years in-region; cross-region replication of the "
-            "log bucket is out of scope for this stack.",
+            "The rule protects ePHI objects by keeping a second copy; this bucket holds S3 server access "
+            "logs (request metadata, no object contents), and replicating it would log the replication.",
         )
 
+        # Filed X12 artifacts, write-once (see ARCHIVE_PREFIXES). Only S3 replication writes here.
+        self.archive_bucket = s3.Bucket(
+            self,
+            "ArchiveBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.governance(ARCHIVE_RETENTION),
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="archive-bucket/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.archive_bucket,
+            "HIPAA.Security-S3BucketReplicationEnabled",
+            "This bucket is the replica: the data bucket replicates its filed X12 artifacts here; the "
+            "rule asks for a second copy of ePHI objects, and these objects are that copy.",
+        )
+
+        # S3 replication assumes this role (CDK adds no grants to a role it is given: see below).
+        self.replication_role = ManagedPolicyRole(
+            self,
+            "ReplicationRole",
+            assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+            description="S3 replication of filed X12 artifacts from the data bucket to the archive bucket",
+            kms_via_services=("s3",),
+        )
         self.data_bucket = s3.Bucket(
             self,
             "DataBucket",
+            replication_role=self.replication_role,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
             bucket_key_enabled=True,
@@ -121,55 +112,73 @@ class Storage(Construct):
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix="data-bucket/",
             removal_policy=RemovalPolicy.RETAIN,
+            replication_rules=[
+                s3.ReplicationRule(
+                    destination=self.archive_bucket,
+                    id=f"archive-{prefix.strip('/').replace('/', '-')}",
+                    priority=index,
+                    filter=s3.Filter(prefix=prefix),
+                    sse_kms_encrypted_objects=True,
+                    kms_key=self.key,
+                    delete_marker_replication=False,  # a delete in the data bucket never reaches the archive
+                )
+                for index, prefix in enumerate(ARCHIVE_PREFIXES)
+            ],
         )
-        acknowledge(
-            self.data_bucket,
-            "HIPAA.Security-S3BucketReplicationEnabled",
-            "Durability comes from versioning plus S3's multi-AZ storage; cross-region replication needs a "
-            "second region and key, which is a deployment decision outside this stack.",
-        )
+
+        self._grant_replication()
 
         # --- DynamoDB ---------------------------------------------------------------------------
         self.claims_table = self._table("ClaimsTable", config.CLAIMS_TABLE)
         self.idempotency_table = self._table("IdempotencyTable", config.IDEMPOTENCY_TABLE)
 
-        # --- AWS Backup: daily + monthly recovery points of both tables in a KMS-encrypted vault -
-        vault = backup.BackupVault(
+        # --- AWS Backup: tables and the data bucket, in a locked vault with its own key ------------
+        self.backups = Backups(
             self,
-            "BackupVault",
-            encryption_key=self.key,
-            removal_policy=RemovalPolicy.RETAIN,
+            "Backups",
+            key=self.keys.backup,
+            tables=(self.claims_table, self.idempotency_table),
+            buckets=(self.data_bucket,),
         )
-        plan = backup.BackupPlan(self, "BackupPlan", backup_vault=vault)
-        plan.add_rule(
-            backup.BackupPlanRule(
-                rule_name="daily",
-                schedule_expression=events.Schedule.cron(hour="5", minute="0"),
-                delete_after=Duration.days(35),
+
+    def _grant_replication(self) -> None:
+        role, data, archive = self.replication_role, self.data_bucket, self.archive_bucket
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetReplicationConfiguration", "s3:ListBucket"], resources=[data.bucket_arn]
             )
         )
-        plan.add_rule(
-            backup.BackupPlanRule(
-                rule_name="monthly",
-                schedule_expression=events.Schedule.cron(day="1", hour="5", minute="0"),
-                move_to_cold_storage_after=Duration.days(30),
-                delete_after=Duration.days(6 * 366),
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ],
+                resources=[data.arn_for_objects(f"{prefix}*") for prefix in ARCHIVE_PREFIXES],
             )
         )
-        selection = plan.add_selection(
-            "Tables",
-            resources=[
-                backup.BackupResource.from_dynamo_db_table(self.claims_table),
-                backup.BackupResource.from_dynamo_db_table(self.idempotency_table),
-            ],
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ReplicateObject", "s3:ReplicateTags"],
+                resources=[archive.arn_for_objects(f"{prefix}*") for prefix in ARCHIVE_PREFIXES],
+            )
         )
-        acknowledge(
-            selection,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSBackupServiceRolePolicyForBackup]",
-            "AWS Backup's documented service-role policy for its selection role; AWS maintains it as "
-            "Backup's supported resource types change.",
+        # Decrypt the source object, encrypt the replica: both with the data key, through S3 only.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[self.key.key_arn]
+            )
         )
+        for bucket in (data, archive):
+            ref = arn_ref(bucket.node.default_child)  # type: ignore[arg-type]
+            for prefix in ARCHIVE_PREFIXES:
+                acknowledge(
+                    role.policy,
+                    f"AwsSolutions-IAM5[Resource::{ref}/{prefix}*]",
+                    f"Replication copies every object under the {prefix} prefix (keys are per file), so the "
+                    "object ARN ends in a wildcard inside that prefix; no other prefix is reachable.",
+                )
 
     def _table(self, construct_id: str, spec: config.TableSpec) -> dynamodb.Table:
         table = dynamodb.Table(

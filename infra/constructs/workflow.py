@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -12,7 +13,6 @@ from constructs import Construct
 from infra import config
 from infra.constructs.functions import LOG_RETENTION, Functions
 from infra.constructs.iam import ManagedPolicyRole
-from infra.constructs.nag import XRAY_REASON, acknowledge
 
 # The functions the state machine invokes (every placeholder of the ASL file that names a function).
 TASK_FUNCTIONS = tuple(dict.fromkeys(config.ASL_FUNCTION_SUBSTITUTIONS.values()))
@@ -36,7 +36,7 @@ class Workflow(Construct):
             "LogGroup",
             log_group_name=f"/aws/vendedlogs/states/{config.STATE_MACHINE_NAME}",
             retention=LOG_RETENTION,
-            encryption_key=functions.storage.key,
+            encryption_key=functions.storage.keys.logs,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.role = ManagedPolicyRole(
@@ -44,6 +44,7 @@ class Workflow(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description=f"{config.STATE_MACHINE_NAME}: invoke the stage functions",
+            kms_via_services=("states",),
         )
         # Unqualified ARNs only: the ASL invokes $LATEST, so no `:*` version wildcard is needed.
         self.role.add_to_principal_policy(
@@ -63,6 +64,11 @@ class Workflow(Construct):
             ),
             role=self.role,
             tracing_enabled=True,
+            # State and history (ids, decisions, codes) are encrypted with the data key. Callers of
+            # StartExecution / SendTask* need kms:GenerateDataKey/Decrypt on it through states.
+            encryption_configuration=sfn.CustomerManagedEncryptionConfiguration(
+                functions.storage.key, Duration.minutes(5)
+            ),
             logs=sfn.LogOptions(
                 destination=self.log_group,
                 level=sfn.LogLevel.ALL,
@@ -70,9 +76,23 @@ class Workflow(Construct):
             ),
         )
         self.state_machine.node.add_dependency(self.role.policy)
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            XRAY_REASON + " CloudWatch Logs vended-log delivery (logs:CreateLogDelivery, "
-            "logs:*ResourcePolicy, ...) also requires Resource '*' for Step Functions logging.",
-        )
+        self._condition_log_delivery(functions.storage.key)
+
+    def _condition_log_delivery(self, key: kms.Key) -> None:
+        """CDK lets `delivery.logs.amazonaws.com` decrypt with the state machine's key (vended logs of an
+        encrypted state machine) with no condition; scope it to this account's log deliveries."""
+        stack = Stack.of(self)
+        cfn_key = key.node.default_child
+        assert isinstance(cfn_key, kms.CfnKey)
+        document = stack.resolve(cfn_key.key_policy)
+        for index, statement in enumerate(document["Statement"]):
+            if statement.get("Principal") == {"Service": "delivery.logs.amazonaws.com"} and not statement.get(
+                "Condition"
+            ):
+                cfn_key.add_property_override(
+                    f"KeyPolicy.Statement.{index}.Condition",
+                    {
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"},
+                    },
+                )

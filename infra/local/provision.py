@@ -250,8 +250,18 @@ def provision(
     # Step Functions: the same ASL file the CDK stack deploys.
     states_role = _role(iam, STATES_ROLE_NAME, "states.amazonaws.com")
     definition = config.render_asl(config.asl_substitutions(function_arns, timeouts))
+    # Encrypted with a customer key, as in the stack (infra/constructs/workflow.py); moto records it.
+    data_key = c("kms").create_key(Description="medbill local: state machine data key")["KeyMetadata"]["Arn"]
     created_arn = sfn.create_state_machine(
-        name=config.STATE_MACHINE_NAME, definition=definition, roleArn=states_role, type="STANDARD"
+        name=config.STATE_MACHINE_NAME,
+        definition=definition,
+        roleArn=states_role,
+        type="STANDARD",
+        encryptionConfiguration={
+            "type": "CUSTOMER_MANAGED_KMS_KEY",
+            "kmsKeyId": data_key,
+            "kmsDataKeyReusePeriodSeconds": 300,
+        },
     )["stateMachineArn"]
     assert created_arn == state_machine_arn, (created_arn, state_machine_arn)
 

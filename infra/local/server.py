@@ -7,6 +7,11 @@ payer simulator in a background thread; the staff API on its own port.
 
     MEDBILL_MOTO_PORT (default 5000)   moto endpoint
     MEDBILL_API_PORT  (default 8080)   staff API
+    --verbose / MEDBILL_LOCAL_VERBOSE=1  the handlers' Powertools JSON logs and EMF metrics, as in Lambda
+
+Quiet by default: one progress line per encounter file, claim step and ERA (`ProgressHandler`),
+warnings and errors, and the staff API's request lines. Ctrl-C stops within `STOP_GRACE_S`: the
+state lives in memory only, so whatever is still running is abandoned, not drained.
 
 moto's Step Functions interpreter calls Lambda at http://localhost:$MOTO_PORT, so MOTO_PORT is
 set to the server's port before anything starts. Handlers run in-process and reach the server
@@ -15,13 +20,17 @@ through AWS_ENDPOINT_URL.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
 import signal
+import sys
 import threading
+import time
 import urllib.request
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +42,88 @@ from infra.local.runtime import MOTO_CONFIG, LocalRuntime
 
 LOG = logging.getLogger("medbill.local.server")
 HOST = "127.0.0.1"
+STOP_GRACE_S = 1.0  # Ctrl-C -> exit, at most this plus a flush and the signal poll (0.2 s)
+
+# Waits for people: a hold waits a day for someone to fix the claim and POST .../recheck (after
+# that the claim goes to FOLLOW_UP and a recheck answers 409 "not on hold"); the payer simulator
+# answers 837Ps within seconds, so a remittance wait of 10 minutes only ends claims it ignores.
+INTERACTIVE_TIMEOUTS = config.WorkflowTimeouts(
+    remittance_wait_seconds=600, staff_hold_seconds=24 * 3600, retry_interval_seconds=1
+)
+
+# Progress: which field names the subject of a handler's log line, in order of preference.
+SUBJECT_KEYS = ("claim_id", "source_key", "era_id", "key")
+DETAIL_KEYS = (
+    "decision",
+    "reason_count",
+    "patient_id",
+    "total_charge",
+    "interchange_control_number",
+    "wait",
+    "outcome",
+    "status",
+    "action",
+    "records",
+    "claims_created",
+    "rejected",
+    "claims_queued",
+    "quarantined",
+    "result",
+    "problem_count",
+)
+
+
+class ProgressHandler(logging.Handler):
+    """One short line per handler log record: time, stage, claim/file/ERA, what happened.
+
+    Formats with the Powertools formatter first (so keys appended with `append_keys`, such as the
+    claim id, are there) and prints ids, codes and counts only - the same keys the JSON carries.
+    """
+
+    def __init__(self, powertools_formatter: logging.Formatter | None, stream: Any = None) -> None:
+        super().__init__(logging.INFO)
+        self.powertools_formatter = powertools_formatter
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {}
+            if self.powertools_formatter is not None:
+                fields = json.loads(self.powertools_formatter.format(record))
+            print(progress_line(record, fields), file=self.stream or sys.stdout, flush=True)
+        except Exception:  # a progress line must never break a handler
+            self.handleError(record)
+
+
+def progress_line(record: logging.LogRecord, fields: Mapping[str, Any]) -> str:
+    stage = str(fields.get("service", record.name)).removeprefix(f"{config.PROJECT}-")
+    subject = next((str(fields[k]) for k in SUBJECT_KEYS if fields.get(k) not in (None, "")), "")
+    details = " ".join(f"{k}={fields[k]}" for k in DETAIL_KEYS if k in fields and fields[k] not in (None, ""))
+    level = "" if record.levelno < logging.WARNING else f"{record.levelname} "
+    clock = time.strftime("%H:%M:%S", time.localtime(record.created))
+    return f"{clock} {stage:<12} {subject:<20} {level}{record.getMessage()}" + (f"  ({details})" if details else "")
+
+
+def quiet_handler_logs(bridge: Any) -> None:
+    """Replace each handler's Powertools JSON output with progress lines, as handlers load, and drop
+    the EMF metric blobs and Powertools' "No application metrics to publish" warnings."""
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    resolver: Callable[[str], Any] | None = bridge.resolver
+    if resolver is None:
+        return
+
+    def resolve(function_name: str) -> Any:
+        handler = resolver(function_name)
+        powertools_logger = logging.getLogger(function_name)  # Powertools names it after the service
+        if not any(isinstance(h, ProgressHandler) for h in powertools_logger.handlers):
+            formatter = powertools_logger.handlers[0].formatter if powertools_logger.handlers else None
+            for h in powertools_logger.handlers:
+                h.setLevel(logging.CRITICAL + 1)
+            powertools_logger.addHandler(ProgressHandler(formatter))
+        return handler
+
+    bridge.resolver = resolve
 
 
 @dataclass
@@ -44,6 +135,7 @@ class LocalServer:
     handlers: Mapping[str, Handler] | None = None  # None: the project's functions/*/handler.py
     timeouts: config.WorkflowTimeouts | None = None
     pump_interval_s: float = 0.5
+    quiet: bool = False  # progress lines instead of the handlers' JSON logs (see ProgressHandler)
 
     def __post_init__(self) -> None:
         self.endpoint_url = f"http://{HOST}:{self.moto_port}"
@@ -76,6 +168,8 @@ class LocalServer:
             # In-process handlers create their own boto3 clients: point them at the server.
             self._setenv("AWS_ENDPOINT_URL", self.endpoint_url)
             self.runtime = LocalRuntime(self.handlers, timeouts=self.timeouts, endpoint_url=self.endpoint_url)
+            if self.quiet:
+                quiet_handler_logs(self.runtime.bridge)
             self.runtime.start()
             self.runtime.start_background(self.pump_interval_s)
             self.api = ApiServer(self.runtime.bridge, host=HOST, port=self.api_port).start()
@@ -155,9 +249,19 @@ Watch it:
     aws --endpoint-url {ep} stepfunctions list-executions --state-machine-arn {res.state_machine_arn}
     aws --endpoint-url {ep} s3 ls s3://{res.bucket}/ --recursive
     curl -s {self.api_url}/claims
+    curl -s '{self.api_url}/claims?status=PAID'
+    curl -s '{self.api_url}/claims?status=ELIGIBILITY_HOLD'    # then GET /claims/<id>, POST /claims/<id>/recheck
 
-Ctrl-C stops everything (state lives in memory only).
+Waits: the payer simulator answers each 837P within seconds, so claims move on to PAID, FOLLOW_UP
+(denied, short-paid) or stay on a hold. A hold waits {self._hold_wait()} for a recheck; after that
+the claim goes to FOLLOW_UP and a recheck answers 409 (not on hold).
+
+Ctrl-C stops everything in under 2 s (state lives in memory only).
 """
+
+    def _hold_wait(self) -> str:
+        seconds = (self.timeouts or config.WorkflowTimeouts.local()).staff_hold_seconds
+        return f"{seconds // 3600} h" if seconds >= 3600 else f"{seconds // 60} min"
 
 
 def _moto_version() -> str:
@@ -166,25 +270,40 @@ def _moto_version() -> str:
     return str(getattr(moto, "__version__", "?"))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="make local", description="medbill on 127.0.0.1 until Ctrl-C")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=os.environ.get("MEDBILL_LOCAL_VERBOSE", "") not in ("", "0"),
+        help="print the handlers' Powertools JSON logs and metrics (default: one progress line per step)",
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     server = LocalServer(
         moto_port=int(os.environ.get("MEDBILL_MOTO_PORT", "5000")),
         api_port=int(os.environ.get("MEDBILL_API_PORT", "8080")),
+        timeouts=INTERACTIVE_TIMEOUTS,
+        quiet=not args.verbose,
     )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
-    try:
-        print(server.banner(), flush=True)
-        while not stop.wait(1.0):
-            pass
-    finally:
-        print("\nstopping medbill local runtime ...", flush=True)
-        server.stop()
+    print(server.banner(), flush=True)
+    while not stop.wait(0.2):
+        pass
+    print("\nstopping medbill local runtime ...", flush=True)
+    # Stop what stops quickly; a handler still running (a pump pass, an execution thread) is
+    # abandoned: nothing is persisted, and interpreter shutdown of moto's state alone takes seconds.
+    stopper = threading.Thread(target=server.stop, name="local-server-stop", daemon=True)
+    stopper.start()
+    stopper.join(STOP_GRACE_S)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

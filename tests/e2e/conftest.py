@@ -45,6 +45,20 @@ def sample_phi() -> set[str]:
     return {v for v in values if len(v) >= 4}
 
 
+def sample_clinical() -> set[str]:
+    """Every diagnosis code (as written, and without its dot) and date of service in the sample
+    files: hold reasons quote them, so they must stay on the claim, out of execution state and history."""
+    values: set[str] = set()
+    for name in SAMPLE_FILES[:2]:
+        result = read_encounter_file(f"encounters/{name}", (SAMPLES / name).read_bytes())
+        for record in result.encounters:
+            enc = record.encounter
+            for code in enc.diagnoses:
+                values |= {code, code.replace(".", ""), code.split(".")[0]}
+            values |= {enc.date_of_service.isoformat(), enc.date_of_service.strftime("%Y%m%d")}
+    return values
+
+
 def execution_texts(rt: LocalRuntime) -> list[str]:
     """Inputs and outputs of every execution and every state: what Step Functions would log."""
     out = []

@@ -47,8 +47,12 @@ class Synth:
         return self.acks
 
 
-def _synthesize(outdir: Path) -> None:
-    app, _ = build_app(str(outdir))
+# The second synth: every deployment option on (VPC mode, an alarm address), nag packs included.
+OPTIONS_CONTEXT: dict[str, object] = {"medbill:vpc": "true", "medbill:alarm-email": "billing-ops@example.org"}
+
+
+def _synthesize(outdir: Path, context: dict[str, object] | None = None) -> None:
+    app, _ = build_app(str(outdir), context=context, environ={})
     app.synth()  # raises on any unacknowledged cdk-nag finding
     acks = []
     for construct in app.node.find_all():
@@ -62,15 +66,25 @@ def _synthesize(outdir: Path) -> None:
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _shared_synth(tmp_path_factory, "medbill-cdk.out", None)
+
+
+@pytest.fixture(scope="session")
+def options_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The stack with every deployment option on (OPTIONS_CONTEXT)."""
+    return _shared_synth(tmp_path_factory, "medbill-cdk-options.out", OPTIONS_CONTEXT)
+
+
+def _shared_synth(tmp_path_factory: pytest.TempPathFactory, name: str, context: dict[str, object] | None) -> Synth:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent  # one directory per run, shared by all workers
-    outdir = shared / "medbill-cdk.out"
-    with open(shared / "medbill-cdk.lock", "w") as lock:
+    outdir = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (outdir / DONE_FILE).exists():
             outdir.mkdir(exist_ok=True)
-            _synthesize(outdir)
+            _synthesize(outdir, context)
     template = json.loads((outdir / f"{STACK_NAME}.template.json").read_text())
     return Synth(
         outdir=outdir,

@@ -146,3 +146,23 @@ def test_state_machine_substitutions_render_like_the_local_runtime(synth: Synth)
     )
     assert cloud == local
     assert json.loads(config.render_asl(cloud)) == json.loads(config.render_asl(local))
+
+
+def test_local_state_machine_is_encrypted_with_a_customer_key_like_the_stack(synth: Synth) -> None:
+    from moto import mock_aws
+
+    from infra.local.provision import client, ensure_aws_environment, provision
+
+    (machine,) = synth.props("AWS::StepFunctions::StateMachine").values()
+    assert machine["EncryptionConfiguration"]["Type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    ensure_aws_environment()
+    with mock_aws():
+        resources = provision(set_environ=False)
+        described = client("stepfunctions", None, resources.region).describe_state_machine(
+            stateMachineArn=resources.state_machine_arn
+        )
+    assert described["encryptionConfiguration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert (
+        described["encryptionConfiguration"]["kmsDataKeyReusePeriodSeconds"]
+        == (machine["EncryptionConfiguration"]["KmsDataKeyReusePeriodSeconds"])
+    )

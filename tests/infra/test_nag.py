@@ -87,7 +87,7 @@ def test_posting_function_needs_only_the_per_function_acknowledgements(synth: Sy
     posting = acks_of("posting")
     assert posting == acks_of("coding")
     assert posting == {
-        "Role AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "Role/WildcardPolicy AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "Function AwsSolutions::AwsSolutions-L1",
         "Function HIPAA.Security::HIPAA.Security-LambdaDLQ",
         "Function HIPAA.Security::HIPAA.Security-LambdaInsideVPC",

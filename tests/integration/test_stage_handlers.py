@@ -57,8 +57,8 @@ def test_happy_path_stages_in_order(bridge: LambdaBridge, aws: LocalResources) -
     first = bridge.call("registration", {"claim_id": claim_id})
     again = bridge.call("registration", {"claim_id": claim_id})  # a Step Functions retry
     assert first == again and first["patient_id"].startswith("PAT")
-    assert bridge.call("eligibility", {"claim_id": claim_id}) == {"decision": "eligible", "reasons": []}
-    assert bridge.call("coding", {"claim_id": claim_id}) == {"decision": "coded", "reasons": []}
+    assert bridge.call("eligibility", {"claim_id": claim_id}) == {"decision": "eligible", "rules": []}
+    assert bridge.call("coding", {"claim_id": claim_id}) == {"decision": "coded", "rules": []}
     charges = bridge.call("charges", {"claim_id": claim_id})
     claim = wiring.repository().get_claim(claim_id)
     assert charges == {"total_charge": f"{claim.total_charge:.2f}"}
@@ -96,7 +96,8 @@ def test_inactive_coverage_holds_with_reason(bridge: LambdaBridge) -> None:
     claim_id = _claim(coverage=_coverage(active=False))
     bridge.call("registration", {"claim_id": claim_id})
     result = bridge.call("eligibility", {"claim_id": claim_id})
-    assert result["decision"] == "hold" and "is not active" in result["reasons"][0]
+    assert result == {"decision": "hold", "rules": ["ELIG-COVERAGE-INACTIVE"]}
+    assert "is not active" in wiring.repository().get_claim(claim_id).hold_reasons[0]
     assert _status(claim_id) == S.ELIGIBILITY_HOLD
 
 
@@ -105,8 +106,8 @@ def test_non_billable_diagnosis_holds_at_coding(bridge: LambdaBridge) -> None:
     for stage in ("registration", "eligibility"):
         bridge.call(stage, {"claim_id": claim_id})
     result = bridge.call("coding", {"claim_id": claim_id})
-    assert result["decision"] == "hold"
-    assert any("diagnosis 1 is a category" in r for r in result["reasons"])
+    assert result == {"decision": "hold", "rules": ["DX-BILLABLE"]}
+    assert any("diagnosis 1 is a category" in r for r in wiring.repository().get_claim(claim_id).hold_reasons)
     assert _status(claim_id) == S.CODING_HOLD
 
 
@@ -119,7 +120,8 @@ def test_unknown_clinic_fee_schedule_holds_at_coding(aws: LocalResources, core_e
     for stage in ("registration", "eligibility"):
         bridge.call(stage, {"claim_id": claim.claim_id})
     result = bridge.call("coding", {"claim_id": claim.claim_id})
-    assert result["decision"] == "hold" and any("clinic-nowhere" in r for r in result["reasons"])
+    assert result == {"decision": "hold", "rules": ["FEE-SCHEDULE"]}
+    assert any("clinic-nowhere" in r for r in wiring.repository().get_claim(claim.claim_id).hold_reasons)
 
 
 def test_followup_and_fail_actions(bridge: LambdaBridge) -> None:

@@ -40,11 +40,11 @@ class FakeWorkflow:
         self._record("eligibility", event)
         queue = self.eligibility.get(event["claim_id"], [])
         decision = queue.pop(0) if queue else "eligible"
-        return {"decision": decision, "reasons": [] if decision == "eligible" else ["COVERAGE_INACTIVE"]}
+        return {"decision": decision, "rules": [] if decision == "eligible" else ["ELIG-COVERAGE-INACTIVE"]}
 
     def coding(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self._record("coding", event)
-        return {"decision": "coded", "reasons": []}
+        return {"decision": "coded", "rules": []}
 
     def charges(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self._record("charges", event)

@@ -188,11 +188,12 @@ def test_an_unanswered_check_holds_and_the_schedule_asks_again_when_due() -> Non
         {key: EligibilityResult(False, "unavailable", rejection_codes=("42",), retry_after_seconds=900)}
     )
     held = verify_eligibility(store, gateway, claim_id, now=lambda: now)
-    assert held.reasons == [
+    assert held.rules == ["ELIG-UNAVAILABLE"]  # execution state: the rule id only
+    saved = store.get_claim(claim_id)
+    assert saved.hold_reasons == [
         f"ELIG-UNAVAILABLE: payer {claim.payer_id} did not answer the eligibility check (42); "
         "asked again automatically after 2026-11-18T09:15Z"
     ]
-    saved = store.get_claim(claim_id)
     assert saved.status == S.ELIGIBILITY_HOLD and saved.eligibility_retry_at == now + timedelta(minutes=15)
     assert saved.coverage is None
     park_task_token(store, workflow, claim_id, "staff", "VerifyEligibility", "tok-1")

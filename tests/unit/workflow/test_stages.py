@@ -58,9 +58,9 @@ def test_the_happy_path_returns_the_json_the_state_machine_reads() -> None:
     assert list(registered) == ["patient_id"] and registered["patient_id"].startswith("PAT")
     assert verify_eligibility(store, FakeEligibility(), claim_id).model_dump(mode="json") == {
         "decision": "eligible",
-        "reasons": [],
+        "rules": [],
     }
-    assert code(store, _schedules, claim_id).model_dump(mode="json") == {"decision": "coded", "reasons": []}
+    assert code(store, _schedules, claim_id).model_dump(mode="json") == {"decision": "coded", "rules": []}
     charged = enter_charges(store, _schedules, claim_id).model_dump(mode="json")
     assert charged == {"total_charge": f"{store.get_claim(claim_id).total_charge:.2f}"}
     assert submit(store, files, _submitter(), claim_id).model_dump(mode="json") == {
@@ -111,7 +111,8 @@ def test_an_inactive_coverage_holds_the_claim_with_a_reason_and_a_person_recheck
         {(enc.coverage.payer_id, enc.coverage.member_id): EligibilityResult(False, "coverage_inactive")}
     )
     held = verify_eligibility(store, gateway, claim_id).model_dump(mode="json")
-    assert held["decision"] == "hold" and "is not active" in held["reasons"][0]
+    assert held == {"decision": "hold", "rules": ["ELIG-COVERAGE-INACTIVE"]}
+    assert "is not active" in store.get_claim(claim_id).hold_reasons[0]
     with pytest.raises(NotOnHold):
         recheck_hold(store, workflow, claim_id, "staff")  # no token parked yet
     park_task_token(store, workflow, claim_id, "staff", "VerifyEligibility", "hold-tok")

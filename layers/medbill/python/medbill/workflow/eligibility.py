@@ -49,7 +49,8 @@ PAYER_CODES = frozenset({"79", "T4"})
 OTHER_PAYER_ENTITIES = frozenset({"PRP", "PR", "GP", "Y2"})  # primary payer, payer, gateway, managed care
 _NETWORK = {"Y": "in", "N": "out", "W": "both", "U": "unknown"}
 
-# Hold reasons: a rule id, then words with payer ids, codes and dates of service only.
+# Hold reasons (on the claim only; the execution carries stages.eligibility_rule ids): a rule id, then
+# words with payer ids, codes and dates of service.
 REASON_TEXT: dict[str, str] = {
     COVERAGE_INACTIVE: "coverage with payer {payer} is not active on {dos}",
     COVERAGE_ENDED: "ELIG-ENDED: coverage with payer {payer} ended on {end}, before the date of service {dos}",

@@ -20,10 +20,12 @@ class Registered(StageResult):
 
 
 class Decision(StageResult):
-    """Eligibility and coding: go on, or hold for a person (`reasons` say why, codes and dates)."""
+    """Eligibility and coding: go on, or hold for a person. `rules` are the ids of the rules that
+    held the claim (e.g. "ELIG-COVERAGE-INACTIVE", "DX-BILLABLE"); the reasons a person reads name
+    payers, dates and diagnoses, so they stay on the claim and never enter execution history."""
 
     decision: Literal["eligible", "coded", "hold"]
-    reasons: list[str]
+    rules: list[str]
 
 
 class Charged(StageResult):

@@ -110,6 +110,12 @@ def register(repo: ClaimStore, claim_id: str) -> Registered:
 
 
 # --- 2. insurance verification --------------------------------------------------------------
+def eligibility_rule(reason: str | None) -> str:
+    """The rule id an eligibility hold carries into the execution: "coverage_inactive" ->
+    "ELIG-COVERAGE-INACTIVE" (the reason text, with the payer and date, stays on the claim)."""
+    return "ELIG-" + (reason or "unknown").upper().replace("_", "-")
+
+
 def verify_eligibility(
     repo: ClaimStore,
     gateway: EligibilityGateway,
@@ -124,7 +130,7 @@ def verify_eligibility(
 
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
-            return Decision(decision="eligible", reasons=[])
+            return Decision(decision="eligible", rules=[])
         result = _today_or_ask(claim, gateway, answers, now())
         payer_id = claim.encounter.coverage.payer_id
         update: dict[str, Any] = {
@@ -141,7 +147,7 @@ def verify_eligibility(
             if estimate is not None:
                 detail["patient_estimate"] = str(estimate.amount)
             save_claim(repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBLE, detail=detail)
-            return Decision(decision="eligible", reasons=[])
+            return Decision(decision="eligible", rules=[])
         retry_at = eligibility.retry_time(result, now())
         reason = eligibility.hold_reason(result, claim, retry_at)
         update |= {"hold_reasons": [reason], "eligibility_retry_at": retry_at}
@@ -151,7 +157,7 @@ def verify_eligibility(
         save_claim(
             repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBILITY_HOLD, detail=detail
         )
-        return Decision(decision="hold", reasons=[reason])
+        return Decision(decision="hold", rules=[eligibility_rule(result.reason)])
 
     return with_lock_retry(repo, claim_id, step)
 
@@ -177,7 +183,7 @@ def _today_or_ask(
 def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id: str) -> Decision:
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_CODING:
-            return Decision(decision="coded", reasons=[])
+            return Decision(decision="coded", rules=[])
         try:
             schedule: FeeSchedule | None = fee_schedules(claim.clinic_id)
         except FeeScheduleNotFound:
@@ -192,7 +198,7 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
                 new_status=S.CODING_HOLD,
                 detail={"edits_failed": len(reasons), "reference_data": scrubbed.versions},
             )
-            return Decision(decision="hold", reasons=reasons)
+            return Decision(decision="hold", rules=list(dict.fromkeys(f.rule_id for f in scrubbed.holds)))
         save_claim(
             repo,
             claim.model_copy(update={"hold_reasons": []}),
@@ -200,7 +206,7 @@ def code(repo: ClaimStore, fee_schedules: Callable[[str], FeeSchedule], claim_id
             new_status=S.CODED,
             detail={"reference_data": scrubbed.versions},  # which code sets were in force, never the codes
         )
-        return Decision(decision="coded", reasons=[])
+        return Decision(decision="coded", rules=[])
 
     return with_lock_retry(repo, claim_id, step)
 

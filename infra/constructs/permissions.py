@@ -1,0 +1,178 @@
+"""What each function may do: the one list. `functions.py` grants exactly this, and
+`tests/infra/test_permissions.py` holds every role in the synthesized template against it.
+
+How the lists were made: the handlers in functions/ and what they call through
+`medbill.entry.wiring` (the repository methods, the artifact store, the queues, the workflow
+gateway), checked against the AWS calls each handler made in tests/e2e and tests/integration (a
+recording of every botocore call by calling handler, see docs/operations.md "Permissions").
+
+DynamoDB: base-table actions carry a `dynamodb:LeadingKeys` condition (the partition-key prefixes
+the function's items live under, `ForAllValues:StringLike`); a Query on an index is granted on that
+index only (its partition key is a status or clinic, not an item key, so no leading-key condition).
+Transactions authorize as their per-item actions (Put/Update/Delete/ConditionCheck).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra import config
+
+# Partition-key prefixes of the claims table (medbill.adapters.dynamodb.repository and billing/).
+CLAIM = "CLAIM#*"  # claim, its events (EVENT#), ledger (LEDGER#), held reversals (HELDREV#)
+PATIENT = "PATIENT#*"
+PATIENT_KEY = "PATIENTKEY#*"
+COUNTER = "COUNTER#*"  # interchange control numbers
+ERA = "ERA#*"  # ERA header, claim results (CLP#), sends (SENT#)
+ERA_LIST = "ERALIST"
+ERA_FILE = "ERAFILE#*"
+UNMATCHED = "UNMATCHED#*"  # remittance that found no claim yet
+
+GET = "dynamodb:GetItem"
+BATCH_GET = "dynamodb:BatchGetItem"
+QUERY = "dynamodb:Query"
+PUT = "dynamodb:PutItem"
+UPDATE = "dynamodb:UpdateItem"
+DELETE = "dynamodb:DeleteItem"
+SCAN = "dynamodb:Scan"
+
+# Powertools idempotency: get, conditional put, update on success, delete on failure.
+IDEMPOTENCY_ACTIONS = (GET, PUT, UPDATE, DELETE)
+# KMS through the services that encrypt for the function (conditioned on kms:ViaService).
+KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+TASK_RESPONSE_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
+SQS_CONSUMER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function may do. Everything not listed is denied (no role has other grants)."""
+
+    claims_actions: tuple[str, ...]  # on the claims table, with leading keys
+    leading_keys: tuple[str, ...]
+    index_queries: tuple[str, ...] = ()  # GSI names it queries
+    scan_claims: bool = False  # dynamodb:Scan on the claims table (unfiltered claim lists)
+    idempotency: bool = False  # Powertools idempotency table
+    read_prefixes: tuple[str, ...] = ()  # s3:GetObject
+    write_prefixes: tuple[str, ...] = ()  # s3:PutObject
+    start_executions: bool = False  # states:StartExecution on the claim state machine
+    task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
+
+    @property
+    def kms_via_services(self) -> tuple[str, ...]:
+        """The services that use the data key for this function (kms:ViaService)."""
+        services = ["dynamodb"]
+        if self.read_prefixes or self.write_prefixes:
+            services.append("s3")
+        if self.start_executions or self.task_response:
+            services.append("states")
+        return (*services, "sqs")  # SQS: every consumer and sender; harmless for the others
+
+
+# Every stage's claim step: read the claim, write it back with its event in one transaction
+# (conditional Puts on the claim's version; no stage updates, deletes or batch-writes claim items).
+_CLAIM_STEP = (GET, PUT)
+
+ACCESS: dict[str, Access] = {
+    # Creates claims (transaction: claim + event, conditional), reads one back on a duplicate.
+    "intake": Access(
+        claims_actions=(GET, PUT),
+        leading_keys=(CLAIM,),
+        idempotency=True,
+        # A file continued in a new message merges its rejections into the report already written.
+        read_prefixes=(config.ENCOUNTERS_PREFIX, config.REJECTIONS_PREFIX),
+        write_prefixes=(config.REJECTIONS_PREFIX,),
+        start_executions=True,
+    ),
+    # Matches the patient (name + DOB + member id key), upserts them, puts the patient id on the claim.
+    "registration": Access(
+        claims_actions=(GET, PUT, UPDATE),
+        leading_keys=(CLAIM, PATIENT, PATIENT_KEY),
+    ),
+    "eligibility": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
+    "coding": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
+    "charges": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
+    # Takes the next interchange control number (a counter item) and files the 837P. Nothing reads
+    # the acknowledgement prefixes (999/277CA) yet: no function is granted them.
+    "submission": Access(
+        claims_actions=(GET, PUT, UPDATE),
+        leading_keys=(CLAIM, COUNTER),
+        write_prefixes=(config.OUTBOX_837_PREFIX,),
+    ),
+    # Parks the task token on the claim; resumes it itself when the 835 was posted before the wait
+    # began, and posts remittance that waited unmatched for this claim (posting's writes).
+    "await_token": Access(
+        claims_actions=(GET, QUERY, PUT, DELETE),
+        leading_keys=(CLAIM, ERA, UNMATCHED),
+        task_response=True,
+    ),
+    # Checks an 835 whole, records the ERA (header, list entry, file index, claim results, sends),
+    # quarantines or fans out one posting message per claim payment.
+    "remittance": Access(
+        claims_actions=(GET, QUERY, PUT, UPDATE),
+        leading_keys=(ERA, ERA_LIST, ERA_FILE),
+        idempotency=True,
+        read_prefixes=(config.ERA_PREFIX,),
+        write_prefixes=(config.ERA_REPORTS_PREFIX,),
+    ),
+    # One claim payment per message (the message carries the data: no S3): ledger entry, claim,
+    # ERA claim result, unmatched item, in one transaction; resumes the claim's waiting execution.
+    "posting": Access(
+        claims_actions=(GET, QUERY, PUT, DELETE),
+        leading_keys=(CLAIM, ERA, UNMATCHED),
+        task_response=True,
+    ),
+    # Routes the claim (follow-up action, FAILED); corrected claims are not filed yet: no S3.
+    "followup": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
+    # Staff API: reads claims, ERAs and work queues; rechecks holds, releases ERAs (a message to the
+    # remittance queue), matches unmatched remittance (posting's writes). It reads no S3 object.
+    "api": Access(
+        claims_actions=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE),
+        leading_keys=(CLAIM, ERA, ERA_LIST, UNMATCHED),
+        index_queries=tuple(gsi.name for gsi in config.CLAIMS_TABLE.gsis),
+        scan_claims=True,  # GET /claims with no status or clinic filter
+        task_response=True,
+    ),
+}
+
+
+def allowed_actions(name: str, *, vpc: bool = False) -> frozenset[str]:
+    """Every IAM action the role of function `name` may hold (the test's list)."""
+    access = ACCESS[name]
+    actions = {*LOG_ACTIONS, *XRAY_ACTIONS, *KEY_ACTIONS, *access.claims_actions}
+    if access.index_queries:
+        actions.add(QUERY)
+    if access.scan_claims:
+        actions.add(SCAN)
+    if access.idempotency:
+        actions.update(IDEMPOTENCY_ACTIONS)
+    if access.read_prefixes:
+        actions.add("s3:GetObject")
+    if access.write_prefixes:
+        actions.add("s3:PutObject")
+    if access.start_executions:
+        actions.add("states:StartExecution")
+    if access.task_response:
+        actions.update(TASK_RESPONSE_ACTIONS)
+    if config.queues_sent_to(name):
+        actions.add("sqs:SendMessage")
+    if any(spec.consumer == name for spec in config.QUEUES):
+        actions.update(SQS_CONSUMER_ACTIONS)
+    if vpc:
+        actions.update(VPC_ACTIONS)
+    return frozenset(actions)
