@@ -142,6 +142,10 @@ STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
 STATEMENTS_HANDLER = "followup.handler.statements"
 CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
 PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
+# Eligibility checks the payer did not answer are asked again on a schedule (docs/eligibility.md).
+ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
+ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
+PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from medbill.billing.worklists import worklist_of
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
-from medbill.models.eligibility import EligibilityResult
+from medbill.models.eligibility import EligibilityInquiry, EligibilityResult
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 from medbill.ports import (
@@ -108,6 +108,7 @@ class FakeStore:
         self._patients: dict[str, dict[str, Any]] = {}
         self._patient_keys: dict[str, str] = {}
         self._counters: dict[str, int] = {}
+        self._eligibility_answers: dict[tuple[str, str], dict[str, Any]] = {}
         self._eras: dict[str, dict[str, Any]] = {}
         self._era_list: dict[str, str] = {}  # received_at#era_id -> era_id
         self._era_files: dict[str, set[str]] = {}
@@ -440,6 +441,16 @@ class FakeStore:
             self._counters[name] = self._counters.get(name, 0) + 1
             return self._counters[name]
 
+    # --- eligibility answers kept for a day (EligibilityAnswers) -----------------------------------
+    def cached_eligibility(self, key: str, day: str) -> dict[str, Any] | None:
+        with self._lock:
+            record = self._eligibility_answers.get((key, day))
+            return json.loads(json.dumps(record)) if record is not None else None
+
+    def cache_eligibility(self, key: str, day: str, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._eligibility_answers[(key, day)] = json.loads(json.dumps(record))
+
     # --- ERA payments ----------------------------------------------------------------------------
     def get_era(self, era_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self._eras.get(era_id))
@@ -658,6 +669,9 @@ class FakeEligibility:
         self.checked.append((payer_id, member_id, date_of_service))
         return self.answers.get((payer_id, member_id), EligibilityResult(active=True, plan="PPO"))
 
+    def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        return self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
+
 
 @contextmanager
 def racing(store: FakeStore, claim_id: str, rival: Callable[[], None]) -> Iterator[None]:
@@ -684,6 +698,7 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     from medbill.ports import (
         Artifacts,
         BillingStore,
+        EligibilityAnswers,
         EligibilityGateway,
         IntakeQueue,
         PostingQueue,
@@ -698,6 +713,7 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     _release: ReleaseQueue = ReleaseRequests()
     _intake: IntakeQueue = IntakeContinuations()
     _eligibility: EligibilityGateway = FakeEligibility()
+    _answers: EligibilityAnswers = FakeStore()
 
 
 class FakeAccessAudit:

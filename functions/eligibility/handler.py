@@ -20,7 +20,9 @@ logger, metrics = obs.logger, obs.metrics
 @event_parser(model=ClaimTask)
 def handler(event: ClaimTask, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(claim_id=event.claim_id)
-    result = verify_eligibility(wiring.repository(), wiring.eligibility(), event.claim_id).model_dump(mode="json")
+    result = verify_eligibility(
+        wiring.repository(), wiring.eligibility(), event.claim_id, wiring.fee_schedule, answers=wiring.repository()
+    ).model_dump(mode="json")
     if result["decision"] == "hold":
         metrics.add_metric(name="EligibilityHolds", unit=MetricUnit.Count, value=1)
     # The reasons quote codes and dates of service (and a payer's free text): they stay on the claim.

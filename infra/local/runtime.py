@@ -78,6 +78,12 @@ class PumpResult:
         return self.messages + self.payer_files
 
 
+def _core_secret_name() -> str:
+    from infra.local.core_endpoint import SECRET_NAME
+
+    return SECRET_NAME
+
+
 class LocalRuntime:
     """The in-process local runtime. See the module docstring."""
 
@@ -88,6 +94,7 @@ class LocalRuntime:
         timeouts: config.WorkflowTimeouts | None = None,
         visibility_timeout_seconds: int = LOCAL_VISIBILITY_TIMEOUT_SECONDS,
         simulator: bool = True,
+        core_endpoint: bool = True,
         payer_rules: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
         endpoint_url: str | None = None,
@@ -101,6 +108,10 @@ class LocalRuntime:
         self._use_simulator = simulator
         self._payer_rules = payer_rules
         self._extra_env = dict(extra_env or {})
+        self.core_endpoint: Any = None  # the simulator's CAQH CORE eligibility endpoint (issue 9)
+        self._use_core_endpoint = core_endpoint
+        if core_endpoint:
+            self._extra_env.setdefault("ELIGIBILITY_SECRET_ID", _core_secret_name())
         self.endpoint_url = endpoint_url
         self.region = region
         self.bridge: LambdaBridge = LambdaBridge(dict(handlers)) if handlers is not None else project_bridge()
@@ -138,6 +149,10 @@ class LocalRuntime:
                 self._resources.region,
                 self._resources.account_id,
             )
+            if self._use_core_endpoint:  # eligibility: real-time 270/271 over CORE
+                from infra.local.core_endpoint import start_for_runtime
+
+                self.core_endpoint = start_for_runtime(self.client("secretsmanager"))
             if self._use_simulator:  # the payer simulator behind a real SFTP server on 127.0.0.1
                 from infra.local.clearinghouse_bridge import LocalClearinghouse
 
@@ -157,6 +172,9 @@ class LocalRuntime:
         if self.simulator is not None:
             self.simulator.close()  # the SFTP server
             self.simulator = None
+        if self.core_endpoint is not None:
+            self.core_endpoint.stop()
+            self.core_endpoint = None
         if self._poller is not None:
             self._poller.stop()
         if self._resources is not None:

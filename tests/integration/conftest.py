@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
+from infra.local.core_endpoint import SECRET_NAME, CoreEndpoint, put_secret
 from infra.local.provision import LocalResources, provision
 from medbill.entry import wiring
 
@@ -20,3 +21,17 @@ def aws() -> Iterator[LocalResources]:
         wiring.reset()
         yield resources
         wiring.reset()
+
+
+@pytest.fixture
+def core_endpoint(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[CoreEndpoint]:
+    """The payer simulator's CAQH CORE eligibility endpoint on 127.0.0.1, its secret in moto, and
+    ELIGIBILITY_SECRET_ID naming it (the eligibility handler's gateway asks it in real time)."""
+    import boto3
+
+    with CoreEndpoint() as endpoint:
+        put_secret(boto3.client("secretsmanager"), endpoint.secret())
+        monkeypatch.setenv("ELIGIBILITY_SECRET_ID", SECRET_NAME)
+        wiring.reset()
+        yield endpoint
+    wiring.reset()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infra.local.core_endpoint import CoreEndpoint
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources
 from medbill.entry import wiring
@@ -18,7 +19,7 @@ from tests.factories import make_encounter
 
 
 @pytest.fixture
-def bridge(aws: LocalResources) -> LambdaBridge:
+def bridge(aws: LocalResources, core_endpoint: CoreEndpoint) -> LambdaBridge:
     _, resolver = load_project_handlers()
     return LambdaBridge(resolver=resolver)
 
@@ -110,7 +111,7 @@ def test_non_billable_diagnosis_holds_at_coding(bridge: LambdaBridge) -> None:
     assert _status(claim_id) == S.CODING_HOLD
 
 
-def test_unknown_clinic_fee_schedule_holds_at_coding(aws: LocalResources) -> None:
+def test_unknown_clinic_fee_schedule_holds_at_coding(aws: LocalResources, core_endpoint: CoreEndpoint) -> None:
     _, resolver = load_project_handlers()
     bridge = LambdaBridge(resolver=resolver)
     enc = make_encounter(clinic_id="clinic-nowhere", coverage=_coverage(active=True))

@@ -26,7 +26,9 @@ def _claim(p: Posting, claim_id: str) -> Claim:
     return make_claim(p.repo, claim_id, dos=DOS, lines=LINES)
 
 
-def test_submission_retry_writes_one_837(aws: LocalResources, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_submission_retry_writes_one_837(
+    aws: LocalResources, core_endpoint: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from medbill.workflow.stages import code, enter_charges, register, submit, verify_eligibility
     from tests.integration.test_stage_handlers import _claim as new_stage_claim
     from tests.integration.test_stage_handlers import _coverage

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from medbill.models.claim import Claim
-from medbill.models.eligibility import EligibilityResult
+from medbill.models.eligibility import EligibilityInquiry, EligibilityResult
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 
@@ -320,6 +320,20 @@ class EligibilityGateway(Protocol):
 
     def check(self, payer_id: str, member_id: str, date_of_service: date) -> EligibilityResult: ...
 
+    def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        """The real-time check (270 -> 271) with everything the payer needs to find the member and
+        the visit's service type. Never raises for a payer or network failure: an unanswered check
+        is a result with reason `unavailable` (retried later), so the claim holds and is not lost."""
+        ...
+
+
+class EligibilityAnswers(Protocol):
+    """Eligibility answers kept for a day, so each member + payer + date of service is asked once a
+    day (`key`: a hash from workflow.eligibility_cache, never a member id; `day`: ISO date)."""
+
+    def cached_eligibility(self, key: str, day: str) -> dict[str, Any] | None: ...
+    def cache_eligibility(self, key: str, day: str, record: dict[str, Any]) -> None: ...
+
 
 @dataclass(frozen=True)
 class RemoteFile:
@@ -405,7 +419,9 @@ __all__ = [
     "ClearinghouseUnavailable",
     "ConcurrentUpdate",
     "Consume",
+    "EligibilityAnswers",
     "EligibilityGateway",
+    "EligibilityInquiry",
     "EligibilityResult",
     "EraResult",
     "EraStore",

@@ -77,8 +77,11 @@ class ReleaseQueueSettings(EnvironmentSettings):
 
 
 class EligibilitySettings(EnvironmentSettings):
-    # Where the local eligibility gateway reads its payer fixture; None = the packaged demo fixture.
-    eligibility_fixture: NonEmpty | None = None
+    # The Secrets Manager secret of the clearinghouse's CAQH CORE real-time endpoint
+    # (adapters.eligibility_core.CoreSecret: url, username, password, sender/receiver ids), read on
+    # first use. Unset or unreadable: every check answers "unavailable", the claim holds and is
+    # asked again on the schedule (never lost).
+    eligibility_secret_id: NonEmpty | None = None
 
 
 class FeeScheduleSettings(EnvironmentSettings):
@@ -113,7 +116,7 @@ class IntakeSettings(
 class RegistrationSettings(ClaimStoreSettings): ...
 
 
-class EligibilityFunctionSettings(ClaimStoreSettings, EligibilitySettings): ...
+class EligibilityFunctionSettings(ClaimStoreSettings, EligibilitySettings, FeeScheduleSettings): ...
 
 
 class CodingSettings(ClaimStoreSettings, FeeScheduleSettings): ...
@@ -144,6 +147,9 @@ class ApiSettings(ClaimStoreSettings, ArtifactSettings, ExecutionSettings, Relea
 class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
 
 
+class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -162,6 +168,7 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
 }
+PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
 
 
 def variable_name(field: str) -> str:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from medbill.adapters.clinic_profiles import S3ClinicProfileFiles
 from medbill.adapters.dynamodb.repository import ClaimRepository
-from medbill.adapters.eligibility_fixture import FixtureEligibilityGateway
+from medbill.adapters.eligibility_core import CoreEligibilityGateway, CoreSecret, load_core_secret
 from medbill.adapters.s3 import ArtifactStore
 from medbill.adapters.sqs import IntakeQueue, PostingQueue, ReleaseQueue
 from medbill.adapters.stepfunctions import WorkflowGateway
@@ -75,8 +75,16 @@ def release_queue() -> ReleaseQueue:
 
 
 @cache
-def eligibility() -> FixtureEligibilityGateway:
-    return FixtureEligibilityGateway.load(settings.load(settings.EligibilitySettings).eligibility_fixture)
+def eligibility() -> CoreEligibilityGateway:
+    """The real-time (CAQH CORE) gateway; its secret is read on the first check, once per cold start."""
+    secret_id = settings.load(settings.EligibilitySettings).eligibility_secret_id
+
+    def secret() -> CoreSecret:
+        if secret_id is None:
+            raise settings.SettingsError("ELIGIBILITY_SECRET_ID is not set")
+        return load_core_secret(secret_id)
+
+    return CoreEligibilityGateway(secret)
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from medbill.models.common import Model, Money
+from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.models.encounter import Encounter, ServiceLine
 from medbill.models.status import ClaimStatus
 
@@ -65,6 +66,9 @@ class Claim(Model):
     correction_reason: str | None = None
     hold_reasons: list[str] = Field(default_factory=list)
     copay: Money | None = None
+    coverage: CoverageFound | None = None  # what the eligibility check found (issue 9)
+    patient_estimate: PatientShareEstimate | None = None  # labelled an estimate
+    eligibility_retry_at: datetime | None = None  # an unanswered check is asked again then
     interchange_control_number: str | None = None
     outbox_key: str | None = None
     task_token: str | None = None  # the pending .waitForTaskToken, cleared when resumed

@@ -20,9 +20,11 @@ from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_loc
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding import default_references, scrub
 from medbill.models.claim import Claim, RemittanceOutcome
+from medbill.models.eligibility import EligibilityResult
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
-from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityGateway, Workflow
+from medbill.ports import Artifacts, ClaimStore, ConcurrentUpdate, EligibilityAnswers, EligibilityGateway, Workflow
+from medbill.workflow import eligibility, eligibility_cache
 from medbill.workflow.results import (
     AlreadyAdjudicated,
     Charged,
@@ -114,40 +116,67 @@ def eligibility_rule(reason: str | None) -> str:
     return "ELIG-" + (reason or "unknown").upper().replace("_", "-")
 
 
-def verify_eligibility(repo: ClaimStore, gateway: EligibilityGateway, claim_id: str) -> Decision:
+def verify_eligibility(
+    repo: ClaimStore,
+    gateway: EligibilityGateway,
+    claim_id: str,
+    fee_schedules: Callable[[str], FeeSchedule] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    answers: EligibilityAnswers | None = None,
+) -> Decision:
+    """Ask the payer (270/271 through the gateway); store what it found on the claim; hold with a
+    reason (rule id, codes, payer id, dates: no PHI) when the visit is not covered as billed, or
+    when nobody answered (then `eligibility_retry_at` says when the schedule asks again)."""
+
     def step(claim: Claim) -> Decision:
         if claim.status in _AFTER_ELIGIBILITY:
             return Decision(decision="eligible", rules=[])
-        enc = claim.encounter
-        result = gateway.check(enc.coverage.payer_id, enc.coverage.member_id, enc.date_of_service)
+        result = _today_or_ask(claim, gateway, answers, now())
+        payer_id = claim.encounter.coverage.payer_id
+        update: dict[str, Any] = {
+            "coverage": eligibility.coverage_found(result, payer_id) if result.reason != "unavailable" else None,
+            "eligibility_retry_at": None,
+        }
+        detail: dict[str, Any] = {"plan": result.plan, "copay": str(result.copay) if result.copay is not None else None}
+        if result.correction is not None:
+            claim = eligibility.apply_correction(claim, result.correction)
+            detail["identity_corrected"] = result.correction.fields  # names of fields, never values
         if result.active:
-            save_claim(
-                repo,
-                claim.model_copy(update={"hold_reasons": [], "copay": result.copay}),
-                actor="eligibility",
-                new_status=S.ELIGIBLE,
-                detail={
-                    "plan": result.plan,
-                    "copay": str(result.copay) if result.copay is not None else None,
-                },
-            )
+            estimate = eligibility.estimate_for(claim, result, fee_schedules)
+            update |= {"hold_reasons": [], "copay": result.copay, "patient_estimate": estimate}
+            if estimate is not None:
+                detail["patient_estimate"] = str(estimate.amount)
+            save_claim(repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBLE, detail=detail)
             return Decision(decision="eligible", rules=[])
-        reason = {
-            "coverage_inactive": f"coverage with payer {enc.coverage.payer_id} is not active "
-            f"on {enc.date_of_service.isoformat()}",
-            "member_not_found": f"payer {enc.coverage.payer_id} does not recognise the member id",
-            "payer_not_found": f"payer {enc.coverage.payer_id} is unknown to the eligibility service",
-        }.get(result.reason or "", f"eligibility check failed ({result.reason})")
+        retry_at = eligibility.retry_time(result, now())
+        reason = eligibility.hold_reason(result, claim, retry_at)
+        update |= {"hold_reasons": [reason], "eligibility_retry_at": retry_at}
+        detail = {"reason_code": result.reason, "aaa": list(result.rejection_codes)} | (
+            {"identity_corrected": detail["identity_corrected"]} if "identity_corrected" in detail else {}
+        )
         save_claim(
-            repo,
-            claim.model_copy(update={"hold_reasons": [reason]}),
-            actor="eligibility",
-            new_status=S.ELIGIBILITY_HOLD,
-            detail={"reason_code": result.reason},
+            repo, claim.model_copy(update=update), actor="eligibility", new_status=S.ELIGIBILITY_HOLD, detail=detail
         )
         return Decision(decision="hold", rules=[eligibility_rule(result.reason)])
 
     return with_lock_retry(repo, claim_id, step)
+
+
+def _today_or_ask(
+    claim: Claim, gateway: EligibilityGateway, answers: EligibilityAnswers | None, now: datetime
+) -> EligibilityResult:
+    """Today's kept answer for this member + payer + DOS (not on a recheck), else the payer's."""
+    if answers is None:
+        return gateway.verify(eligibility.inquiry_for(claim))
+    cov = claim.encounter.coverage
+    key, day = eligibility_cache.answer_key(cov.payer_id, cov.member_id, claim.encounter.date_of_service), now.date()
+    record = answers.cached_eligibility(key, day.isoformat()) if claim.status != S.ELIGIBILITY_HOLD else None
+    if record is not None:
+        return eligibility_cache.from_record(record)
+    result = gateway.verify(eligibility.inquiry_for(claim))
+    if eligibility_cache.cacheable(result):
+        answers.cache_eligibility(key, day.isoformat(), eligibility_cache.to_record(result))
+    return result
 
 
 # --- 3. medical coding ----------------------------------------------------------------------

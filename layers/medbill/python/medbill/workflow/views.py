@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
+from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.ports import AccessRecord, ClaimEvent
 from medbill.workflow.followup_views import FollowUpView, follow_up_view
 
@@ -62,6 +63,11 @@ class ClaimView(ClaimSummaryView):
     created_at: str
     timeline: list[TimelineEntry]
     follow_up: FollowUpView  # action, money at stake, appeal and filing deadlines, patient balance
+    # What the eligibility check found (issue 9): plan, dates, the visit's amounts, network; the
+    # patient's share is an estimate (kind "estimate"); when an unanswered check is asked again.
+    coverage: CoverageFound | None = None
+    patient_estimate: PatientShareEstimate | None = None
+    eligibility_retry_at: str | None = None
 
 
 class ClaimPage(BaseModel):
@@ -118,6 +124,9 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
             for e in events
         ],
         follow_up=follow_up_view(claim, events),
+        coverage=claim.coverage,
+        patient_estimate=claim.patient_estimate,
+        eligibility_retry_at=claim.eligibility_retry_at.isoformat() if claim.eligibility_retry_at else None,
     )
 
 

@@ -29,6 +29,9 @@ def access_pk(resource: str, resource_id: str) -> str:
     return f"ACCESS#{resource}#{resource_id}"
 
 
+ELIGANSWER = "ELIGANSWER#"  # ELIGANSWER#<sha256> / DAY#<date>: an eligibility answer kept for the day
+
+
 def claim_pk(claim_id: str) -> str:
     return f"CLAIM#{claim_id}"
 
@@ -79,3 +82,11 @@ def counter_pk(name: str) -> str:
 
 def statement_pk(account: str) -> str:
     return f"STATEMENT#{account}"
+
+
+def eligibility_answer_pk(key_hash: str) -> str:
+    return f"{ELIGANSWER}{key_hash}"
+
+
+def eligibility_day_sk(day: str) -> str:
+    return f"DAY#{day}"

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from medbill.adapters.dynamodb.audit import AccessAuditTable
 from medbill.adapters.dynamodb.claims import ClaimTable
+from medbill.adapters.dynamodb.eligibility import EligibilityTable
 from medbill.adapters.dynamodb.eras import EraTable
 
 
-class ClaimRepository(ClaimTable, EraTable, AccessAuditTable):
-    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), and AccessAudit."""
+class ClaimRepository(ClaimTable, EraTable, AccessAuditTable, EligibilityTable):
+    """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), AccessAudit and
+    EligibilityAnswers."""
 
 
 __all__ = ["ClaimRepository"]
