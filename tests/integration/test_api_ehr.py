@@ -11,6 +11,7 @@ import pytest
 from infra.local.provision import LocalResources, client
 from medbill.entry import wiring
 from tests.integration.test_api import Context, _call, _load_api
+from tests.staff import ADMIN
 from tests.unit.intake.ehr_builders import CANARIES, PROFILE, fhir_bundle
 
 CLINIC = "clinic-northside"
@@ -28,7 +29,12 @@ def _raw(api: Any, query: dict[str, str], body: str, content_type: str) -> dict[
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
         "pathParameters": {"proxy": "fhir/Bundle"},
-        "requestContext": {"requestId": "r1", "stage": "v1", "identity": {"userArn": "arn:aws:iam::1:user/biller"}},
+        "requestContext": {
+            "requestId": "r1",
+            "stage": "v1",
+            "identity": {"userArn": "arn:aws:iam::1:user/biller"},
+            "authorizer": {"claims": ADMIN},  # profile and FHIR routes are admin-only (authz table)
+        },
         "body": body,
         "isBase64Encoded": False,
     }
