@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medbill.entry.settings import FUNCTION_SETTINGS, variables
+from medbill.entry.settings import FUNCTION_SETTINGS, PENDING_FUNCTION_SETTINGS, variables
 from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
 
 PROJECT = "medbill"
@@ -23,6 +23,7 @@ DATA_BUCKET = "medbill-data"  # local name; the CDK stack lets CloudFormation na
 from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra share one definition)
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
+    ACKS_PREFIX,
     CLEARINGHOUSE_QUARANTINE_PREFIX,
     ELIGIBILITY_271_PREFIX,
     ENCOUNTERS_PREFIX,
@@ -35,6 +36,7 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
 )
 
 __all__ = [
+    "ACKS_PREFIX",
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
     "CLEARINGHOUSE_QUARANTINE_PREFIX",
@@ -124,7 +126,12 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512)
 CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
 CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
-PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
+# Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 15).
+ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
+PENDING_FUNCTIONS: dict[str, FunctionSpec] = {
+    CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION,
+    ACKS_FUNCTION.name: ACKS_FUNCTION,
+}
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -142,7 +149,7 @@ class QueueSpec:
     @property
     def visibility_timeout_seconds(self) -> int:
         # AWS guidance: at least 6x the consumer's timeout, so a retried batch never overlaps.
-        return 6 * FUNCTIONS[self.consumer].timeout_seconds
+        return 6 * {**FUNCTIONS, **PENDING_FUNCTIONS}[self.consumer].timeout_seconds
 
 
 INTAKE_QUEUE = QueueSpec(name="medbill-intake", consumer="intake", batch_size=5)
@@ -153,6 +160,16 @@ POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size
 QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE)
 # Which S3 prefix notifies which queue.
 NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
+# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
+# infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
+ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
+PENDING_QUEUES = (ACKS_QUEUE,)
+PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE}
+# What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
+# (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
+LOCAL_QUEUES = QUEUES + PENDING_QUEUES
+LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
+LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on
 # that queue only and the queue's URL in its environment (QUEUE_URL_ENV).
@@ -259,11 +276,13 @@ class LambdaEnvironment:
             "DATA_BUCKET": self.data_bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
         }
-        known.update({QUEUE_URL_ENV[name]: url for name, url in self.queue_urls.items() if url})
+        # Queues nobody sends to (the acks queue: S3 notifications only) have no URL variable.
+        urls = {name: url for name, url in self.queue_urls.items() if url and name in QUEUE_URL_ENV}
+        known.update({QUEUE_URL_ENV[name]: url for name, url in urls.items()})
         return known
 
     def as_env(self, function: FunctionSpec) -> dict[str, str]:
-        wanted = variables(FUNCTION_SETTINGS[function.name])
+        wanted = variables({**FUNCTION_SETTINGS, **PENDING_FUNCTION_SETTINGS}[function.name])
         env = {name: value for name, value in self.values().items() if name in wanted}
         env.update(
             {

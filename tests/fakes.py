@@ -98,6 +98,7 @@ class FakeStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
+        self._interchanges: dict[int, set[str]] = {}
         self._events: dict[str, dict[str, ClaimEvent]] = {}
         self._ledger: dict[str, dict[str, LedgerEntry]] = {}
         self._held: dict[str, dict[tuple[str, str], HeldReversal]] = {}
@@ -410,6 +411,13 @@ class FakeStore:
         with self._lock:
             self._counters[name] = self._counters.get(name, 0) + 1
             return self._counters[name]
+
+    def record_interchange(self, control_number: int, claim_id: str) -> None:
+        with self._lock:
+            self._interchanges.setdefault(control_number, set()).add(claim_id)
+
+    def claims_for_interchange(self, control_number: int) -> list[str]:
+        return sorted(self._interchanges.get(control_number, set()))
 
     # --- ERA payments ----------------------------------------------------------------------------
     def get_era(self, era_id: str) -> dict[str, Any] | None:

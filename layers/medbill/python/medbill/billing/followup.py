@@ -46,6 +46,8 @@ def _fmt(group: str, reason: str, amount: Decimal) -> str:
 def classify(claim: Claim, outcome: str) -> tuple[str, str]:
     """(reason, action) for the follow-up work queue. Codes and amounts only: no PHI."""
     adjustments = claim.adjustments
+    if outcome == "rejected":  # a 999 or 277CA rejected it before adjudication (workflow.acknowledgements)
+        return (claim.rejection_reason or "rejected before adjudication", "correct_and_resubmit")
     if outcome == "timed_out":
         return (
             f"no remittance received for interchange {claim.interchange_control_number}",

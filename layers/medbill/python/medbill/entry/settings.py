@@ -104,6 +104,14 @@ class ClearinghouseConnectionSettings(EnvironmentSettings):
     clearinghouse_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
+class AckPolicySettings(EnvironmentSettings):
+    # Payers that treat a 999 "accepted with errors" (IK5 E) as a rejection, comma-separated payer ids.
+    ack_999_errors_reject_payers: str = ""
+
+    def errors_reject(self, payer_id: str) -> bool:
+        return payer_id in {p.strip() for p in self.ack_999_errors_reject_payers.split(",") if p.strip()}
+
+
 # --- one model per function (what its handler and the wiring it calls read) --------------------
 class IntakeSettings(
     ClaimStoreSettings, ArtifactSettings, IdempotencySettings, ExecutionSettings, IntakeQueueSettings
@@ -143,6 +151,11 @@ class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by t
 class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
 
 
+class AcksSettings(
+    ClaimStoreSettings, ArtifactSettings, IdempotencySettings, AckPolicySettings
+): ...  # resumes by token
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -160,6 +173,7 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
+    "acks": AcksSettings,
 }
 
 

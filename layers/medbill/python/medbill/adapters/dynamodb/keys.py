@@ -20,6 +20,7 @@ REMIT = "REMIT#"  # UNMATCHED#<CLP01> / REMIT#<era id>#<position>
 PATIENT_SK = "PATIENT"
 PATIENTKEY_SK = "PATIENTKEY"
 COUNTER_SK = "COUNTER"
+INTERCHANGE_CLAIM = "CLAIM#"  # INTERCHANGE#<control number> / CLAIM#<claim id>: the claims one 837P carried
 
 
 def claim_pk(claim_id: str) -> str:
@@ -68,3 +69,8 @@ def patient_key_pk(key_hash: str) -> str:
 
 def counter_pk(name: str) -> str:
     return f"COUNTER#{name}"
+
+
+def interchange_pk(control_number: int) -> str:
+    """ISA13 / GS06 as a number: a 999's AK102 says "7" where the ISA says "000000007"."""
+    return f"INTERCHANGE#{control_number}"

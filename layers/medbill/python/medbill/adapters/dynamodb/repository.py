@@ -15,6 +15,7 @@ Item layout (keys.py builds every key; docs/architecture.md explains it):
   ERAFILE#<file id> / ERA#<era id>        the ERA records a file (by content) created
   UNMATCHED#<CLP01> / REMIT#<era id>#<position>   remittance for a claim we do not know (yet)
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
+  INTERCHANGE#<n> / CLAIM#<claim id>      the claims our 837P with ISA13 = GS06 = n carried (999 matching)
 
 Every status change is a conditional write on `version`, committed in one transaction with its
 audit event (and ledger entries, ERA results and consumed work items when money moves).
@@ -24,9 +25,10 @@ from __future__ import annotations
 
 from medbill.adapters.dynamodb.claims import ClaimTable
 from medbill.adapters.dynamodb.eras import EraTable
+from medbill.adapters.dynamodb.interchanges import InterchangeTable
 
 
-class ClaimRepository(ClaimTable, EraTable):
+class ClaimRepository(ClaimTable, EraTable, InterchangeTable):
     """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore)."""
 
 
