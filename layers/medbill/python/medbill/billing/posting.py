@@ -159,11 +159,7 @@ def _not_waiting(claim: Claim, outcome: str | None, kept: bool) -> list[str]:
     problems = []
     if kept:
         problems.append(f"status kept at {claim.status.value}: remittance outcome {outcome}")
-    if (
-        outcome
-        and not claim.task_token
-        and claim.status not in AWAITING
-    ):
+    if outcome and not claim.task_token and claim.status not in AWAITING:
         problems.append(f"claim {claim.claim_id} was not waiting for remittance (status {claim.status.value})")
     return problems
 
