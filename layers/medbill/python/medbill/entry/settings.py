@@ -148,7 +148,8 @@ class FollowupSettings(ClaimStoreSettings): ...
 class ApiSettings(ClaimStoreSettings, ReleaseQueueSettings): ...  # resumes by task token
 
 
-class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
+# Scheduled; stamps each send on its claims (proof of filing).
+class ClearinghouseFunctionSettings(ClaimStoreSettings, ArtifactSettings, ClearinghouseConnectionSettings): ...
 
 
 class AcksSettings(

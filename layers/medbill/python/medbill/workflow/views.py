@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
 from medbill.ports import ClaimEvent
+from medbill.workflow.filing import FilingView, filing_view
 
 
 class LineView(BaseModel):
@@ -59,6 +60,8 @@ class ClaimView(ClaimSummaryView):
     payer_claim_number: str | None
     created_at: str
     timeline: list[TimelineEntry]
+    # Proof of filing (workflow.filing): the 837P, its control numbers, when it was sent, the answers.
+    filing: FilingView | None = None
 
 
 class ClaimPage(BaseModel):
@@ -110,6 +113,7 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         interchange_control_number=claim.interchange_control_number,
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
+        filing=filing_view(claim),
         timeline=[
             TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
