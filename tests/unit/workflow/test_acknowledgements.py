@@ -266,3 +266,21 @@ def test_an_acknowledgement_after_the_claim_was_paid_is_recorded_only() -> None:
     assert receive_ack_file(store, files, workflow, "acks/277ca/late.277ca").claims == {claim_id: "recorded"}
     assert store.get_claim(claim_id).status == S.PAID
     assert workflow.resumed == []
+
+
+def test_a_277ca_rejecting_the_billing_provider_rejects_its_claims_with_that_code() -> None:
+    store, files, workflow = FakeStore(), FakeArtifacts(), FakeWorkflow()
+    claim_id = _submitted(store, files)
+    ca = write_277ca(_837(store, files, claim_id), control_numbers=ControlNumbers(36, 36), created=CREATED)
+    provider_stc = next(s.strip() for s in ca.split("~") if s.strip().startswith("STC*A1:19**WQ"))
+    files.write("acks/277ca/p.277ca", ca.replace(provider_stc, provider_stc.replace("A1:19", "A7:562:85"), 1))
+
+    summary = receive_ack_file(store, files, workflow, "acks/277ca/p.277ca")
+
+    assert summary.claims == {claim_id: "rejected"}
+    claim = store.get_claim(claim_id)
+    assert claim.rejection_reason == (
+        "277CA rejected: A7:562:85 Acknowledgement/Rejected for invalid information: Entity's National Provider "
+        "Identifier (NPI) (billing provider)"
+    )
+    assert claim.acknowledgements[0].codes == ["A2:20", "A7:562:85"]

@@ -28,7 +28,7 @@ from medbill.models.common import utcnow
 from medbill.models.status import AWAITING, ClaimStatus
 from medbill.ports import Artifacts, ClaimStore, Workflow
 from medbill.prefixes import ACK_277CA_PREFIX, ACK_999_PREFIX
-from medbill.x12.ack277ca import ClaimAck, read_277ca
+from medbill.x12.ack277ca import REJECTED_CATEGORIES, ClaimAck, StatusCode, read_277ca
 from medbill.x12.ack999 import GroupAck, SegmentError, TransactionAck, read_999_groups
 from medbill.x12.status_codes import describe
 
@@ -210,17 +210,21 @@ def _error_words(e: SegmentError) -> str:
 def _from_277ca(text: str, key: str, when: datetime, summary: AckFileSummary) -> list[tuple[str, Acknowledgement]]:
     ack = read_277ca(text)
     summary.problems += ack.envelope_problems + ack.problems
-    for level in ack.rejected_levels:
-        if not ack.claims:
-            summary.problems.append(f"277CA rejects at level {level.level} with no claim listed")
-    return [(c.claim_id, _ack_277ca(c, key, when)) for c in ack.claims]
+    above = [
+        c for lv in ack.rejected_levels for st in lv.statuses for c in st.codes if c.category in REJECTED_CATEGORIES
+    ]
+    if ack.rejected_levels and not ack.claims:
+        summary.problems.append("277CA rejects above the claims and lists no claim")
+    return [(c.claim_id, _ack_277ca(c, key, when, above)) for c in ack.claims]
 
 
-def _ack_277ca(c: ClaimAck, key: str, when: datetime) -> Acknowledgement:
+def _ack_277ca(c: ClaimAck, key: str, when: datetime, above: list[StatusCode]) -> Acknowledgement:
     codes = c.codes
     if c.outcome == "rejected":
-        rejecting = [s for st in c.statuses for s in st.codes if s.category in {"A3", "A4", "A6", "A7", "A8"}]
+        # The claim's own rejecting codes, else those of the level above that rejected it (batch, provider).
+        rejecting = [s for st in c.statuses for s in st.codes if s.category in REJECTED_CATEGORIES] or above
         reason = "277CA rejected: " + "; ".join(describe(s.category, s.code, s.entity) for s in rejecting)
+        codes = codes if rejecting is not above else [*codes, *(str(s) for s in above)]
         return Acknowledgement(kind="277CA", key=key, received_at=when, verdict="rejected", codes=codes, reason=reason)
     verdict: Literal["accepted", "pending"] = "accepted" if c.outcome == "accepted" else "pending"
     return Acknowledgement(
