@@ -23,7 +23,9 @@ CONTEXT = {
 
 
 def build_app(outdir: str = OUTDIR) -> tuple[App, MedbillStack]:
-    """The app with the stack and both nag packs, not yet synthesized."""
+    """The app with the stack and both nag packs, not yet synthesized. A production stage
+    (MEDBILL_STAGE=prod) without a real 837P envelope identity stops here, before any construct."""
+    config.envelope_environment()  # raises ProductionIdentityMissing naming the X12_* variables
     app = App(outdir=outdir, context=CONTEXT)
     env = None
     if os.environ.get("CDK_DEFAULT_ACCOUNT") and os.environ.get("CDK_DEFAULT_REGION"):

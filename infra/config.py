@@ -6,10 +6,22 @@ holds the synthesized template and this module side by side so the cloud and the
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medbill.entry.settings import FUNCTION_SETTINGS, PENDING_FUNCTION_SETTINGS, variables
+from pydantic import ValidationError
+
+from medbill.entry.settings import (
+    DEMO_IDENTITY,
+    FUNCTION_SETTINGS,
+    IDENTITY_VARIABLES,
+    PENDING_FUNCTION_SETTINGS,
+    EnvelopeSettings,
+    SettingsError,
+    variables,
+)
 from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
 
 PROJECT = "medbill"
@@ -256,6 +268,46 @@ def render_asl(substitutions: dict[str, str]) -> str:
 ClearinghouseSettings = _ClearinghouseSettings
 
 
+# --- Deployment stage and the 837P envelope identity -------------------------------------------
+# The shell that runs `cdk synth` / `cdk deploy` (or the local runtime) names the stage and the
+# clearinghouse identity with the same X12_* variables the submission function reads (README,
+# "Deploying"). A prod stage writes ISA15=P and refuses to synthesize without a real identity; any
+# other stage (demo, dev, test) writes T, whatever X12_USAGE_INDICATOR says.
+STAGE_VARIABLE = "MEDBILL_STAGE"
+PRODUCTION_STAGES = frozenset({"prod", "production"})
+
+
+class ProductionIdentityMissing(RuntimeError):
+    """A production stage without a real envelope identity: names the variables, never values."""
+
+
+def deployment_stage(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get(STAGE_VARIABLE, "demo").strip().lower() or "demo"
+
+
+def envelope_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The X12_* variables for the submission function, from the deploying environment."""
+    env = os.environ if environ is None else environ
+    production = deployment_stage(env) in PRODUCTION_STAGES
+    values = {name: env[name] for name in sorted(variables(EnvelopeSettings)) if env.get(name)}
+    values["X12_USAGE_INDICATOR"] = "P" if production else "T"
+    if production:
+        demo = {var: getattr(DEMO_IDENTITY, attr) for var, attr in IDENTITY_VARIABLES.items()}
+        left = [var for var, value in demo.items() if values.get(var, value) == value]
+        if left:
+            raise ProductionIdentityMissing(
+                f"{STAGE_VARIABLE}={deployment_stage(env)} writes ISA15=P: set a real "
+                f"clearinghouse identity in {', '.join(left)} (README, Deploying)"
+            )
+    try:
+        EnvelopeSettings.model_validate({name.lower(): value for name, value in values.items()})
+    except ValidationError as err:  # a bad qualifier or phone: names the variables only
+        bad = sorted({str(e["loc"][0]).upper() for e in err.errors(include_input=False) if e["loc"]})
+        raise SettingsError(f"envelope variables invalid: {', '.join(bad)}") from None
+    return values
+
+
 # --- Environment passed to every Lambda ----------------------------------------------------------
 # Each function gets the variables its settings model (medbill.entry.settings.FUNCTION_SETTINGS)
 # reads, and no others: the model is the one list, loaded and checked at the function's cold start.
@@ -267,6 +319,8 @@ class LambdaEnvironment:
     state_machine_arn: str
     extra: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
+    # X12_* for the functions whose settings read them (submission), from the deploying environment.
+    envelope: dict[str, str] = field(default_factory=envelope_environment)
 
     def values(self) -> dict[str, str]:
         """Every variable this environment can give, by name (queue URLs only where known)."""
@@ -275,6 +329,7 @@ class LambdaEnvironment:
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "DATA_BUCKET": self.data_bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
+            **self.envelope,
         }
         # Queues nobody sends to (the acks queue: S3 notifications only) have no URL variable.
         urls = {name: url for name, url in self.queue_urls.items() if url and name in QUEUE_URL_ENV}

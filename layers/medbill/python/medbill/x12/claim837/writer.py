@@ -67,6 +67,16 @@ class ClearinghouseLike(Protocol):
     def receiver_name(self) -> str: ...
     @property
     def usage_indicator(self) -> str: ...
+    @property
+    def sender_qualifier(self) -> str: ...
+    @property
+    def receiver_qualifier(self) -> str: ...
+    @property
+    def application_sender(self) -> str: ...
+    @property
+    def application_receiver(self) -> str: ...
+    @property
+    def submitter_email(self) -> str: ...
 
 
 def transactions_needed(claim_count: int, claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION) -> int:
@@ -253,7 +263,8 @@ def _write_header(buf: SegmentBuffer, settings: ClearinghouseLike, reference: st
     submitter = _fit(buf, settings.submitter_name, 60, "submitter NM103")
     buf.add("NM1", "41", "2", submitter, "", "", "", "", "46", settings.sender_id)
     contact = _fit(buf, settings.submitter_contact, 60, "submitter PER02")
-    buf.add("PER", "IC", contact, "TE", settings.submitter_phone)
+    email = ("EM", settings.submitter_email) if settings.submitter_email else ()
+    buf.add("PER", "IC", contact, "TE", settings.submitter_phone, *email)
     receiver = _fit(buf, settings.receiver_name, 60, "receiver NM103")
     buf.add("NM1", "40", "2", receiver, "", "", "", "", "46", settings.receiver_id)
 
@@ -367,15 +378,15 @@ def write_837p(
     """
     _check_submission(claims, settings, claims_per_transaction)
     envelope = Envelope(
-        sender_qualifier="ZZ",
+        sender_qualifier=settings.sender_qualifier,
         sender_id=settings.sender_id,
-        receiver_qualifier="ZZ",
+        receiver_qualifier=settings.receiver_qualifier,
         receiver_id=settings.receiver_id,
         control_number=control_numbers.interchange,
         usage=settings.usage_indicator,
         functional_id="HC",
-        application_sender=settings.sender_id,
-        application_receiver=settings.receiver_id,
+        application_sender=settings.application_sender or settings.sender_id,
+        application_receiver=settings.application_receiver or settings.receiver_id,
         group_control_number=control_numbers.group,
         version=IMPLEMENTATION_837P,
         created=created,
