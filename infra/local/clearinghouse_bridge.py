@@ -35,7 +35,7 @@ from medbill.workflow.clearinghouse import ClearinghouseExchange, ExchangeSummar
 
 LOG = logging.getLogger("medbill.local.clearinghouse")
 SIMULATOR_BUCKET = "medbill-clearinghouse-sim"
-ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX)
+ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX, config.STATUS_277_PREFIX)
 TAKEN = "taken"  # where the clearinghouse moves our 837Ps once it has them (not in the client's view)
 
 
