@@ -42,7 +42,7 @@ class Adjustment(Model):
     amount: Money
 
 
-AckKind = Literal["999", "277CA"]
+AckKind = Literal["999", "277CA", "277"]  # 277: a claim status response (276/277)
 AckVerdict = Literal["accepted", "accepted_with_errors", "rejected", "pending"]
 
 
