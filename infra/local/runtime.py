@@ -139,14 +139,13 @@ class LocalRuntime:
                 self._resources.account_id,
             )
             if self._use_simulator:  # the payer simulator behind a real SFTP server on 127.0.0.1
-                from infra.local.clearinghouse_bridge import LocalClearinghouse, record_sent_on_claims
+                from infra.local.clearinghouse_bridge import LocalClearinghouse
 
                 self.simulator = LocalClearinghouse(
                     self.client("s3"),
                     self._resources.bucket,
                     secretsmanager=self.client("secretsmanager"),
                     rules_path=self._payer_rules,
-                    on_sent=record_sent_on_claims,
                 )
         except BaseException:
             self.stop()
