@@ -20,6 +20,7 @@ from medbill.models.status import ClaimStatus as S
 from testkit.era_builder import claim_payment, era_for
 from tests.e2e.conftest import execution_texts, handler_logs
 from tests.factories import CANARY_FIRST, CANARY_LAST
+from tests.staff import ADMIN
 from tests.unit.intake.ehr_builders import (
     CANARY_CITY,
     CANARY_DOB,
@@ -66,7 +67,12 @@ def _api(rt: LocalRuntime, method: str, path: str, body: Any = None, query: dict
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
         "pathParameters": {"proxy": path.lstrip("/")},
-        "requestContext": {"requestId": "r1", "stage": "v1", "identity": {"userArn": "arn:aws:iam::1:user/biller"}},
+        "requestContext": {
+            "requestId": "r1",
+            "stage": "v1",
+            "identity": {"userArn": "arn:aws:iam::1:user/biller"},
+            "authorizer": {"claims": ADMIN},  # profile and FHIR routes are admin-only (authz table)
+        },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,
     }

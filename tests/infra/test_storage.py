@@ -91,7 +91,7 @@ def _buckets(synth: Synth) -> dict[str, dict[str, Any]]:
 
 def test_buckets_block_public_access_and_are_versioned(synth: Synth) -> None:
     buckets = synth.props("AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 4  # data, access logs, the Object Lock archive, and the staff console's files
     assert set(_buckets(synth)) == {"data", "archive", "logs"}
     for props in buckets.values():
         assert props["PublicAccessBlockConfiguration"] == {
