@@ -26,7 +26,7 @@ CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def bridge(aws: LocalResources) -> LambdaBridge:
+def bridge(aws: LocalResources, core_endpoint: object) -> LambdaBridge:  # eligibility asks the CORE endpoint
     _, resolver = load_project_handlers()
     return LambdaBridge(resolver=resolver)
 

@@ -10,8 +10,8 @@ from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
 from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.ports import AccessRecord, ClaimEvent
-from medbill.workflow.followup_views import FollowUpView, follow_up_view
 from medbill.workflow.filing import FilingView, filing_view
+from medbill.workflow.followup_views import FollowUpView, follow_up_view
 
 
 class LineView(BaseModel):
