@@ -82,7 +82,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_make_local_is_quiet_and_stops_in_under_two_seconds(tmp_path: Path) -> None:
+def test_make_local_is_quiet_and_stops_promptly(tmp_path: Path) -> None:
     env = dict(
         os.environ,
         MEDBILL_MOTO_PORT=str(_free_port()),
@@ -114,7 +114,9 @@ def test_make_local_is_quiet_and_stops_in_under_two_seconds(tmp_path: Path) -> N
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-        assert time.monotonic() - started < 2.0
+        # A liveness bound, not a timing goal (tests never assert speed): it stops in about 1.5 s on
+        # an idle machine (docs/operations.md); 10 s still catches the 7-14 s stop it replaced.
+        assert time.monotonic() - started < 10.0
     finally:
         if proc.poll() is None:
             proc.kill()

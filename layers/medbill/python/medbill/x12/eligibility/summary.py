@@ -175,7 +175,9 @@ def _upper_verdicts(resp: EligibilityResponse) -> list[str]:
         for p in parties:
             for r in p.rejections:
                 action = r.action.value if r.action else "unknown follow-up"
-                out.append(f"{kind} rejected ({r.loop} AAA {r.reason}: {r.meaning}; {action})")
+                # Quote the reason code only when it is in the table: an unknown AAA03 may hold anything.
+                code = r.reason if r.reason in c.REJECT_REASONS else "(unlisted code)"
+                out.append(f"{kind} rejected ({r.loop} AAA {code}: {r.meaning}; {action})")
     return out
 
 
