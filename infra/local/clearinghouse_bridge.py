@@ -1,6 +1,6 @@
 """The local clearinghouse: the data bucket <-> a real SFTP server <-> the payer simulator.
 
-    data bucket outbox/837/ --(exchange use case, SFTP put)--> server inbound/
+    data bucket outbox/837/, outbox/276/ --(exchange use case, SFTP put)--> server inbound/
     server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator)-->
     simulator bucket acks/999/, acks/277ca/, era/ --(PayerBehindSftp)--> server outbound/
     server outbound/ --(exchange use case, SFTP get, classified by content)--> data bucket prefixes
@@ -156,7 +156,7 @@ class LocalClearinghouse:
     def pending(self) -> bool:
         """Work left: an 837P not sent, a claim or answer inside the clearinghouse, an answer not
         fetched. Reads the server's folders directly (no SFTP), so it is safe from another thread."""
-        outbox = _keys(self.s3, self.bucket, config.OUTBOX_837_PREFIX)
+        outbox = [k for prefix in config.OUTBOX_PREFIXES for k in _keys(self.s3, self.bucket, prefix)]
         unsent = any(self.ledger.get(f"sent/{key}") is None for key in outbox)
         return unsent or self.payer.pending() or bool(self.server.files("outbound"))
 

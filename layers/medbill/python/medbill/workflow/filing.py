@@ -13,12 +13,16 @@ from pydantic import BaseModel
 from medbill.billing.claim_updates import with_lock_retry
 from medbill.models.claim import Claim
 from medbill.ports import ClaimStore
+from medbill.prefixes import OUTBOX_837_PREFIX
 
 __all__ = ["AcknowledgementView", "FilingView", "filing_view", "record_sent"]
 
 
 def _control_of(outbox_key: str) -> int | None:
-    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file)."""
+    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file).
+    Other outboxes (276 inquiries) share the exchange, not the claims' filing: None."""
+    if not outbox_key.startswith(OUTBOX_837_PREFIX):
+        return None
     stem = outbox_key.rsplit("/", 1)[-1].removesuffix(".x12")
     _, _, control = stem.rpartition("-")
     return int(control) if control.isdigit() else None
