@@ -27,6 +27,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -278,6 +279,18 @@ class LocalRuntime:
         return sorted(keys)
 
     # --- driving --------------------------------------------------------------------------------------
+    def ask_claim_status(self, now: datetime | None = None) -> Any:
+        """One run of the status_inquiry schedule (276s for quiet claims into outbox/276/), in this
+        thread: call it while nothing else runs (idle, no background pump). `now`: a later clock, so
+        the demo and tests need not wait the payers' hours. Returns the `InquiryRun`."""
+        from medbill.entry import wiring
+        from medbill.models.common import utcnow
+        from medbill.workflow.claim_status import send_status_inquiries
+
+        return send_status_inquiries(
+            wiring.repository(), wiring.artifacts(), wiring.status_inquiry_writer(), now or utcnow()
+        )
+
     def pump(self) -> PumpResult:
         """Poll every queue once and run the payer simulator once."""
         messages = self.poller.poll_once()
