@@ -3,8 +3,9 @@ answers to our 276 claim status inquiries, decision 24) -> SQS -> here. Each fil
 applied to the claims it answers (medbill.workflow.acknowledgements): a rejection (999, 277CA, or a
 277 saying returned / not found) moves the claim to REJECTED and its waiting execution to follow-up
 at once; a 277CA acceptance moves it to ACCEPTED, still waiting for its 835; a 277's pending or
-finalized status is recorded on the claim's acknowledgements and timeline. Idempotent by object version (Powertools) and by
-file key on each claim; partial batch failures retry only the failed messages."""
+finalized status is recorded on the claim's acknowledgements and timeline. Idempotent by object
+version (Powertools) and by file key on each claim; partial batch failures retry only the failed
+messages."""
 
 from typing import Any
 

@@ -27,5 +27,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="ClaimStatusInquiries", unit=MetricUnit.Count, value=len(run.asked))
     metrics.add_metric(name="ClaimStatusInquiryProblems", unit=MetricUnit.Count, value=len(run.problems))
     # Claim ids, keys and counts; a problem names a claim id and the X12 element, never its value.
-    logger.info("claim status inquiries written", **summary)
+    logger.info("claim status inquiries written", extra=summary)
     return summary

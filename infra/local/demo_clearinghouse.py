@@ -94,4 +94,6 @@ def print_section(summary: dict[str, Any]) -> None:
             print(f"      {reason if len(reason) <= 150 else reason[:147] + '...'}")
     inquiry = section.get("status_inquiry") or {}
     files = ", ".join(inquiry.get("files", [])) or "none"
-    print(f"claim status inquiry (as if {INQUIRY_AFTER.days} days later): {inquiry.get('asked', 0)} claim(s) in {files}")
+    print(
+        f"claim status inquiry (as if {INQUIRY_AFTER.days} days later): {inquiry.get('asked', 0)} claim(s) in {files}"
+    )

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from infra import config
-from infra.local.payer_front_end import load_scenarios, subscriber_error
 from infra.local.payer_adjudication import ClaimResult, LineResult, adjudicate, read_837p, read_adjudicable
+from infra.local.payer_front_end import load_scenarios, subscriber_error
 from infra.local.payer_remittance import build_835, payer_claim_number
 from infra.local.payer_rules import RULES_PATH, Denial, PayerRules, load_rules
 from infra.local.payer_status import answer_276, is_276

@@ -47,6 +47,7 @@ from infra.local.provision import (
 )
 from infra.local.sqs_poller import SqsPoller
 from infra.local.supervision import LOG, BackgroundPump, ThreadErrors
+from infra.local.user_data import UserData
 
 __all__ = ["LOG", "MOTO_CONFIG", "Executions", "LocalRuntime", "Progress", "PumpResult"]
 
@@ -97,18 +98,32 @@ class LocalRuntime:
         simulator: bool = True,
         core_endpoint: bool = True,
         payer_rules: Path | None = None,
+        payer: bool = True,
+        user_data: UserData | None = None,
         extra_env: Mapping[str, str] | None = None,
+        status_inquiry_every_s: float | None = None,
         endpoint_url: str | None = None,
         region: str = REGION,
     ) -> None:
         """`handlers`: function name or FUNCTIONS key -> handler. None = the project's
         functions/<name>/handler.py (loaded lazily); a mapping = exactly those handlers (tests).
+        `simulator`: the SFTP clearinghouse on 127.0.0.1; `payer=False` runs it with nobody behind
+        it (a person drops the answers). `user_data`: a person's fee schedules, payers and members
+        added to the packaged ones (infra/local/user_data.py).
         """
         self.timeouts = timeouts or config.WorkflowTimeouts.local()
         self._visibility = visibility_timeout_seconds
         self._use_simulator = simulator
-        self._payer_rules = payer_rules
+        self._payer = payer
+        self.user_data = user_data
+        # The status_inquiry schedule (EventBridge in AWS), run by the pump through the bridge (one
+        # handler at a time, like the queue consumers); None: only when asked (`ask_claim_status`).
+        self._inquiry_every = status_inquiry_every_s
+        self._inquiry_last = time.monotonic()
+        self._payer_rules = payer_rules or (user_data.rules_path if user_data else None)
         self._extra_env = dict(extra_env or {})
+        if user_data is not None:
+            self._extra_env.setdefault("FEE_SCHEDULE_DIR", str(user_data.fee_schedule_dir))
         self.core_endpoint: Any = None  # the simulator's CAQH CORE eligibility endpoint (issue 9)
         self._use_core_endpoint = core_endpoint
         if core_endpoint:
@@ -153,7 +168,8 @@ class LocalRuntime:
             if self._use_core_endpoint:  # eligibility: real-time 270/271 over CORE
                 from infra.local.core_endpoint import start_for_runtime
 
-                self.core_endpoint = start_for_runtime(self.client("secretsmanager"))
+                members = self.user_data.members_path if self.user_data else None
+                self.core_endpoint = start_for_runtime(self.client("secretsmanager"), members)
             if self._use_simulator:  # the payer simulator behind a real SFTP server on 127.0.0.1
                 from infra.local.clearinghouse_bridge import LocalClearinghouse
 
@@ -162,6 +178,7 @@ class LocalRuntime:
                     self._resources.bucket,
                     secretsmanager=self.client("secretsmanager"),
                     rules_path=self._payer_rules,
+                    payer=self._payer,
                 )
         except BaseException:
             self.stop()
@@ -294,6 +311,9 @@ class LocalRuntime:
     def pump(self) -> PumpResult:
         """Poll every queue once and run the payer simulator once."""
         messages = self.poller.poll_once()
+        if self._inquiry_every is not None and time.monotonic() - self._inquiry_last >= self._inquiry_every:
+            self._inquiry_last = time.monotonic()
+            self.bridge.call(config.STATUS_INQUIRY_FUNCTION.function_name, {})
         files = 0
         if self.simulator is not None:
             files = self.simulator.run_once()

@@ -72,9 +72,7 @@ class S3Outbox:
     """`medbill.ports.Outbox`: the files under each outbox prefix (`OUTBOX_PREFIXES`: 837Ps, 276s),
     prefix by prefix, in key order within each."""
 
-    def __init__(
-        self, bucket: str, client: Any | None = None, prefixes: Sequence[str] = OUTBOX_PREFIXES
-    ) -> None:
+    def __init__(self, bucket: str, client: Any | None = None, prefixes: Sequence[str] = OUTBOX_PREFIXES) -> None:
         self.bucket = bucket
         self.prefixes = tuple(prefixes)
         self._client = client or boto3.client("s3")
