@@ -233,8 +233,10 @@ def read_rows() -> list[dict[str, Any]]:
     for _ in range(3):  # interleaved, so a busy machine hurts both alike
         ours = min(ours, best_of(lambda: read_ours(text), 1))
         peer = min(peer, best_of(lambda: read_x12sdk(text), 1))
-    pyx12 = "pyx12 4.0.0 registers an X212 map now: make it the peer" if _pyx12_knows_x212() else (
-        "pyx12 4.0.0 cannot validate it (no 005010X212 in its maps.xml)"
+    pyx12 = (
+        "pyx12 4.0.0 registers an X212 map now: make it the peer"
+        if _pyx12_knows_x212()
+        else ("pyx12 4.0.0 cannot validate it (no 005010X212 in its maps.xml)")
     )
     return [
         {

@@ -211,6 +211,8 @@ PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE, STATUS_277_PREFIX: ACKS_QUEUE}
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES
 LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
+# ... and the pending scheduled functions the local runtime runs itself (LocalRuntime's pump).
+LOCAL_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
 LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on

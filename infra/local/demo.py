@@ -64,7 +64,7 @@ def run(
     files = sorted(p for p in samples.iterdir() if p.suffix in (".json", ".csv", ".jsonl"))
     print(f"medbill demo: {len(files)} encounter files from {_display(samples)}/")
     started = time.monotonic()
-    with LocalRuntime(extra_env=QUIET_HANDLERS) as rt:
+    with LocalRuntime(extra_env=QUIET_HANDLERS, timeouts=demo_clearinghouse.TIMEOUTS) as rt:
         wiring.reset()
         for path in files:
             key = f"{config.ENCOUNTERS_PREFIX}{path.name}"

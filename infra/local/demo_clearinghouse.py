@@ -18,6 +18,10 @@ from infra.local.runtime import LocalRuntime
 SAMPLES = config.REPO_ROOT / "events" / "clearinghouse"
 INQUIRY_AFTER = timedelta(days=31)  # past every payer's status_remittance_days (payer_policies.json)
 _MONEY = ("billed", "paid", "adjustments", "patient_responsibility")
+# The demo's waits: the local ones, with a remittance wait long enough that the quiet claim is still
+# waiting (ACCEPTED) when the status inquiry runs, and the 999 / 277CA rejections still find their
+# claims waiting, on a loaded machine too (the local 120 s ran out at load 20 on 2 cores).
+TIMEOUTS = config.WorkflowTimeouts(remittance_wait_seconds=900, staff_hold_seconds=600, retry_interval_seconds=1)
 
 
 def upload(rt: LocalRuntime, samples: Path | None = SAMPLES) -> list[str]:

@@ -124,6 +124,10 @@ def status_inquiry_writer() -> Callable[[Sequence[StatusRequest], int, datetime]
             control_numbers=ControlNumbers(interchange=control_number, group=control_number),
             created=created,
             usage=envelope.usage_indicator,
+            sender_qualifier=envelope.sender_qualifier,
+            receiver_qualifier=envelope.receiver_qualifier,
+            application_sender=envelope.application_sender,
+            application_receiver=envelope.application_receiver,
         )
 
     return write

@@ -52,7 +52,7 @@ def record_sent(repo: ClaimStore, outbox_key: str, remote_name: str, sent_at: da
 
 
 class AcknowledgementView(BaseModel):
-    kind: str  # 999 or 277CA
+    kind: str  # 999, 277CA or 277
     file: str
     received_at: str
     verdict: str
@@ -69,7 +69,9 @@ class FilingView(BaseModel):
     written_at: str
     sent_at: str | None  # put on the clearinghouse (SFTP)
     sent_name: str | None
-    acknowledgements: list[AcknowledgementView]
+    acknowledgements: list[AcknowledgementView]  # 999, 277CA and 277 (claim status) answers
+    status_inquiry: str | None = None  # the last 276 that asked about the claim (outbox/276/ key)
+    status_inquiry_at: str | None = None
 
 
 def filing_view(claim: Claim) -> FilingView | None:
@@ -96,4 +98,6 @@ def filing_view(claim: Claim) -> FilingView | None:
             )
             for a in claim.acknowledgements
         ],
+        status_inquiry=claim.status_inquiry.key if claim.status_inquiry else None,
+        status_inquiry_at=claim.status_inquiry.asked_at.isoformat() if claim.status_inquiry else None,
     )
