@@ -16,7 +16,6 @@ from medbill.x12.ack277ca import StatusCode
 from medbill.x12.claim837 import ControlNumbers
 from medbill.x12.cli import main
 from medbill.x12.segments import X12DataError
-from medbill.x12.tokenizer import tokenize
 from medbill.x12.status276 import (
     Person276,
     StatusAnswer,
@@ -27,6 +26,7 @@ from medbill.x12.status276 import (
     write_276,
     write_277,
 )
+from medbill.x12.tokenizer import tokenize
 
 CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SUBSCRIBER = Person276(last_name="DOE", first_name="JANE", member_id="M123", date_of_birth=date(1980, 1, 2), gender="F")
