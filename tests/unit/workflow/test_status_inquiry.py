@@ -291,3 +291,38 @@ def test_the_276s_ask_about_exactly_the_quiet_claims(rows: list[tuple[S, str, bo
 
 def _with_keys(keys: list[str], files: FakeArtifacts) -> list[tuple[tuple[str, str], str]]:
     return [((q["claim_id"], q["payer_id"]), key) for key in keys for q in read_276_claims(files.read(key).decode())]
+
+
+# --- property: a 277's category alone decides whether a waiting claim is rejected -----------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["A0", "A1", "A2", "A3", "A4", "A6", "A7", "A8", "P1", "P3", "F1", "F2", "F4", "E0", "E1", "R4"]
+            ),
+            st.sampled_from(["20", "21", "35", "65", "88", "484"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_277_rejects_exactly_the_claims_it_returns_or_cannot_find(answers: list[tuple[str, str]]) -> None:
+    claims = [
+        _claim(n, S.AWAITING_REMITTANCE).model_copy(update={"task_token": f"tok-{n}"}) for n in range(len(answers))
+    ]
+    store, files, workflow = _store(*claims), FakeArtifacts(), FakeWorkflow()
+    key = "status/277/prop.277"
+    _277(store, files, key, [(c.claim_id, f"{cat}:{code}") for c, (cat, code) in zip(claims, answers, strict=True)])
+
+    summary = receive_ack_file(store, files, workflow, key, received_at=SENT + timedelta(days=3))
+
+    rejecting = {"A3", "A4", "A6", "A7", "A8"}
+    for claim, (category, code) in zip(claims, answers, strict=True):
+        after = store.get_claim(claim.claim_id)
+        assert summary.claims[claim.claim_id] == ("rejected" if category in rejecting else "recorded")
+        assert after.status == (S.REJECTED if category in rejecting else S.AWAITING_REMITTANCE)
+        assert after.acknowledgements[-1].codes == [f"{category}:{code}"]
+    assert sorted(workflow.resumed) == sorted(
+        (f"tok-{n}", {"outcome": "rejected"}) for n, (cat, _) in enumerate(answers) if cat in rejecting
+    )
