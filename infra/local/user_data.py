@@ -1,9 +1,10 @@
 """Your own fee schedules, payers and members for the local runtime, added to the packaged ones.
 
-`MEDBILL_LOCAL_DATA=<folder>` (read by `make local` and `make demo`), any of:
+`MEDBILL_LOCAL_DATA=<folder>` (read by `make local`; in code `LocalRuntime(user_data=prepare(folder))`),
+any of:
 
-    <folder>/fee_schedules/<clinic_id>.csv   a clinic's fee schedule (docs/encounter-format.md: columns
-                                             code, modifier, payer_id, fee, ...); the packaged clinics
+    <folder>/fee_schedules/<clinic_id>.csv   a clinic's fee schedule (columns procedure_code, modifier,
+                                             payer_id, amount, as medbill/data/fee_schedules/); the packaged clinics
                                              stay, a file for a packaged clinic replaces its schedule
     <folder>/payer_rules.json                the payer simulator's adjudication: {"payers": {id: {...}},
                                              "scenarios": {...}} (infra/local/payer_rules.json's shape);
