@@ -24,6 +24,7 @@ This module drives the system (lifecycle, files, pumping, waiting); reading exec
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -204,6 +205,10 @@ class LocalRuntime:
             self._mock = None
         self._thread_errors.restore()
         self._clients.clear()
+        # provision exported the handlers' environment into this process; the user's merged fee
+        # schedules live only as long as this runtime, so do not leave their folder named there.
+        if self.user_data is not None and os.environ.get("FEE_SCHEDULE_DIR") == str(self.user_data.fee_schedule_dir):
+            del os.environ["FEE_SCHEDULE_DIR"]
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
