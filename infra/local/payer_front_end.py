@@ -12,7 +12,7 @@ clearinghouse or payer does to a claim before adjudicating it, so the demo and t
     "pend":         [member ids]         accepted (999, 277CA A1/A2), then no 835: the claim waits;
                                          a 276 about it is answered P1:20 (pending: accepted for processing)
 
-Member ids are the simulator's test data (events/encounters); nothing here is logged.
+Member ids are the simulator's test data (events/clearinghouse/); nothing here is logged.
 """
 
 from __future__ import annotations
