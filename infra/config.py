@@ -45,7 +45,9 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
     ERA_REPORTS_PREFIX,
     EXCHANGE_LEDGER_PREFIX,
     FHIR_API_PREFIX,
+    OUTBOX_276_PREFIX,
     OUTBOX_837_PREFIX,
+    OUTBOX_PREFIXES,
     REJECTIONS_PREFIX,
     STATUS_277_PREFIX,
 )
@@ -62,7 +64,9 @@ __all__ = [
     "ERA_REPORTS_PREFIX",
     "EXCHANGE_LEDGER_PREFIX",
     "FHIR_API_PREFIX",
+    "OUTBOX_276_PREFIX",
     "OUTBOX_837_PREFIX",
+    "OUTBOX_PREFIXES",
     "REJECTIONS_PREFIX",
     "STATUS_277_PREFIX",
 ]
@@ -162,6 +166,13 @@ PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
 # Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
 ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
 PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
+# Claim status inquiry (276/277, decision 24): daily, 05:00 UTC, before the exchange's next runs; it
+# writes 276s to outbox/276/ (s3:PutObject there), reads claims by status and stamps them, and takes
+# interchange control numbers from the claims table's counter. The 277s come back through the
+# exchange into status/277/, which notifies the acks queue (PENDING_NOTIFICATIONS).
+STATUS_INQUIRY_FUNCTION = FunctionSpec("status_inquiry", timeout_seconds=300)
+STATUS_INQUIRY_SCHEDULE = "cron(0 5 * * ? *)"
+PENDING_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -194,11 +205,14 @@ NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
 # infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
 PENDING_QUEUES = (ACKS_QUEUE,)
-PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE}
+# 277 claim status answers (status/277/) are read by the acks function too (decision 24).
+PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE, STATUS_277_PREFIX: ACKS_QUEUE}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES
 LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
+# ... and the pending scheduled functions the local runtime runs itself (LocalRuntime's pump).
+LOCAL_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
 LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on

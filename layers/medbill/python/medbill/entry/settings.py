@@ -222,6 +222,10 @@ class AcksSettings(
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
+# Scheduled; writes 276s to outbox/276/ under the 837P's envelope identity and control numbers.
+class StatusInquirySettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -242,6 +246,7 @@ PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "acks": AcksSettings,
 }
 PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
+PENDING_FUNCTION_SETTINGS["status_inquiry"] = StatusInquirySettings  # issue 15: 276 for quiet claims
 
 
 def variable_name(field: str) -> str:
