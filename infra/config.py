@@ -37,15 +37,21 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
     ACKS_PREFIX,
+    APPOINTMENTS_PREFIX,
     CLEARINGHOUSE_QUARANTINE_PREFIX,
     CLINIC_PROFILES_PREFIX,
     ELIGIBILITY_271_PREFIX,
+    ELIGIBILITY_BATCH_LEDGER_PREFIX,
+    ELIGIBILITY_REPORTS_PREFIX,
     ENCOUNTERS_PREFIX,
     ERA_PREFIX,
     ERA_REPORTS_PREFIX,
     EXCHANGE_LEDGER_PREFIX,
     FHIR_API_PREFIX,
+    OUTBOX_270_PREFIX,
+    OUTBOX_276_PREFIX,
     OUTBOX_837_PREFIX,
+    OUTBOX_PREFIXES,
     REJECTIONS_PREFIX,
     STATUS_277_PREFIX,
 )
@@ -54,15 +60,21 @@ __all__ = [
     "ACKS_PREFIX",
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
+    "APPOINTMENTS_PREFIX",
     "CLEARINGHOUSE_QUARANTINE_PREFIX",
     "CLINIC_PROFILES_PREFIX",
     "ELIGIBILITY_271_PREFIX",
+    "ELIGIBILITY_BATCH_LEDGER_PREFIX",
+    "ELIGIBILITY_REPORTS_PREFIX",
     "ENCOUNTERS_PREFIX",
     "ERA_PREFIX",
     "ERA_REPORTS_PREFIX",
     "EXCHANGE_LEDGER_PREFIX",
     "FHIR_API_PREFIX",
+    "OUTBOX_270_PREFIX",
+    "OUTBOX_276_PREFIX",
     "OUTBOX_837_PREFIX",
+    "OUTBOX_PREFIXES",
     "REJECTIONS_PREFIX",
     "STATUS_277_PREFIX",
 ]
@@ -162,6 +174,19 @@ PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
 # Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
 ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
 PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
+# Batch eligibility (docs/eligibility.md, decision 24): one function, two entry points. The 271
+# consumer (`eligibility_batch.handler.handler`, the spec's handler) reads ELIGIBILITY_271_QUEUE;
+# the evening run (ELIGIBILITY_BATCH_HANDLER on ELIGIBILITY_BATCH_SCHEDULE) writes the 270 batches.
+# Needs: the claims table (GetItem/PutItem on ELIGANSWER# items, UpdateItem on the x12-interchange
+# counter), the idempotency table, the data bucket (read appointments/, eligibility/271/; write
+# rejections/appointments/, outbox/270/, eligibility/reports/; read and conditional-put
+# eligibility/batches/) and the X12_* envelope identity the submission function gets.
+ELIGIBILITY_BATCH_FUNCTION = FunctionSpec("eligibility_batch", timeout_seconds=300, memory_mb=1024)
+ELIGIBILITY_BATCH_HANDLER = "eligibility_batch.handler.scheduled"
+# 00:30 UTC = 7:30 PM US Eastern standard time (8:30 PM daylight): 270s go out before the CORE
+# batch rule's 9 PM (local time) so 271s are due by 7 AM; the exchange sends within 5 minutes.
+ELIGIBILITY_BATCH_SCHEDULE = "cron(30 0 * * ? *)"
+PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -193,8 +218,10 @@ NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
 # Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
 # infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
-PENDING_QUEUES = (ACKS_QUEUE,)
-PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE}
+# 271s the clearinghouse exchange fetched into eligibility/271/ -> the batch eligibility consumer.
+ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_batch", batch_size=5)
+PENDING_QUEUES = (ACKS_QUEUE, ELIGIBILITY_271_QUEUE)
+PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE, ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES

@@ -1,8 +1,9 @@
 """The local clearinghouse: the data bucket <-> a real SFTP server <-> the payer simulator.
 
-    data bucket outbox/837/ --(exchange use case, SFTP put)--> server inbound/
-    server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator)-->
-    simulator bucket acks/999/, acks/277ca/, era/ --(PayerBehindSftp)--> server outbound/
+    data bucket outbox/837/, 270/, 276/ --(exchange use case, SFTP put)--> server inbound/
+    server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator, by content)-->
+    simulator bucket acks/999/, acks/277ca/, era/, status/277/, eligibility/271/
+        --(PayerBehindSftp)--> server outbound/
     server outbound/ --(exchange use case, SFTP get, classified by content)--> data bucket prefixes
 
 `LocalClearinghouse` has the payer simulator's face (`run_once`, `pending`), so the local runtime
@@ -35,7 +36,13 @@ from medbill.workflow.clearinghouse import ClearinghouseExchange, ExchangeSummar
 
 LOG = logging.getLogger("medbill.local.clearinghouse")
 SIMULATOR_BUCKET = "medbill-clearinghouse-sim"
-ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX, config.STATUS_277_PREFIX)
+ANSWER_PREFIXES = (
+    config.ACK_999_PREFIX,
+    config.ACK_277CA_PREFIX,
+    config.ERA_PREFIX,
+    config.STATUS_277_PREFIX,
+    config.ELIGIBILITY_271_PREFIX,
+)
 TAKEN = "taken"  # where the clearinghouse moves our 837Ps once it has them (not in the client's view)
 
 
@@ -156,7 +163,7 @@ class LocalClearinghouse:
     def pending(self) -> bool:
         """Work left: an 837P not sent, a claim or answer inside the clearinghouse, an answer not
         fetched. Reads the server's folders directly (no SFTP), so it is safe from another thread."""
-        outbox = _keys(self.s3, self.bucket, config.OUTBOX_837_PREFIX)
+        outbox = [key for prefix in config.OUTBOX_PREFIXES for key in _keys(self.s3, self.bucket, prefix)]
         unsent = any(self.ledger.get(f"sent/{key}") is None for key in outbox)
         return unsent or self.payer.pending() or bool(self.server.files("outbound"))
 

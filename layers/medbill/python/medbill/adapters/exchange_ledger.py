@@ -1,4 +1,4 @@
-"""The exchange ledger and the 837P outbox listing, in the data bucket.
+"""The exchange ledger and the outbox listing (837P, 270, 276), in the data bucket.
 
 `S3ExchangeLedger` keeps one small JSON object per record under `exchange-ledger/`, written with
 S3's conditional put (`If-None-Match: *`): the first writer wins, a second gets 412 and `False`, so
@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from medbill.prefixes import EXCHANGE_LEDGER_PREFIX, OUTBOX_837_PREFIX
+from medbill.prefixes import EXCHANGE_LEDGER_PREFIX, OUTBOX_PREFIXES
 
 # 412: the object exists. 409: another conditional write of the same key is in flight (its
 # writer wins; ours is the second).
@@ -69,15 +69,21 @@ class S3ExchangeLedger:
 
 
 class S3Outbox:
-    """`medbill.ports.Outbox`: the 837P files under `outbox/837/`, in key order."""
+    """`medbill.ports.Outbox`: the files under each of `prefixes` (default every outbox the exchange
+    sends from, `OUTBOX_PREFIXES`: 837P, 270, 276), prefix by prefix, each in key order. Also lists
+    the appointments files waiting for the eligibility batch (`prefixes=(APPOINTMENTS_PREFIX,)`)."""
 
-    def __init__(self, bucket: str, client: Any | None = None, prefix: str = OUTBOX_837_PREFIX) -> None:
+    def __init__(self, bucket: str, client: Any | None = None, prefixes: Sequence[str] = OUTBOX_PREFIXES) -> None:
         self.bucket = bucket
-        self.prefix = prefix
+        self.prefixes = tuple(prefixes)
         self._client = client or boto3.client("s3")
 
     def waiting(self) -> Sequence[str]:
         keys: list[str] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
-        return sorted(keys)
+        paginator = self._client.get_paginator("list_objects_v2")
+        for prefix in self.prefixes:
+            found: list[str] = []
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                found.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+            keys.extend(sorted(found))
+        return keys

@@ -222,6 +222,11 @@ class AcksSettings(
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
+# Batch eligibility: scheduled 270 batches from appointments files (control numbers and the day's
+# answers in the claims table, the 270's envelope identity from X12_*), and the 271 consumer.
+class EligibilityBatchSettings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings, EnvelopeSettings): ...
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -242,6 +247,7 @@ PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "acks": AcksSettings,
 }
 PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
+PENDING_FUNCTION_SETTINGS["eligibility_batch"] = EligibilityBatchSettings  # issue 9: 270 batches, 271s
 
 
 def variable_name(field: str) -> str:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from medbill.billing.claim_updates import with_lock_retry
 from medbill.models.claim import Claim
 from medbill.ports import ClaimStore
+from medbill.prefixes import OUTBOX_837_PREFIX
 
 __all__ = ["AcknowledgementView", "FilingView", "filing_view", "record_sent"]
 
@@ -27,7 +28,7 @@ def _control_of(outbox_key: str) -> int | None:
 def record_sent(repo: ClaimStore, outbox_key: str, remote_name: str, sent_at: datetime) -> list[str]:
     """Stamp the send on every claim the file carried (once: the first send is the filing date).
     The claims whose filing changed; a key that is not one of our 837Ps changes nothing."""
-    control = _control_of(outbox_key)
+    control = _control_of(outbox_key) if outbox_key.startswith(OUTBOX_837_PREFIX) else None  # not a 270 / 276
     if control is None:
         return []
     stamped = []
