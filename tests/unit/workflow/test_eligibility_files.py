@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from infra.local.payer_eligibility import EligibilityResponder
 from medbill.models.status import ClaimStatus as S
@@ -266,3 +268,40 @@ def test_a_270_send_stamps_no_claim() -> None:
     store = FakeStore()
     assert record_sent(store, "outbox/270/B000000002-clinic-2026-11-21.x12", "x", EVENING) == []
     assert record_sent(store, "outbox/270/B000000002-clinic-20.x12", "x", EVENING) == []
+
+
+# --- whatever the clearinghouse hands back, the consumer reports it --------------------------------
+_BATCH = Bucket()
+(_OUTBOX,) = _BATCH.run().outbox_keys
+_ANSWER = EligibilityResponder().respond(_BATCH.artifacts.read(_OUTBOX).decode(), EVENING)
+_SEGMENTS = _ANSWER.split("~")
+
+
+@st.composite
+def damaged_271(draw: st.DrawFn) -> str:
+    segments = list(_SEGMENTS)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(segments) - 1))
+        how = draw(st.sampled_from(["drop", "unknown", "garble", "truncate"]))
+        if how == "drop":
+            del segments[at]
+        elif how == "unknown":
+            segments.insert(at, draw(st.sampled_from(["ZZZ*1*2", "EB*Q*", "HL*99*98*22*0", "TRN*", "AAA*N*X*9"])))
+        elif how == "garble":
+            segments[at] = draw(st.text("ABC*:^0123456789", max_size=20))
+        else:
+            return "~".join(segments)[: draw(st.integers(0, len(_ANSWER)))]
+    return "~".join(segments)
+
+
+@given(damaged_271())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_damaged_271_is_reported_never_a_crash_and_never_quotes_a_value(text: str) -> None:
+    ledger, artifacts, store = ch.FakeLedger(dict(_BATCH.ledger.records)), FakeArtifacts(), FakeStore()
+    artifacts.write("eligibility/271/x.271", text)
+    report = files.ingest_271(artifacts, ledger, store, "eligibility/271/x.271", MORNING)
+    assert artifacts.read_json("eligibility/reports/x.271.json") == report
+    assert report["file_error"] is not None or report["matched"] + report["unknown_traces"] <= 3
+    dumped = json.dumps(report)
+    for value in ("ACM100200301", "CCH-5520-0012", "Testerson", "TESTERSON", "19680412"):
+        assert value not in dumped
