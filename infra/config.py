@@ -37,18 +37,14 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
     ACKS_PREFIX,
-    APPOINTMENTS_PREFIX,
     CLEARINGHOUSE_QUARANTINE_PREFIX,
     CLINIC_PROFILES_PREFIX,
     ELIGIBILITY_271_PREFIX,
-    ELIGIBILITY_BATCH_LEDGER_PREFIX,
-    ELIGIBILITY_REPORTS_PREFIX,
     ENCOUNTERS_PREFIX,
     ERA_PREFIX,
     ERA_REPORTS_PREFIX,
     EXCHANGE_LEDGER_PREFIX,
     FHIR_API_PREFIX,
-    OUTBOX_270_PREFIX,
     OUTBOX_276_PREFIX,
     OUTBOX_837_PREFIX,
     OUTBOX_PREFIXES,
@@ -60,18 +56,14 @@ __all__ = [
     "ACKS_PREFIX",
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
-    "APPOINTMENTS_PREFIX",
     "CLEARINGHOUSE_QUARANTINE_PREFIX",
     "CLINIC_PROFILES_PREFIX",
     "ELIGIBILITY_271_PREFIX",
-    "ELIGIBILITY_BATCH_LEDGER_PREFIX",
-    "ELIGIBILITY_REPORTS_PREFIX",
     "ENCOUNTERS_PREFIX",
     "ERA_PREFIX",
     "ERA_REPORTS_PREFIX",
     "EXCHANGE_LEDGER_PREFIX",
     "FHIR_API_PREFIX",
-    "OUTBOX_270_PREFIX",
     "OUTBOX_276_PREFIX",
     "OUTBOX_837_PREFIX",
     "OUTBOX_PREFIXES",
@@ -171,9 +163,6 @@ PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEAR
 ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
 ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
 PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
-# Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
-ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
-PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
 # Batch eligibility (docs/eligibility.md, decision 24): one function, two entry points. The 271
 # consumer (`eligibility_batch.handler.handler`, the spec's handler) reads ELIGIBILITY_271_QUEUE;
 # the evening run (ELIGIBILITY_BATCH_HANDLER on ELIGIBILITY_BATCH_SCHEDULE) writes the 270 batches.
@@ -187,6 +176,9 @@ ELIGIBILITY_BATCH_HANDLER = "eligibility_batch.handler.scheduled"
 # batch rule's 9 PM (local time) so 271s are due by 7 AM; the exchange sends within 5 minutes.
 ELIGIBILITY_BATCH_SCHEDULE = "cron(30 0 * * ? *)"
 PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
+# Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
+ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
+PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """The local clearinghouse: the data bucket <-> a real SFTP server <-> the payer simulator.
 
-    data bucket outbox/837/, 270/, 276/ --(exchange use case, SFTP put)--> server inbound/
-    server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator, by content)-->
-    simulator bucket acks/999/, acks/277ca/, era/, status/277/, eligibility/271/
-        --(PayerBehindSftp)--> server outbound/
+    data bucket outbox/837/, outbox/276/ --(exchange use case, SFTP put)--> server inbound/
+    server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator)-->
+    simulator bucket acks/999/, acks/277ca/, era/ --(PayerBehindSftp)--> server outbound/
     server outbound/ --(exchange use case, SFTP get, classified by content)--> data bucket prefixes
+
+Every outbox goes the same way (`config.OUTBOX_PREFIXES`: 270 eligibility batches too); the
+simulator answers each file by its content (837P: 999 / 277CA / 835; 276: 277; 270: 271 into
+`eligibility/271/`), and every answer prefix (`ANSWER_PREFIXES`) is forwarded.
 
 `LocalClearinghouse` has the payer simulator's face (`run_once`, `pending`), so the local runtime
 can run it where it ran `PayerSimulator` on the data bucket; it adds `close()`. The payer simulator
@@ -163,7 +166,7 @@ class LocalClearinghouse:
     def pending(self) -> bool:
         """Work left: an 837P not sent, a claim or answer inside the clearinghouse, an answer not
         fetched. Reads the server's folders directly (no SFTP), so it is safe from another thread."""
-        outbox = [key for prefix in config.OUTBOX_PREFIXES for key in _keys(self.s3, self.bucket, prefix)]
+        outbox = [k for prefix in config.OUTBOX_PREFIXES for k in _keys(self.s3, self.bucket, prefix)]
         unsent = any(self.ledger.get(f"sent/{key}") is None for key in outbox)
         return unsent or self.payer.pending() or bool(self.server.files("outbound"))
 

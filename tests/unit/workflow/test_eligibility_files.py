@@ -255,10 +255,10 @@ def test_the_exchange_sends_the_270_outbox_once_like_the_837s() -> None:
         "S000000003.x12",
     ]
     assert ledger.records["sent/outbox/270/B000000002-clinic.jsonl.x12"]["remote_name"] == "B000000002-clinic.jsonl.x12"
-    assert stamped == [
+    assert stamped == [  # outbox by outbox, in OUTBOX_PREFIXES order
         "outbox/837/CLMA-000000001.x12",
-        "outbox/270/B000000002-clinic.jsonl.x12",
         "outbox/276/S000000003.x12",
+        "outbox/270/B000000002-clinic.jsonl.x12",
     ]
     second = exchange.run()
     assert (second.sent, second.already_sent, len(box.puts)) == (0, 3, 3)

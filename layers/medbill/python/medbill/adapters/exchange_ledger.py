@@ -1,4 +1,4 @@
-"""The exchange ledger and the outbox listing (837P, 270, 276), in the data bucket.
+"""The exchange ledger and the 837P outbox listing, in the data bucket.
 
 `S3ExchangeLedger` keeps one small JSON object per record under `exchange-ledger/`, written with
 S3's conditional put (`If-None-Match: *`): the first writer wins, a second gets 412 and `False`, so
@@ -69,9 +69,8 @@ class S3ExchangeLedger:
 
 
 class S3Outbox:
-    """`medbill.ports.Outbox`: the files under each of `prefixes` (default every outbox the exchange
-    sends from, `OUTBOX_PREFIXES`: 837P, 270, 276), prefix by prefix, each in key order. Also lists
-    the appointments files waiting for the eligibility batch (`prefixes=(APPOINTMENTS_PREFIX,)`)."""
+    """`medbill.ports.Outbox`: the files under each outbox prefix (`OUTBOX_PREFIXES`: 837Ps, 276s),
+    prefix by prefix, in key order within each."""
 
     def __init__(self, bucket: str, client: Any | None = None, prefixes: Sequence[str] = OUTBOX_PREFIXES) -> None:
         self.bucket = bucket
@@ -79,11 +78,10 @@ class S3Outbox:
         self._client = client or boto3.client("s3")
 
     def waiting(self) -> Sequence[str]:
-        keys: list[str] = []
-        paginator = self._client.get_paginator("list_objects_v2")
+        out: list[str] = []
         for prefix in self.prefixes:
-            found: list[str] = []
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                found.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
-            keys.extend(sorted(found))
-        return keys
+            keys: list[str] = []
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+            out += sorted(keys)
+        return out

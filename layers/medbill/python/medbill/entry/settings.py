@@ -219,12 +219,12 @@ class AcksSettings(
 ): ...  # resumes by token
 
 
-class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
-
-
 # Batch eligibility: scheduled 270 batches from appointments files (control numbers and the day's
 # answers in the claims table, the 270's envelope identity from X12_*), and the 271 consumer.
 class EligibilityBatchSettings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings, EnvelopeSettings): ...
+
+
+class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
@@ -245,9 +245,9 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
     "acks": AcksSettings,
+    "eligibility_batch": EligibilityBatchSettings,  # issue 9: 270 batches in the evening, 271s consumed
 }
 PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
-PENDING_FUNCTION_SETTINGS["eligibility_batch"] = EligibilityBatchSettings  # issue 9: 270 batches, 271s
 
 
 def variable_name(field: str) -> str:

@@ -19,7 +19,10 @@ __all__ = ["AcknowledgementView", "FilingView", "filing_view", "record_sent"]
 
 
 def _control_of(outbox_key: str) -> int | None:
-    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file)."""
+    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file).
+    Other outboxes (276 inquiries) share the exchange, not the claims' filing: None."""
+    if not outbox_key.startswith(OUTBOX_837_PREFIX):
+        return None
     stem = outbox_key.rsplit("/", 1)[-1].removesuffix(".x12")
     _, _, control = stem.rpartition("-")
     return int(control) if control.isdigit() else None
@@ -28,7 +31,7 @@ def _control_of(outbox_key: str) -> int | None:
 def record_sent(repo: ClaimStore, outbox_key: str, remote_name: str, sent_at: datetime) -> list[str]:
     """Stamp the send on every claim the file carried (once: the first send is the filing date).
     The claims whose filing changed; a key that is not one of our 837Ps changes nothing."""
-    control = _control_of(outbox_key) if outbox_key.startswith(OUTBOX_837_PREFIX) else None  # not a 270 / 276
+    control = _control_of(outbox_key)
     if control is None:
         return []
     stamped = []
