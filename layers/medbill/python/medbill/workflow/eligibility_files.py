@@ -195,9 +195,9 @@ def ingest_271(
     try:
         responses, _ = parse_271(text)
     except X12SyntaxError as err:  # not a readable interchange: reported, kept where it is, not retried
-        report = {"source_key": key, "received_at": received.isoformat(), "file_error": str(err)[:300]}
-        artifacts.write_json(f"{ELIGIBILITY_REPORTS_PREFIX}{name}.json", report)
-        return report
+        unreadable = {"source_key": key, "received_at": received.isoformat(), "file_error": str(err)[:300]}
+        artifacts.write_json(f"{ELIGIBILITY_REPORTS_PREFIX}{name}.json", unreadable)
+        return unreadable
     asked: dict[str, Any] = {}
     missing: list[str] = []
     for reference in dict.fromkeys(r.reference for r in responses):
