@@ -21,6 +21,7 @@ from infra import config
 from infra.local.clearinghouse_bridge import LocalClearinghouse
 from infra.local.core_endpoint import CoreEndpoint
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
+from infra.local.payer_eligibility import EligibilityResponder
 from infra.local.provision import LocalResources
 from infra.local.sqs_poller import SqsPoller
 from medbill.entry import wiring
@@ -145,3 +146,31 @@ def test_appointments_to_270_over_sftp_to_271_to_the_claims_stage(
     assert logged.out.count('"message":"271 answers kept"') == 1
     for secret in (MEMBER, OTHER, "Canaryson", "Philippa", "1950-02-03", "19500203"):
         assert secret not in logged.out and secret not in logged.err
+
+
+def test_a_271_that_cannot_be_read_fails_alone_and_the_batch_goes_on(
+    aws: LocalResources, bridge: LambdaBridge, core_endpoint: CoreEndpoint
+) -> None:
+    """Partial batch response: a notification for a 271 that is gone (S3 fails) is retried on its
+    own; the readable 271 in the same batch is kept once."""
+    s3 = boto3.client("s3")
+    dos = utcnow().date().isoformat()
+    s3.put_object(Bucket=config.DATA_BUCKET, Key="appointments/one.jsonl", Body=_appointments(dos))
+    batch = _module("eligibility_batch")
+    (outbox,) = batch.scheduled({}, bridge.context_for("eligibility_batch"))["outbox_keys"]
+    answer = EligibilityResponder().respond(
+        s3.get_object(Bucket=config.DATA_BUCKET, Key=outbox)["Body"].read().decode()
+    )
+    poller = SqsPoller(aws, bridge, queues=[config.ELIGIBILITY_271_QUEUE])
+    poller.drain()  # S3's test event
+    s3.put_object(Bucket=config.DATA_BUCKET, Key="eligibility/271/gone.271", Body=answer.encode())
+    s3.delete_object(Bucket=config.DATA_BUCKET, Key="eligibility/271/gone.271")
+    s3.put_object(Bucket=config.DATA_BUCKET, Key="eligibility/271/kept.271", Body=answer.encode())
+
+    first = poller.poll_once()
+    assert first == 2 and (poller.history[-1].received, poller.history[-1].failed) == (2, 1)
+    assert [f.error_type for f in bridge.failures] == []  # a record failure, not a handler crash
+    key = eligibility_cache.answer_key("PAYERB02", MEMBER, utcnow().date())
+    assert wiring.repository().cached_eligibility(key, dos) is not None
+    reports = _keys(s3, "eligibility/reports/")
+    assert reports == ["eligibility/reports/kept.271.json"]
