@@ -1,8 +1,8 @@
 """Batch eligibility end to end on one machine: a clinic's appointments file -> the scheduled
-`eligibility_batch` run writes one 270 to `outbox/270/` -> the clearinghouse exchange puts it on a
+`eligibility_batch` function writes one 270 to `outbox/270/` -> the clearinghouse exchange puts it on a
 real SFTP server (asyncssh, 127.0.0.1) -> the payer simulator behind it answers with a 271 -> the
 exchange fetches it into `eligibility/271/` by content -> S3 notifies the eligibility-271 queue ->
-the function keeps the answers -> the claim's eligibility stage uses them instead of asking the
+`eligibility_271` keeps the answers -> the claim's eligibility stage uses them instead of asking the
 CORE endpoint. No member id or name reaches a log."""
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ def test_appointments_to_270_over_sftp_to_271_to_the_claims_stage(
 
     batch = _module("eligibility_batch")
     context = bridge.context_for("eligibility_batch")
-    run = batch.scheduled({"source": "aws.events"}, context)
+    run = batch.handler({"source": "aws.events"}, context)
     (outbox,) = run["outbox_keys"]
     assert outbox.startswith("outbox/270/B") and (run["asked"], run["rejected"]) == (2, 1)
-    assert batch.scheduled({"source": "aws.events"}, context)["already_batched"] == 1  # once per file
+    assert batch.handler({"source": "aws.events"}, context)["already_batched"] == 1  # once per file
 
     local = LocalClearinghouse(s3, config.DATA_BUCKET, secretsmanager=boto3.client("secretsmanager"), root=tmp_path)
     try:
@@ -157,7 +157,7 @@ def test_a_271_that_cannot_be_read_fails_alone_and_the_batch_goes_on(
     dos = utcnow().date().isoformat()
     s3.put_object(Bucket=config.DATA_BUCKET, Key="appointments/one.jsonl", Body=_appointments(dos))
     batch = _module("eligibility_batch")
-    (outbox,) = batch.scheduled({}, bridge.context_for("eligibility_batch"))["outbox_keys"]
+    (outbox,) = batch.handler({}, bridge.context_for("eligibility_batch"))["outbox_keys"]
     answer = EligibilityResponder().respond(
         s3.get_object(Bucket=config.DATA_BUCKET, Key=outbox)["Body"].read().decode()
     )
