@@ -27,7 +27,6 @@ ERA = "ERA#*"  # ERA header, claim results (CLP#), sends (SENT#)
 ERA_LIST = "ERALIST"
 ERA_FILE = "ERAFILE#*"
 UNMATCHED = "UNMATCHED#*"  # remittance that found no claim yet
-ELIG_ANSWER = "ELIGANSWER#*"  # eligibility answers kept for a day (workflow/eligibility_cache.py)
 
 GET = "dynamodb:GetItem"
 BATCH_GET = "dynamodb:BatchGetItem"
@@ -105,8 +104,7 @@ ACCESS: dict[str, Access] = {
         claims_actions=(GET, PUT, UPDATE),
         leading_keys=(CLAIM, PATIENT, PATIENT_KEY),
     ),
-    # Reads today's kept answer and keeps a new one (ELIGANSWER#, once a day per member + payer + DOS).
-    "eligibility": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM, ELIG_ANSWER)),
+    "eligibility": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
     "coding": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
     "charges": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
     # Takes the next interchange control number (a counter item) and files the 837P. Nothing reads

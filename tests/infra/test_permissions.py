@@ -208,16 +208,3 @@ def test_state_machine_arn_only_where_config_says(synth: Synth) -> None:
         spec = next(s for s in config.FUNCTIONS.values() if s.function_name == name)
         has_arn = "STATE_MACHINE_ARN" in props["Environment"]["Variables"]
         assert has_arn == (spec.name in config.STARTS_OR_READS_EXECUTIONS)
-
-
-def test_the_eligibility_stage_may_read_and_keep_the_days_answers() -> None:
-    """The stage reads and writes `ELIGANSWER#` items (EligibilityAnswers on DynamoDB): without the
-    leading key its GetItem / PutItem are denied in AWS and every check fails (moto does not check)."""
-    from fnmatch import fnmatch
-
-    from medbill.adapters.dynamodb import keys
-
-    pk = keys.eligibility_answer_pk("0" * 64)
-    access = ACCESS["eligibility"]
-    assert any(fnmatch(pk, pattern) for pattern in access.leading_keys)
-    assert {permissions.GET, permissions.PUT} <= set(access.claims_actions)
