@@ -163,6 +163,19 @@ PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEAR
 ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
 ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
 PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
+# Batch eligibility (docs/eligibility.md, decision 26). The evening run writes the 270 batches:
+# claims table (UpdateItem on the x12-interchange COUNTER#, GetItem on ELIGANSWER#), data bucket
+# (read appointments/; write rejections/appointments/, outbox/270/; read, list and conditional-put
+# eligibility/batches/) and the X12_* envelope identity the submission function gets.
+ELIGIBILITY_BATCH_FUNCTION = FunctionSpec("eligibility_batch", timeout_seconds=300, memory_mb=1024)
+# 00:30 UTC = 7:30 PM US Eastern standard time (8:30 PM daylight): 270s go out before the CORE
+# batch rule's 9 PM (local time) so 271s are due by 7 AM; the exchange sends within 5 minutes.
+ELIGIBILITY_BATCH_SCHEDULE = "cron(30 0 * * ? *)"
+PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
+# Its 271s (ELIGIBILITY_271_QUEUE): claims table (PutItem on ELIGANSWER#), idempotency table, data
+# bucket (read eligibility/271/ and eligibility/batches/manifest/; write eligibility/reports/).
+ELIGIBILITY_271_FUNCTION = FunctionSpec("eligibility_271", timeout_seconds=120, memory_mb=512)
+PENDING_FUNCTIONS[ELIGIBILITY_271_FUNCTION.name] = ELIGIBILITY_271_FUNCTION
 # Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
 ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
 PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
@@ -204,9 +217,15 @@ NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
 # Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
 # infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
-PENDING_QUEUES = (ACKS_QUEUE,)
+# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271.
+ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
+PENDING_QUEUES = (ACKS_QUEUE, ELIGIBILITY_271_QUEUE)
 # 277 claim status answers (status/277/) are read by the acks function too (decision 24).
-PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE, STATUS_277_PREFIX: ACKS_QUEUE}
+PENDING_NOTIFICATIONS = {
+    ACKS_PREFIX: ACKS_QUEUE,
+    STATUS_277_PREFIX: ACKS_QUEUE,
+    ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE,
+}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES

@@ -401,7 +401,7 @@ class ExchangeLedger(Protocol):
 
 
 class Outbox(Protocol):
-    """The 837P files waiting in the bucket's outbox (keys, in order)."""
+    """The files waiting in the bucket's outboxes (837P, 270, 276: keys, outbox by outbox, in order)."""
 
     def waiting(self) -> Sequence[str]: ...
 

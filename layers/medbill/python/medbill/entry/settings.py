@@ -219,6 +219,15 @@ class AcksSettings(
 ): ...  # resumes by token
 
 
+# Batch eligibility: the evening 270 batches from appointments files (control numbers and the day's
+# answers in the claims table, the 270's envelope identity from X12_*) ...
+class EligibilityBatchSettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
+
+
+# ... and the 271 consumer (S3 eligibility/271/ -> SQS): the day's answers, idempotent per object.
+class Eligibility271Settings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings): ...
+
+
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
@@ -244,6 +253,8 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
     "acks": AcksSettings,
+    "eligibility_batch": EligibilityBatchSettings,  # issue 9: 270 batches in the evening
+    "eligibility_271": Eligibility271Settings,  # issue 9: the 271s of those batches
 }
 PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
 PENDING_FUNCTION_SETTINGS["status_inquiry"] = StatusInquirySettings  # issue 15: 276 for quiet claims
