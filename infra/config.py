@@ -84,6 +84,8 @@ CLAIMS_TABLE = TableSpec(
         # Follow-up worklists: a list's claims, money at stake first, then oldest (sparse: only
         # claims on a worklist carry the keys; billing.worklists.worklist_of).
         GsiSpec(name="by-worklist", partition_key="worklist", sort_key="worklist_order"),
+        # The same lists per clinic (`<clinic>#<worklist>`): a clinic's staff read theirs by key.
+        GsiSpec(name="by-clinic-worklist", partition_key="clinic_worklist", sort_key="worklist_order"),
     ),
 )
 
