@@ -47,23 +47,41 @@ function table(caption, heads, rows, numeric) {
 }
 function token() { return sessionStorage.getItem("medbill.idToken"); }
 
-// --- sign-in (Cognito InitiateAuth; locally through the server's /cognito proxy to moto) --------
+// --- sign-in: SRP + TOTP against the staff user pool (cognito.js) ---------------------------------
+let answerChallenge = null;  // resolves the challenge form's promise
+
+function ask(kind, detail) {
+  const form = document.getElementById("challenge-form");
+  document.getElementById("signin-form").hidden = true;
+  form.hidden = false;
+  document.getElementById("totp-setup").hidden = kind !== "totp-setup";
+  document.getElementById("totp-field").hidden = kind === "new-password";
+  document.getElementById("new-password-field").hidden = kind !== "new-password";
+  if (kind === "totp-setup") {
+    document.getElementById("totp-secret").textContent = detail.secret;
+    document.getElementById("totp-uri").setAttribute("href", detail.uri);
+  }
+  const input = document.getElementById(kind === "new-password" ? "new-password" : "totp-code");
+  input.value = "";
+  input.required = true;
+  input.focus();
+  document.body.dataset.ready = `challenge:${kind}`;
+  return new Promise((resolve) => { answerChallenge = () => resolve(input.value.trim()); });
+}
+
+function resetSignIn() {
+  document.getElementById("challenge-form").hidden = true;
+  document.getElementById("signin-form").hidden = false;
+  for (const id of ["totp-code", "new-password"]) document.getElementById(id).required = false;
+}
+
 async function signIn(username, password) {
-  const resp = await fetch(config.cognito_endpoint, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-    },
-    body: JSON.stringify({
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: config.client_id,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    }),
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok || !body.AuthenticationResult) throw new Error("Sign-in failed: check the user name and password.");
-  sessionStorage.setItem("medbill.idToken", body.AuthenticationResult.IdToken);
+  try {
+    const result = await cognitoSignIn(config, username, password, ask);
+    sessionStorage.setItem("medbill.idToken", result.IdToken);
+  } finally {
+    resetSignIn();
+  }
 }
 
 async function api(path, options) {
@@ -325,8 +343,13 @@ window.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("signin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = ev.target;
+    say("");
     try { await signIn(f.username.value.trim(), f.password.value); say(""); await render(); }
-    catch (e) { say(e.message, true); }
+    catch (e) { say(e.message, true); document.body.dataset.ready = "signin"; }
+  });
+  document.getElementById("challenge-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (answerChallenge) answerChallenge();
   });
   await render();
 });

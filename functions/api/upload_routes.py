@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 
 from medbill.entry import wiring
 from medbill.entry.observability import service_name
-from medbill.workflow.uploads import BadUpload, new_upload
+from medbill.workflow.uploads import BadUpload, UploadNotFound, new_upload, upload_report
 
 logger = Logger(service=service_name("api"), child=True)
 
 ClinicId = Annotated[str, Path(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9_-]+$")]
+UploadId = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class UploadRequest(BaseModel):
@@ -28,6 +29,7 @@ class UploadRequest(BaseModel):
 
 
 class UploadTicketView(BaseModel):
+    upload_id: str  # GET /clinics/{clinic_id}/uploads/{upload_id}: its intake report
     key: str
     url: str
     fields: dict[str, str]
@@ -50,7 +52,21 @@ def routes() -> Router:
     def post_upload(clinic_id: ClinicId, request: Annotated[UploadRequest, Body()]) -> UploadTicketView:
         ticket = new_upload(wiring.uploads(), clinic_id, request.file_name, request.size)
         logger.info("encounter upload granted", clinic_id=clinic_id, key=ticket.key, size=request.size)
-        return UploadTicketView(**ticket.as_dict())
+        return UploadTicketView(upload_id=ticket.key.rsplit("/", 1)[1], **ticket.as_dict())
+
+    @router.get(
+        "/clinics/<clinic_id>/uploads/<upload_id>",
+        summary="The intake report of an uploaded file",
+        description="Claim ids of the accepted records, rejections by record and field (never values); "
+        "404 until intake has read the file.",
+        tags=["Clinics"],
+    )
+    def get_upload(clinic_id: ClinicId, upload_id: UploadId) -> dict[str, Any]:
+        return upload_report(wiring.uploads(), clinic_id, upload_id)
+
+    @router.exception_handler(UploadNotFound)
+    def no_report(err: UploadNotFound) -> Response[dict[str, Any]]:
+        return Response(status_code=404, content_type=content_types.APPLICATION_JSON, body={"message": str(err)})
 
     @router.exception_handler(BadUpload)
     def bad_upload(err: BadUpload) -> Response[dict[str, Any]]:

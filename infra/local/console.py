@@ -5,8 +5,9 @@
 - GET /console/... : a file under console/ (index.html for the folder), with the security headers
   the CloudFront response headers policy sets in AWS (infra/constructs/console_hosting.py);
 - GET /console/config.json : where the console finds the API and the user pool's app client;
-- POST /cognito : the console's Cognito InitiateAuth call, passed to moto's Cognito (same body,
-  same X-Amz-Target); only the sign-in operations pass.
+- POST /cognito : the console's sign-in calls (SRP InitiateAuth, RespondToAuthChallenge, TOTP
+  enrolment), passed to moto's Cognito (same body, same X-Amz-Target); nothing else passes. In AWS
+  the browser calls cognito-idp.<region>.amazonaws.com itself (config.json written by CDK).
 
 Anything else is None: the API server turns it into an API Gateway event as before.
 """
@@ -35,9 +36,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+# The unauthenticated calls of an SRP sign-in with TOTP (enrolment included), as the browser makes
+# them to cognito-idp.<region>.amazonaws.com in AWS.
 SIGN_IN_TARGETS = {
     "AWSCognitoIdentityProviderService.InitiateAuth",
     "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
+    "AWSCognitoIdentityProviderService.AssociateSoftwareToken",
+    "AWSCognitoIdentityProviderService.VerifySoftwareToken",
 }
 Answer = tuple[int, dict[str, Any], bytes]
 
@@ -47,6 +52,7 @@ class Console:
     cognito_url: str  # moto's endpoint
     client_id: str
     region: str
+    user_pool_id: str = ""
     root: Path = CONSOLE_DIR
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer | None:
@@ -57,7 +63,14 @@ class Console:
         if not path.startswith(f"{PREFIX}/") or method not in ("GET", "HEAD"):
             return None
         if path == f"{PREFIX}/config.json":
-            doc = {"api_base": "", "cognito_endpoint": "/cognito", "client_id": self.client_id, "region": self.region}
+            doc = {
+                "api_base": "",
+                "cognito_endpoint": "/cognito",
+                "client_id": self.client_id,
+                "user_pool_id": self.user_pool_id,
+                "region": self.region,
+                "totp_issuer": "medbill (local)",
+            }
             return 200, {**SECURITY_HEADERS, "Content-Type": "application/json"}, json.dumps(doc).encode()
         name = path[len(PREFIX) + 1 :] or "index.html"
         file = (self.root / name).resolve()

@@ -161,6 +161,8 @@ class LocalServer:
         ensure_aws_environment()
         # Before moto's interpreter reads it: its Lambda calls go to this port.
         self._setenv("MOTO_PORT", str(self.moto_port))
+        # moto's Cognito checks TOTP codes (MFA is required, as in AWS): identity.py.
+        self._setenv(identity.TOTP_ENV, "true")
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         try:
@@ -181,7 +183,9 @@ class LocalServer:
             self.runtime.start_background(self.pump_interval_s)
             self.staff_pool = self._staff_identity()
             verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
-            console = Console(self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region)
+            console = Console(
+                self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region, self.staff_pool.pool_id
+            )
             self.api = ApiServer(
                 self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims, console=console
             ).start()

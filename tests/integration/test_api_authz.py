@@ -70,6 +70,8 @@ def world(aws: LocalResources) -> dict[str, Any]:
     )
     _receive("era/a.835", era_for([(a, "paid")], payer_id="PAYERA01", trace="TRACEA", extra_claims=[stranger]))
     wiring.clinic_profiles().put("clinic-a", {**PROFILE, "clinic_id": "clinic-a"})
+    report = {"source_key": f"encounters/clinic-a/{UPLOAD_ID}", "accepted": [], "rejections": []}
+    wiring.artifacts().write_json(f"rejections/encounters/clinic-a/{UPLOAD_ID}.json", report)
     return {"api": _load_api(), "a": a.claim_id, "b": b.claim_id}
 
 
@@ -78,6 +80,7 @@ MONEY = {"request_id": "t-2", "amount": "1.00"}
 CORRECT = {"request_id": "t-3", "frequency": "7", "reason": "coding_error"}
 UPLOAD = {"file_name": "visits.json", "size": 100}
 FHIR = "/fhir/Bundle?clinic={clinic}"
+UPLOAD_ID = "upload-20261207T000000-0123456789ab.json"
 
 # (method, path, body, user, expected status). {a}/{b}: clinic A's / B's claim. Every route has rows
 # for a role too low (403), a user of the other clinic (404, or an empty listing: checked below)
@@ -158,6 +161,9 @@ TABLE: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/clinics/clinic-a/uploads", UPLOAD, "biller_a", 200),
     ("POST", "/clinics/clinic-a/uploads", {**UPLOAD, "file_name": "a.exe"}, "biller_a", 400),
     ("POST", "/clinics/clinic-a/uploads", UPLOAD, "admin", 200),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "viewer_a", 200),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "no_role", 403),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "biller_b", 404),
     # follow-up actions on one claim (409: the claim is not adjudicated / has no balance)
     ("POST", "/claims/{a}/corrections", CORRECT, "viewer_a", 403),
     ("POST", "/claims/{a}/corrections", CORRECT, "biller_b", 404),
@@ -209,8 +215,10 @@ def _route_of(method: str, path: str) -> tuple[str, str]:
     path = path.split("?")[0]
     for route_method, template in authz.POLICIES:
         pattern = "^" + re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(template)) + "$"
-        if route_method == method and re.match(pattern, path) and not (
-            template == "/worklists/{name}" and path == "/worklists/unmatched-remittance"
+        if (
+            route_method == method
+            and re.match(pattern, path)
+            and not (template == "/worklists/{name}" and path == "/worklists/unmatched-remittance")
         ):
             return route_method, template
     raise AssertionError(f"no policy for {method} {path}")

@@ -293,11 +293,13 @@ class Artifacts(Protocol):
     def write_json(self, key: str, document: dict[str, Any]) -> None: ...
 
 
-class UploadSigner(Protocol):
-    """A one-use, short-lived upload of one file to a key (an S3 presigned POST): the browser sends
-    the file straight to storage. Answers {"url": ..., "fields": {...}} (a multipart form)."""
+class EncounterUploads(Protocol):
+    """Encounter files staff upload from the console: a one-use, short-lived upload of one file to a
+    key (an S3 presigned POST: the browser sends the file straight to storage), answered as
+    {"url": ..., "fields": {...}} (a multipart form); and the intake report of a file, once written."""
 
     def upload_form(self, key: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]: ...
+    def read_if_present(self, key: str) -> bytes | None: ...
 
 
 class ClinicProfileFiles(Protocol):

@@ -33,3 +33,9 @@ class ArtifactStore:
             ExpiresIn=expires_s,
         )
         return {"url": form["url"], "fields": dict(form["fields"])}
+
+    def read_if_present(self, key: str) -> bytes | None:
+        try:
+            return self.read(key)
+        except self._client.exceptions.NoSuchKey:
+            return None

@@ -172,6 +172,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("PUT", "/clinics/{clinic_id}/profile"): Policy(Role.BILLING_MANAGER, SCOPE_CLINIC),
     ("POST", "/fhir/Bundle"): Policy(Role.BILLER, SCOPE_CLINIC),
     ("POST", "/clinics/{clinic_id}/uploads"): Policy(Role.BILLER, SCOPE_CLINIC),
+    ("GET", "/clinics/{clinic_id}/uploads/{upload_id}"): Policy(Role.VIEWER, SCOPE_CLINIC),
     # Follow-up actions on one claim (issue 10). Approving a write-off above the threshold is a
     # manager's (and never the requester's: billing.writeoffs); requesting one, corrections and
     # patient money are a biller's. A retry of a FAILED claim would be a biller's SCOPE_CLAIM row.

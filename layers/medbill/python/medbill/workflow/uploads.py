@@ -9,6 +9,7 @@ carries the file's own name: a clinic's file names can hold a patient's name, an
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from medbill.models.common import utcnow
-from medbill.ports import UploadSigner
+from medbill.ports import EncounterUploads
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import report_key_for
 
@@ -61,7 +62,7 @@ def upload_suffix(file_name: str) -> str:
     return suffix
 
 
-def new_upload(signer: UploadSigner, clinic_id: str, file_name: str, size: int) -> UploadTicket:
+def new_upload(signer: EncounterUploads, clinic_id: str, file_name: str, size: int) -> UploadTicket:
     """A one-use presigned POST for one file of `size` bytes into `encounters/<clinic_id>/`."""
     suffix = upload_suffix(file_name)
     if not 1 <= size <= MAX_UPLOAD_BYTES:
@@ -77,3 +78,23 @@ def new_upload(signer: UploadSigner, clinic_id: str, file_name: str, size: int) 
         max_bytes=size,
         report_key=report_key_for(key),
     )
+
+
+_UPLOAD_ID = re.compile(r"^upload-[0-9]{8}T[0-9]{6}-[0-9a-f]{12}\.[a-z]{3,6}$")
+
+
+class UploadNotFound(LookupError):
+    def __init__(self, clinic_id: str, upload_id: str) -> None:
+        super().__init__(f"upload {upload_id} of clinic {clinic_id} has no intake report (yet)")
+
+
+def upload_report(uploads: EncounterUploads, clinic_id: str, upload_id: str) -> dict[str, Any]:
+    """The intake report of an uploaded file (claim ids accepted, rejections by record and field:
+    no PHI, workflow/intake.py), once intake has read it."""
+    if not _UPLOAD_ID.match(upload_id):
+        raise UploadNotFound(clinic_id, "(not an upload id)")
+    body = uploads.read_if_present(report_key_for(f"{ENCOUNTERS_PREFIX}{clinic_id}/{upload_id}"))
+    if body is None:
+        raise UploadNotFound(clinic_id, upload_id)
+    report: dict[str, Any] = json.loads(body)
+    return report
