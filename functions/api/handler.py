@@ -11,7 +11,7 @@ clinic, the ERA's claims); out of scope answers exactly like not found.
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -50,10 +50,16 @@ except ImportError:  # tests, the local runtime and scripts import from the repo
     from functions.api import clinic_routes, fhir_routes, upload_routes
     from functions.api.followup_routes import router as followup_router
 
-settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
+api_settings = settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
 obs = observability("api")
 logger, tracer = obs.logger, obs.tracer
-app = APIGatewayRestResolver(enable_validation=True)
+# The console (CloudFront) calls the API cross-origin in AWS: that origin only, with its token.
+cors = (
+    CORSConfig(allow_origin=api_settings.console_origin, allow_headers=["Authorization", "Content-Type"], max_age=600)
+    if api_settings.console_origin
+    else None
+)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 app.include_router(fhir_routes.routes())  # POST /fhir/Bundle
 app.include_router(clinic_routes.routes())  # PUT / GET /clinics/{clinic_id}/profile
 app.include_router(upload_routes.routes())  # POST /clinics/{clinic_id}/uploads

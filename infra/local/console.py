@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from infra import config
-from infra.constructs.console_hosting import CONTENT_SECURITY_POLICY
+from infra.constructs.console_hosting import content_security_policy
 
 CONSOLE_DIR = config.REPO_ROOT / "console"
 PREFIX = "/console"
 # The headers CloudFront's response headers policy adds in AWS (infra/constructs/console_hosting.py).
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -53,7 +52,13 @@ class Console:
     client_id: str
     region: str
     user_pool_id: str = ""
+    upload_origin: str = ""  # where presigned uploads go (moto's S3 endpoint)
     root: Path = CONSOLE_DIR
+
+    @property
+    def headers(self) -> dict[str, str]:
+        connect = [self.upload_origin] if self.upload_origin else []
+        return {"Content-Security-Policy": content_security_policy(connect), **SECURITY_HEADERS}
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer | None:
         if path == "/cognito" and method == "POST":
@@ -71,14 +76,14 @@ class Console:
                 "region": self.region,
                 "totp_issuer": "medbill (local)",
             }
-            return 200, {**SECURITY_HEADERS, "Content-Type": "application/json"}, json.dumps(doc).encode()
+            return 200, {**self.headers, "Content-Type": "application/json"}, json.dumps(doc).encode()
         name = path[len(PREFIX) + 1 :] or "index.html"
         file = (self.root / name).resolve()
         root = self.root.resolve()
         if root not in file.parents or not file.is_file() or "node_modules" in file.parts:
             return 404, {"Content-Type": "text/plain"}, b"not found"
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return 200, {**SECURITY_HEADERS, "Content-Type": kind}, file.read_bytes()
+        return 200, {**self.headers, "Content-Type": kind}, file.read_bytes()
 
     def _cognito(self, headers: dict[str, str], body: bytes) -> Answer:
         target = next((v for k, v in headers.items() if k.lower() == "x-amz-target"), "")

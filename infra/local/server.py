@@ -156,7 +156,12 @@ class LocalServer:
         os.environ[key] = value
 
     def start(self) -> LocalServer:
+        from moto.moto_server import werkzeug_app
         from moto.server import ThreadedMotoServer
+
+        # moto answers CORS for every origin unless told not to; the data bucket's own CORS rule
+        # (the console's origin only, as in AWS) must decide, so the browser test proves it.
+        werkzeug_app.DISABLE_GLOBAL_CORS = True
 
         ensure_aws_environment()
         # Before moto's interpreter reads it: its Lambda calls go to this port.
@@ -184,8 +189,13 @@ class LocalServer:
             self.staff_pool = self._staff_identity()
             verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
             console = Console(
-                self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region, self.staff_pool.pool_id
+                self.endpoint_url,
+                self.staff_pool.client_id,
+                self.staff_pool.region,
+                self.staff_pool.pool_id,
+                upload_origin=self.endpoint_url,
             )
+            self._allow_console_uploads()
             self.api = ApiServer(
                 self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims, console=console
             ).start()
@@ -193,6 +203,16 @@ class LocalServer:
             self.stop()
             raise
         return self
+
+    def _allow_console_uploads(self) -> None:
+        """The data bucket's CORS: the console's origin may POST a presigned upload (as in CDK)."""
+        import boto3
+
+        assert self.runtime is not None
+        s3 = boto3.client("s3", endpoint_url=self.endpoint_url)
+        origin = f"http://{HOST}:{self.api_port}"
+        rules = [{**rule, "AllowedOrigins": [origin]} for rule in config.CONSOLE_UPLOAD_CORS]
+        s3.put_bucket_cors(Bucket=self.runtime.resources.bucket, CORSConfiguration={"CORSRules": rules})  # type: ignore[typeddict-item]
 
     def cognito(self) -> Any:
         import boto3
