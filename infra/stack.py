@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import config
-from infra.constructs.api import Api
+from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.console_hosting import ConsoleHosting
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
@@ -62,12 +62,12 @@ class MedbillStack(Stack):
         )
         # The console signs in against the pool, calls the API and uploads encounter files straight
         # to the data bucket (presigned POST): config.json, CSP and the bucket's CORS name them.
+        api_origin = f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
         self.console.configure(
             user_pool_id=self.staff.user_pool.user_pool_id,
             client_id=self.staff.client.user_pool_client_id,
-            api_url=self.api.rest_api.url,
+            api_url=f"{api_origin}/{STAGE_NAME}",
         )
-        api_origin = f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
         data_bucket = self.storage.data_bucket
         self.console.connect_to(
             api_origin,

@@ -156,12 +156,7 @@ class LocalServer:
         os.environ[key] = value
 
     def start(self) -> LocalServer:
-        from moto.moto_server import werkzeug_app
         from moto.server import ThreadedMotoServer
-
-        # moto answers CORS for every origin unless told not to; the data bucket's own CORS rule
-        # (the console's origin only, as in AWS) must decide, so the browser test proves it.
-        werkzeug_app.DISABLE_GLOBAL_CORS = True
 
         ensure_aws_environment()
         # Before moto's interpreter reads it: its Lambda calls go to this port.
@@ -205,7 +200,10 @@ class LocalServer:
         return self
 
     def _allow_console_uploads(self) -> None:
-        """The data bucket's CORS: the console's origin may POST a presigned upload (as in CDK)."""
+        """The data bucket's CORS: the console's origin may POST a presigned upload (as in CDK).
+        moto's server answers CORS for any origin itself (and sends no CORS headers on a POST
+        upload's answer), so locally this rule is stored, not enforced: tests/infra checks the
+        CDK rule, and tests/e2e the upload through it."""
         import boto3
 
         assert self.runtime is not None
@@ -307,6 +305,8 @@ Watch it:
 
 Staff (moto Cognito pool {self.staff_pool.pool_id if self.staff_pool else "?"}, password {identity.DEMO_PASSWORD!r}):
 {users}
+    The console signs in with SRP + TOTP: the first sign-in shows the authenticator key
+    ({identity.LOCAL_TOTP_SECRET}, moto's one key for everybody). For curl, a user who has not enrolled yet:
     TOKEN=$(aws --endpoint-url {ep} cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH \
         --client-id {self.staff_pool.client_id if self.staff_pool else "?"} \
         --auth-parameters USERNAME=ada.admin,PASSWORD='{identity.DEMO_PASSWORD}' \
