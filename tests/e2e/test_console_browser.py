@@ -92,7 +92,7 @@ def _sign_in_form(stack: dict[str, Any], user: str, *, csp: bool = False) -> Any
     page.goto(stack["server"].api_url + "/console/")
     page.wait_for_selector("body[data-ready='signin']")
     page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("body[data-ready^='challenge:']")
     return page
