@@ -16,6 +16,7 @@ import random
 from typing import Any
 
 import pytest
+from pycognito import aws_srp  # a declared test dependency: missing, this test fails (no skip)
 
 from infra import config
 from tests.e2e.browser import ARGS, require_browser
@@ -29,7 +30,6 @@ class _NoClient:
 
 
 def _pycognito(case: dict[str, Any]) -> dict[str, str]:
-    aws_srp = pytest.importorskip("pycognito.aws_srp")
     srp = aws_srp.AWSSRP(case["username"], case["password"], case["pool_id"], "client", client=_NoClient())
     srp.small_a_value = int(case["a"], 16)
     srp.large_a_value = srp.calculate_a()
@@ -72,7 +72,6 @@ def _cases(n: int) -> list[dict[str, Any]]:
 
 def test_the_consoles_srp_matches_pycognito() -> None:
     executable = require_browser()
-    pytest.importorskip("pycognito")
     from playwright.sync_api import sync_playwright
 
     cases = _cases(4)
@@ -104,11 +103,6 @@ def test_the_consoles_srp_matches_pycognito() -> None:
         finally:
             browser.close()
     assert got["out"] == [_pycognito(c) for c in cases], json.dumps(cases[0])
-    fmt = _pycognito_timestamp()
+    fmt = aws_srp.AWSSRP.get_cognito_formatted_timestamp
     assert got["stamp"] == fmt(datetime.datetime(2026, 12, 7, 3, 4, 5)) == "Mon Dec 7 03:04:05 UTC 2026"
     assert got["stamp2"] == fmt(datetime.datetime(2027, 1, 31, 23, 59, 9)) == "Sun Jan 31 23:59:09 UTC 2027"
-
-
-def _pycognito_timestamp() -> Any:
-    aws_srp = pytest.importorskip("pycognito.aws_srp")
-    return aws_srp.AWSSRP.get_cognito_formatted_timestamp
