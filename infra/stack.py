@@ -69,10 +69,10 @@ class MedbillStack(Stack):
             api_url=f"{api_origin}/{STAGE_NAME}",
         )
         data_bucket = self.storage.data_bucket
+        # S3 by wildcard: naming the bucket in the CSP would be a cycle (the bucket's CORS names the
+        # distribution, whose headers policy would name the bucket). The bucket's CORS is exact.
         self.console.connect_to(
-            api_origin,
-            f"https://{data_bucket.bucket_name}.s3.{self.url_suffix}",
-            f"https://{data_bucket.bucket_name}.s3.{self.region}.{self.url_suffix}",
+            api_origin, f"https://*.s3.{self.url_suffix}", f"https://*.s3.{self.region}.{self.url_suffix}"
         )
         for rule in config.CONSOLE_UPLOAD_CORS:
             data_bucket.add_cors_rule(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import CfnOutput, Duration, IResolveContext, IStringProducer, Lazy, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
@@ -38,14 +38,14 @@ def content_security_policy(connect: Sequence[str]) -> str:
     ).replace("'self' ;", "'self';")
 
 
-@jsii.implements(IStringProducer)
+@jsii.implements(IStableStringProducer)
 class _Policy:
     """The CSP, produced at synth: the API and the data bucket are added after the distribution."""
 
     def __init__(self, connect: list[str]) -> None:
         self.connect = connect
 
-    def produce(self, context: IResolveContext | None = None) -> str:
+    def produce(self) -> str:
         return content_security_policy(self.connect)
 
 

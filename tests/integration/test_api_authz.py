@@ -293,7 +293,9 @@ def test_listings_are_scoped_to_the_users_clinics(world: dict[str, Any]) -> None
 
 def test_without_a_token_every_path_is_401(world: dict[str, Any]) -> None:
     api = world["api"]
-    paths = [("GET", "/claims"), ("GET", f"/claims/{world['a']}"), ("POST", f"/eras/{ERA_A}/release")]
+    ids = {"claim_id": world["a"], "era_id": ERA_A, "clinic_id": "clinic-a", "name": "appeal"}
+    ids |= {"request_id": "x", "remittance_id": "x", "upload_id": UPLOAD_ID}
+    paths = [(method, template.format(**ids)) for method, template in authz.POLICIES]  # every route
     paths += [("GET", "/no/such/route"), ("GET", "/claims?status=NOT_A_STATUS")]
     for method, path in paths:
         assert _call(api, method, path, user=None) == (401, {"message": "Unauthorized"})
