@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from infra import config
@@ -173,5 +174,10 @@ def test_every_route_keeps_each_clinic_to_itself(world: dict[str, Any]) -> None:
             assert (status, mine) != (404, {"message": missing}) and status != 403, (route, status, mine)
         checked.append(route)
     scoped = {r for r, p in authz.POLICIES.items() if p.role is not Role.ADMIN and p.scope != authz.SCOPE_OFFICE}
+    # Uploads: the data bucket lets the console's origin POST, and no other (as the CDK rule does).
+    s3 = boto3.client("s3", endpoint_url=server.endpoint_url)
+    assert server.runtime is not None
+    (rule,) = s3.get_bucket_cors(Bucket=server.runtime.resources.bucket)["CORSRules"]
+    assert (rule["AllowedOrigins"], rule["AllowedMethods"]) == ([server.api_url], ["POST"])
     assert MATCH in checked
     assert scoped <= set(checked)
