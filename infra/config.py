@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -101,7 +101,15 @@ CLAIMS_TABLE = TableSpec(
         # Follow-up worklists: a list's claims, money at stake first, then oldest (sparse: only
         # claims on a worklist carry the keys; billing.worklists.worklist_of).
         GsiSpec(name="by-worklist", partition_key="worklist", sort_key="worklist_order"),
+        # The same lists per clinic (`<clinic>#<worklist>`): a clinic's staff read theirs by key.
+        GsiSpec(name="by-clinic-worklist", partition_key="clinic_worklist", sort_key="worklist_order"),
     ),
+)
+
+# The data bucket's CORS for the staff console's presigned uploads (POST /clinics/{id}/uploads):
+# the console's origin only (CloudFront's in AWS, the local server's on the laptop), a form POST.
+CONSOLE_UPLOAD_CORS: tuple[dict[str, Any], ...] = (
+    {"AllowedMethods": ["POST"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600},
 )
 
 # Powertools idempotency table: its default key and TTL attribute names.

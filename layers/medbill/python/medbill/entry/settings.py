@@ -207,7 +207,11 @@ class FollowupSettings(ClaimStoreSettings): ...
 
 
 class ApiSettings(ClaimStoreSettings, ArtifactSettings, ExecutionSettings, ReleaseQueueSettings):
-    """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions)."""
+    """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions).
+    `console_origin`: the staff console's origin (CloudFront), the one CORS allows; unset locally,
+    where the console and the API share an origin."""
+
+    console_origin: str | None = None
 
 
 # Scheduled; stamps each send on its claims (proof of filing).

@@ -46,6 +46,12 @@ def artifacts() -> ArtifactStore:
 
 
 @cache
+def uploads() -> ArtifactStore:
+    """Presigned uploads into the data bucket (the staff console's encounter files)."""
+    return ArtifactStore(settings.load(settings.ArtifactSettings).data_bucket)
+
+
+@cache
 def clinic_profiles() -> ClinicProfiles:
     """Clinic profiles from the data bucket, cached per cold start (a minute: workflow/clinic_profiles.py)."""
     return ClinicProfiles(S3ClinicProfileFiles(settings.load(settings.ArtifactSettings).data_bucket))
@@ -202,6 +208,7 @@ def reset() -> None:
     for fn in (
         repository,
         artifacts,
+        uploads,
         clinic_profiles,
         workflow,
         eligibility,
