@@ -76,9 +76,9 @@ def test_only_the_failed_message_of_a_batch_is_reported_for_retry(runtime: Local
     # not: it gets a report, because retrying cannot make it readable.
     assert response == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert _claim_count() == 9  # the sample's 10 records: 9 claims and 1 rejection
-    binary = json.loads(rt.read("rejections/encounters/binary.json.json"))
+    binary = json.loads(rt.read("rejections/encounters/binary.json"))
     assert "UTF-8" in binary["file_error"]
-    good = json.loads(rt.read("rejections/encounters/good.json.json"))
+    good = json.loads(rt.read("rejections/encounters/good.json"))
     assert good["counts"]["rejected"] == 1
 
     # SQS delivers the good message again: the idempotency record answers, nothing is created twice.

@@ -51,10 +51,10 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
             assert claim.outbox_key in outbox
             assert claim.total_charge == sum((line.charge or Decimal(0) for line in claim.lines), Decimal(0))
             assert claim.task_token
-    report = json.loads(rt.read("rejections/encounters/northside-2026-11-20.json.json"))
+    report = json.loads(rt.read("rejections/encounters/northside-2026-11-20.json"))
     assert report["counts"]["rejected"] == 1
     assert any("E11.9X is not an ICD-10-CM code" in r["reason"] for r in report["rejections"])
-    bad = json.loads(rt.read("rejections/encounters/bad-file.json.json"))
+    bad = json.loads(rt.read("rejections/encounters/bad-file.json"))
     assert bad["file_error"].startswith("not valid JSON")
     assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.QUEUES}
 

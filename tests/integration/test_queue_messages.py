@@ -44,7 +44,7 @@ def test_each_kind_is_read_by_its_shape_or_its_kind_field() -> None:
     s3 = intake_message(json.dumps(_notification("encounters/my+file.json")))
     assert isinstance(s3, S3Notification)
     # Keys arrive URL-encoded; other events than ObjectCreated are not ours.
-    assert s3.created_objects() == [S3Object("medbill-data", "encounters/my file.json", "abc")]
+    assert s3.created_objects() == [S3Object("medbill-data", "encounters/my file.json", "abc", 1)]
     assert intake_message(json.dumps(_notification("x", "ObjectRemoved:Delete"))).created_objects() == []  # type: ignore[union-attr]
     assert isinstance(intake_message('{"Service":"Amazon S3","Event":"s3:TestEvent"}'), S3TestEvent)
     # The wire formats medbill.adapters.sqs writes.

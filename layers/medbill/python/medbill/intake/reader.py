@@ -7,6 +7,7 @@ file error and no encounters. Pure domain code: no AWS.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,21 @@ def _ehr_format(source_key: str, body: bytes) -> tuple[str, Any] | None:
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
         return ("fhir", doc) if isinstance(doc, dict) and doc.get("resourceType") == "Bundle" else None
+    return None
+
+
+_BUNDLE = re.compile(rb'"resourceType"\s*:\s*"Bundle"')
+
+
+def sniff_ehr(source_key: str, head: bytes) -> str | None:
+    """ "hl7" or "fhir" from the first bytes of a file (read whole after), None for JSON and CSV (read as
+    a stream): the content is not parsed here."""
+    suffix = suffix_of(source_key)
+    start = head[:16].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if suffix == ".hl7" or (suffix in SNIFF_SUFFIXES and start[:4] in (b"MSH|", b"FHS|", b"BHS|")):
+        return "hl7"
+    if suffix in (*JSON_SUFFIXES, *SNIFF_SUFFIXES) and start[:1] == b"{" and _BUNDLE.search(head):
+        return "fhir"
     return None
 
 
