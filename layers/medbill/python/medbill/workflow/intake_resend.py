@@ -24,28 +24,30 @@ RESENT_CHANGED = "encounter_resent_changed"
 _FIELDS_SHOWN = 12
 
 
-def _leaves(value: Any, path: str = "") -> dict[str, str]:
+def _leaves(value: Any) -> dict[str, str]:
     """Dotted path (1-based list indices) -> the value as text, for every leaf of a JSON document."""
-    if isinstance(value, dict):
-        found: dict[str, str] = {}
-        for k, v in value.items():
-            found |= _leaves(v, f"{path}.{k}" if path else k)
-        return found
-    if isinstance(value, list):
-        found = {}
-        for n, v in enumerate(value, start=1):
-            found |= _leaves(v, f"{path}.{n}" if path else str(n))
-        return found
-    return {} if value is None else {path: str(value)}
+    found: dict[str, str] = {}
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else k, v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{n}" if path else str(n), v) for n, v in enumerate(item, start=1))
+        elif item is not None:
+            found[path] = str(item)
+    return found
 
 
 def fingerprint(claim_id: str, encounter: Encounter) -> dict[str, str]:
     """Field path -> a digest of its value (16 hex digits; the claim id salts it)."""
-    leaves = _leaves(encounter.model_dump(mode="json", exclude_none=True))
-    return {
-        path: hashlib.sha256(f"{claim_id}\x1f{path}\x1f{text}".encode()).hexdigest()[:16]
-        for path, text in leaves.items()
-    }
+    salt = hashlib.sha256(claim_id.encode())
+    found: dict[str, str] = {}
+    for path, text in _leaves(encounter.model_dump(mode="json", exclude_none=True)).items():
+        digest = salt.copy()
+        digest.update(f"\x1f{path}\x1f{text}".encode())
+        found[path] = digest.hexdigest()[:16]
+    return found
 
 
 def changed_fields(existing: Claim, encounter: Encounter) -> list[str]:
