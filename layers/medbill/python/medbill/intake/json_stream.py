@@ -109,7 +109,11 @@ class _Window:
         """The position of the next non-space character, reading on as needed (len(text) at the end)."""
         while True:
             pos = _SPACE.match(self.text, pos).end()  # type: ignore[union-attr]
-            if pos < len(self.text) or not self.more():
+            if pos < len(self.text):
+                return pos
+            self.drop(pos)  # all space so far: keep none of it (a file of blanks stays one chunk in memory)
+            pos = 0
+            if not self.more():
                 return pos
 
 
