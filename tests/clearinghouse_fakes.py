@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,12 @@ class FakeArtifacts:
 
     def write_json(self, key: str, document: dict[str, Any]) -> None:
         self.write(key, json.dumps(document, sort_keys=True), "application/json")
+
+    def size(self, key: str) -> int:
+        return len(self.objects[key])
+
+    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+        yield self.objects[key][start:]
 
     def listed(self, prefix: str = "") -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))

@@ -572,14 +572,34 @@ class FakeStore:
 class FakeArtifacts:
     """Artifacts (S3) in memory; reading a key never written fails, as S3's NoSuchKey does."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk_size: int = 64 * 1024) -> None:
         self.files: dict[str, bytes] = {}
         self.content_types: dict[str, str] = {}
+        self.chunk_size = chunk_size
+        self.bytes_read = 0  # bytes handed out by read() and open()
+        self.heads = 0
 
     def read(self, key: str) -> bytes:
         if key not in self.files:
             raise KeyError(f"no object {key}")
+        self.bytes_read += len(self.files[key])
         return self.files[key]
+
+    def size(self, key: str) -> int:
+        if key not in self.files:
+            raise KeyError(f"no object {key}")
+        self.heads += 1
+        return len(self.files[key])
+
+    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+        """Chunks of `chunk_size` from `start`; `bytes_read` counts what a reader took."""
+        if key not in self.files:
+            raise KeyError(f"no object {key}")
+        body = memoryview(self.files[key])
+        for at in range(start, len(body), self.chunk_size):
+            chunk = bytes(body[at : at + self.chunk_size])
+            self.bytes_read += len(chunk)
+            yield chunk
 
     def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None:
         self.files[key] = body.encode() if isinstance(body, str) else body
@@ -674,9 +694,11 @@ class IntakeContinuations:
     """IntakeQueue: where long encounter files continue."""
 
     continuations: list[tuple[str, int]] = field(default_factory=list)
+    resumes: list[dict[str, Any] | None] = field(default_factory=list)
 
-    def send_continuation(self, key: str, from_record: int) -> None:
+    def send_continuation(self, key: str, from_record: int, resume: dict[str, Any] | None = None) -> None:
         self.continuations.append((key, from_record))
+        self.resumes.append(resume)
 
 
 @dataclass

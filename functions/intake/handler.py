@@ -17,6 +17,7 @@ from medbill.coding import icd10
 from medbill.entry import settings, wiring
 from medbill.entry.messages import ContinueIntake, S3Notification, intake_message
 from medbill.entry.observability import observability
+from medbill.intake.encounter_stream import Resume
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import IntakeSummary, ingest_encounter_file
 
@@ -46,20 +47,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = intake_message(record.body)
     if isinstance(message, ContinueIntake):
-        summary = _ingest(message.key, start_record=message.from_record)
+        summary = _ingest(message.key, start_record=message.from_record, resume=message.resume)
         _continue_later(asdict(summary))
     elif isinstance(message, S3Notification):
         for obj in message.created_objects():
             if not obj.key.startswith(ENCOUNTERS_PREFIX):
                 logger.warning("ignoring object outside the encounters prefix", key=obj.key)
                 continue
-            _continue_later(ingest(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag}))
+            # The size rides along for the limits; the idempotency key stays bucket, key and etag.
+            s3_object = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "size": obj.size}
+            _continue_later(ingest(s3_object=s3_object))
     # S3's s3:TestEvent names no object: nothing to do.
 
 
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = _ingest(s3_object["key"])
+    summary = _ingest(s3_object["key"], size=s3_object.get("size"))
     logger.info(
         "encounter file ingested",
         source_key=summary.source_key,
@@ -67,20 +70,25 @@ def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
         claims_created=summary.claims_created,
         claims_existing=summary.claims_existing,
         rejected=summary.rejected,
+        changed=summary.changed,
         file_error=summary.file_error is not None,
     )
     metrics.add_metric(name="ClaimsCreated", unit=MetricUnit.Count, value=summary.claims_created)
     metrics.add_metric(name="RecordsRejected", unit=MetricUnit.Count, value=summary.rejected)
-    return asdict(summary)
+    metrics.add_metric(name="EncountersResentChanged", unit=MetricUnit.Count, value=summary.changed)
+    # Kept in the idempotency table (one DynamoDB item): counts and where to continue, not every claim id.
+    return {k: v for k, v in asdict(summary).items() if k != "claim_ids"}
 
 
-def _ingest(key: str, start_record: int = 1) -> IntakeSummary:
+def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size: int | None = None) -> IntakeSummary:
     return ingest_encounter_file(
         wiring.repository(),
         wiring.artifacts(),
         wiring.workflow(),
         key,
         start_record=start_record,
+        resume=resume,
+        size=size,
         out_of_time=_out_of_time,
         profiles=wiring.clinic_profiles(),
     )
@@ -93,5 +101,5 @@ def _out_of_time() -> bool:
 
 def _continue_later(summary: dict[str, Any]) -> None:
     if summary.get("continue_from"):
-        wiring.intake_queue().send_continuation(summary["source_key"], summary["continue_from"])
+        wiring.intake_queue().send_continuation(summary["source_key"], summary["continue_from"], summary.get("resume"))
         logger.info("encounter file continues in a new message", continue_from=summary["continue_from"])

@@ -91,7 +91,7 @@ def test_rejected_records_are_reported_with_reasons(demo_run: tuple[dict, Path])
     assert reasons[("encounters/northside-2026-11-20.json", 3)] == "diagnosis 2: E11.9X is not an ICD-10-CM code"
     assert reasons[("encounters/bad-file.json", None)].startswith("not valid JSON")
     assert len(reasons) == 2
-    assert (out / "rejections" / "encounters__northside-2026-11-20.json.json").exists()
+    assert (out / "rejections" / "encounters__northside-2026-11-20.json").exists()
 
 
 def test_demo_output_holds_valid_x12_files(demo_run: tuple[dict, Path]) -> None:

@@ -76,9 +76,9 @@ def test_only_the_failed_message_of_a_batch_is_reported_for_retry(runtime: Local
     # not: it gets a report, because retrying cannot make it readable.
     assert response == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert _claim_count() == 9  # the sample's 10 records: 9 claims and 1 rejection
-    binary = json.loads(rt.read("rejections/encounters/binary.json.json"))
+    binary = json.loads(rt.read("rejections/encounters/binary.json"))
     assert "UTF-8" in binary["file_error"]
-    good = json.loads(rt.read("rejections/encounters/good.json.json"))
+    good = json.loads(rt.read("rejections/encounters/good.json"))
     assert good["counts"]["rejected"] == 1
 
     # SQS delivers the good message again: the idempotency record answers, nothing is created twice.
@@ -100,3 +100,39 @@ def test_a_message_that_keeps_failing_ends_in_the_dlq_and_the_rest_of_the_queue_
     assert rt.poller.dlq_depths()[queue.spec.dlq_name] == 1
     [dead] = rt.sqs.receive_message(QueueUrl=queue.dlq_url, MaxNumberOfMessages=10)["Messages"]
     assert "never-there.json" in dead["Body"]
+
+
+def test_a_hostile_file_never_fails_the_other_files_of_its_batch(runtime: LocalRuntime) -> None:
+    """Issue 12: a 50 MB name or a 100,000-row file ended in out-of-memory or timeout for the whole
+    batch of 5 (three receives, the DLQ, no report). Limits are checked first and the reading is
+    bounded, so each file ends in its own report and the batch reports no failure."""
+    rt = runtime
+    records = json.loads((SAMPLES / "northside-2026-11-20.json").read_text())
+    records[0]["patient"]["last_name"] = "N" * (3 * 1024 * 1024)  # scaled: 12x the record limit
+    rt.s3.put_object(
+        Bucket=rt.resources.bucket, Key="encounters/clinic-northside/big-name.json", Body=json.dumps(records)
+    )
+    rt.s3.put_object(Bucket=rt.resources.bucket, Key="encounters/clinic-northside/huge.json", Body=b"[]")
+    rt.s3.put_object(
+        Bucket=rt.resources.bucket,
+        Key="encounters/clinic-lakeview/good.csv",
+        Body=(SAMPLES / "lakeview-2026-11-20.csv").read_bytes(),
+    )
+    huge = json.loads(_notification(rt, "encounters/clinic-northside/huge.json"))
+    huge["Records"][0]["s3"]["object"]["size"] = 200 * 1024 * 1024  # as S3 would report a 200 MiB upload
+    batch = {
+        "Records": [
+            _sqs_record(rt, "m1", _notification(rt, "encounters/clinic-northside/big-name.json")),
+            _sqs_record(rt, "m2", json.dumps(huge)),
+            _sqs_record(rt, "m3", _notification(rt, "encounters/clinic-lakeview/good.csv")),
+        ]
+    }
+    assert rt.invoke("intake", batch) == {"batchItemFailures": []}
+    big = json.loads(rt.read("rejections/encounters/clinic-northside/big-name.json"))
+    assert big["counts"] == {"records": 10, "accepted": 8, "rejected": 2}  # the sample's own bad record too
+    assert "record 1 is over the limit of 256 KiB per record: not read" in [r["reason"] for r in big["rejections"]]
+    refused = json.loads(rt.read("rejections/encounters/clinic-northside/huge.json"))
+    assert refused["file_error"].startswith("the file is 209,715,200 bytes, over the limit of 100 MiB per file")
+    good = json.loads(rt.read("rejections/encounters/clinic-lakeview/good.csv.json"))
+    assert good["counts"]["accepted"] == 6
+    assert _claim_count() == 14

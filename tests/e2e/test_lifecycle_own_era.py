@@ -51,10 +51,10 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
             assert claim.outbox_key in outbox
             assert claim.total_charge == sum((line.charge or Decimal(0) for line in claim.lines), Decimal(0))
             assert claim.task_token
-    report = json.loads(rt.read("rejections/encounters/northside-2026-11-20.json.json"))
+    report = json.loads(rt.read("rejections/encounters/northside-2026-11-20.json"))
     assert report["counts"]["rejected"] == 1
     assert any("E11.9X is not an ICD-10-CM code" in r["reason"] for r in report["rejections"])
-    bad = json.loads(rt.read("rejections/encounters/bad-file.json.json"))
+    bad = json.loads(rt.read("rejections/encounters/bad-file.json"))
     assert bad["file_error"].startswith("not valid JSON")
     assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.LOCAL_QUEUES}
 
@@ -121,7 +121,7 @@ def test_same_encounter_file_twice_creates_nothing_twice(runtime_no_payer: Local
     after = _claims()
     assert after.keys() == before.keys()
     assert len(rt.list_executions()) == len(before)
-    again = json.loads(rt.read(f"rejections/encounters/again-{name}.json"))
+    again = json.loads(rt.read(f"rejections/encounters/again-{name}"))
     duplicates = [r for r in again["rejections"] if "already received as claim" in r["reason"]]
     assert len(duplicates) == sum(1 for c in before.values() if c.source_key == f"encounters/{name}")
 
@@ -293,6 +293,6 @@ def test_intake_of_a_long_file_continues_through_the_queue(runtime_no_payer: Loc
     rt.run_until_idle(timeout_s=120)
     claims = [c for c in _claims().values() if c.source_key == f"encounters/{name}"]
     assert len(claims) == 9 and len({c.record_number for c in claims}) == 9
-    report = json.loads(rt.read(f"rejections/encounters/{name}.json"))
+    report = json.loads(rt.read(f"rejections/encounters/{name}"))
     assert report["complete"] is True and report["counts"] == {"records": 10, "accepted": 9, "rejected": 1}
     assert set(rt.poller.dlq_depths().values()) == {0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 from infra.config import FUNCTIONS_PATH
 from infra.local.lambda_bridge import LocalLambdaContext
 from infra.local.provision import LocalResources
+from medbill.adapters.sqs import IntakeQueue
 from medbill.entry.messages import (
     ContinueIntake,
     ReleaseEra,
@@ -23,6 +24,7 @@ from medbill.entry.messages import (
     intake_message,
     remittance_message,
 )
+from medbill.intake.stream import Cursor
 
 CANARY = "DOE-JANE-19720314"
 
@@ -44,13 +46,26 @@ def test_each_kind_is_read_by_its_shape_or_its_kind_field() -> None:
     s3 = intake_message(json.dumps(_notification("encounters/my+file.json")))
     assert isinstance(s3, S3Notification)
     # Keys arrive URL-encoded; other events than ObjectCreated are not ours.
-    assert s3.created_objects() == [S3Object("medbill-data", "encounters/my file.json", "abc")]
+    assert s3.created_objects() == [S3Object("medbill-data", "encounters/my file.json", "abc", 1)]
     assert intake_message(json.dumps(_notification("x", "ObjectRemoved:Delete"))).created_objects() == []  # type: ignore[union-attr]
     assert isinstance(intake_message('{"Service":"Amazon S3","Event":"s3:TestEvent"}'), S3TestEvent)
     # The wire formats medbill.adapters.sqs writes.
     assert intake_message('{"kind": "continue_intake", "key": "encounters/a.csv", "from_record": 7}') == ContinueIntake(
         kind="continue_intake", key="encounters/a.csv", from_record=7
     )
+    # A continuation says where to read on: the next pass opens the file there, not at its top.
+    resume = {"format": "csv", "record": 7, "offset": 1234, "line": 9, "column": 1, "seen": 3, "split": []}
+    message = intake_message(
+        json.dumps({"kind": "continue_intake", "key": "encounters/a.csv", "from_record": 7, "resume": resume})
+    )
+    assert isinstance(message, ContinueIntake) and message.resume is not None
+    assert message.resume.cursor == Cursor(record=7, offset=1234, line=9, column=1, seen=3)
+    sent: list[str] = []
+    queue = IntakeQueue(
+        "https://sqs/q", client=SimpleNamespace(send_message=lambda **kw: sent.append(kw["MessageBody"]))
+    )
+    queue.send_continuation("encounters/a.csv", 7, message.resume.model_dump(mode="json"))
+    assert intake_message(sent[0]) == message
     body = {"kind": "release", "source_key": "era/a.835", "file_id": "F1", "released_by": "arn:user"}
     assert remittance_message(json.dumps(body)) == ReleaseEra.model_validate(body)
     assert isinstance(remittance_message(json.dumps(_notification("era/a.835"))), S3Notification)

@@ -169,7 +169,7 @@ def test_intake_summary_counts_records_and_reports_duplicates(aws: LocalResource
     store.write("encounters/copy.json", sample.read_bytes())
     copy = ingest_encounter_file(wiring.repository(), store, starts, "encounters/copy.json")  # type: ignore[arg-type]
     assert (copy.records, copy.claims_created, copy.rejected) == (10, 0, 10)
-    report = json.loads(store.read("rejections/encounters/copy.json.json"))
+    report = json.loads(store.read("rejections/encounters/copy.json"))
     assert report["counts"] == {"records": 10, "accepted": 0, "rejected": 10}
 
 
@@ -234,7 +234,7 @@ def test_a_long_file_continues_in_parts_and_ends_complete(aws: LocalResources) -
         parts.append(summary)
     assert [p.continue_from for p in parts] == [3, 4, 5, None]
     assert sum(p.claims_created for p in parts) == 3 and len(starts) == 3
-    report = json.loads(store.read("rejections/encounters/second.json.json"))
+    report = json.loads(store.read("rejections/encounters/second.json"))
     assert report["complete"] is True
     assert sorted(r["record_number"] for r in report["rejections"]) == [1, 2]  # both duplicates, found in part 1
     assert all("already received as claim" in r["reason"] for r in report["rejections"])

@@ -168,7 +168,7 @@ def test_intake_creates_each_claim_once_and_starts_one_execution_each() -> None:
     again = ingest_encounter_file(store, files, workflow, "encounters/one.json")  # S3 delivered it twice
     assert (first.claims_created, again.claims_created, again.claims_existing) == (1, 0, 1)
     assert list(workflow.started) == first.claim_ids == again.claim_ids
-    assert files.read_json("rejections/encounters/one.json.json")["complete"] is True
+    assert files.read_json("rejections/encounters/one.json")["complete"] is True
 
 
 def test_paid_before_the_wait_began_resumes_at_once() -> None:

@@ -75,21 +75,3 @@ def test_the_report_is_read_back_by_upload_id_once_intake_wrote_it() -> None:
         upload_report(signer, "clinic-b", upload_id)  # another clinic's folder: not this file
     with pytest.raises(UploadNotFound):
         upload_report(signer, "clinic-a", "../../config/clinics/clinic-a.json")
-
-
-def test_a_clinics_folder_bills_only_that_clinic_even_without_a_profile() -> None:
-    from medbill.workflow.intake import read_clinic_file
-    from tests.factories import encounter_dict
-
-    records = [
-        encounter_dict(encounter_id="A1", clinic_id="clinic-a"),
-        encounter_dict(encounter_id="B1", clinic_id="clinic-b"),
-    ]
-    body = json.dumps(records, default=str).encode()
-    result = read_clinic_file("encounters/clinic-a/upload-20261207T000000-0123456789ab.json", body, None)
-    assert [r.encounter.encounter_id for r in result.encounters] == ["A1"]
-    assert [(r.record_number, r.field, r.reason) for r in result.rejections] == [
-        (2, "clinic_id", "the file is in the folder of clinic clinic-a, the record is clinic clinic-b's: not billed")
-    ]
-    anywhere = read_clinic_file("encounters/mixed.json", body, None)  # not a clinic's folder: as before
-    assert [r.encounter.encounter_id for r in anywhere.encounters] == ["A1", "B1"]

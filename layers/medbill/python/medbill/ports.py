@@ -8,7 +8,7 @@ are declared here too, so the domain can catch them without knowing the adapter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -295,6 +295,13 @@ class Artifacts(Protocol):
     def read(self, key: str) -> bytes: ...
     def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None: ...
     def write_json(self, key: str, document: dict[str, Any]) -> None: ...
+    def size(self, key: str) -> int:
+        """The object's size in bytes, without reading it (a HEAD)."""
+        ...
+
+    def open(self, key: str, start: int = 0) -> Iterable[bytes]:
+        """The object's bytes from offset `start` to its end, in chunks (a ranged GET read as a stream)."""
+        ...
 
 
 class EncounterUploads(Protocol):
@@ -335,7 +342,9 @@ class ReleaseQueue(Protocol):
 class IntakeQueue(Protocol):
     """Continues a long encounter file in a new message."""
 
-    def send_continuation(self, key: str, from_record: int) -> None: ...
+    def send_continuation(self, key: str, from_record: int, resume: dict[str, Any] | None = None) -> None:
+        """`resume`: where the next pass reads on (intake.encounter_stream.Resume as JSON)."""
+        ...
 
 
 class EligibilityGateway(Protocol):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
+
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class ArtifactStore:
@@ -15,6 +18,20 @@ class ArtifactStore:
 
     def read(self, key: str) -> bytes:
         return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def size(self, key: str) -> int:
+        return int(self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
+    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+        """A ranged GET read in chunks: the object is never held whole."""
+        if start:
+            body = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-")["Body"]
+        else:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(chunk_size=READ_CHUNK_BYTES)
+        finally:
+            body.close()
 
     def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None:
         data = body.encode() if isinstance(body, str) else body

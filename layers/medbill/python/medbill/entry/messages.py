@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
+from medbill.intake.encounter_stream import Resume
 from medbill.models.errors import error_fields
 
 
@@ -32,6 +33,7 @@ class S3Object:
     bucket: str
     key: str
     etag: str
+    size: int | None = None
 
 
 class _Model(BaseModel):
@@ -46,6 +48,7 @@ class _S3Bucket(_Model):
 class _S3ObjectRef(_Model):
     key: str = Field(min_length=1)
     etag: str = Field(default="", alias="eTag")
+    size: int | None = Field(default=None, ge=0)  # bytes: intake checks its limits before reading
 
 
 class _S3Entity(_Model):
@@ -66,7 +69,12 @@ class S3Notification(_Model):
         """The objects created (other events are not ours to handle)."""
         return [
             # Keys arrive URL-encoded in notifications ("my file.json" -> "my+file.json").
-            S3Object(bucket=r.s3.bucket.name, key=unquote_plus(r.s3.object.key), etag=r.s3.object.etag)
+            S3Object(
+                bucket=r.s3.bucket.name,
+                key=unquote_plus(r.s3.object.key),
+                etag=r.s3.object.etag,
+                size=r.s3.object.size,
+            )
             for r in self.records
             if r.event_name.startswith("ObjectCreated")
         ]
@@ -86,6 +94,7 @@ class ContinueIntake(_Model):
     kind: Literal["continue_intake"]
     key: str = Field(min_length=1)
     from_record: int = Field(ge=1)
+    resume: Resume | None = None  # where to read on (JSON, CSV); absent: from the top, skipping to from_record
 
 
 class ReleaseEra(_Model):

@@ -11,14 +11,10 @@ malformed row also carries, is rejected as a whole: every one of its records, so
 
 from __future__ import annotations
 
-import bisect
-import csv
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from medbill.intake.json_reader import FileError
+from medbill.intake.stream import FileError
 
 MAX_DIAGNOSES = 12
 
@@ -111,7 +107,7 @@ class CsvRecord:
     key: tuple[str, str] | None = None  # clinic_id + encounter_id, when they can be read
 
 
-def _header(reader: Any) -> list[str]:
+def read_header(reader: Any) -> list[str]:
     try:
         raw = next(reader)
     except StopIteration:
@@ -138,97 +134,19 @@ def _header(reader: Any) -> list[str]:
     return header
 
 
-def group_rows(text: str) -> list[CsvRecord]:
-    """Split the file into encounter records. Raises FileError for a missing / unknown header."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = _header(reader)
-        records: list[CsvRecord] = []
-        current: CsvRecord | None = None
-        current_key: tuple[str, str] | None = None
-        # Every row the reader yields counts, blank ones too: the number the clinic's spreadsheet shows.
-        for row_number, cells in enumerate(reader, start=1):
-            if not any(c.strip() for c in cells):
-                continue  # blank line: no data, not a record (and it does not end an encounter)
-            row = {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
-            key = (row["clinic_id"], row["encounter_id"])
-            if len(cells) != len(header) or not all(key):
-                # A row that cannot be trusted or grouped is a record of its own.
-                rec = CsvRecord(
-                    row_number,
-                    [(row_number, row)],
-                    encounter_id=row["encounter_id"] or None,
-                    malformed=True,
-                    key=key if all(key) else None,
-                )
-                if len(cells) != len(header):
-                    rec.problems.append(
-                        ("", f"row {row_number} has {len(cells)} fields but the header has {len(header)}")
-                    )
-                for col in ("clinic_id", "encounter_id"):
-                    if not row[col]:
-                        rec.problems.append((col, f"row {row_number} has no {col}"))
-                records.append(rec)
-                current, current_key = None, None
-                continue
-            if current is not None and key == current_key:
-                current.rows.append((row_number, row))
-                continue
-            current = CsvRecord(row_number, [(row_number, row)], encounter_id=key[1], key=key)
-            current_key = key
-            records.append(current)
-    except csv.Error as exc:
-        raise FileError(f"not a readable CSV file: {exc}") from None
-    if not records:
-        raise FileError("the file has a header but no data rows")
-    _reject_split_encounters(records)
-    for rec in records:
-        _check_consistency(rec, header)
-    return records
+ROWS_SHOWN = 10
 
 
-_ROWS_SHOWN = 10
-
-
-def _numbers(rows: list[int]) -> str:
-    if len(rows) == 1:
+def numbers(rows: list[int], total: int) -> str:
+    """ "row 4" / "rows 3, 4, 9" / "rows 1, ..., 10 and 5 more": the first rows of `total`."""
+    if total == 1:
         return f"row {rows[0]}"
-    shown = ", ".join(map(str, rows[:_ROWS_SHOWN]))
-    more = len(rows) - _ROWS_SHOWN
+    shown = ", ".join(map(str, rows[:ROWS_SHOWN]))
+    more = total - min(len(rows), ROWS_SHOWN)
     return f"rows {shown}" + (f" and {more} more" if more > 0 else "")
 
 
-def _reject_split_encounters(records: list[CsvRecord]) -> None:
-    """A clinic_id + encounter_id in more than one record: its rows are not together (another
-    encounter's rows or a malformed row between them), or a malformed row carries it. Accepting any
-    one record would bill the encounter with only some of its lines (and a corrected resend would then
-    be "already received"), so every record with that key is rejected, with one reason naming the rows."""
-    by_key: dict[tuple[str, str], list[CsvRecord]] = {}
-    for rec in records:
-        if rec.key is not None:
-            by_key.setdefault(rec.key, []).append(rec)
-    data_rows = sorted(n for rec in records for n, _ in rec.rows)
-    for (cid, eid), group in by_key.items():
-        if len(group) < 2:
-            continue
-        rows = sorted(n for rec in group for n, _ in rec.rows)
-        # Other records' rows between the first and the last row of this encounter?
-        span = bisect.bisect_right(data_rows, rows[-1]) - bisect.bisect_left(data_rows, rows[0])
-        apart = span > len(rows)
-        malformed = sorted(n for rec in group if rec.malformed for n, _ in rec.rows)
-        parts = [
-            f"encounter {eid[:50]} of clinic {cid[:30]}: {_numbers(rows)} belong to one encounter"
-            + (" but are not together" if apart else "")
-        ]
-        if malformed:
-            parts.append(f"{_numbers(malformed)} {'is' if len(malformed) == 1 else 'are'} malformed")
-        parts.append("none of its rows is billed: send the encounter's rows together and complete")
-        reason = "; ".join(parts)
-        for rec in group:
-            rec.problems.insert(0, ("encounter_id", reason))
-
-
-def _check_consistency(rec: CsvRecord, header: list[str]) -> None:
+def check_consistency(rec: CsvRecord, header: list[str]) -> None:
     if len(rec.rows) < 2:
         return
     first_row_number, first = rec.rows[0]
@@ -313,9 +231,3 @@ def hint_for(rec: CsvRecord) -> Any:
         return f" (CSV column {col})" if col else None
 
     return hint
-
-
-def iter_records(text: str) -> Iterator[tuple[CsvRecord, dict[str, Any], list[tuple[str, str]]]]:
-    for rec in group_rows(text):
-        raw, problems = to_raw_encounter(rec)
-        yield rec, raw, rec.problems + problems

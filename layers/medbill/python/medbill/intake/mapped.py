@@ -10,7 +10,6 @@ record (and its normalised forms) is scrubbed from the reasons, codes and dates 
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from medbill.coding import icd10
 from medbill.intake.result import Rejection
+from medbill.intake.scrub import scrub_values
 from medbill.intake.validate import _message, path_of
 from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.encounter import ICD10_SHAPE, Encounter, normalize_icd10
@@ -101,11 +101,8 @@ def secrets_of(raw: dict[str, Any], extra: list[str] | tuple[str, ...] = ()) -> 
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    if not secrets:
-        return text
     # Whole values only ("Doe" is scrubbed, "does" is not); longest first, so a value wins over its parts.
-    pattern = "|".join(re.escape(s) for s in secrets)
-    return re.sub(f"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])", _REDACTED, text, flags=re.IGNORECASE)
+    return scrub_values(text, secrets, _REDACTED, whole_words=True)
 
 
 def validate_mapped(

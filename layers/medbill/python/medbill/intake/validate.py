@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from medbill.coding import icd10
 from medbill.intake.result import Rejection
+from medbill.intake.scrub import scrub_values
 from medbill.models.encounter import ICD10_SHAPE, Encounter, normalize_icd10
 
 # Maps a model field path to a hint for the clinic, e.g. " (CSV column patient_dob, row 4)".
@@ -45,9 +46,7 @@ def phi_values(raw: Any) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    for s in secrets:
-        text = re.sub(re.escape(s), _REDACTED, text, flags=re.IGNORECASE)
-    return text
+    return scrub_values(text, secrets, _REDACTED)
 
 
 def path_of(loc: tuple[int | str, ...]) -> str:

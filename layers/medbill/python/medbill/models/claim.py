@@ -91,6 +91,9 @@ class Claim(Model):
     source_key: str  # S3 key of the encounter file
     record_number: int  # 1-based record number within that file
     encounter: Encounter
+    # A digest per field of the encounter as first received (workflow.intake_resend): a later copy is
+    # compared with it, so a re-sent correction is reported by field name, never silently kept out.
+    received: dict[str, str] = Field(default_factory=dict)
     patient_id: str | None = None
     lines: list[ClaimLine] = Field(default_factory=list)
     total_charge: Money | None = None

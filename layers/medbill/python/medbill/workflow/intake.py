@@ -13,16 +13,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, intake_report, read_encounter_file
+from medbill.intake.encounter_stream import HEAD_BYTES, EncounterReader, RecordOutcome, Resume
 from medbill.intake.fhir.bundle import FhirIntakeResult, answer_duplicate
-from medbill.intake.reader import ehr_failure, ehr_format
+from medbill.intake.limits import MAX_EHR_FILE_BYTES, MAX_FILE_BYTES, file_too_large
+from medbill.intake.reader import ehr_failure, ehr_format, sniff_ehr
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
 from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
 from medbill.ports import Artifacts, ClaimStore, Workflow
 from medbill.prefixes import REJECTIONS_PREFIX
 from medbill.workflow.clinic_profiles import ClinicProfiles, InvalidProfile, clinic_of_key, profile_key
+from medbill.workflow.intake_parts import PartReport
+from medbill.workflow.intake_resend import (
+    changed_fields,
+    changed_rejection,
+    duplicate_rejection,
+    fingerprint,
+    note_changed_resend,
+)
 
 
 @dataclass
@@ -35,8 +46,11 @@ class IntakeSummary:
     file_error: str | None = None
     report_key: str | None = None
     claim_ids: list[str] = field(default_factory=list)
-    # Set when time ran out: the record to start from in the next message (the file is not done).
+    changed: int = 0  # records of encounters received before with other content (reported, not billed)
+    # Set when time ran out: the record to start from in the next message (the file is not done), and
+    # where the next pass reads on from (encounter_stream.Resume as JSON; JSON and CSV files).
     continue_from: int | None = None
+    resume: dict[str, Any] | None = None
 
 
 def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Claim:
@@ -59,6 +73,7 @@ def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Clai
         source_key=source_key,
         record_number=record_number,
         encounter=encounter,
+        received=fingerprint(claim_id, encounter),
         lines=lines,
     )
 
@@ -70,14 +85,131 @@ def ingest_encounter_file(
     key: str,
     *,
     start_record: int = 1,
+    resume: Resume | None = None,
+    size: int | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
     profiles: ClinicProfiles | None = None,
 ) -> IntakeSummary:
-    """Claims for the file's valid records from `start_record` on. When `out_of_time()` says so, stop
-    before the next record and say where to continue: a file of any size ends complete."""
+    """Claims for the file's valid records, from `resume` (where an earlier pass stopped) or from
+    `start_record`. When `out_of_time()` says so, stop before the next record and say where to
+    continue (`continue_from`, `resume`): a file of any size ends complete. `size`: the object's size
+    from the S3 notification (else a HEAD), checked against the limits before anything is read."""
+    summary = IntakeSummary(source_key=key, report_key=report_key_for(key))
+    first_pass = resume is None and start_record == 1
+    if first_pass:
+        size = store.size(key) if size is None else size
+        if size > MAX_FILE_BYTES:
+            return _refused(store, summary, None, file_too_large(size))
+    if resume is None and (fmt := sniff_ehr(key, _head(store, key))) is not None:
+        if size is not None and size > MAX_EHR_FILE_BYTES:
+            return _refused(store, summary, fmt, file_too_large(size, MAX_EHR_FILE_BYTES))
+        return _ingest_whole(repo, store, workflow, key, summary, start_record, out_of_time, profiles)
+    return _ingest_stream(repo, store, workflow, key, summary, start_record, resume, out_of_time, profiles)
+
+
+def _head(store: Artifacts, key: str) -> bytes:
+    head = bytearray()
+    for chunk in store.open(key):
+        head += chunk
+        if len(head) >= HEAD_BYTES:
+            break
+    return bytes(head)
+
+
+def _refused(store: Artifacts, summary: IntakeSummary, fmt: str | None, reason: str) -> IntakeSummary:
+    """A file over a limit: not read at all; its report names the limit."""
+    result = ehr_failure(fmt, reason) if fmt else IntakeResult.failed(reason)
+    summary.file_error = reason
+    report = intake_report(summary.source_key, result)
+    report["complete"] = True
+    store.write_json(str(summary.report_key), report)
+    return summary
+
+
+def _ingest_stream(
+    repo: ClaimStore,
+    store: Artifacts,
+    workflow: Workflow,
+    key: str,
+    summary: IntakeSummary,
+    start_record: int,
+    resume: Resume | None,
+    out_of_time: Callable[[], bool],
+    profiles: ClinicProfiles | None,
+) -> IntakeSummary:
+    """JSON, JSON Lines and CSV: one record read, validated and billed at a time."""
+    clinic_id = clinic_of_key(key)
+    try:
+        profile = profiles.find(clinic_id) if profiles is not None and clinic_id is not None else None
+    except InvalidProfile:
+        profile = None  # JSON and CSV records carry everything: read them as before
+    reader = EncounterReader(key, lambda offset: store.open(key, offset), profile=profile, resume=resume)
+    first = resume.record if resume is not None else start_record
+    report = PartReport(store, summary.report_key or report_key_for(key), key, first if first > 1 else None)
+    done = 0
+    for outcome in reader:
+        if outcome.record_number < start_record:
+            continue  # a continuation from before continuations carried where to read (`resume`)
+        if done and out_of_time():  # at least one record per pass: always progress
+            summary.continue_from = outcome.record_number
+            summary.resume = reader.resume_at(outcome.cursor).model_dump(mode="json")
+            break
+        done += 1
+        _bill(repo, workflow, key, clinic_id, outcome, report, summary)
+    summary.file_error = reader.file_error
+    report.finish(summary, reader.format, reader.file_error)
+    return summary
+
+
+def _bill(
+    repo: ClaimStore,
+    workflow: Workflow,
+    key: str,
+    clinic_id: str | None,
+    outcome: RecordOutcome,
+    report: PartReport,
+    summary: IntakeSummary,
+) -> None:
+    if outcome.encounter is None:
+        report.rejected(outcome.rejections)
+        return
+    record = AcceptedRecord(outcome.record_number, outcome.encounter)
+    if clinic_id is not None and outcome.encounter.clinic_id != clinic_id:
+        report.rejected([_other_clinic(record, clinic_id)])
+        return
+    how, claim_id, rejection = bill_record(repo, workflow, key, record)
+    if rejection is not None:
+        summary.changed += how == "changed"
+        report.rejected([rejection])
+        return
+    summary.claims_created += how == "created"
+    summary.claims_existing += how == "existing"
+    summary.claim_ids.append(claim_id)
+    report.accept(record, claim_id)
+
+
+def _other_clinic(record: AcceptedRecord, clinic_id: str) -> Rejection:
+    """A record of another clinic in this clinic's folder: rejected, not billed (the folder is the
+    clinic's, and its access is the clinic's: a file there never bills for another clinic)."""
+    other = record.encounter.clinic_id
+    reason = f"the file is in the folder of clinic {clinic_id}, the record is clinic {other}'s: not billed"
+    return Rejection(record.record_number, "clinic_id", reason, record.encounter.encounter_id)
+
+
+def _ingest_whole(
+    repo: ClaimStore,
+    store: Artifacts,
+    workflow: Workflow,
+    key: str,
+    summary: IntakeSummary,
+    start_record: int,
+    out_of_time: Callable[[], bool],
+    profiles: ClinicProfiles | None,
+) -> IntakeSummary:
+    """HL7 v2 and FHIR files: read whole (within MAX_EHR_FILE_BYTES), as their readers need."""
     result = read_clinic_file(key, store.read(key), profiles)
-    summary = IntakeSummary(source_key=key, file_error=result.file_error)
-    report_key = report_key_for(key)
+    summary.file_error = result.file_error
+    report_key = str(summary.report_key)
     duplicates: list[Rejection] = _earlier_duplicates(store, report_key, result) if start_record > 1 else []
     done_this_pass = 0
     for record in result.encounters:
@@ -90,6 +222,7 @@ def ingest_encounter_file(
         outcome, claim_id, duplicate = bill_record(repo, workflow, key, record)
         if duplicate is not None:
             duplicates.append(duplicate)
+            summary.changed += outcome == "changed"
             if isinstance(result, FhirIntakeResult):
                 answer_duplicate(result.response, record.record_number - 1, claim_id, duplicate.reason)
             continue
@@ -108,31 +241,37 @@ def ingest_encounter_file(
         encounters=[r for r in result.encounters if r.record_number not in duplicate_records],
         rejections=rejections,
     )
-    summary.report_key = report_key
     report = intake_report(key, report_result)
     # The report is rewritten after each part of a long file; "complete" says whether more follows.
     report["complete"] = summary.continue_from is None
-    store.write_json(summary.report_key, report)
+    store.write_json(report_key, report)
     return summary
 
 
 def report_key_for(source_key: str) -> str:
-    return f"{REJECTIONS_PREFIX}{source_key}.json"
+    """rejections/<the file's key>, with one extension: `a.json` -> `a.json`, `a.csv` -> `a.csv.json`."""
+    return f"{REJECTIONS_PREFIX}{source_key}" + ("" if source_key.lower().endswith(".json") else ".json")
 
 
 def bill_record(
     repo: ClaimStore, workflow: Workflow, source_key: str, record: AcceptedRecord
 ) -> tuple[str, str, Rejection | None]:
     """("created" | "existing", claim id, None) with the claim's execution started (idempotent: the
-    execution is named by the claim id), or ("duplicate", claim id, the rejection) when the same
-    encounter was already received from another file or record: billed once."""
+    execution is named by the claim id); ("duplicate", claim id, the rejection) when the same
+    encounter was already received from another file or record: billed once; ("changed", claim id,
+    the rejection) when it was received before with other content: reported and shown on the claim's
+    timeline, never billed over it (workflow.intake_resend)."""
     claim = new_claim(record.encounter, source_key, record.record_number)
     if repo.create_claim(claim):
         outcome = "created"
     else:
         existing = repo.get_claim(claim.claim_id)
+        changed = changed_fields(existing, record.encounter)
+        if changed:
+            note_changed_resend(repo, claim.claim_id, source_key, record.record_number, changed)
+            return "changed", claim.claim_id, changed_rejection(record, existing, source_key, changed)
         if existing.source_key != source_key or existing.record_number != record.record_number:
-            return "duplicate", claim.claim_id, _duplicate(record, existing)
+            return "duplicate", claim.claim_id, duplicate_rejection(record, existing, source_key)
         outcome = "existing"
     workflow.start_claim(claim.claim_id, claim.clinic_id)
     return outcome, claim.claim_id, None
@@ -155,26 +294,7 @@ def read_clinic_file(key: str, body: bytes, profiles: ClinicProfiles | None) -> 
         where = profile_key(str(clinic_id))
         reason = f"{what} files are read with the clinic's profile and clinic {clinic_id} has none (put {where})"
         return ehr_failure(fmt, reason)
-    result = read_encounter_file(key, body, profile)
-    if clinic_id is not None and not fmt:
-        # A clinic's folder holds that clinic's records only, profile or not: staff upload into
-        # their clinic's folder (POST /clinics/{clinic_id}/uploads), and a record of another clinic
-        # there must not be billed for it.
-        _only_this_clinic(result, clinic_id)
-    return result
-
-
-def _only_this_clinic(result: IntakeResult, clinic_id: str) -> None:
-    """A JSON / CSV record of another clinic in this clinic's folder is rejected, not billed."""
-    kept: list[AcceptedRecord] = []
-    for record in result.encounters:
-        other = record.encounter.clinic_id
-        if other == clinic_id:
-            kept.append(record)
-            continue
-        reason = f"the file is in the folder of clinic {clinic_id}, the record is clinic {other}'s: not billed"
-        result.rejections.append(Rejection(record.record_number, "clinic_id", reason, record.encounter.encounter_id))
-    result.encounters = kept
+    return read_encounter_file(key, body, profile)
 
 
 def _earlier_duplicates(store: Artifacts, report_key: str, result: IntakeResult) -> list[Rejection]:
@@ -191,15 +311,3 @@ def _earlier_duplicates(store: Artifacts, report_key: str, result: IntakeResult)
         for r in earlier.get("rejections", [])
         if (r["record_number"], r["field"], r["reason"]) not in known
     ]
-
-
-def _duplicate(record: AcceptedRecord, existing: Claim) -> Rejection:
-    return Rejection(
-        record_number=record.record_number,
-        field="encounter_id",
-        reason=(
-            f"encounter {record.encounter.encounter_id} was already received as claim {existing.claim_id} "
-            f"from {existing.source_key} (record {existing.record_number}); not billed twice"
-        ),
-        encounter_id=record.encounter.encounter_id,
-    )

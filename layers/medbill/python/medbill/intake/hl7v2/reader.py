@@ -15,9 +15,9 @@ from typing import Any
 from medbill.intake.hl7v2 import ack
 from medbill.intake.hl7v2.dft import map_dft
 from medbill.intake.hl7v2.segments import Message, NotHl7, RawMessage, header_summary, split_messages
-from medbill.intake.json_reader import FileError
 from medbill.intake.mapped import validate_mapped
 from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
+from medbill.intake.stream import FileError
 from medbill.models.claim import claim_id_for
 from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.common import utcnow
