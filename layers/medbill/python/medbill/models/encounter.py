@@ -27,6 +27,11 @@ Relationship = Literal["self", "spouse", "child", "other"]
 RELATIONSHIP_CODES: dict[str, str] = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
 
 
+def is_anesthesia(code: str) -> bool:
+    """CPT anesthesia codes 00100-01999: billed in minutes (837P SV103 = MJ), not units."""
+    return len(code) == 5 and code.isdigit() and 100 <= int(code) <= 1999
+
+
 def _not_a_bool(value: object) -> object:
     # JSON `true` would otherwise pass as pointer 1.
     if isinstance(value, bool):
@@ -55,6 +60,21 @@ class Subscriber(Model):
         if self.relationship == "self" and self.person is not None:
             raise ValueError("subscriber.person must be omitted when relationship is 'self'")
         return self
+
+
+class OtherCoverage(Model):
+    """A further coverage (secondary, tertiary): its payer and member id, and who holds it."""
+
+    coverage: Coverage
+    subscriber: Subscriber = Field(default_factory=Subscriber)
+
+
+class Guarantor(Model):
+    """Who is responsible for the patient's balance (HL7 GT1, FHIR Account.guarantor): the statement
+    is addressed to them. Omitted: the subscriber for a dependent patient, else the patient."""
+
+    person: Person
+    relationship: Relationship = "self"
 
 
 class Provider(Model):
@@ -163,6 +183,9 @@ class Encounter(Model):
     patient: Person
     subscriber: Subscriber = Field(default_factory=Subscriber)
     coverage: Coverage
+    # Coordination of benefits order after `coverage` (the primary): secondary, then tertiary.
+    other_coverages: list[OtherCoverage] = Field(default_factory=list, max_length=2)
+    guarantor: Guarantor | None = None
     billing_provider: BillingProvider
     rendering_provider: Provider | None = None
     service_facility: ServiceFacility | None = None
@@ -195,7 +218,19 @@ class Encounter(Model):
             raise ValueError("patient.date_of_birth is after date_of_service")
         if self.subscriber.person and self.subscriber.person.date_of_birth > self.date_of_service:
             raise ValueError("subscriber.person.date_of_birth is after date_of_service")
+        seen = set()
+        for n, (cov, sub) in enumerate(self.coverages, start=1):
+            if (cov.payer_id.upper(), cov.member_id.upper()) in seen:
+                raise ValueError(f"coverage {n} repeats an earlier coverage's payer and member id")
+            seen.add((cov.payer_id.upper(), cov.member_id.upper()))
+            if sub.person and sub.person.date_of_birth > self.date_of_service:
+                raise ValueError(f"coverage {n}: subscriber.person.date_of_birth is after date_of_service")
         return self
+
+    @property
+    def coverages(self) -> list[tuple[Coverage, Subscriber]]:
+        """Every coverage in coordination-of-benefits order: primary first."""
+        return [(self.coverage, self.subscriber)] + [(o.coverage, o.subscriber) for o in self.other_coverages]
 
     @property
     def patient_is_subscriber(self) -> bool:
