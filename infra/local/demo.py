@@ -108,7 +108,12 @@ def _correct_a_denied_claim() -> dict[str, Any]:
 
     claim_id = claim_id_for("clinic-northside", CORRECTED_ENCOUNTER)
     request = CorrectionRequest.model_validate(
-        {"request_id": "demo-correction-1", "frequency": "7", "reason": "coding_error", "service_lines": CORRECTED_LINES}
+        {
+            "request_id": "demo-correction-1",
+            "frequency": "7",
+            "reason": "coding_error",
+            "service_lines": CORRECTED_LINES,
+        }
     )
     return correct_claim(wiring.repository(), wiring.workflow(), claim_id, request, actor="demo-biller")
 

@@ -9,7 +9,19 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
-from medbill.models.common import Address, FirstName, Model, Money, Name, Npi, Person, Taxonomy, Tin, X12Text
+from medbill.models.common import (
+    Address,
+    FirstName,
+    MiddleName,
+    Model,
+    Money,
+    Name,
+    Npi,
+    Person,
+    Taxonomy,
+    Tin,
+    X12Text,
+)
 
 # CPT: 5 digits, or 4 digits + F (category II) / T (category III) / U (PLA). HCPCS Level II: letter + 4 digits.
 PROCEDURE_CODE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
@@ -71,10 +83,14 @@ class OtherCoverage(Model):
 
 class Guarantor(Model):
     """Who is responsible for the patient's balance (HL7 GT1, FHIR Account.guarantor): the statement
-    is addressed to them. Omitted: the subscriber for a dependent patient, else the patient."""
+    is addressed to them. Omitted: the subscriber for a dependent patient, else the patient. A name
+    and a mailing address are all a statement needs (no birth date: GT1 often has none)."""
 
-    person: Person
-    relationship: Relationship = "self"
+    last_name: Name
+    first_name: FirstName | None = None
+    middle_name: MiddleName | None = None
+    address: Address
+    relationship: Relationship = "self"  # of the guarantor to the patient
 
 
 class Provider(Model):
