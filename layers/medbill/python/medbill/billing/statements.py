@@ -2,9 +2,10 @@
 30/60/90-day cadence (billing.statement_render writes the PDF and the print-vendor record).
 
 The guarantor is the encounter's own when the clinic sent one (HL7 GT1, FHIR Account.guarantor),
-else the subscriber when the patient is a dependent, else the patient. Statements are per guarantor account: today the account is the
-patient id (a subscriber's dependents get one statement each until registration gives guarantors
-an id of their own). A statement is one per account per cycle (YYYY-MM): the store refuses a second.
+else the subscriber when the patient is a dependent, else the patient. Statements are per guarantor
+account: today the account is the patient id (a subscriber's dependents get one statement each until
+registration gives guarantors an id of their own). A statement is one per account per cycle
+(YYYY-MM): the store refuses a second.
 """
 
 from __future__ import annotations
