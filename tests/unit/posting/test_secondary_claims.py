@@ -190,3 +190,16 @@ def test_a_crossover_sends_no_duplicate_secondary(posting: Posting) -> None:
         submit_next_payer(p.repo, store, _submitter(), "XOV1")
     assert store.files == {}
     assert p.claim("XOV1").payer_sequence == 1
+
+
+def test_a_secondary_that_never_answers_gets_a_status_inquiry_not_the_primarys_outcome(posting: Posting) -> None:
+    p, store = posting, FakeArtifacts()
+    _claim(p, "SIL1", _coverage("SECOND02", "S998877"))
+    _post(p, _primary("SIL1"), "PRIM01", "P5")
+    follow_up(p.repo, "SIL1", "short_paid")
+    submit_next_payer(p.repo, store, _submitter(), "SIL1")
+    assert p.claim("SIL1").remittance_outcome is None
+    p.repo.save(p.claim("SIL1").model_copy(update={"status": S.AWAITING_REMITTANCE}), actor="await")
+    assert follow_up(p.repo, "SIL1", "timed_out").action == "status_inquiry"
+    claim = p.claim("SIL1")
+    assert (claim.remittance_outcome, claim.payer_sequence, claim.patient_balance) == ("timed_out", 2, D("24.00"))

@@ -89,6 +89,9 @@ def submit_next_payer(repo: ClaimStore, store: Artifacts, submitter: Submitter, 
             "follow_up_due": None,
             "follow_up_since": None,
             "task_token": None,
+            # The next payer has not answered yet: a wait that times out must follow up on its
+            # silence (a status inquiry), not on the earlier payer's outcome. Its 835 sets it again.
+            "remittance_outcome": None,
         }
         save_claim(
             repo,
