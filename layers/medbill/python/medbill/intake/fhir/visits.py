@@ -42,6 +42,12 @@ def _claim_dates(mapped: Mapped, claim: Found, items: list[Any]) -> None:
         mapped.put("date_of_service", dated[0][0], dated[0][1])
 
 
+def _coverage_order(coverage: Found) -> int:
+    """Coverage.order (1 pays first); without one, after those that have it (the sort keeps Bundle order)."""
+    order = coverage.resource.get("order")
+    return order if isinstance(order, int) else 99
+
+
 def map_claim(index: BundleIndex, claim: Found, profile: ClinicProfile) -> tuple[Mapped, str | None]:
     mapped, res, c = m.start(profile), claim.resource, claim.path
     mapped.where[""] = c
@@ -122,7 +128,7 @@ def map_encounter(
     if not coverages:
         m.put_coverage(mapped, index, None, profile, f"{e}.subject")
     # Coverage.order says which pays first (1 primary, 2 secondary, ...); without it, Bundle order.
-    coverages.sort(key=lambda c: c.resource.get("order") if isinstance(c.resource.get("order"), int) else 99)
+    coverages.sort(key=_coverage_order)
     m.put_coverages(mapped, index, [(c, c.path) for c in coverages], profile)
     if patient is not None:
         m.put_guarantor(mapped, index, patient)
