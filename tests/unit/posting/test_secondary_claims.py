@@ -20,6 +20,7 @@ from medbill.models.encounter import OtherCoverage
 from medbill.models.status import ClaimStatus as S
 from medbill.workflow.next_payer import CannotBillNextPayer, submit_next_payer
 from medbill.workflow.stages import Submitter, follow_up
+from medbill.workflow.views import claim_view
 from medbill.x12.claim837 import ControlNumbers, read_submission, write_837p
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, ServiceLine
 from testkit.era_builder import era_for
@@ -127,6 +128,12 @@ def test_the_primarys_patient_share_goes_to_the_secondary_as_an_837p_that_passes
     ]
     read = read_submission(text).claims[0]
     assert (read.claim_id, read.payer_id, read.payer_responsibility) == ("SEC1", "SECOND02", "S")
+
+    view = claim_view(claim, p.repo.events("SEC1")).model_dump(mode="json")
+    assert view["billed_payer"] == {"sequence": "S", "payer_id": "SECOND02"}
+    assert [(a["sequence"], a["paid"], a["patient_liability"]) for a in view["prior_adjudications"]] == [
+        (1, "96.00", "24.00")
+    ]
 
     # A retry (Step Functions) returns what was done: no second file, no second control number.
     assert submit_next_payer(p.repo, store, _submitter(), "SEC1") == first
