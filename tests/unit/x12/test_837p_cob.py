@@ -9,6 +9,8 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from medbill.models.claim import Adjustment, Claim, PriorAdjudication, PriorLineAdjudication
 from medbill.models.common import Address
@@ -244,3 +246,54 @@ def test_a_group_with_more_than_six_reasons_is_refused() -> None:
 
     with pytest.raises(X12DataError, match="more than 6 CO adjustments"):
         _write(claim)
+
+
+# --- property: any split of the primary's money round-trips through 2430 and passes pyx12 -------------
+
+
+_CENTS = st.integers(min_value=0, max_value=15000)
+
+
+@st.composite
+def _line_splits(draw: st.DrawFn) -> list[tuple[D, D, D, D]]:
+    """Per line (charge, paid, CO-45, PR-2) with charge = paid + CO + PR, all in cents."""
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        paid, co, pr = draw(_CENTS), draw(_CENTS), draw(_CENTS)
+        if paid + co + pr == 0:
+            paid = 100
+        out.append(tuple(D(c) / 100 for c in (paid + co + pr, paid, co, pr)))
+    return out  # type: ignore[return-value]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(splits=_line_splits())
+def test_any_primary_adjudication_round_trips_and_passes_pyx12(splits: list[tuple[D, D, D, D]]) -> None:
+    lines = tuple(("99213" if n == 0 else "36415", (), "1", f"{c:.2f}", (1,)) for n, (c, _, _, _) in enumerate(splits))
+    base = make_claim("CLM-PROP1", payer_id="PRIPAY01", lines=lines)
+    claim = base.model_copy(update={"encounter": base.encounter.model_copy(update={"other_coverages": [SECONDARY]})})
+    prior = PriorAdjudication(
+        sequence=1,
+        payer_id="PRIPAY01",
+        paid=sum((p for _, p, _, _ in splits), D("0.00")),
+        patient_liability=sum((r for _, _, _, r in splits), D("0.00")),
+        lines=[
+            PriorLineAdjudication(
+                line_number=n,
+                paid=p,
+                adjustments=[
+                    Adjustment(group="CO", reason="45", amount=co),
+                    Adjustment(group="PR", reason="2", amount=r),
+                ],
+            )
+            for n, (_, p, co, r) in enumerate(splits, start=1)
+        ],
+        adjudicated_on=date(2025, 3, 28),
+    )
+    text = _write(claim.model_copy(update={"payer_sequence": 2, "prior_adjudications": [prior]}))
+    assert pyx12_errors(text) == []
+    read = read_submission(text).claims[0]
+    assert [(a.paid, a.patient_responsibility) for line in read.lines for a in line.adjudications] == [
+        (p, r) for _, p, _, r in splits
+    ]
+    assert read.other_payers[0].paid == prior.paid and read.other_payers[0].patient_liability == prior.patient_liability
