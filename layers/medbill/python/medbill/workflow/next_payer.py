@@ -19,11 +19,10 @@ A crossover (CLP02 19/20/21) never gets here: the follow-up waits for the crosso
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from medbill.billing.claim_updates import save_claim, with_lock_retry
 from medbill.billing.cob import next_payer_sequence, prior_adjudication
-from medbill.models.claim import PAYER_RESPONSIBILITY, Claim
+from medbill.models.claim import PAYER_RESPONSIBILITY, Claim, Filing
+from medbill.models.common import utcnow
 from medbill.models.status import ClaimStatus as S
 from medbill.ports import Artifacts, ClaimStore
 from medbill.workflow.results import Submitted
@@ -44,8 +43,19 @@ def _reserve(repo: ClaimStore, claim: Claim, prefix: str) -> Claim:
     prior = prior_adjudication(claim, repo.ledger_entries(claim.claim_id), claim.payer_sequence)
     if prior is None:
         raise CannotBillNextPayer(f"claim {claim.claim_id}: payer {claim.payer_sequence} has no adjudication in force")
-    control = str(repo.next_counter("x12-interchange")).zfill(9)
+    number = repo.next_counter("x12-interchange")
+    control = str(number).zfill(9)
     key = f"{prefix}{claim.claim_id}-{control}.x12"
+    # Proof of filing for this payer's 837P, as stages.submit keeps it for the first; the interchange is
+    # recorded so its 999 (which names GS06 / ST02 only) finds the claim.
+    filing = Filing(
+        outbox_key=key,
+        interchange_control_number=control,
+        group_control_number=str(number),
+        transaction_control_number=f"{number:04d}",
+        written_at=utcnow().replace(microsecond=0),
+    )
+    repo.record_interchange(number, claim.claim_id)
     kept = [p for p in claim.prior_adjudications if p.sequence < prior.sequence]
     return repo.save(
         claim.model_copy(
@@ -54,6 +64,7 @@ def _reserve(repo: ClaimStore, claim: Claim, prefix: str) -> Claim:
                 "prior_adjudications": [*kept, prior],
                 "interchange_control_number": control,
                 "outbox_key": key,
+                "filing": filing,
                 "follow_up_action": SUBMITTING,
             }
         ),
@@ -79,8 +90,12 @@ def submit_next_payer(repo: ClaimStore, store: Artifacts, submitter: Submitter, 
             )
         if claim.follow_up_action == BILL_SECONDARY:
             claim = _reserve(repo, claim, submitter.outbox_prefix)
-        control, key = claim.interchange_control_number or "", claim.outbox_key or ""
-        store.write(key, submitter.write(claim, int(control), datetime.now(UTC)), "application/edi-x12")
+        filing = claim.filing
+        if filing is None:  # reserved above; a claim reserved before filings were kept gets one now
+            raise CannotBillNextPayer(f"claim {claim.claim_id}: no filing reserved for payer {claim.payer_sequence}")
+        control, key = filing.interchange_control_number, filing.outbox_key
+        # The reserved creation time: a retry writes the same bytes to the same key.
+        store.write(key, submitter.write(claim, int(control), filing.written_at), "application/edi-x12")
         cleared = {
             "follow_up_reason": None,
             "follow_up_action": None,
