@@ -2,7 +2,10 @@
 
 Uploads the sample encounter files from events/encounters/, lets intake, the claim state machine,
 the payer/clearinghouse simulator (837P in; 999, 277CA and 835 out) and payment posting run, then
-prints a summary and writes everything produced to demo-output/.
+what a billing office does next: a secondary claim goes out by itself for a patient with a second
+coverage (and the secondary's 835 posts), a person corrects a denied claim (frequency 7, REF*F8) and
+it goes through the lifecycle again, and the month's patient statements are written. Prints a
+summary and writes everything produced to demo-output/ (the statement PDFs in statements/).
 """
 
 from __future__ import annotations
@@ -36,7 +39,13 @@ EXPORTS = {
     config.ERA_REPORTS_PREFIX: "era-reports",
     config.OUTBOX_276_PREFIX: "276",
     config.STATUS_277_PREFIX: "277",
+    "statements/": "statements",
 }
+
+# The staff correction the demo makes: the denied 97110 (CO-50, not medically necessary) was coded in
+# error; the visit was manual therapy, 97140. The corrected claim replaces it (CLM05-3 7, REF*F8).
+CORRECTED_ENCOUNTER = "NS-20261120-009"
+CORRECTED_LINES = [{"procedure_code": "97140", "diagnosis_pointers": [1]}]
 
 
 # The demo prints its own progress: handlers log warnings only, and metrics stay quiet.
@@ -79,9 +88,16 @@ def run(
                 print(_progress_line(p), flush=True)
 
         rt.run_until_idle(timeout_s=timeout_s, on_progress=show)
+        corrected = _correct_a_denied_claim()
+        print(f"  staff corrected claim {corrected['claim_id']}: replacement {corrected['replacement_claim_id']}")
+        rt.run_until_idle(timeout_s=timeout_s, on_progress=show)
+        statements = _statements()
+        print(f"  patient statements: {len(statements['sent'])} written for cycle {statements['cycle']}")
         inquiry = demo_clearinghouse.ask_claim_status(rt, timeout_s) if clearinghouse_keys else None
         summary = _summarize(rt)
         demo_clearinghouse.split(summary, clearinghouse_keys, inquiry)
+        summary["corrected"] = corrected
+        summary["statements"] = statements
         _export(rt, output, summary)
         shot = console_shot.screenshot(rt.bridge, output)  # the staff console's work queues
         print(f"  console screenshot {_display(shot)}" if shot else "  console screenshot skipped: no chromium")
@@ -89,6 +105,33 @@ def run(
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     _print_summary(summary, output)
     return summary
+
+
+def _correct_a_denied_claim() -> dict[str, Any]:
+    """What a person does on the staff API (POST /claims/{id}/corrections), through the same use case."""
+    from medbill.entry import wiring
+    from medbill.models.claim import claim_id_for
+    from medbill.workflow.corrections import CorrectionRequest, correct_claim
+
+    claim_id = claim_id_for("clinic-northside", CORRECTED_ENCOUNTER)
+    request = CorrectionRequest.model_validate(
+        {
+            "request_id": "demo-correction-1",
+            "frequency": "7",
+            "reason": "coding_error",
+            "service_lines": CORRECTED_LINES,
+        }
+    )
+    return correct_claim(wiring.repository(), wiring.workflow(), claim_id, request, actor="demo-biller")
+
+
+def _statements() -> dict[str, Any]:
+    """The monthly statement run (the schedule's entry point, followup.handler.statements)."""
+    from medbill.entry import wiring
+    from medbill.models.common import utcnow
+    from medbill.workflow.statements import run_statements
+
+    return run_statements(wiring.repository(), wiring.artifacts(), utcnow().date())
 
 
 def _summarize(rt: LocalRuntime) -> dict[str, Any]:
@@ -109,7 +152,10 @@ def _summarize(rt: LocalRuntime) -> dict[str, Any]:
             "claim_id": claim.claim_id,
             "clinic_id": claim.clinic_id,
             "encounter_id": claim.encounter_id,
-            "payer_id": claim.payer_id,
+            "payer_id": claim.billed_coverage[0].payer_id,  # the payer billed last (a secondary's)
+            "payer_sequence": claim.payer_sequence,
+            "frequency": claim.frequency_code,
+            "replaces": claim.replaces,
             "status": claim.status.value,
             "billed": f"{billed:.2f}",
             "paid": f"{claim.paid_amount:.2f}",
@@ -235,8 +281,14 @@ def _print_summary(summary: dict[str, Any], output: Path) -> None:
         print(f"  {r['source_key']} {where}{field}: {r['reason']}")
     demo_clearinghouse.print_section(summary)
     print(f"dead-letter queues: {summary['dead_letter_queues']}; handler failures: {summary['handler_failures']}")
+    secondary = [r["claim_id"] for r in summary["claims"] if r["payer_sequence"] > 1]
+    print(f"secondary claims (billed on to the next payer by themselves): {', '.join(secondary) or 'none'}")
+    fixed = summary.get("corrected") or {}
+    print(f"corrected claim: {fixed.get('claim_id')} replaced by {fixed.get('replacement_claim_id')} (frequency 7)")
+    sent = (summary.get("statements") or {}).get("sent") or []
+    print(f"patient statements: {len(sent)} (PDF and print-vendor record in {_display(output)}/statements/)")
     print(f"\nEverything produced is in {_display(output)}/ (837p, 999, 277ca, 835, 276, 277,")
-    print("rejections, era-reports, summary.json). Open the X12 files, or try:")
+    print("rejections, era-reports, statements, summary.json). Open the X12 files, or try:")
     print(f"  .venv/bin/medbill-x12 summary {_display(output)}/835/<file>")
     print(f"finished in {summary.get('elapsed_seconds', '?')}s")
 

@@ -7,6 +7,11 @@
   paid      = allowed - copay - deductible - coinsurance
   denied codes: paid 0, the whole charge under the rule's group + CARC, and LQ*HE*<RARC>.
 
+A secondary or tertiary claim (2000B SBR01 S / T) is adjudicated after the earlier payers, line by
+line from their 2430 adjudication: what they left the patient (their PR) is covered, less this
+payer's own deductible (PR-1); what they paid and wrote off is OA-23 (impact of prior payer
+adjudication); CLP02 is 2 / 3.
+
 Claims are read by the one 837P reader (`medbill.x12.claim837.read_submission`).
 """
 
@@ -75,6 +80,9 @@ class LineResult:
         return self.paid == 0 and self.remark is not None
 
 
+SEQUENCE_STATUS = {"P": "1", "S": "2", "T": "3"}  # SBR01 -> CLP02 (processed as primary / secondary / tertiary)
+
+
 @dataclass
 class ClaimResult:
     claim: Claim837
@@ -95,7 +103,9 @@ class ClaimResult:
 
     @property
     def status_code(self) -> str:
-        return "4" if self.lines and all(r.denied for r in self.lines) else "1"
+        if self.lines and all(r.denied for r in self.lines):
+            return "4"
+        return SEQUENCE_STATUS.get(self.claim.payer_responsibility, "1")
 
     @property
     def outcome(self) -> str:
@@ -108,6 +118,8 @@ class ClaimResult:
 
 
 def adjudicate(claim: Claim837, rules: PayerRules) -> ClaimResult:
+    if claim.payer_responsibility in ("S", "T"):
+        return adjudicate_after_prior_payers(claim, rules)
     results: list[LineResult] = []
     copay_left = rules.copay
     deductible_left = rules.deductible
@@ -136,4 +148,25 @@ def adjudicate(claim: Claim837, rules: PayerRules) -> ClaimResult:
             if amount > 0:
                 adjustments.append(("PR", carc, amount))
         results.append(LineResult(line, allowed, left, adjustments))
+    return ClaimResult(claim, rules, results)
+
+
+def adjudicate_after_prior_payers(claim: Claim837, rules: PayerRules) -> ClaimResult:
+    """A secondary / tertiary claim: per line, the last earlier payer's patient share (2430 CAS PR) is
+    covered less this payer's deductible; everything the earlier payers paid or wrote off is OA-23.
+    A line no earlier payer adjudicated (no 2430) is left to a person: the whole charge is OA-23."""
+    results: list[LineResult] = []
+    deductible_left = rules.deductible
+    for line in claim.lines:
+        billed = charge(line)
+        left_by_prior = line.adjudications[-1].patient_responsibility if line.adjudications else ZERO
+        deductible = min(deductible_left, left_by_prior)
+        deductible_left -= deductible
+        paid = left_by_prior - deductible
+        adjustments: list[tuple[str, str, Decimal]] = []
+        if billed - left_by_prior:
+            adjustments.append(("OA", "23", billed - left_by_prior))
+        if deductible > 0:
+            adjustments.append(("PR", "1", deductible))
+        results.append(LineResult(line, left_by_prior, paid, adjustments))
     return ClaimResult(claim, rules, results)

@@ -18,18 +18,24 @@ from medbill.x12.status276 import read_276_claims, read_277
 from testkit.x12_oracle import pyx12_errors
 from tests.e2e.conftest import SAMPLES
 
-# encounter id -> (final status, billed, paid, adjustments (CO/OA/PI), patient responsibility, follow-up action)
+# encounter id (the replacement of a corrected claim: "<id> corrected") -> (final status, billed, paid,
+# adjustments (CO/OA/PI), patient responsibility, follow-up action)
 # NS-20261116-001, PAYERA01, 99213 at 133.00: allowed 80% = 106.40 (CO-45 26.60); copay 25.00 (PR-3) and
-# 20% coinsurance of the remaining 81.40 = 16.28 (PR-2): patient 41.28, paid 106.40 - 41.28 = 65.12.
+# 20% coinsurance of the remaining 81.40 = 16.28 (PR-2): patient 41.28, paid 106.40 - 41.28 = 65.12. The
+# encounter has a second coverage (PAYERE05), so the 41.28 is billed to it as a secondary 837P (not to
+# the patient); the secondary covers it in full: paid 65.12 + 41.28 = 106.40, patient 0.00, PAID.
+# NS-20261120-009 (97110, denied CO-50) is corrected by staff to 97140 at 41.00: the original is
+# `replaced`; the replacement (CLM05-3 7, REF*F8) is allowed 85% = 34.85 (CO-45 6.15) and PAID.
 EXPECTED = {
-    "NS-20261116-001": ("FOLLOW_UP", "133.00", "65.12", "26.60", "41.28", "bill_patient"),
+    "NS-20261116-001": ("PAID", "133.00", "106.40", "26.60", "0.00", None),
     "NS-20261116-002": ("PAID", "383.00", "275.76", "107.24", "0.00", None),
     "NS-20261117-004": ("FOLLOW_UP", "178.00", "93.92", "35.60", "48.48", "bill_patient"),
     "NS-20261118-005": ("ELIGIBILITY_HOLD", "0.00", "0.00", "0.00", "0.00", None),
     "NS-20261118-006": ("CODING_HOLD", "0.00", "0.00", "0.00", "0.00", None),
     "NS-20261119-007": ("PAID", "355.00", "255.60", "99.40", "0.00", None),
     "NS-20261120-008": ("PAID", "204.00", "173.40", "30.60", "0.00", None),
-    "NS-20261120-009": ("FOLLOW_UP", "86.00", "0.00", "86.00", "0.00", "appeal"),
+    "NS-20261120-009": ("FOLLOW_UP", "86.00", "0.00", "86.00", "0.00", "replaced"),
+    "NS-20261120-009 corrected": ("PAID", "41.00", "34.85", "6.15", "0.00", None),
     "NS-20261120-010": ("FOLLOW_UP", "176.00", "113.05", "62.95", "0.00", "appeal"),
     "LV-1120-01": ("FOLLOW_UP", "279.00", "158.56", "55.80", "64.64", "bill_patient"),
     "LV-1120-02": ("PAID", "142.00", "120.70", "21.30", "0.00", None),
@@ -49,10 +55,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     return summary, out
 
 
+def _key(row: dict) -> str:
+    return row["encounter_id"] + (" corrected" if row["replaces"] else "")
+
+
 def test_every_claim_ends_where_expected_to_the_cent(demo_run: tuple[dict, Path]) -> None:
     summary, _ = demo_run
     got = {
-        row["encounter_id"]: (
+        _key(row): (
             row["status"],
             row["billed"],
             row["paid"],
@@ -63,21 +73,25 @@ def test_every_claim_ends_where_expected_to_the_cent(demo_run: tuple[dict, Path]
     }
     assert got == {k: v[:5] for k, v in EXPECTED.items()}
     for row in summary["claims"]:
-        action = EXPECTED[row["encounter_id"]][5]
+        action = EXPECTED[_key(row)][5]
         if action:
             assert row["note"] == action
         billed, paid, adj, pr = (Decimal(row[k]) for k in ("billed", "paid", "adjustments", "patient_responsibility"))
         if row["status"] in ("PAID", "FOLLOW_UP"):
             assert paid + adj + pr == billed  # every cent billed is paid, adjusted or the patient's
     # The adjustment codes behind the money: contractual (CO-45), deductible, coinsurance, copay, denial.
-    codes = {row["encounter_id"]: row["adjustment_codes"] for row in summary["claims"]}
+    codes = {_key(row): row["adjustment_codes"] for row in summary["claims"]}
     assert codes["LV-1120-05"] == ["CO-45 132.50", "PR-1 100.00", "PR-2 29.75"]
-    assert codes["NS-20261116-001"] == ["CO-45 26.60", "PR-2 16.28", "PR-3 25.00"]
+    # The secondary's OA-23 (the primary's payment and write-off) nets out against the primary's postings.
+    assert codes["NS-20261116-001"] == ["CO-45 26.60"]
+    # Totals before the secondary claim, the correction and PAYERE05: billed 3389.00, paid 2220.92,
+    # adjustments 883.93, patient 284.15. The secondary moves 41.28 from patient to paid; the corrected
+    # claim adds 41.00 billed, 34.85 paid and 6.15 CO-45 (its original stays, replaced, at 86.00 denied).
     assert summary["totals"] == {
-        "billed": "3389.00",
-        "paid": "2220.92",
-        "adjustments": "883.93",
-        "patient_responsibility": "284.15",
+        "billed": "3430.00",
+        "paid": "2297.05",
+        "adjustments": "890.08",
+        "patient_responsibility": "242.87",
     }
     assert summary["eras"] and all(e["reconciled"] and e["era_status"] == "POSTED" for e in summary["eras"])
     assert sum(Decimal(e["total_paid"]) for e in summary["eras"]) == Decimal(summary["totals"]["paid"])
@@ -99,8 +113,11 @@ def test_demo_output_holds_valid_x12_files(demo_run: tuple[dict, Path]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     submitted = [r for r in summary["claims"] if r["status"] in ("PAID", "FOLLOW_UP")]
     files = {kind: sorted((out / kind).iterdir()) for kind in ("837p", "999", "277ca", "835")}
-    clearinghouse = len(summary["clearinghouse"]["claims"])  # events/clearinghouse/: one 837P each, not in the table
-    assert len(files["837p"]) - clearinghouse == len(submitted) == 13
+    # One file per submitted claim (13, and the corrected claim's replacement) and the secondary's;
+    # events/clearinghouse/: one 837P each, not in the table.
+    clearinghouse = len(summary["clearinghouse"]["claims"])
+    assert len(submitted) == 14
+    assert len(files["837p"]) - clearinghouse == 15
     assert files["999"] and files["277ca"] and files["835"]
     for kind in ("837p", "999", "277ca", "835"):
         for path in files[kind]:
@@ -157,3 +174,58 @@ def test_demo_leaves_a_screenshot_of_the_console(demo_run: tuple[dict, Path]) ->
     if chromium_path() is None:
         pytest.skip("Debian's chromium is not installed (make browser)")
     assert (output / "console.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_secondary_claim_went_to_the_second_payer_with_the_primarys_adjudication(
+    demo_run: tuple[dict, Path],
+) -> None:
+    summary, out = demo_run
+    row = next(r for r in summary["claims"] if r["encounter_id"] == "NS-20261116-001")
+    assert (row["payer_id"], row["payer_sequence"]) == ("PAYERE05", 2)
+    files = sorted((out / "837p").glob(f"{row['claim_id']}-*.x12"))
+    assert len(files) == 2  # the primary's and the secondary's, each once
+    primary, secondary = (f.read_text().replace("\n", "").split("~") for f in files)
+    assert (
+        "SBR*P*18*GRP-5501******CI" in primary
+        and "SBR*S*18*******CI" in primary[primary.index("CLM*" + row["claim_id"] + "*133.00***11:B:1*Y*A*Y*Y") :]
+    )
+    assert "SBR*S*18*******CI" in secondary
+    assert [s for s in secondary if s.startswith("AMT*")] == ["AMT*D*65.12", "AMT*EAF*41.28"]
+    assert [s for s in secondary if s.startswith(("SVD*", "CAS*"))] == [
+        "SVD*PAYERA01*65.12*HC:99213**1",
+        "CAS*CO*45*26.60",
+        "CAS*PR*2*16.28**3*25.00",
+    ]
+    eras = {e["era_id"]: e for e in summary["eras"]}
+    assert [e["total_paid"] for k, e in eras.items() if k.startswith("1355555555-")] == ["41.28"]
+
+
+def test_the_corrected_claim_replaces_the_denied_one(demo_run: tuple[dict, Path]) -> None:
+    summary, out = demo_run
+    fixed = summary["corrected"]
+    original = next(r for r in summary["claims"] if r["claim_id"] == fixed["claim_id"])
+    replacement = next(r for r in summary["claims"] if r["claim_id"] == fixed["replacement_claim_id"])
+    assert (original["note"], replacement["replaces"], replacement["frequency"]) == (
+        "replaced",
+        original["claim_id"],
+        "7",
+    )
+    (text,) = [p.read_text() for p in (out / "837p").glob(f"{replacement['claim_id']}-*.x12")]
+    segments = text.replace("\n", "").split("~")
+    assert f"CLM*{replacement['claim_id']}*41.00***11:B:7*Y*A*Y*Y" in segments
+    assert any(s.startswith("REF*F8*SIM") for s in segments)
+
+
+def test_the_statements_are_pdfs_addressed_to_the_guarantors(demo_run: tuple[dict, Path]) -> None:
+    from pypdf import PdfReader
+
+    summary, out = demo_run
+    patients = [r for r in summary["claims"] if r["note"] == "bill_patient"]
+    pdfs = sorted((out / "statements").glob("*.pdf"))
+    assert len(summary["statements"]["sent"]) == len(pdfs) == 3  # one per guarantor account
+    texts = ["\n".join(page.extract_text() for page in PdfReader(p).pages) for p in pdfs]
+    due = sorted(Decimal(r["patient_responsibility"]) for r in patients)
+    assert due == [Decimal("48.48"), Decimal("64.64"), Decimal("129.75")]
+    # LV-1120-05's 129.75 is its own account's; the 48.48 (a child) goes to the subscriber, Ada Testerson.
+    assert sum("129.75" in t for t in texts) == 1
+    assert any("48.48" in t and "Testerson" in t for t in texts)

@@ -24,6 +24,7 @@ class FakeWorkflow:
         self.tokens: dict[tuple[str, str], str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.followups: list[dict[str, Any]] = []
+        self.actions: dict[str, list[str]] = {}  # claim id -> follow-up actions returned in turn
         self._lock = threading.Lock()
 
     def _record(self, name: str, event: dict[str, Any]) -> None:
@@ -64,7 +65,9 @@ class FakeWorkflow:
         self._record("followup", event)
         with self._lock:
             self.followups.append(event)
-        return {"status": "in_follow_up", "action": event["action"]}
+            queue = self.actions.get(event["claim_id"], [])
+            action = queue.pop(0) if queue else event["action"]
+        return {"status": "in_follow_up", "action": action}
 
     def sqs_consumer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Every local queue (intake, remittance, acks, eligibility-271...) gets S3's s3:TestEvent at

@@ -63,9 +63,35 @@ def test_denied_claim_goes_to_follow_up(runtime: LocalRuntime, fake_workflow: Fa
     runtime.sfn.send_task_success(taskToken=token, output=json.dumps({"outcome": "denied"}))
     desc = runtime.wait_for_execution("CLM-DENIED")
     assert desc["status"] == "SUCCEEDED"
-    assert runtime.states_entered("CLM-DENIED")[-3:] == ["RemittanceRoute", "FollowUp", "InFollowUp"]
+    assert runtime.states_entered("CLM-DENIED")[-4:] == ["RemittanceRoute", "FollowUp", "FollowUpRoute", "InFollowUp"]
     assert fake_workflow.followups == [{"claim_id": "CLM-DENIED", "action": "follow_up", "outcome": "denied"}]
     assert json.loads(desc["output"])["follow_up"] == {"status": "in_follow_up", "action": "follow_up"}
+
+
+def test_bill_secondary_submits_to_the_next_payer_and_waits_again(
+    runtime: LocalRuntime, fake_workflow: FakeWorkflow
+) -> None:
+    fake_workflow.actions["CLM-COB"] = ["bill_secondary", "bill_secondary", "bill_patient"]
+    runtime.start_execution("CLM-COB")
+    for outcome in ("short_paid", "short_paid", "short_paid"):  # primary, secondary, tertiary
+        waits = sum(1 for name, _ in fake_workflow.calls if name == "await_token")
+        runtime.run_until(lambda n=waits: sum(1 for name, _ in fake_workflow.calls if name == "await_token") > n)
+        token = fake_workflow.tokens[("CLM-COB", "remittance")]
+        runtime.sfn.send_task_success(taskToken=token, output=json.dumps({"outcome": outcome}))
+    desc = runtime.wait_for_execution("CLM-COB")
+    assert desc["status"] == "SUCCEEDED"
+    tail = ["AwaitRemittance", "RemittanceRoute", "FollowUp", "FollowUpRoute"]
+    assert runtime.states_entered("CLM-COB")[6:] == [
+        "Submit",
+        *tail,
+        "SubmitNextPayer",
+        *tail,
+        "SubmitNextPayer",
+        *tail,
+        "InFollowUp",
+    ]
+    submissions = [e for name, e in fake_workflow.calls if name == "submission"]
+    assert [e.get("next_payer", False) for e in submissions] == [False, True, True]
 
 
 def test_eligibility_hold_waits_for_staff_then_verifies_again(
@@ -109,7 +135,7 @@ def test_remittance_wait_times_out_into_follow_up(fake_workflow: FakeWorkflow) -
         rt.start_execution("CLM-LATE")
         desc = rt.wait_for_execution("CLM-LATE", timeout_s=15)
         assert desc["status"] == "SUCCEEDED"
-        assert rt.states_entered("CLM-LATE")[-3:] == ["RemittanceTimedOut", "FollowUp", "InFollowUp"]
+        assert rt.states_entered("CLM-LATE")[-4:] == ["RemittanceTimedOut", "FollowUp", "FollowUpRoute", "InFollowUp"]
         assert fake_workflow.followups[-1]["outcome"] == "timed_out"
 
 

@@ -202,3 +202,53 @@ def test_deductible_then_coinsurance_and_read_back_of_the_837() -> None:
     assert l3.adjustments == [("CO", "45", D("10.00")), ("PR", "1", D("25.00")), ("PR", "2", D("0.50"))]
     assert l3.paid == D("4.50")
     assert result.outcome == "short_paid" and result.status_code == "1"
+
+
+def test_a_secondary_claim_is_paid_from_the_primarys_line_patient_share() -> None:
+    from medbill.models.claim import Adjustment, PriorAdjudication, PriorLineAdjudication
+    from medbill.models.encounter import OtherCoverage
+
+    rules = load_rules()
+    claim = make_claim(
+        "CLM-S1", payer_id="PAYERA01", lines=(("99213", (), "1", "133.00", (1,)), ("36415", (), "1", "30.00", (1,)))
+    )
+    other = OtherCoverage.model_validate(
+        {"coverage": {"payer_id": "PAYERD04", "payer_name": "DELTA", "member_id": "D-55"}}
+    )
+    prior = PriorAdjudication(
+        sequence=1,
+        payer_id="PAYERA01",
+        paid=D("89.52"),
+        patient_liability=D("40.88"),
+        lines=[
+            PriorLineAdjudication(
+                line_number=1,
+                paid=D("65.12"),
+                adjustments=[
+                    Adjustment(group="CO", reason="45", amount=D("26.60")),
+                    Adjustment(group="PR", reason="2", amount=D("16.28")),
+                    Adjustment(group="PR", reason="3", amount=D("25.00")),
+                ],
+            ),
+            PriorLineAdjudication(
+                line_number=2,
+                paid=D("24.40"),
+                adjustments=[Adjustment(group="CO", reason="45", amount=D("6.00"))],
+            ),
+        ],
+        adjudicated_on=datetime(2025, 3, 20).date(),
+    )
+    enc = claim.encounter.model_copy(update={"other_coverages": [other]})
+    secondary = claim.model_copy(update={"encounter": enc, "payer_sequence": 2, "prior_adjudications": [prior]})
+    (read,) = read_837p(_837([secondary], icn=11))
+    assert (read.payer_id, read.payer_responsibility) == ("PAYERD04", "S")
+    result = adjudicate(read, rules["PAYERD04"])
+    l1, l2 = result.lines
+    # Line 1: the primary left 41.28; PAYERD04's 100.00 deductible takes it all (PR-1), it pays nothing.
+    assert (l1.paid, l1.adjustments) == (D("0.00"), [("OA", "23", D("91.72")), ("PR", "1", D("41.28"))])
+    # Line 2: nothing left by the primary: nothing to pay, all OA-23.
+    assert (l2.paid, l2.adjustments) == (D("0.00"), [("OA", "23", D("30.00"))])
+    assert (result.status_code, result.outcome, result.patient_responsibility) == ("2", "short_paid", D("41.28"))
+    rules_e = rules["PAYERE05"]  # the demo's secondary: no deductible, pays the patient share in full
+    paid = adjudicate(read, rules_e)
+    assert (paid.paid, paid.patient_responsibility, paid.outcome) == (D("41.28"), D("0.00"), "paid")

@@ -102,3 +102,25 @@ def test_generator_reproduces_the_packaged_files() -> None:
     folder = resources.files("medbill").joinpath("data", "codes")
     for name, text in module.build(source).items():
         assert folder.joinpath(name).read_text(encoding="utf-8") == text, f"stale: {name}"
+
+
+def test_a_secondary_coverage_is_checked_like_the_primary() -> None:
+    other = {
+        "coverage": {"payer_id": "SEC02", "payer_name": "Second", "member_id": "S-1", "claim_filing_indicator": "XX"},
+        "subscriber": {
+            "relationship": "spouse",
+            "person": {
+                "last_name": "Roe",
+                "first_name": "John",
+                "date_of_birth": "1960-01-02",
+                "sex": "M",
+                "address": {"line1": "1 Main St", "city": "Springfield", "state": "ZZ", "postal_code": "62701"},
+            },
+        },
+    }
+    assert holds(encounter(other_coverages=[other])) == [
+        "X12 1032 (837P 005010X222A1): coverage 2: claim filing indicator XX is not a claim filing indicator "
+        "code (SBR09)",
+        "X12 states (pyx12 codes.xml): coverage 2 subscriber address (2330A): the state is not a US state, "
+        "territory or Canadian province code",
+    ]

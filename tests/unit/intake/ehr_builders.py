@@ -319,6 +319,8 @@ def expected_encounter(**overrides: Any) -> dict[str, Any]:
             "address": None,
         },
         "service_facility": None,
+        "other_coverages": [],
+        "guarantor": None,
         "diagnoses": ["E119", "I10"],
         "service_lines": [
             {

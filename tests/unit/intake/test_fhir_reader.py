@@ -203,3 +203,71 @@ def test_read_encounter_file_takes_a_bundle_as_fhir_and_other_json_as_before() -
     )
     # Not a Bundle: today's JSON reader, unchanged.
     assert read_encounter_file(key, b'{"resourceType": "Patient"}').format == "jsonl"
+
+
+# --- coordination of benefits and the guarantor (issue 10 item 2, issue 14) ----------------------------
+
+
+def _entry(resource: dict[str, Any]) -> dict[str, Any]:
+    rtype, rid = resource["resourceType"], resource["id"]
+    return {"fullUrl": f"urn:uuid:{rid}", "resource": resource, "request": {"method": "PUT", "url": f"{rtype}/{rid}"}}
+
+
+def _coverage(rid: str, payer: str, member: str, order: int | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "id": rid,
+        "status": "active",
+        "subscriberId": member,
+        "beneficiary": {"reference": "urn:uuid:p1"},
+        "relationship": {"coding": [{"code": "self"}]},
+        "payor": [{"identifier": {"value": payer}, "display": f"Plan {payer}"}],
+    }
+    if order is not None:
+        resource["order"] = order
+    return _entry(resource)
+
+
+def test_coverage_order_makes_the_secondary_and_tertiary() -> None:
+    bundle = fhir_bundle()
+    # Listed tertiary first, then secondary: Coverage.order decides, not Bundle order.
+    bundle["entry"][1]["resource"]["order"] = 1
+    bundle["entry"][2:2] = [_coverage("cov3", "TER03", "T-3", 3), _coverage("cov2", "SEC02", "S-2", 2)]
+    result = read_fhir_bundle(body(bundle), profile())
+    assert result.rejections == []
+    enc = result.encounters[0].encounter
+    assert enc.coverage.payer_id == "ACME01"
+    assert [(o.coverage.payer_id, o.coverage.member_id) for o in enc.other_coverages] == [
+        ("SEC02", "S-2"),
+        ("TER03", "T-3"),
+    ]
+
+
+def test_account_guarantor_related_person_is_the_guarantor() -> None:
+    bundle = fhir_bundle()
+    related = {
+        "resourceType": "RelatedPerson",
+        "id": "rp1",
+        "patient": {"reference": "urn:uuid:p1"},
+        "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SPS"}]}],
+        "name": [{"family": "Roe", "given": ["John"]}],
+        "address": [{"line": ["PO Box 12"], "city": "Springfield", "state": "IL", "postalCode": "62701-0012"}],
+    }
+    account = {
+        "resourceType": "Account",
+        "id": "acct1",
+        "status": "active",
+        "subject": [{"reference": "urn:uuid:p1"}],
+        "guarantor": [{"party": {"reference": "urn:uuid:rp1"}}],
+    }
+    bundle["entry"] += [_entry(related), _entry(account)]
+    result = read_fhir_bundle(body(bundle), profile())
+    assert result.rejections == []
+    guarantor = result.encounters[0].encounter.guarantor
+    assert guarantor is not None
+    assert guarantor.model_dump(mode="json", exclude_none=True) == {
+        "last_name": "Roe",
+        "first_name": "John",
+        "address": {"line1": "PO Box 12", "city": "Springfield", "state": "IL", "postal_code": "627010012"},
+        "relationship": "spouse",
+    }

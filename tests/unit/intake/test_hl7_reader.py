@@ -267,3 +267,60 @@ def test_place_of_service_from_the_point_of_care_or_the_patient_class() -> None:
     assert [a.encounter.place_of_service for a in read(from_ft1, **locations).encounters] == ["24"]
     emergency = dft({("PV1", 1): {2: "E", 3: "ED"}})
     assert [a.encounter.place_of_service for a in read(emergency, **locations).encounters] == ["23"]
+
+
+# --- coordination of benefits and the guarantor (issue 10 item 2, issue 14) ----------------------------
+
+
+def test_repeated_in1_are_the_secondary_and_tertiary_coverages_in_order() -> None:
+    address = "12 Canary Row^^Springfield^IL^62701"
+    secondary = (
+        "IN1",
+        {1: "2", 3: "EPS05", 4: "Epsilon Supplemental", 16: "ROE^JOHN", 17: "SPO", 18: "19650302", 19: address},
+    )
+    secondary[1].update({36: "EPS-77", 43: "M"})
+    tertiary = ("IN1", {1: "3", 3: "TER03", 4: "Third Mutual", 17: "SEL", 36: "TER-88"})
+    result = read(dft(add=[secondary, tertiary]))
+    assert only_rejections(result) == []
+    enc = result.encounters[0].encounter
+    assert enc.coverage.payer_id == "ACME01"
+    got = [(o.coverage.payer_id, o.coverage.member_id, o.subscriber.relationship) for o in enc.other_coverages]
+    assert got == [("EPS05", "EPS-77", "spouse"), ("TER03", "TER-88", "self")]
+    assert enc.other_coverages[0].subscriber.person is not None
+    assert enc.other_coverages[0].subscriber.person.last_name == "ROE"
+
+
+def test_a_fourth_in1_is_rejected_naming_it() -> None:
+    extra = [("IN1", {1: str(n), 3: f"PAY0{n}", 4: "Plan", 17: "SEL", 36: f"M-{n}"}) for n in (2, 3, 4)]
+    result = read(dft(add=extra))
+    assert only_rejections(result) == [
+        (1, "IN1(4)-1", "IN1(4)-1 (other_coverages): holds a fourth coverage: at most primary, secondary, tertiary")
+    ]
+    assert result.messages[0].ack_code == "AE"
+
+
+def test_a_secondary_in1_without_its_member_id_is_rejected_with_the_field() -> None:
+    result = read(dft(add=[("IN1", {1: "2", 3: "EPS05", 4: "Epsilon Supplemental", 17: "SEL"})]))
+    [(number, field, reason)] = only_rejections(result)
+    assert (number, field) == (1, "IN1(2)-36")
+    assert reason.startswith("IN1(2)-36 (other_coverages.1.coverage.member_id):")
+
+
+def test_gt1_with_an_address_is_the_guarantor_on_the_encounter() -> None:
+    gt1 = {3: "ROE^JOHN^Q", 5: "PO BOX 12^^Springfield^IL^62701-0012", 11: "SPO"}
+    result = read(dft({("GT1", 1): gt1}))
+    assert only_rejections(result) == []
+    guarantor = result.encounters[0].encounter.guarantor
+    assert guarantor is not None
+    assert guarantor.model_dump(mode="json", exclude_none=True) == {
+        "last_name": "ROE",
+        "first_name": "JOHN",
+        "middle_name": "Q",
+        "address": {"line1": "PO BOX 12", "city": "Springfield", "state": "IL", "postal_code": "627010012"},
+        "relationship": "spouse",
+    }
+
+
+def test_gt1_without_an_address_leaves_the_guarantor_to_the_statement_rules() -> None:
+    result = read(dft())  # the default GT1 names the patient, no address
+    assert result.encounters[0].encounter.guarantor is None

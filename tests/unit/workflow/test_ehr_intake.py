@@ -172,6 +172,27 @@ def test_the_same_visit_from_another_file_is_billed_once(profiles: ClinicProfile
     ]
 
 
+def test_a_dft_for_a_visit_billed_from_another_file_is_acked_ae_205_not_aa(profiles: ClinicProfiles) -> None:
+    files, store = FakeArtifacts(), FakeStore()
+    files.write(HL7_KEY, dft())
+    later = f"encounters/{CLINIC}/batch-0002.hl7"
+    files.write(later, dft({("MSH", 1): {10: "MSG0777"}}))
+    _ingest(files, HL7_KEY, profiles, store)
+    summary, report, _, workflow = _ingest(files, later, profiles, store)
+    assert (summary.claims_created, summary.rejected, workflow.started) == (0, 1, {})
+    reason = f"encounter V20261120-01 was already received as claim {CLAIM} from {HL7_KEY} (record 1); not billed twice"
+    assert [(r["record_number"], r["reason"]) for r in report["rejections"]] == [(1, reason)]
+    (message,) = report["messages"]
+    assert message["ack_code"] == "AE"
+    segments = message["ack"].split("\r")
+    assert segments[1] == "MSA|AE|MSG0777"
+    # v2.5: ERR-2 names PV1-19 (where the profile says the encounter id is), ERR-3 table 0357 code 205.
+    assert segments[2] == f"ERR||PV1^1^19^1|205^Duplicate key identifier^HL70357|E||||{reason}"
+    # The file that billed the visit keeps its AA.
+    first = files.read_json(f"rejections/{HL7_KEY}.json")
+    assert first["messages"][0]["ack_code"] == "AA"
+
+
 # --- POST /fhir/Bundle -----------------------------------------------------------------------------------
 def test_a_posted_bundle_is_billed_like_a_file_and_a_resend_creates_nothing(profiles: ClinicProfiles) -> None:
     store, files, workflow = FakeStore(), FakeArtifacts(), FakeWorkflow()

@@ -238,7 +238,74 @@ def _simulator() -> str:
         return "".join(out)
 
 
+def _837_scrubber_data_and_cob() -> str:
+    """Issue 15's scrubber data (REF*SY, 2010AB pay-to, 2310C, MJ minutes) and issue 10's other payers:
+    a primary naming its secondary in 2320, and the secondary claim with the primary's adjudication."""
+    from datetime import date
+
+    from medbill.models.claim import Adjustment as Adj
+    from medbill.models.claim import PriorAdjudication, PriorLineAdjudication
+    from medbill.models.common import Address
+    from medbill.models.encounter import BillingAddress, OtherCoverage, ServiceFacility
+
+    anesthesia = make_claim(
+        "CLM-AN1", payer_id="PAYERA01", place_of_service="22", lines=(("00790", (), "45", "900.00", (1,)),)
+    )
+    enc = anesthesia.encounter
+    billing = enc.billing_provider.model_copy(
+        update={
+            "tin": "123456789",
+            "tin_qualifier": "SY",
+            "pay_to_address": Address(line1="PO BOX 4410", city="SPRINGFIELD", state="IL", postal_code="62708"),
+        }
+    )
+    facility = ServiceFacility(
+        organization_name="MEMORIAL HOSPITAL OUTPATIENT",
+        npi="1497758544",
+        address=BillingAddress(line1="800 N RUTLEDGE ST", city="SPRINGFIELD", state="IL", postal_code="627810001"),
+    )
+    anesthesia = anesthesia.model_copy(
+        update={"encounter": enc.model_copy(update={"billing_provider": billing, "service_facility": facility})}
+    )
+    second = OtherCoverage.model_validate(
+        {
+            "coverage": {"payer_id": "PAYERE05", "payer_name": "EPSILON SUPPLEMENTAL", "member_id": "EPS1"},
+            "subscriber": {"relationship": "spouse", "person": make_person("DOE", "JOHN", sex="M").model_dump()},
+        }
+    )
+    primary = make_claim("CLM-P1", payer_id="PAYERA01", lines=(("99213", ("25",), "1", "150.00", (1,)),))
+    primary = primary.model_copy(
+        update={"encounter": primary.encounter.model_copy(update={"other_coverages": [second]})}
+    )
+    adjudication = PriorAdjudication(
+        sequence=1,
+        payer_id="PAYERA01",
+        payer_claim_number="PCN0001",
+        paid=D("96.00"),
+        patient_liability=D("24.00"),
+        lines=[
+            PriorLineAdjudication(
+                line_number=1,
+                paid=D("96.00"),
+                adjustments=[
+                    Adj(group="CO", reason="45", amount=D("30.00")),
+                    Adj(group="PR", reason="2", amount=D("24.00")),
+                ],
+            )
+        ],
+        adjudicated_on=date(2025, 3, 28),
+    )
+    secondary = primary.model_copy(
+        update={"claim_id": "CLM-P1S", "payer_sequence": 2, "prior_adjudications": [adjudication]}
+    )
+    claims = [anesthesia, primary, secondary]
+    counter = iter(range(61, 100))
+    numbers = ControlNumbers.from_counter(lambda: next(counter), transactions=1)
+    return write_837p(claims, settings=_Settings(), control_numbers=numbers, created=CREATED)
+
+
 CASES: dict[str, Callable[[], str]] = {
+    "837p_scrubber_data_and_cob.txt": _837_scrubber_data_and_cob,
     "837p_two_per_transaction.txt": _837,
     "837p_one_transaction_no_line_breaks.txt": lambda: _837(per_transaction=5, line_breaks=False),
     "835_default.txt": _835,

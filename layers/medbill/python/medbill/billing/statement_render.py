@@ -32,7 +32,7 @@ def render_pdf(statement: Statement) -> bytes:
     pdf.ln(4)
     g = statement.guarantor
     for text in (
-        f"{g.first_name} {g.last_name}",
+        " ".join(n for n in (g.first_name, g.last_name) if n),
         g.address.line1,
         g.address.line2 or "",
         f"{g.address.city}, {g.address.state} {g.address.postal_code}",

@@ -1,10 +1,11 @@
 """Patient statements: what a guarantor owes once every payer has adjudicated, monthly, with the
 30/60/90-day cadence (billing.statement_render writes the PDF and the print-vendor record).
 
-The guarantor is the subscriber when the patient is a dependent, else the patient (the encounter
-carries no guarantor of its own). Statements are per guarantor account: today the account is the
-patient id (a subscriber's dependents get one statement each until registration gives guarantors
-an id of their own). A statement is one per account per cycle (YYYY-MM): the store refuses a second.
+The guarantor is the encounter's own when the clinic sent one (HL7 GT1, FHIR Account.guarantor),
+else the subscriber when the patient is a dependent, else the patient. Statements are per guarantor
+account: today the account is the patient id (a subscriber's dependents get one statement each until
+registration gives guarantors an id of their own). A statement is one per account per cycle
+(YYYY-MM): the store refuses a second.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ FINAL = max(NOTICES)
 class Guarantor(Model):
     """Who the statement is addressed to (PHI: only in the PDF and the print-vendor file)."""
 
-    first_name: str
+    first_name: str = ""
     last_name: str
     address: Address
 
@@ -61,6 +62,9 @@ class Statement(Model):
 
 def guarantor_of(claim: Claim) -> Guarantor:
     enc = claim.encounter
+    if enc.guarantor is not None:
+        g = enc.guarantor
+        return Guarantor(first_name=g.first_name or "", last_name=g.last_name, address=g.address)
     person = enc.subscriber.person if enc.subscriber.relationship != "self" and enc.subscriber.person else enc.patient
     return Guarantor(first_name=person.first_name, last_name=person.last_name, address=person.address)
 

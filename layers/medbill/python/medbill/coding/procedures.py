@@ -16,6 +16,7 @@ from typing import Literal
 
 from medbill.coding.cms_files import parse_date, read_table, version_of
 from medbill.models.encounter import PROCEDURE_CODE
+from medbill.models.encounter import is_anesthesia as anesthesia_code
 
 CPT_CATEGORY_I = re.compile(r"^\d{5}$")
 CPT_OTHER = re.compile(r"^\d{4}[FTU]$")  # category II (F), category III (T), PLA (U)
@@ -54,9 +55,9 @@ def _numeric(code: str) -> int | None:
 
 
 def is_anesthesia(code: str) -> bool:
-    """CPT anesthesia codes 00100-01999: billed in minutes (837P SV103 = MJ), not units."""
-    n = _numeric(code)
-    return n is not None and 100 <= n <= 1999
+    """CPT anesthesia codes 00100-01999: billed in minutes (837P SV103 = MJ), not units. The 837P
+    writer uses the same rule (models.encounter.is_anesthesia), so the scrubber's message and the file agree."""
+    return anesthesia_code(normalize_procedure(code))
 
 
 def is_evaluation_and_management(code: str) -> bool:

@@ -47,6 +47,9 @@ def _addresses(enc: Encounter) -> Iterator[tuple[str, Address, bool]]:
     yield "patient address", enc.patient.address, False
     if enc.subscriber.person:
         yield "subscriber address", enc.subscriber.person.address, False
+    for n, other in enumerate(enc.other_coverages, start=2):
+        if other.subscriber.person:
+            yield f"coverage {n} subscriber address (2330A)", other.subscriber.person.address, False
 
 
 def code_list_findings(enc: Encounter, lists: CodeLists) -> list[Finding]:
@@ -58,6 +61,11 @@ def code_list_findings(enc: Encounter, lists: CodeLists) -> list[Finding]:
     if cfi not in cfi_list:
         message = f"claim filing indicator {cfi} is not a claim filing indicator code (SBR09), e.g. CI, MB, MC, BL"
         out.append(finding("SBR09-CODE", message, cfi_list.version))
+    for n, other in enumerate(enc.other_coverages, start=2):  # 2320 SBR09 of the secondary / tertiary
+        code = other.coverage.claim_filing_indicator
+        if code not in cfi_list:
+            message = f"coverage {n}: claim filing indicator {code} is not a claim filing indicator code (SBR09)"
+            out.append(finding("SBR09-CODE", message, cfi_list.version))
     for whose, address, quote in _addresses(enc):
         if address.state not in lists.states:
             shown = f"state {address.state}" if quote else "the state"

@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 
 from medbill.models.common import Model, Money
 from medbill.models.eligibility import CoverageFound, PatientShareEstimate
-from medbill.models.encounter import Encounter, ServiceLine
+from medbill.models.encounter import Coverage, Encounter, ServiceLine, Subscriber
 from medbill.models.status import ClaimStatus
 
 MAX_CLAIM_ID_LENGTH = 20  # CLM01 (837P) is at most 20 characters; it comes back as CLP01 in the 835
@@ -41,6 +41,32 @@ class Adjustment(Model):
     group: Literal["CO", "OA", "PI", "PR", "CR"]
     reason: Annotated[str, StringConstraints(min_length=1, max_length=5)]  # CARC
     amount: Money
+
+
+# SBR01 by the claim's place in the coordination-of-benefits order (1 primary, 2 secondary, 3 tertiary).
+PAYER_RESPONSIBILITY = {1: "P", 2: "S", 3: "T"}
+
+
+class PriorLineAdjudication(Model):
+    """How an earlier payer adjudicated one of our lines (837P 2430: SVD, CAS, DTP*573)."""
+
+    line_number: int = Field(ge=1, le=50)
+    paid: Money
+    adjustments: list[Adjustment] = Field(default_factory=list)
+
+
+class PriorAdjudication(Model):
+    """What an earlier payer in the coordination-of-benefits order decided (837P 2320 / 2330B), taken
+    from its postings in force when the claim is billed to the next payer."""
+
+    sequence: int = Field(ge=1, le=2)  # the payer's place: 1 primary, 2 secondary
+    payer_id: str
+    payer_claim_number: str = ""  # 2330B REF*F8
+    paid: Money  # AMT*D
+    patient_liability: Money  # AMT*EAF: what is left for the next payer (or the patient)
+    claim_adjustments: list[Adjustment] = Field(default_factory=list)  # 2320 CAS: claim-level only
+    lines: list[PriorLineAdjudication] = Field(default_factory=list)  # 2430
+    adjudicated_on: date  # DTP*573
 
 
 AckKind = Literal["999", "277CA", "277"]  # 277: a claim status response (276/277)
@@ -104,6 +130,10 @@ class Claim(Model):
     replaces: str | None = None
     replaced_by: str | None = None
     correction_reason: str | None = None
+    # The payer the claim is billed to now, by its place in the encounter's coverages (SBR01 P / S / T);
+    # the earlier payers' adjudications go in the 837P's 2320 / 2430 loops.
+    payer_sequence: int = Field(default=1, ge=1, le=3)
+    prior_adjudications: list[PriorAdjudication] = Field(default_factory=list)
     hold_reasons: list[str] = Field(default_factory=list)
     copay: Money | None = None
     coverage: CoverageFound | None = None  # what the eligibility check found (issue 9)
@@ -145,6 +175,11 @@ class Claim(Model):
     @property
     def payer_id(self) -> str:
         return self.encounter.coverage.payer_id
+
+    @property
+    def billed_coverage(self) -> tuple[Coverage, Subscriber]:
+        """The coverage (and its subscriber) the claim is billed to now."""
+        return self.encounter.coverages[self.payer_sequence - 1]
 
     @property
     def date_of_service(self) -> str:

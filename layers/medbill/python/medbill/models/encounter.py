@@ -9,7 +9,19 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
-from medbill.models.common import Address, FirstName, Model, Money, Name, Npi, Person, Taxonomy, Tin, X12Text
+from medbill.models.common import (
+    Address,
+    FirstName,
+    MiddleName,
+    Model,
+    Money,
+    Name,
+    Npi,
+    Person,
+    Taxonomy,
+    Tin,
+    X12Text,
+)
 
 # CPT: 5 digits, or 4 digits + F (category II) / T (category III) / U (PLA). HCPCS Level II: letter + 4 digits.
 PROCEDURE_CODE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
@@ -25,6 +37,11 @@ def normalize_icd10(code: str) -> str:
 Relationship = Literal["self", "spouse", "child", "other"]
 # X12 individual relationship codes (SBR02 / PAT01).
 RELATIONSHIP_CODES: dict[str, str] = {"self": "18", "spouse": "01", "child": "19", "other": "G8"}
+
+
+def is_anesthesia(code: str) -> bool:
+    """CPT anesthesia codes 00100-01999: billed in minutes (837P SV103 = MJ), not units."""
+    return len(code) == 5 and code.isdigit() and 100 <= int(code) <= 1999
 
 
 def _not_a_bool(value: object) -> object:
@@ -55,6 +72,25 @@ class Subscriber(Model):
         if self.relationship == "self" and self.person is not None:
             raise ValueError("subscriber.person must be omitted when relationship is 'self'")
         return self
+
+
+class OtherCoverage(Model):
+    """A further coverage (secondary, tertiary): its payer and member id, and who holds it."""
+
+    coverage: Coverage
+    subscriber: Subscriber = Field(default_factory=Subscriber)
+
+
+class Guarantor(Model):
+    """Who is responsible for the patient's balance (HL7 GT1, FHIR Account.guarantor): the statement
+    is addressed to them. Omitted: the subscriber for a dependent patient, else the patient. A name
+    and a mailing address are all a statement needs (no birth date: GT1 often has none)."""
+
+    last_name: Name
+    first_name: FirstName | None = None
+    middle_name: MiddleName | None = None
+    address: Address
+    relationship: Relationship = "self"  # of the guarantor to the patient
 
 
 class Provider(Model):
@@ -163,6 +199,9 @@ class Encounter(Model):
     patient: Person
     subscriber: Subscriber = Field(default_factory=Subscriber)
     coverage: Coverage
+    # Coordination of benefits order after `coverage` (the primary): secondary, then tertiary.
+    other_coverages: list[OtherCoverage] = Field(default_factory=list, max_length=2)
+    guarantor: Guarantor | None = None
     billing_provider: BillingProvider
     rendering_provider: Provider | None = None
     service_facility: ServiceFacility | None = None
@@ -195,7 +234,19 @@ class Encounter(Model):
             raise ValueError("patient.date_of_birth is after date_of_service")
         if self.subscriber.person and self.subscriber.person.date_of_birth > self.date_of_service:
             raise ValueError("subscriber.person.date_of_birth is after date_of_service")
+        seen = set()
+        for n, (cov, sub) in enumerate(self.coverages, start=1):
+            if (cov.payer_id.upper(), cov.member_id.upper()) in seen:
+                raise ValueError(f"coverage {n} repeats an earlier coverage's payer and member id")
+            seen.add((cov.payer_id.upper(), cov.member_id.upper()))
+            if sub.person and sub.person.date_of_birth > self.date_of_service:
+                raise ValueError(f"coverage {n}: subscriber.person.date_of_birth is after date_of_service")
         return self
+
+    @property
+    def coverages(self) -> list[tuple[Coverage, Subscriber]]:
+        """Every coverage in coordination-of-benefits order: primary first."""
+        return [(self.coverage, self.subscriber)] + [(o.coverage, o.subscriber) for o in self.other_coverages]
 
     @property
     def patient_is_subscriber(self) -> bool:

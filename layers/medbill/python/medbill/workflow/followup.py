@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from medbill.billing.cob import next_payer_sequence
 from medbill.billing.followup import Context
 from medbill.billing.ledger import in_force
 from medbill.billing.timely_filing import filed_in_time, proof_of_filing
@@ -14,9 +15,10 @@ from medbill.ports import ClaimStore
 
 
 def next_payer(claim: Claim) -> str | None:
-    """The payer after the one that adjudicated, in the encounter's coverage order. Seam: an
-    encounter carries one coverage today; secondary coverage (issue 10 item 2) fills this in."""
-    return None
+    """The payer after the one the claim is billed to now, in the encounter's coverage order (None:
+    no further coverage). `bill_secondary` then sends the claim on (workflow.next_payer)."""
+    sequence = next_payer_sequence(claim)
+    return claim.encounter.coverages[sequence - 1][0].payer_id if sequence else None
 
 
 def follow_up_context(repo: ClaimStore, claim: Claim) -> Context:

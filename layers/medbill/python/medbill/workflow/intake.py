@@ -18,6 +18,8 @@ from typing import Any
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, intake_report, read_encounter_file
 from medbill.intake.encounter_stream import HEAD_BYTES, EncounterReader, RecordOutcome, Resume
 from medbill.intake.fhir.bundle import FhirIntakeResult, answer_duplicate
+from medbill.intake.hl7v2.reader import Hl7IntakeResult
+from medbill.intake.hl7v2.reader import answer_duplicate as answer_hl7_duplicate
 from medbill.intake.limits import MAX_EHR_FILE_BYTES, MAX_FILE_BYTES, file_too_large
 from medbill.intake.reader import ehr_failure, ehr_format, sniff_ehr
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
@@ -232,6 +234,9 @@ def _ingest_whole(
             summary.claims_existing += 1
         summary.claim_ids.append(claim_id)
     summary.records = result.records
+    if isinstance(result, Hl7IntakeResult):
+        for dup in duplicates:  # already billed from another file: this message's ACK is not AA
+            answer_hl7_duplicate(result, dup.record_number, dup.reason)
     rejections = [*result.rejections, *duplicates]
     summary.rejected = len({r.record_number for r in rejections})
     # Every file gets its report, a clean one too: it is the clinic's receipt (claim id per encounter).

@@ -12,6 +12,10 @@ class ClaimTask(BaseModel):
     claim_id: str = Field(min_length=1, max_length=20)
 
 
+class SubmissionTask(ClaimTask):
+    next_payer: bool = False  # True: bill the claim to its next payer (workflow.next_payer)
+
+
 class AwaitTask(ClaimTask):
     wait: Literal["remittance", "staff"]
     stage: str

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from medbill.models.claim import Adjustment, Claim
+from medbill.models.claim import PAYER_RESPONSIBILITY, Adjustment, Claim, PriorAdjudication
 from medbill.models.common import Money
 from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.ports import AccessRecord, ClaimEvent
@@ -71,6 +71,11 @@ class ClaimView(ClaimSummaryView):
     eligibility_retry_at: str | None = None
     # Proof of filing (workflow.filing): the 837P, its control numbers, when it was sent, the answers.
     filing: FilingView | None = None
+    # Coordination of benefits (issue 10): which payer the claim is billed to now (SBR01 P / S / T and
+    # its payer id) and what the earlier payers decided, as the 837P's 2320 / 2430 sent it (codes, ids
+    # and amounts only).
+    billed_payer: dict[str, str] | None = None
+    prior_adjudications: list[PriorAdjudication] = []
 
 
 class ClaimPage(BaseModel):
@@ -131,6 +136,11 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         coverage=claim.coverage,
         patient_estimate=claim.patient_estimate,
         eligibility_retry_at=claim.eligibility_retry_at.isoformat() if claim.eligibility_retry_at else None,
+        billed_payer={
+            "sequence": PAYER_RESPONSIBILITY[claim.payer_sequence],
+            "payer_id": claim.billed_coverage[0].payer_id,
+        },
+        prior_adjudications=claim.prior_adjudications,
     )
 
 

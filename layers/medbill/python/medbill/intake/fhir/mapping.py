@@ -30,6 +30,8 @@ PROCEDURE = {
 TAXONOMY = "http://nucc.org/provider-taxonomy"
 GENDER = {"male": "M", "female": "F", "other": "U", "unknown": "U"}
 RELATIONSHIP = {"self": "self", "spouse": "spouse", "child": "child"}
+# RelatedPerson.relationship (v3 RoleCode) -> the encounter's relationship of the guarantor to the patient.
+GUARANTOR_RELATIONSHIP = {"SPS": "spouse", "HUSB": "spouse", "WIFE": "spouse", "CHILD": "child", "ONESELF": "self"}
 CLASS_POS = {"IMP": "21", "ACUTE": "21", "NONAC": "21", "EMER": "23"}
 DX_PROBLEM = {
     "icd9": "is an ICD-9 code: claims need ICD-10-CM (system http://hl7.org/fhir/sid/icd-10-cm)",
@@ -103,11 +105,18 @@ def put_person(mapped: Mapped, base: str, person: Found) -> None:
 
 
 def put_coverage(
-    mapped: Mapped, index: BundleIndex, coverage: Found | None, profile: ClinicProfile, where: str
+    mapped: Mapped,
+    index: BundleIndex,
+    coverage: Found | None,
+    profile: ClinicProfile,
+    where: str,
+    cov: str = "coverage",
+    sub: str = "subscriber",
 ) -> None:
-    mapped.where["coverage"] = where
+    """One Coverage into `cov` / `sub` (the primary's paths by default; other_coverages.<n>.* for the next)."""
+    mapped.where[cov] = where
     if coverage is None:
-        mapped.problem("coverage", where, "is required: a Coverage for the patient in the Bundle")
+        mapped.problem(cov, where, "is required: a Coverage for the patient in the Bundle")
         return
     res, c = coverage.resource, coverage.path
     payors = as_list(res.get("payor"))
@@ -117,31 +126,105 @@ def put_coverage(
     route = next((r for r in (profile.payer_route(i) for i in ids) if r), None)
     if route is not None:
         via = f"{c}.payor[0] (via the clinic profile)"
-        mapped.put("coverage.payer_id", route.payer_id, via)
-        mapped.put("coverage.payer_name", route.payer_name, via)
-        mapped.put("coverage.claim_filing_indicator", route.claim_filing_indicator, via)
+        mapped.put(f"{cov}.payer_id", route.payer_id, via)
+        mapped.put(f"{cov}.payer_name", route.payer_name, via)
+        mapped.put(f"{cov}.claim_filing_indicator", route.claim_filing_indicator, via)
     else:
-        mapped.put("coverage.payer_id", ids[0] if ids else None, f"{c}.payor[0].identifier")
+        mapped.put(f"{cov}.payer_id", ids[0] if ids else None, f"{c}.payor[0].identifier")
         name = (payor.resource.get("name") if payor else None) or as_dict(payor_ref).get("display")
-        mapped.put("coverage.payer_name", name, f"{c}.payor[0].display")
+        mapped.put(f"{cov}.payer_name", name, f"{c}.payor[0].display")
     member, member_at = res.get("subscriberId"), f"{c}.subscriberId"
     if not member:
         found = next(((k, i) for k, i in enumerate(as_list(res.get("identifier"))) if as_dict(i).get("value")), None)
         member, member_at = (found[1]["value"], f"{c}.identifier[{found[0]}].value") if found else (None, member_at)
-    mapped.put("coverage.member_id", member, member_at)
+    mapped.put(f"{cov}.member_id", member, member_at)
     for k, cls in enumerate(as_list(res.get("class"))):
         if any(code == "group" for _, _, code in codings(as_dict(cls).get("type"))):
-            mapped.put("coverage.group_number", as_dict(cls).get("value"), f"{c}.class[{k}].value")
+            mapped.put(f"{cov}.group_number", as_dict(cls).get("value"), f"{c}.class[{k}].value")
     codes = [code for _, _, code in codings(res.get("relationship"))]
     relationship = RELATIONSHIP.get(codes[0], "other") if codes else "self"
-    mapped.where["subscriber"] = f"{c}.relationship"
-    mapped.put("subscriber.relationship", relationship, f"{c}.relationship")
+    mapped.where[sub] = f"{c}.relationship"
+    mapped.put(f"{sub}.relationship", relationship, f"{c}.relationship")
     if relationship != "self":
         subscriber = index.resolve(res.get("subscriber"), coverage)
         if subscriber is None:
-            mapped.problem("subscriber.person", f"{c}.subscriber", "is required when the patient is not the subscriber")
+            mapped.problem(f"{sub}.person", f"{c}.subscriber", "is required when the patient is not the subscriber")
         else:
-            put_person(mapped, "subscriber.person", subscriber)
+            put_person(mapped, f"{sub}.person", subscriber)
+
+
+def put_coverages(
+    mapped: Mapped, index: BundleIndex, ordered: list[tuple[Found | None, str]], profile: ClinicProfile
+) -> None:
+    """Coverages in coordination-of-benefits order: the first is the primary, the next two the secondary
+    and tertiary (837P 2320, billed on by `bill_secondary`); a fourth is refused, naming it."""
+    if not ordered:
+        return
+    put_coverage(mapped, index, ordered[0][0], profile, ordered[0][1])
+    if len(ordered) > 3:
+        mapped.problem(
+            "other_coverages", ordered[3][1], "holds a fourth coverage: at most primary, secondary, tertiary"
+        )
+        return
+    for n, (found, where) in enumerate(ordered[1:], start=1):
+        mapped.where[f"other_coverages.{n}"] = where
+        put_coverage(
+            mapped, index, found, profile, where, f"other_coverages.{n}.coverage", f"other_coverages.{n}.subscriber"
+        )
+
+
+def put_guarantor(mapped: Mapped, index: BundleIndex, patient: Found) -> None:
+    """Account.guarantor (the Account whose subject is the patient; the first guarantor in force): a
+    RelatedPerson or Patient with a name and an address is who the statement is addressed to. A party
+    without an address cannot be mailed: the statement rules then pick the subscriber or the patient."""
+    for account in index.of_type("Account"):
+        subjects = as_list(account.resource.get("subject"))
+        if not any(index.refers_to(s, patient, account) for s in subjects):
+            continue
+        for k, g in enumerate(as_list(account.resource.get("guarantor"))):
+            g = as_dict(g)
+            if g.get("onHold"):
+                continue
+            party = index.resolve(g.get("party"), account)
+            if party is None or party.resource.get("resourceType") not in ("RelatedPerson", "Patient"):
+                continue
+            if not as_list(party.resource.get("address")):
+                continue
+            _put_guarantor_party(mapped, party, f"{account.path}.guarantor[{k}].party")
+            return
+
+
+def _put_guarantor_party(mapped: Mapped, party: Found, where: str) -> None:
+    res, p = party.resource, party.path
+    mapped.where["guarantor"] = where
+    codes = [code for _, _, code in codings((as_list(res.get("relationship")) or [None])[0])]
+    is_patient = res.get("resourceType") == "Patient"
+    relationship = (
+        "self"
+        if is_patient
+        else next((GUARANTOR_RELATIONSHIP[c] for c in codes if c in GUARANTOR_RELATIONSHIP), "other")
+    )
+    mapped.put("guarantor.relationship", relationship, f"{p}.relationship")
+    names = as_list(res.get("name"))
+    name = as_dict(names[0]) if names else {}
+    given = as_list(name.get("given"))
+    mapped.put("guarantor.last_name", name.get("family"), f"{p}.name[0].family")
+    mapped.put("guarantor.first_name", given[0] if given else None, f"{p}.name[0].given[0]")
+    mapped.put("guarantor.middle_name", given[1] if len(given) > 1 else None, f"{p}.name[0].given[1]")
+    address = as_dict(as_list(res.get("address"))[0])
+    lines = as_list(address.get("line"))
+    ap = f"{p}.address[0]"
+    mapped.where["guarantor.address"] = ap
+    mapped.put("guarantor.address.line1", lines[0] if lines else None, f"{ap}.line[0]")
+    mapped.put("guarantor.address.line2", lines[1] if len(lines) > 1 else None, f"{ap}.line[1]")
+    mapped.put("guarantor.address.city", address.get("city"), f"{ap}.city")
+    mapped.put("guarantor.address.state", address.get("state"), f"{ap}.state")
+    postal = address.get("postalCode")
+    mapped.put(
+        "guarantor.address.postal_code",
+        re.sub(r"[\s-]", "", postal) if isinstance(postal, str) else None,
+        f"{ap}.postalCode",
+    )
 
 
 def put_diagnosis(mapped: Mapped, codes: list[str], concept: Any, where: str) -> None:

@@ -42,16 +42,33 @@ def _claim_dates(mapped: Mapped, claim: Found, items: list[Any]) -> None:
         mapped.put("date_of_service", dated[0][0], dated[0][1])
 
 
+def _coverage_order(coverage: Found) -> int:
+    """Coverage.order (1 pays first); without one, after those that have it (the sort keeps Bundle order)."""
+    order = coverage.resource.get("order")
+    return order if isinstance(order, int) else 99
+
+
 def map_claim(index: BundleIndex, claim: Found, profile: ClinicProfile) -> tuple[Mapped, str | None]:
     mapped, res, c = m.start(profile), claim.resource, claim.path
     mapped.where[""] = c
     m.check_clinic(mapped, index.resolve(res.get("provider"), claim), res.get("provider"), f"{c}.provider", profile)
     encounter_id = m.business_id(mapped, res, c)
-    _patient(mapped, index, claim, "patient")
+    patient = _patient(mapped, index, claim, "patient")
     insurance = m.as_list(res.get("insurance"))
     k = next((i for i, x in enumerate(insurance) if m.as_dict(x).get("focal")), 0)
-    ref = m.as_dict(insurance[k]).get("coverage") if insurance else None
-    m.put_coverage(mapped, index, index.resolve(ref, claim), profile, f"{c}.insurance[{k}].coverage")
+    # The focal insurance is billed first; the others follow in Claim.insurance.sequence order.
+    rest = sorted(
+        (i for i in range(len(insurance)) if i != k), key=lambda i: m.as_dict(insurance[i]).get("sequence") or 99
+    )
+    ordered = []
+    for i in ([k] if insurance else []) + rest:
+        ref = m.as_dict(insurance[i]).get("coverage")
+        ordered.append((index.resolve(ref, claim), f"{c}.insurance[{i}].coverage"))
+    if not ordered:
+        m.put_coverage(mapped, index, None, profile, f"{c}.insurance[0].coverage")
+    m.put_coverages(mapped, index, ordered, profile)
+    if patient is not None:
+        m.put_guarantor(mapped, index, patient)
     items = m.as_list(res.get("item"))
     _claim_dates(mapped, claim, items)
     pos, where = None, ""
@@ -108,8 +125,13 @@ def map_encounter(
     coverages = [
         c for c in index.of_type("Coverage") if patient and index.refers_to(c.resource.get("beneficiary"), patient, c)
     ]
-    coverage = coverages[0] if coverages else None
-    m.put_coverage(mapped, index, coverage, profile, coverage.path if coverage else f"{e}.subject")
+    if not coverages:
+        m.put_coverage(mapped, index, None, profile, f"{e}.subject")
+    # Coverage.order says which pays first (1 primary, 2 secondary, ...); without it, Bundle order.
+    coverages.sort(key=_coverage_order)
+    m.put_coverages(mapped, index, [(c, c.path) for c in coverages], profile)
+    if patient is not None:
+        m.put_guarantor(mapped, index, patient)
     start = m.as_date(m.as_dict(res.get("period")).get("start"))
     dated = [(m.as_date(ch.resource.get("occurrenceDateTime")), ch) for ch in charges]
     if start:

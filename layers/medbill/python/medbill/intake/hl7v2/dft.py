@@ -70,49 +70,85 @@ def _encounter_id(msg: Message, profile: ClinicProfile) -> tuple[str, str]:
 
 
 def _coverage(mapped: Mapped, msg: Message, profile: ClinicProfile) -> None:
-    in1 = msg.first("IN1")
+    """IN1 (with its IN2) per coverage, in the order the message gives them (IN1-1 set id 1, 2, 3):
+    the first is the primary, the next two the secondary and tertiary (837P 2320 / the next payers)."""
+    in1s = msg.all("IN1")
     mapped.where["coverage"] = "IN1"
-    if in1 is None:
+    if not in1s:
         mapped.problem("coverage", "IN1", "is required: the primary insurance (IN1 with IN1-3, IN1-36)")
         return
+    _one_coverage(mapped, msg, profile, in1s[0], "coverage", "subscriber")
+    if len(in1s) > 3:
+        mapped.problem(
+            "other_coverages", in1s[3].loc(1), "holds a fourth coverage: at most primary, secondary, tertiary"
+        )
+        return
+    for n, in1 in enumerate(in1s[1:], start=1):
+        mapped.where[f"other_coverages.{n}"] = in1.loc(1)
+        _one_coverage(mapped, msg, profile, in1, f"other_coverages.{n}.coverage", f"other_coverages.{n}.subscriber")
+
+
+def _one_coverage(mapped: Mapped, msg: Message, profile: ClinicProfile, in1: Segment, cov: str, sub: str) -> None:
     following = msg.segments[msg.segments.index(in1) + 1 :]
     in2 = following[0] if following and following[0].id == "IN2" else None
     ehr_payer = in1.get(3) or in1.get(2)
     route = profile.payer_route(ehr_payer) if ehr_payer else None
     if route is not None:
         via = f"{in1.loc(3)} (via the clinic profile)"
-        mapped.put("coverage.payer_id", route.payer_id, via)
-        mapped.put("coverage.payer_name", route.payer_name, via)
-        mapped.put("coverage.claim_filing_indicator", route.claim_filing_indicator, via)
+        mapped.put(f"{cov}.payer_id", route.payer_id, via)
+        mapped.put(f"{cov}.payer_name", route.payer_name, via)
+        mapped.put(f"{cov}.claim_filing_indicator", route.claim_filing_indicator, via)
     else:
-        mapped.put("coverage.payer_id", in1.get(3), in1.loc(3))
-        mapped.put("coverage.payer_name", in1.get(4), in1.loc(4))
+        mapped.put(f"{cov}.payer_id", in1.get(3), in1.loc(3))
+        mapped.put(f"{cov}.payer_name", in1.get(4), in1.loc(4))
     member = [(in1.get(36), in1.loc(36)), (in1.get(49), in1.loc(49))]
     if in2 is not None:
         member += [(in2.get(6), in2.loc(6)), (in2.get(8), in2.loc(8))]
     value, location = next(((v, loc) for v, loc in member if v), ("", in1.loc(36)))
-    mapped.put("coverage.member_id", value, location)
-    mapped.put("coverage.group_number", in1.get(8) or None, in1.loc(8))
-    _subscriber(mapped, msg, in1)
+    mapped.put(f"{cov}.member_id", value, location)
+    mapped.put(f"{cov}.group_number", in1.get(8) or None, in1.loc(8))
+    _subscriber(mapped, msg, in1, sub)
 
 
-def _subscriber(mapped: Mapped, msg: Message, in1: Segment) -> None:
+def _subscriber(mapped: Mapped, msg: Message, in1: Segment, base: str = "subscriber") -> None:
     code = in1.get(17).upper()
     relationship = RELATIONSHIP.get(code, "other") if code else "self"
-    mapped.where["subscriber"] = in1.loc(17)
-    mapped.put("subscriber.relationship", relationship, in1.loc(17))
+    mapped.where[base] = in1.loc(17)
+    mapped.put(f"{base}.relationship", relationship, in1.loc(17))
     if relationship == "self":
         return
-    mapped.where["subscriber.person"] = in1.loc(16)
+    mapped.where[f"{base}.person"] = in1.loc(16)
     if in1.get(16):
-        _put_person(mapped, "subscriber.person", in1, (16, 18, 43, 19))
+        _put_person(mapped, f"{base}.person", in1, (16, 18, 43, 19))
         return
     # The insured is often sent as the guarantor: GT1 with the same relationship to the patient.
     for gt1 in msg.all("GT1"):
         if RELATIONSHIP.get(gt1.get(11).upper(), "other") == relationship and gt1.get(3):
-            _put_person(mapped, "subscriber.person", gt1, (3, 8, 9, 5))
+            _put_person(mapped, f"{base}.person", gt1, (3, 8, 9, 5))
             return
-    mapped.problem("subscriber.person", in1.loc(16), "is required when IN1-17 says the patient is not the insured")
+    mapped.problem(f"{base}.person", in1.loc(16), "is required when IN1-17 says the patient is not the insured")
+
+
+def _guarantor(mapped: Mapped, msg: Message) -> None:
+    """GT1 (the first with a name and an address): who owes the patient balance; the statement is
+    addressed to them. GT1-3 name, GT1-5 address, GT1-11 relationship to the patient. A GT1 without an
+    address (senders often send only the name) cannot be mailed: the statement then goes to the
+    subscriber or the patient, as for JSON and CSV files without a guarantor."""
+    gt1 = next((g for g in msg.all("GT1") if g.get(3) and g.get(5, 1)), None)
+    if gt1 is None:
+        return
+    mapped.where["guarantor"] = gt1.loc(3)
+    code = gt1.get(11).upper()
+    mapped.put("guarantor.relationship", RELATIONSHIP.get(code, "other") if code else "self", gt1.loc(11))
+    mapped.put("guarantor.last_name", gt1.get(3, 1, 1), gt1.loc(3, 1))
+    mapped.put("guarantor.first_name", gt1.get(3, 2) or None, gt1.loc(3, 2))
+    mapped.put("guarantor.middle_name", gt1.get(3, 3) or None, gt1.loc(3, 3))
+    mapped.where["guarantor.address"] = gt1.loc(5)
+    mapped.put("guarantor.address.line1", gt1.joined(5, 1), gt1.loc(5, 1))
+    mapped.put("guarantor.address.line2", gt1.get(5, 2) or None, gt1.loc(5, 2))
+    mapped.put("guarantor.address.city", gt1.get(5, 3), gt1.loc(5, 3))
+    mapped.put("guarantor.address.state", gt1.get(5, 4), gt1.loc(5, 4))
+    mapped.put("guarantor.address.postal_code", re.sub(r"[\s-]", "", gt1.get(5, 5)), gt1.loc(5, 5))
 
 
 def _diagnoses(mapped: Mapped, msg: Message, lines: list[Segment]) -> list[str]:
@@ -340,6 +376,7 @@ def map_dft(msg: Message, profile: ClinicProfile) -> tuple[Mapped, str | None]:
     else:
         _put_person(mapped, "patient", pid, (5, 7, 8, 11))
     _coverage(mapped, msg, profile)
+    _guarantor(mapped, msg)
     mapped.where["billing_provider"] = "clinic profile billing_provider"
     mapped.raw["billing_provider"] = billing_provider_of(profile)
     lines = msg.all("FT1") if profile.hl7.line_source == "FT1" else msg.all("PR1")

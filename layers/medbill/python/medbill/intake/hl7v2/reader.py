@@ -37,6 +37,13 @@ class MessageOutcome:
     ack: str  # the ACK message, HL7 v2 text with CR segment endings
     encounter_id: str | None = None
     claim_id: str | None = None
+    # To answer again (answer_duplicate): the original's MSH summary, our ACK's control id and facility,
+    # the time, and where the message carried the encounter id. Not in the report.
+    header: dict[str, str] = field(default_factory=dict, repr=False)
+    ack_control_id: str = ""
+    facility: str = ""
+    created: datetime | None = None
+    encounter_id_location: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +108,27 @@ def _error_code(reason: str, location: str) -> str:
     return ack.DATA_TYPE_ERROR
 
 
+def answer_duplicate(result: Hl7IntakeResult, message_number: int, reason: str) -> None:
+    """A message whose visit was already billed from another file: the claim exists once and this
+    message bills nothing, so its ACK is AE with ERR 205 (duplicate key identifier) at the encounter
+    id's field, never the AA it had when read. AE, not AR: HL7 keeps AR for messages refused whatever
+    their content (type, version, processing id); this one is refused for what it says."""
+    for outcome in result.messages:
+        if outcome.message_number != message_number or outcome.ack_code != "AA" or outcome.created is None:
+            continue
+        error = ack.AckError(outcome.encounter_id_location or "MSH", ack.DUPLICATE_KEY, reason)
+        outcome.ack_code = "AE"
+        outcome.ack = ack.build_ack(
+            outcome.header,
+            "AE",
+            [error],
+            control_id=outcome.ack_control_id,
+            facility=outcome.facility,
+            now=outcome.created,
+            text=reason,
+        )
+
+
 class _Reader:
     def __init__(self, source_key: str, profile: ClinicProfile, now: datetime) -> None:
         self.source_key, self.profile, self.now = source_key, profile, now
@@ -125,6 +153,10 @@ class _Reader:
                     now=self.now,
                     text=text,
                 ),
+                header=header,
+                ack_control_id=control_id,
+                facility=self.profile.clinic_id,
+                created=self.now,
                 **kw,
             )
         )
@@ -164,7 +196,10 @@ class _Reader:
             return self.finish(raw, header, "AE", errors, encounter_id=encounter_id)
         self.result.encounters.append(AcceptedRecord(raw.number, encounter))
         claim_id = claim_id_for(encounter.clinic_id, encounter.encounter_id)
-        self.finish(raw, header, "AA", [], encounter_id=encounter.encounter_id, claim_id=claim_id)
+        where = mapped.where.get("encounter_id", "")
+        self.finish(
+            raw, header, "AA", [], encounter_id=encounter.encounter_id, claim_id=claim_id, encounter_id_location=where
+        )
 
 
 def read_hl7_file(

@@ -13,7 +13,16 @@ from decimal import Decimal
 from medbill.x12.envelope import Interchange
 from medbill.x12.tokenizer import X12SyntaxError
 
-__all__ = ["BillingProvider837", "Claim837", "Name", "ServiceLine837", "Submission837", "Transaction837"]
+__all__ = [
+    "BillingProvider837",
+    "Claim837",
+    "LineAdjudication837",
+    "Name",
+    "OtherPayer837",
+    "ServiceLine837",
+    "Submission837",
+    "Transaction837",
+]
 
 
 @dataclass(slots=True)
@@ -41,6 +50,26 @@ class BillingProvider837:
 
 
 @dataclass(slots=True)
+class OtherPayer837:
+    """Loop 2320 / 2330B: another payer of the claim and, once it adjudicated, what it paid and left."""
+
+    responsibility: str  # SBR01: P, S, T, ...
+    payer_id: str = ""  # 2330B NM109
+    paid: Decimal | None = None  # AMT*D
+    patient_liability: Decimal | None = None  # AMT*EAF
+    payer_claim_number: str = ""  # 2330B REF*F8
+
+
+@dataclass(slots=True)
+class LineAdjudication837:
+    """Loop 2430: how another payer adjudicated the line (SVD02 paid, its PR adjustments)."""
+
+    payer_id: str  # SVD01
+    paid: Decimal | None
+    patient_responsibility: Decimal = Decimal(0)  # sum of the CAS*PR amounts
+
+
+@dataclass(slots=True)
 class ServiceLine837:
     """Loop 2400: LX, SV1, DTP*472, REF*6R."""
 
@@ -55,6 +84,7 @@ class ServiceLine837:
     service_date: str = ""  # DTP*472: CCYYMMDD, the first date of a range
     service_date_end: str = ""  # the last date of a range (= service_date for one day)
     control_number: str | None = None  # REF*6R: our line item control number
+    adjudications: list[LineAdjudication837] = field(default_factory=list)  # 2430, in file order
 
 
 @dataclass(slots=True)
@@ -74,6 +104,8 @@ class Claim837:
     rendering_npi: str | None = None  # 2310B NM1*82; None when absent
     diagnosis_codes: list[str] = field(default_factory=list)  # HI ABK/ABF/BK/BF
     lines: list[ServiceLine837] = field(default_factory=list)
+    payer_responsibility: str = "P"  # 2000B SBR01: P primary, S secondary, T tertiary
+    other_payers: list[OtherPayer837] = field(default_factory=list)  # 2320 loops
 
     @property
     def billing_npi(self) -> str:

@@ -18,7 +18,9 @@ from decimal import Context, Decimal, localcontext
 from medbill.x12.claim837.models import (
     BillingProvider837,
     Claim837,
+    LineAdjudication837,
     Name,
+    OtherPayer837,
     ServiceLine837,
     Submission837,
     Transaction837,
@@ -65,10 +67,13 @@ class _TransactionReader:
         "in_billing",
         "in_subscriber",
         "line",
+        "other",
         "patient",
         "payer_id",
+        "responsibility",
         "sub",
         "subscriber",
+        "svd",
     )
 
     def __init__(self, submission: Submission837) -> None:
@@ -82,6 +87,9 @@ class _TransactionReader:
         self.in_billing = False  # inside HL*20 (2000A), whose NM1*85 (2010AA) is the billing provider
         self.check: _ClaimCheck | None = None
         self.line: ServiceLine837 | None = None
+        self.responsibility = "P"  # 2000B SBR01
+        self.other: OtherPayer837 | None = None  # the 2320 loop being read (another payer)
+        self.svd: LineAdjudication837 | None = None  # the 2430 loop being read
         self.handlers: dict[str, Callable[[Segment], None]] = {
             "HL": self.hl,
             "NM1": self.nm1,
@@ -92,6 +100,10 @@ class _TransactionReader:
             "LX": self.lx,
             "SV1": self.sv1,
             "DTP": self.dtp,
+            "SBR": self.sbr,
+            "AMT": self.amt,
+            "SVD": self.svd_segment,
+            "CAS": self.cas,
         }
 
     def read(self, segments: list[Segment]) -> None:
@@ -145,7 +157,7 @@ class _TransactionReader:
     def hl(self, seg: Segment) -> None:
         self.finish_claim()
         level = seg.get(3)
-        self.check, self.line = None, None
+        self.check, self.line, self.other, self.svd = None, None, None, None
         self.in_subscriber = level in ("22", "23")
         self.in_billing = level == "20"
         if level == "20":
@@ -164,6 +176,8 @@ class _TransactionReader:
                 self.billing = BillingProvider837(_name(seg), self.billing.tin if self.billing else "")
         elif entity == "PR" and not in_claim:
             self.payer_id = seg.get(9)
+        elif entity == "PR" and self.other is not None and self.line is None:
+            self.other.payer_id = seg.get(9)
         elif entity == "82" and self.check is not None and self.line is None:
             self.check.claim.rendering_npi = seg.get(9)
         elif entity == "IL" and not in_claim:
@@ -180,6 +194,9 @@ class _TransactionReader:
         if self.line is not None:
             if qualifier == "6R":
                 self.line.control_number = seg.get(2)
+        elif self.other is not None:
+            if qualifier == "F8":  # 2330B: the other payer's claim number, not this claim's
+                self.other.payer_claim_number = seg.get(2)
         elif self.check is not None:
             if qualifier == "F8":
                 self.check.claim.payer_claim_number = seg.get(2)
@@ -201,7 +218,9 @@ class _TransactionReader:
             billing=self.billing,
             subscriber=self.subscriber,
             patient=self.patient,
+            payer_responsibility=self.responsibility,
         )
+        self.other = self.svd = None
         self.check = _ClaimCheck(claim)
         self.claims.append(claim)
         try:
@@ -235,6 +254,7 @@ class _TransactionReader:
             self.line = None
             return
         self.end_line(check)
+        self.other = self.svd = None
         number: int | None = None
         try:
             number = n0_int(seg.get(1), "LX01")
@@ -291,6 +311,53 @@ class _TransactionReader:
                     f"{self.where(seg)}: SV107-{k} diagnosis pointer {pointer} names no diagnosis "
                     f"(the claim has {diagnoses})."
                 )
+
+    # ---- coordination of benefits: SBR (2000B / 2320), AMT (2320), SVD and CAS (2430) ----
+
+    def sbr(self, seg: Segment) -> None:
+        if self.check is None:
+            self.responsibility = seg.get(1)
+        elif self.line is None:
+            self.other = OtherPayer837(seg.get(1))
+            self.check.claim.other_payers.append(self.other)
+
+    def amt(self, seg: Segment) -> None:
+        other = self.other
+        if other is None or self.line is not None or seg.get(1) not in ("D", "EAF"):
+            return
+        try:
+            value = r_decimal(seg.get(2), "AMT02")
+        except X12NumberError as err:
+            self.bad_number(seg, err)
+            return
+        if seg.get(1) == "D":
+            other.paid = value
+        else:
+            other.patient_liability = value
+
+    def svd_segment(self, seg: Segment) -> None:
+        if self.line is None:
+            return
+        paid = None
+        try:
+            paid = r_decimal(seg.get(2), "SVD02")
+        except X12NumberError as err:
+            self.bad_number(seg, err)
+        self.svd = LineAdjudication837(seg.get(1), paid)
+        self.line.adjudications.append(self.svd)
+
+    def cas(self, seg: Segment) -> None:
+        if self.svd is None or seg.get(1) != "PR":
+            return
+        for n in range(3, 19, 3):  # CAS03, 06, ... 18: the amounts
+            if not seg.get(n):
+                continue
+            try:
+                amount = r_decimal(seg.get(n), f"CAS{n:02d}")
+            except X12NumberError as err:
+                self.bad_number(seg, err)
+                continue
+            self.svd.patient_responsibility += amount
 
     def dtp(self, seg: Segment) -> None:
         if self.line is not None and seg.get(1) == "472":

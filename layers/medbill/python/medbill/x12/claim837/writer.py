@@ -23,9 +23,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from medbill.models.claim import Claim
+from medbill.models.claim import PAYER_RESPONSIBILITY, Adjustment, Claim, PriorAdjudication
 from medbill.models.common import Address, Person
-from medbill.models.encounter import RELATIONSHIP_CODES, BillingProvider, Provider
+from medbill.models.encounter import (
+    RELATIONSHIP_CODES,
+    BillingProvider,
+    Coverage,
+    Provider,
+    Subscriber,
+    is_anesthesia,
+)
 from medbill.models.text import to_x12_text
 from medbill.x12.interchange import (
     ControlNumbers,
@@ -203,6 +210,17 @@ def _write_claim(w: _HierarchyWriter, claim: Claim) -> None:
     if rendering is not None and rendering.npi != enc.billing_provider.npi:
         w.provider_name("82", rendering, f"{where} 2310B")
         buf.add("PRV", "PE", "PXC", rendering.taxonomy)
+    facility = enc.service_facility
+    if facility is not None:
+        # 2310C: where care was given when that is not the billing address (the scrubber asks for it
+        # on a facility place of service); its NPI only when the facility has one.
+        name = _fit(buf, facility.organization_name, 60, f"{where} 2310C NM103")
+        buf.add("NM1", "77", "2", name, "", "", "", "", "XX" if facility.npi else "", facility.npi or "")
+        w.address(facility.address, f"{where} 2310C")
+    prior = {p.sequence: p for p in claim.prior_adjudications}
+    for n, (cov, sub) in enumerate(enc.coverages, start=1):
+        if n != claim.payer_sequence:
+            _write_other_payer(w, claim, n, cov, sub, prior.get(n))
     dos = _d8(enc.date_of_service)
     for n, line in enumerate(claim.lines, start=1):
         buf.context = f"{where} line {line.line_number}"
@@ -213,7 +231,7 @@ def _write_claim(w: _HierarchyWriter, claim: Claim) -> None:
             "SV1",
             ("HC", line.procedure_code, *line.modifiers),
             _money(line.charge),
-            "UN",
+            "MJ" if is_anesthesia(line.procedure_code) else "UN",  # anesthesia is billed in minutes
             _quantity(line.units),
             "",
             "",
@@ -221,7 +239,82 @@ def _write_claim(w: _HierarchyWriter, claim: Claim) -> None:
         )
         buf.add("DTP", "472", "D8", dos)
         buf.add("REF", "6R", line.line_control_number)
+        for adjudication in claim.prior_adjudications:
+            _write_line_adjudication(w, claim, line.line_number, adjudication)
     buf.context = where
+
+
+def _cas(buf: SegmentBuffer, adjustments: Sequence[Adjustment], where: str) -> None:
+    """One CAS per group (the IG allows five), up to six reason/amount pairs each."""
+    by_group: dict[str, list[Adjustment]] = {}
+    for adj in adjustments:
+        if adj.amount:
+            by_group.setdefault(adj.group, []).append(adj)
+    if len(by_group) > 5:
+        raise X12DataError(f"{where}: more than 5 adjustment groups (CAS)")
+    for group, adjs in by_group.items():
+        if len(adjs) > 6:
+            raise X12DataError(f"{where}: more than 6 {group} adjustments in one CAS")
+        pairs: list[str] = []
+        for adj in adjs:
+            pairs += [adj.reason, _money(adj.amount), ""]
+        buf.add("CAS", group, *pairs[:-1])
+
+
+def _write_other_payer(
+    w: _HierarchyWriter, claim: Claim, sequence: int, cov: Coverage, sub: Subscriber, prior: PriorAdjudication | None
+) -> None:
+    """Loop 2320 (other subscriber) with 2330A (other subscriber) and 2330B (other payer): every other
+    coverage of the encounter; for a payer that adjudicated before, its claim-level adjustments (CAS),
+    what it paid (AMT*D) and what it left (AMT*EAF)."""
+    buf = w.buf
+    where = f"claim {claim.claim_id} 2320 ({PAYER_RESPONSIBILITY[sequence]})"
+    buf.add(
+        "SBR",
+        PAYER_RESPONSIBILITY[sequence],
+        RELATIONSHIP_CODES[sub.relationship],
+        cov.group_number,
+        "",
+        "",
+        "",
+        "",
+        "",
+        cov.claim_filing_indicator,
+    )
+    if prior is not None:
+        _cas(buf, prior.claim_adjustments, where)
+        buf.add("AMT", "D", _money(prior.paid))
+        buf.add("AMT", "EAF", _money(prior.patient_liability))
+    # OI03 benefits assigned, OI04 patient signature on file, OI06 release of information.
+    buf.add("OI", "", "", "Y", "P", "", "Y")
+    insured = sub.person or claim.encounter.patient
+    w.person_name("IL", insured, "MI", cov.member_id, f"{where} 2330A")
+    w.address(insured.address, f"{where} 2330A")
+    buf.add("NM1", "PR", "2", _fit(buf, cov.payer_name, 60, f"{where} 2330B NM103"), "", "", "", "", "PI", cov.payer_id)
+    if prior is not None:
+        if not prior.lines:  # line adjudication (2430) carries the date when there is one
+            buf.add("DTP", "573", "D8", _d8(prior.adjudicated_on))
+        if prior.payer_claim_number:
+            buf.add("REF", "F8", prior.payer_claim_number)
+
+
+def _write_line_adjudication(w: _HierarchyWriter, claim: Claim, line_number: int, prior: PriorAdjudication) -> None:
+    """Loop 2430: how an earlier payer adjudicated this line (SVD, CAS, DTP*573)."""
+    line = next((a for a in prior.lines if a.line_number == line_number), None)
+    if line is None:
+        return
+    claim_line = claim.lines[line_number - 1]
+    cov, _ = claim.encounter.coverages[prior.sequence - 1]
+    w.buf.add(
+        "SVD",
+        cov.payer_id,
+        _money(line.paid),
+        ("HC", claim_line.procedure_code, *claim_line.modifiers),
+        "",
+        _quantity(claim_line.units),
+    )
+    _cas(w.buf, line.adjustments, f"claim {claim.claim_id} line {line_number} 2430")
+    w.buf.add("DTP", "573", "D8", _d8(prior.adjudicated_on))
 
 
 def _provider_key(provider: BillingProvider) -> str:
@@ -229,22 +322,22 @@ def _provider_key(provider: BillingProvider) -> str:
 
 
 def _subscriber_key(claim: Claim) -> tuple[Any, ...]:
-    enc = claim.encounter
-    cov = enc.coverage
+    cov, sub = claim.billed_coverage
     return (
+        claim.payer_sequence,
         cov.payer_id,
         cov.payer_name,
         cov.member_id,
         cov.group_number,
         cov.claim_filing_indicator,
-        enc.patient_is_subscriber,
-        enc.insured.model_dump_json(),
+        sub.relationship == "self",
+        (sub.person or claim.encounter.patient).model_dump_json(),
     )
 
 
 def _patient_key(claim: Claim) -> tuple[str, str]:
-    enc = claim.encounter
-    return (enc.subscriber.relationship, enc.patient.model_dump_json())
+    _, sub = claim.billed_coverage
+    return (sub.relationship, claim.encounter.patient.model_dump_json())
 
 
 def _group(claims: Sequence[Claim], key: Callable[[Claim], Any]) -> list[list[Claim]]:
@@ -277,7 +370,11 @@ def _write_billing_provider(w: _HierarchyWriter, claims: Sequence[Claim]) -> Non
     buf.add("PRV", "BI", "PXC", bp.taxonomy)
     w.provider_name("85", bp, "2010AA")
     w.address(bp.address, "2010AA")
-    buf.add("REF", "EI", bp.tin)
+    buf.add("REF", bp.tin_qualifier, bp.tin)  # EI, or SY for a sole proprietor billing under an SSN
+    if bp.pay_to_address is not None:
+        # 2010AB: where payments go (a PO box or lock box); 2010AA stays the street address.
+        buf.add("NM1", "87", "2")
+        w.address(bp.pay_to_address, "2010AB")
     for subscriber_claims in _group(claims, _subscriber_key):
         _write_subscriber(w, subscriber_claims, hl_a)
 
@@ -288,13 +385,15 @@ def _write_subscriber(w: _HierarchyWriter, claims: Sequence[Claim], hl_a: int) -
     buf = w.buf
     first = claims[0]
     enc = first.encounter
-    cov = enc.coverage
-    is_self = enc.patient_is_subscriber
+    cov, sub = first.billed_coverage
+    is_self = sub.relationship == "self"
+    insured = sub.person or enc.patient
     buf.context = f"claim {first.claim_id} subscriber"
     hl_b = w.next_hl()
     buf.add("HL", str(hl_b), str(hl_a), "22", "0" if is_self else "1")
-    buf.add("SBR", "P", "18" if is_self else "", cov.group_number, "", "", "", "", "", cov.claim_filing_indicator)
-    w.person_name("IL", enc.insured, "MI", cov.member_id, "2010BA")
+    sbr01 = PAYER_RESPONSIBILITY[first.payer_sequence]
+    buf.add("SBR", sbr01, "18" if is_self else "", cov.group_number, "", "", "", "", "", cov.claim_filing_indicator)
+    w.person_name("IL", insured, "MI", cov.member_id, "2010BA")
     if is_self:
         # The subscriber's address and demographics are required when they are the patient.
         w.address(enc.patient.address, "2010BA")
@@ -308,7 +407,7 @@ def _write_subscriber(w: _HierarchyWriter, claims: Sequence[Claim], hl_a: int) -
         buf.context = f"claim {patient_claims[0].claim_id} patient"
         hl_c = w.next_hl()
         buf.add("HL", str(hl_c), str(hl_b), "23", "0")
-        buf.add("PAT", RELATIONSHIP_CODES[pat_enc.subscriber.relationship])
+        buf.add("PAT", RELATIONSHIP_CODES[patient_claims[0].billed_coverage[1].relationship])
         w.person_name("QC", pat_enc.patient, "", "", "2010CA")
         w.address(pat_enc.patient.address, "2010CA")
         w.demographics(pat_enc.patient)
