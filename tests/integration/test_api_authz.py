@@ -83,6 +83,14 @@ TABLE: list[tuple[str, str, dict[str, str] | None, str, int]] = [
     ("POST", "/claims/{a}/recheck", None, "biller_a", 409),
     ("POST", "/claims/{a}/recheck", None, "biller_b", 404),
     ("POST", "/claims/{a}/recheck", None, "admin", 409),
+    # POST /claims/{claim_id}/retry (409: in scope and allowed, but the claim is not FAILED or stuck)
+    ("POST", "/claims/{a}/retry", None, "viewer_a", 403),
+    ("POST", "/claims/{a}/retry", None, "biller_a", 409),
+    ("POST", "/claims/{a}/retry", None, "biller_b", 404),
+    ("POST", "/claims/{a}/retry", None, "admin", 409),
+    # GET /worklists/stuck-claims: managers, filtered to their clinics
+    ("GET", "/worklists/stuck-claims", None, "biller_a", 403),
+    ("GET", "/worklists/stuck-claims", None, "manager_a", 200),
     # GET /eras: the office's ERA queue, for managers
     ("GET", "/eras", None, "viewer_a", 403),
     ("GET", "/eras", None, "biller_a", 403),

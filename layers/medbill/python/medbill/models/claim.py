@@ -123,6 +123,11 @@ class Claim(Model):
     acknowledgements: list[Acknowledgement] = Field(default_factory=list)
     rejection_reason: str | None = None  # why a 999 / 277CA rejected it (codes and their meaning)
     filing: Filing | None = None
+    # Recovery (workflow.recovery): the status a FAILED claim failed from and the error name, and the
+    # workflow attempt (1 = the execution named by the claim id; n > 1 = `<claim id>-r<n>`).
+    failed_from: ClaimStatus | None = None
+    failure: str | None = None
+    attempt: Annotated[int, Field(ge=1)] = 1
 
     @property
     def patient_balance(self) -> Decimal:

@@ -144,6 +144,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_ledger"),
     ("GET", "/claims/{claim_id}/access-log"): Policy(Role.ADMIN, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/recheck"): Policy(Role.BILLER, SCOPE_CLAIM),
+    # Recovery: retrying a FAILED claim re-runs idempotent stages only (nothing filed or posted twice),
+    # like a recheck: a biller's. Stuck claims (MarkFailed failed) span clinics, filtered per user.
+    ("POST", "/claims/{claim_id}/retry"): Policy(Role.BILLER, SCOPE_CLAIM),
+    ("GET", "/worklists/stuck-claims"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
     # ERAs: a payment to the office's payee; a non-admin sees an ERA when every claim it pays is in
     # one of their clinics (billing.era has no payee -> clinic map yet: docs/decisions.md).
     # The office's ERA list (payer, trace, totals: no PHI) is a manager's work queue.
