@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from infra import config
+from infra.local.lambda_bridge import INVOCATION_LOCK
 from infra.local.runtime import LocalRuntime
 from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.era import reconciliation
@@ -96,7 +97,10 @@ def _recover(rt: LocalRuntime, gateway: WorkflowGateway) -> int:
         if not todo:
             return retried
         for claim_id in todo:
-            retry_claim(repo, gateway, claim_id, STAFF)
+            # One invocation at a time, as the api handler runs in the bridge: moto's backends are not
+            # thread-safe, and the retried executions' handlers start at once.
+            with INVOCATION_LOCK:
+                retry_claim(repo, gateway, claim_id, STAFF)
             retried += 1
     return retried
 
