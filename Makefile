@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv install browser lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean mutation
+.PHONY: venv install browser lint typecheck test unit integration infra-test e2e demo local synth bench deploy clean mutation reliability
 
 # The staff console's browser tests: Debian's chromium (Playwright's own download is not reachable)
 # and axe-core from npm. Installed when missing; a clean CI machine gets both from the registries.
@@ -60,6 +60,16 @@ e2e: $(STAMP) browser
 mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation.run $(SUBSETS)
 
+# Fuzzing and fault injection at full size (issue 12; docs/reliability.md). `make test` runs the same
+# tests small (8 claims, 100 examples). Sizes: RELIABILITY_CLAIMS, FUZZ_EXAMPLES, RELIABILITY_SEED.
+RELIABILITY_CLAIMS ?= 1000
+FUZZ_EXAMPLES ?= 2000
+RELIABILITY_SEED ?= 12
+reliability: $(STAMP)
+	MEDBILL_RELIABILITY_CLAIMS=$(RELIABILITY_CLAIMS) MEDBILL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	MEDBILL_RELIABILITY_SEED=$(RELIABILITY_SEED) MEDBILL_RELIABILITY_OUT=reliability-output.json \
+	$(BIN)/pytest -q tests/reliability
+
 demo: $(STAMP)  # leaves demo-output/console.png when chromium is present (make browser)
 	$(BIN)/python -m infra.local.demo
 
@@ -76,4 +86,4 @@ deploy: $(STAMP)
 	npx --yes aws-cdk@2 deploy  # Node's npx (cdk.json runs the app with .venv's Python)
 
 clean:
-	rm -rf $(VENV) cdk.out demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out demo-output .pytest_cache .mypy_cache .ruff_cache reliability-output.json

@@ -278,6 +278,9 @@ class WorkflowTimeouts:
     remittance_wait_seconds: int  # Submit -> 835 posted; then the claim goes to follow-up
     staff_hold_seconds: int  # a claim on hold waits this long for a person
     retry_interval_seconds: int  # first Lambda retry interval (backoff 2x)
+    # Longest wait between retries of our transient errors (ConcurrentUpdate, AwsThrottled, ...):
+    # 4 attempts with full jitter, 2x backoff, capped here.
+    retry_max_delay_seconds: int = 2
 
     @classmethod
     def production(cls) -> WorkflowTimeouts:
@@ -285,6 +288,7 @@ class WorkflowTimeouts:
             remittance_wait_seconds=45 * 24 * 3600,
             staff_hold_seconds=30 * 24 * 3600,
             retry_interval_seconds=2,
+            retry_max_delay_seconds=60,
         )
 
     @classmethod
@@ -310,6 +314,7 @@ def asl_substitutions(function_arns: dict[str, str], timeouts: WorkflowTimeouts)
     subs["RemittanceWaitSeconds"] = str(timeouts.remittance_wait_seconds)
     subs["StaffHoldSeconds"] = str(timeouts.staff_hold_seconds)
     subs["RetryIntervalSeconds"] = str(timeouts.retry_interval_seconds)
+    subs["RetryMaxDelaySeconds"] = str(timeouts.retry_max_delay_seconds)
     return subs
 
 

@@ -47,6 +47,7 @@ from medbill.ports import (
     QueueSendError,
     StaleItem,
     WorkItem,
+    execution_name,
 )
 
 
@@ -638,6 +639,9 @@ class FakeWorkflow:
         self.started: dict[str, str] = {}
         self.resumed: list[tuple[str, dict[str, Any]]] = []
         self.ended: set[str] = set()
+        self.statuses: dict[str, str] = {}  # execution name -> status (set by tests)
+        self.resume_error: Exception | None = None  # SendTaskSuccess fails (throttled, unavailable)
+        self.start_error: Exception | None = None  # StartExecution fails
         self._lock = threading.Lock()
 
     def start_claim(self, claim_id: str, clinic_id: str) -> bool:
@@ -649,10 +653,34 @@ class FakeWorkflow:
 
     def resume(self, task_token: str, output: dict[str, Any]) -> bool:
         with self._lock:
+            if self.resume_error is not None:
+                raise self.resume_error
             if task_token in self.ended:
                 return False
             self.resumed.append((task_token, output))
             return True
+
+    # Executions (workflow.recovery): an execution's status is RUNNING once started, until a test
+    # sets it in `statuses` (by execution name).
+    def start_attempt(self, claim_id: str, clinic_id: str, attempt: int) -> bool:
+        name = execution_name(claim_id, attempt)
+        with self._lock:
+            if self.start_error is not None:
+                raise self.start_error
+            if name in self.started:
+                return False
+            self.started[name] = clinic_id
+            self.statuses[name] = "RUNNING"
+            return True
+
+    def execution_status(self, claim_id: str, attempt: int) -> str | None:
+        name = execution_name(claim_id, attempt)
+        with self._lock:
+            return self.statuses.get(name, "RUNNING" if name in self.started else None)
+
+    def failed_executions(self) -> list[str]:
+        with self._lock:
+            return [n for n, st in self.statuses.items() if st in ("FAILED", "TIMED_OUT", "ABORTED")]
 
 
 @dataclass
@@ -743,6 +771,7 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
         BillingStore,
         EligibilityAnswers,
         EligibilityGateway,
+        Executions,
         IntakeQueue,
         PostingQueue,
         ReleaseQueue,
@@ -752,6 +781,7 @@ if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks i
     _store: BillingStore = FakeStore()
     _artifacts: Artifacts = FakeArtifacts()
     _workflow: Workflow = FakeWorkflow()
+    _executions: Executions = FakeWorkflow()
     _posting: PostingQueue = CollectingQueue()
     _release: ReleaseQueue = ReleaseRequests()
     _intake: IntakeQueue = IntakeContinuations()

@@ -27,6 +27,7 @@ from medbill.models.status import ClaimStatus
 from medbill.ports import AccessRecord, BadPageToken, ClaimNotFound
 from medbill.workflow import authz, reports
 from medbill.workflow.authz import Forbidden, OutOfScope, StaffUser, Unauthenticated
+from medbill.workflow.recovery import NotRetryable, retry_claim, stuck_claims
 from medbill.workflow.stages import NotOnHold, recheck_hold
 from medbill.workflow.views import (
     AccessLogPage,
@@ -184,6 +185,15 @@ def post_recheck(claim_id: ClaimId) -> dict[str, Any]:
     return recheck_hold(wiring.repository(), wiring.workflow(), claim_id, staff().actor)
 
 
+@app.post("/claims/<claim_id>/retry")
+@tracer.capture_method
+def post_retry(claim_id: ClaimId) -> dict[str, Any]:
+    """Retry a FAILED (or stuck) claim from its last good stage: a new execution `<claim id>-r<n>`."""
+    result = retry_claim(wiring.repository(), wiring.executions(), claim_id, staff().actor)
+    logger.info("claim retried", claim_id=claim_id, attempt=result["attempt"])
+    return result
+
+
 @app.get("/claims")
 @tracer.capture_method
 def list_claims(
@@ -240,6 +250,26 @@ def post_release(era_id: EraId) -> Response[dict[str, Any]]:
     body = release_era(wiring.repository(), wiring.release_queue(), era_id, released_by)
     logger.info("ERA released for posting", era_id=era_id, released_by=released_by)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# --- stuck claims: the execution ended but MarkFailed could not mark the claim FAILED -------------
+class StuckClaimView(BaseModel):
+    claim_id: str
+    clinic_id: str
+    status: str
+    attempt: int
+    execution: str
+
+
+@app.get("/worklists/stuck-claims")
+@tracer.capture_method
+def stuck_worklist() -> list[StuckClaimView]:
+    user = staff()
+    return [
+        StuckClaimView(**vars(s))
+        for s in stuck_claims(wiring.repository(), wiring.executions())
+        if user.sees_clinic(s.clinic_id)
+    ]
 
 
 # --- unmatched remittance -------------------------------------------------------------------------
@@ -329,6 +359,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     EraNotFound: 404,
     BadPageToken: 400,
     NotOnHold: 409,
+    NotRetryable: 409,
     EraNotReleasable: 409,
     OutOfScope: 404,
     Forbidden: 403,

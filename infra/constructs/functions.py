@@ -289,6 +289,23 @@ class Functions(Construct):
             )
         if state_machine is not None and access.start_executions:
             state_machine.grant_start_execution(role)
+        if state_machine is not None and access.read_executions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["states:ListExecutions"], resources=[state_machine.state_machine_arn])
+            )
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution"],
+                    resources=[
+                        Stack.of(self).format_arn(
+                            service="states",
+                            resource="execution",
+                            resource_name=f"{config.STATE_MACHINE_NAME}:*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
         if access.task_response:
             # Functions inside the state machine cannot reference it (dependency cycle), so the
             # grant names the machine's ARN, built from its fixed name.
@@ -315,6 +332,14 @@ class Functions(Construct):
         if self.network is None:
             acknowledge(fn, "HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON)
         acknowledge(fn, "HIPAA.Security-LambdaDLQ", SYNC_ONLY_REASON)
+        if access.read_executions:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                f"execution:{config.STATE_MACHINE_NAME}:*]",
+                "DescribeExecution on the claim state machine's executions only: execution names are per "
+                "claim and attempt (workflow.recovery), so the grant needs a wildcard after the machine name.",
+            )
         bucket = arn_ref(self.storage.data_bucket.node.default_child)  # type: ignore[arg-type]
         for prefix in (*access.read_prefixes, *access.write_prefixes):
             acknowledge(

@@ -44,6 +44,8 @@ IDEMPOTENCY_ACTIONS = (GET, PUT, UPDATE, DELETE)
 # KMS through the services that encrypt for the function (conditioned on kms:ViaService).
 KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 TASK_RESPONSE_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
+# Recovery (workflow.recovery): is a claim's execution over, and which executions failed.
+READ_EXECUTION_ACTIONS = ("states:DescribeExecution", "states:ListExecutions")
 SQS_CONSUMER_ACTIONS = (
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -75,6 +77,7 @@ class Access:
     write_prefixes: tuple[str, ...] = ()  # s3:PutObject
     start_executions: bool = False  # states:StartExecution on the claim state machine
     task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
+    read_executions: bool = False  # states:DescribeExecution/ListExecutions (retry, stuck claims)
 
     @property
     def kms_via_services(self) -> tuple[str, ...]:
@@ -165,6 +168,7 @@ ACCESS: dict[str, Access] = {
             config.ENCOUNTERS_PREFIX,
         ),
         start_executions=True,
+        read_executions=True,  # POST /claims/{id}/retry, GET /worklists/stuck-claims
     ),
 }
 
@@ -187,6 +191,8 @@ def allowed_actions(name: str, *, vpc: bool = False) -> frozenset[str]:
         actions.add("states:StartExecution")
     if access.task_response:
         actions.update(TASK_RESPONSE_ACTIONS)
+    if access.read_executions:
+        actions.update(READ_EXECUTION_ACTIONS)
     if config.queues_sent_to(name):
         actions.add("sqs:SendMessage")
     if any(spec.consumer == name for spec in config.QUEUES):

@@ -115,11 +115,14 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         if spec.name == "intake":
             assert states == {"states:StartExecution"}
         elif spec.name == "api":  # resumes parked claims, and starts the claims of a posted FHIR Bundle
+            # and retries (recovery: is the claim's execution over; which executions failed)
             assert states == {
                 "states:StartExecution",
                 "states:SendTaskSuccess",
                 "states:SendTaskFailure",
                 "states:SendTaskHeartbeat",
+                "states:DescribeExecution",
+                "states:ListExecutions",
             }
         elif spec.name in ("await_token", "posting"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}

@@ -156,6 +156,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/reports/ar-aging"),  # issue 11: reports
         ("GET", "/reports/kpis"),
         ("GET", "/reports/stage-times"),
+        ("GET", "/worklists/stuck-claims"),  # issue 12: MarkFailed failed, the claim kept its status
         ("GET", "/worklists/unmatched-remittance"),
         ("GET", "/worklists/{name}"),
         ("POST", "/claims/{claim_id}/adjustments"),
@@ -165,6 +166,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("POST", "/claims/{claim_id}/patient-refunds"),
         ("POST", "/claims/{claim_id}/recheck"),
         ("POST", "/clinics/{clinic_id}/uploads"),  # issue 11: a presigned upload from the console
+        ("POST", "/claims/{claim_id}/retry"),  # issue 12: retry a FAILED claim from its last good stage
         ("POST", "/eras/{era_id}/release"),
         ("POST", "/fhir/Bundle"),
         ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"),

@@ -109,6 +109,14 @@ TABLE: list[tuple[str, str, Any, str, int]] = [
     # GET /eras: each user's clinics' ERAs by key (contents: test_era_lists_follow_the_payee)
     ("GET", "/eras", None, "viewer_a", 200),
     ("GET", "/eras", None, "biller_b", 200),
+    # POST /claims/{claim_id}/retry (409: in scope and allowed, but the claim is not FAILED or stuck)
+    ("POST", "/claims/{a}/retry", None, "viewer_a", 403),
+    ("POST", "/claims/{a}/retry", None, "biller_a", 409),
+    ("POST", "/claims/{a}/retry", None, "biller_b", 404),
+    ("POST", "/claims/{a}/retry", None, "admin", 409),
+    # GET /worklists/stuck-claims: managers, filtered to their clinics
+    ("GET", "/worklists/stuck-claims", None, "biller_a", 403),
+    ("GET", "/worklists/stuck-claims", None, "manager_a", 200),
     ("GET", "/eras", None, "admin", 200),
     ("GET", "/eras", None, "no_role", 403),
     # GET /eras/{era_id}: in scope when its payee is one of the user's clinics

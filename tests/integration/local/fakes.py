@@ -21,6 +21,8 @@ class FakeWorkflow:
     def __init__(self) -> None:
         self.eligibility: dict[str, list[str]] = {}
         self.fail_in: dict[str, str] = {}
+        # (claim id, function) -> exceptions raised by its next calls, in turn (transient errors)
+        self.raise_next: dict[tuple[str, str], list[Exception]] = {}
         self.tokens: dict[tuple[str, str], str] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.followups: list[dict[str, Any]] = []
@@ -32,6 +34,11 @@ class FakeWorkflow:
             self.calls.append((name, event))
         if self.fail_in.get(event.get("claim_id", "")) == name:
             raise RuntimeError(f"fake {name} failure")
+        with self._lock:
+            queued = self.raise_next.get((event.get("claim_id", ""), name))
+            error = queued.pop(0) if queued else None
+        if error is not None:
+            raise error
 
     def registration(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self._record("registration", event)

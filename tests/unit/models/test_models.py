@@ -100,7 +100,8 @@ def test_transitions() -> None:
     with pytest.raises(InvalidTransition, match="cannot go from RECEIVED to PAID"):
         check_transition(ClaimStatus.RECEIVED, ClaimStatus.PAID)
     assert ALLOWED_TRANSITIONS[ClaimStatus.CLOSED] == frozenset()
-    assert ALLOWED_TRANSITIONS[ClaimStatus.FAILED] == frozenset()
+    # FAILED goes back only where a staff retry restores it: every status but CLOSED and itself.
+    assert ALLOWED_TRANSITIONS[ClaimStatus.FAILED] == frozenset(ClaimStatus) - {ClaimStatus.CLOSED, ClaimStatus.FAILED}
     for status, targets in ALLOWED_TRANSITIONS.items():
         if status not in (ClaimStatus.CLOSED, ClaimStatus.FAILED):
             assert ClaimStatus.FAILED in targets

@@ -38,7 +38,7 @@ from medbill.billing.matching import match_lines
 from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.models.common import utcnow
 from medbill.models.remittance import FORWARDED, PAYER_SEQUENCE, ClaimRemittance, LedgerEntry, LedgerKind
-from medbill.models.status import ALLOWED_TRANSITIONS, AWAITING, POSTED, check_transition
+from medbill.models.status import ALLOWED_TRANSITIONS, AWAITING, POSTED, ClaimStatus, check_transition
 from medbill.ports import (
     UNMATCHED_STATUS,
     AlreadyPosted,
@@ -275,6 +275,7 @@ def _post_entry(
     outcome = None if kind == "predetermination" else claim_outcome(entries, update, payments)
     new_status = STATUS_FOR.get(outcome) if outcome else None
     kept = new_status is not None and new_status not in ALLOWED_TRANSITIONS[claim.status] | {claim.status}
+    kept = kept or (new_status is not None and claim.status == ClaimStatus.FAILED)  # only a staff retry leaves FAILED
     if kept or new_status == claim.status:
         new_status = None  # money is always posted; a status the workflow does not allow here stays
     problems = _not_waiting(claim, outcome, kept)

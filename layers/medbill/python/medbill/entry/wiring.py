@@ -24,6 +24,7 @@ from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule
 from medbill.entry import settings
 from medbill.models.claim import Claim
+from medbill.ports import Executions
 from medbill.prefixes import APPOINTMENTS_PREFIX, ELIGIBILITY_BATCH_LEDGER_PREFIX, OUTBOX_837_PREFIX
 from medbill.workflow.clinic_profiles import ClinicProfiles
 from medbill.workflow.stages import Submitter
@@ -65,6 +66,11 @@ def workflow() -> WorkflowGateway:
     except settings.SettingsError:
         arn = None
     return WorkflowGateway(arn)
+
+
+def executions() -> Executions:
+    """The same gateway as the Executions port (retry a FAILED claim, find stuck ones)."""
+    return workflow()
 
 
 @cache

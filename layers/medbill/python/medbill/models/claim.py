@@ -166,6 +166,11 @@ class Claim(Model):
     # The last 276 claim status inquiry that asked about this claim (workflow/claim_status.py): not
     # asked again within the payer's ack_hours. Each inquiry is also an event on the timeline.
     status_inquiry: StatusInquiry | None = None
+    # Recovery (workflow.recovery): the status a FAILED claim failed from and the error name, and the
+    # workflow attempt (1 = the execution named by the claim id; n > 1 = `<claim id>-r<n>`).
+    failed_from: ClaimStatus | None = None
+    failure: str | None = None
+    attempt: Annotated[int, Field(ge=1)] = 1
 
     @property
     def patient_balance(self) -> Decimal:

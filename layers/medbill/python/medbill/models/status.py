@@ -59,12 +59,19 @@ ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.REVERSED: frozenset({*POSTED, S.FOLLOW_UP}),
     S.FOLLOW_UP: frozenset({S.FOLLOW_UP, S.SUBMITTED, S.CLOSED, *POSTED}),
     S.CLOSED: frozenset(),
-    S.FAILED: frozenset(),
 }
 # Any non-final status may fail.
 for _status, _targets in list(ALLOWED_TRANSITIONS.items()):
-    if _status not in (S.CLOSED, S.FAILED):
+    if _status is not S.CLOSED:
         ALLOWED_TRANSITIONS[_status] = _targets | {S.FAILED}
+# A staff retry (workflow.recovery) puts a FAILED claim back in the status it failed from, and a new
+# execution carries on from there (every stage skips work already done). Nothing else leaves FAILED:
+# a payment posted to a FAILED claim keeps its status (billing.posting), so the failure stays seen.
+RESTORABLE = frozenset(set(S) - {S.CLOSED, S.FAILED})
+ALLOWED_TRANSITIONS[S.FAILED] = RESTORABLE
+# Statuses a running execution leaves within seconds (a stage runs next): a claim that stays in one
+# while its execution has ended is stuck (MarkFailed itself failed): workflow.recovery finds it.
+IN_FLIGHT = frozenset({S.RECEIVED, S.REGISTERED, S.ELIGIBLE, S.CODED, S.CHARGED, S.SUBMITTED})
 
 HOLD_STATUSES = frozenset({S.ELIGIBILITY_HOLD, S.CODING_HOLD})  # waiting on a person
 

@@ -150,6 +150,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_ledger"),
     ("GET", "/claims/{claim_id}/access-log"): Policy(Role.ADMIN, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/recheck"): Policy(Role.BILLER, SCOPE_CLAIM),
+    # Recovery: retrying a FAILED claim re-runs idempotent stages only (nothing filed or posted twice),
+    # like a recheck: a biller's. Stuck claims (MarkFailed failed) span clinics, filtered per user.
+    ("POST", "/claims/{claim_id}/retry"): Policy(Role.BILLER, SCOPE_CLAIM),
+    ("GET", "/worklists/stuck-claims"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
     # ERAs: a payment to a clinic's payee (billing provider NPI / TIN, from the clinic profiles).
     # The ERA list is each of the user's clinics' ERAs by key (an admin's: the office's list); an
     # ERA is in a non-admin's scope when its payee is one of their clinics (docs/decisions.md).

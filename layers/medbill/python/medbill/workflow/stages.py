@@ -368,16 +368,23 @@ def recheck_hold(repo: ClaimStore, workflow: Workflow, claim_id: str, actor: str
     """A person fixed what held the claim (coverage reinstated, fee schedule or code set updated):
     resume its execution, which runs the stage that held it again."""
 
-    def step(claim: Claim) -> dict[str, Any]:
-        if claim.status not in HOLD_STATUSES or not claim.task_token:
-            raise NotOnHold(f"claim {claim.claim_id} is {claim.status.value}, not waiting on a hold")
-        token = claim.task_token
-        repo.save(claim.model_copy(update={"task_token": None}), actor=actor, detail={"recheck_by": actor})
-        if not workflow.resume(token, {"rechecked": True}):
-            raise NotOnHold(f"claim {claim.claim_id}: its hold already ended")
-        return {"claim_id": claim.claim_id, "status": claim.status.value, "rechecked": True}
+    claim = repo.get_claim(claim_id)
+    if claim.status not in HOLD_STATUSES or not claim.task_token:
+        raise NotOnHold(f"claim {claim.claim_id} is {claim.status.value}, not waiting on a hold")
+    token = claim.task_token
+    # Resume first: the token stays on the claim until SendTaskSuccess has succeeded, so a failed call
+    # (throttled, Step Functions unavailable) leaves the hold as it was and the person can try again.
+    resumed = workflow.resume(token, {"rechecked": True})
 
-    return with_lock_retry(repo, claim_id, step)
+    def clear(current: Claim) -> None:
+        if current.task_token == token:  # the resumed stage may already have parked a new one
+            detail = {"recheck_by": actor} if resumed else {"hold_ended": True}
+            repo.save(current.model_copy(update={"task_token": None}), actor=actor, detail=detail)
+
+    with_lock_retry(repo, claim_id, clear)
+    if not resumed:
+        raise NotOnHold(f"claim {claim.claim_id}: its hold already ended")
+    return {"claim_id": claim.claim_id, "status": claim.status.value, "rechecked": True}
 
 
 def fail(repo: ClaimStore, claim_id: str, error: str) -> Failed:
@@ -388,12 +395,15 @@ def fail(repo: ClaimStore, claim_id: str, error: str) -> Failed:
             return Failed(status=claim.status.value)
         # Error names only (e.g. "States.TaskFailed", "Lambda.Unknown"): causes can quote data.
         code = error[:100]
+        # The status it failed from is where a staff retry (workflow.recovery) puts it back.
+        update: dict[str, Any] = {"hold_reasons": [f"workflow error: {code}"], "task_token": None}
+        update |= {"failed_from": claim.status, "failure": code}
         save_claim(
             repo,
-            claim.model_copy(update={"hold_reasons": [f"workflow error: {code}"], "task_token": None}),
+            claim.model_copy(update=update),
             actor="workflow",
             new_status=S.FAILED,
-            detail={"error": code},
+            detail={"error": code, "failed_from": claim.status.value, "attempt": claim.attempt},
         )
         return Failed(status=S.FAILED.value)
 
