@@ -18,7 +18,7 @@ from medbill.entry import wiring
 from medbill.models.claim import Claim
 from medbill.models.status import ClaimStatus as S
 from medbill.workflow import authz
-from medbill.workflow.intake import new_claim
+from medbill.workflow.intake import new_claim, report_key_for
 from medbill.x12.remittance835 import Adjustment, ClaimPayment
 from testkit.era_builder import era_for
 from tests.factories import make_encounter
@@ -71,7 +71,7 @@ def world(aws: LocalResources) -> dict[str, Any]:
     _receive("era/a.835", era_for([(a, "paid")], payer_id="PAYERA01", trace="TRACEA", extra_claims=[stranger]))
     wiring.clinic_profiles().put("clinic-a", {**PROFILE, "clinic_id": "clinic-a"})
     report = {"source_key": f"encounters/clinic-a/{UPLOAD_ID}", "accepted": [], "rejections": []}
-    wiring.artifacts().write_json(f"rejections/encounters/clinic-a/{UPLOAD_ID}.json", report)
+    wiring.artifacts().write_json(report_key_for(f"encounters/clinic-a/{UPLOAD_ID}"), report)
     return {"api": _load_api(), "a": a.claim_id, "b": b.claim_id}
 
 
