@@ -145,7 +145,9 @@ def write_units(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, *,
     return 2.0 * units if transactional else float(units)
 
 
-def index_write_units(index_keys: list[list[str]], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> float:
+def index_write_units(
+    index_keys: list[list[str]], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> float:
     """Writes to global secondary indexes (projection ALL, as both the stack and local use)."""
     units = 0.0
     for names in index_keys:
@@ -231,7 +233,7 @@ class Meter:
     # the botocore hook
     @contextlib.contextmanager
     def installed(self) -> Iterator[Meter]:
-        original = botocore.client.BaseClient._make_api_call
+        original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 (private, untyped)
         meter = self
 
         def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -246,11 +248,11 @@ class Meter:
             meter._after(service, operation_name, api_params, response, before)
             return response
 
-        botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+        setattr(botocore.client.BaseClient, "_make_api_call", _make_api_call)  # noqa: B010
         try:
             yield self
         finally:
-            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+            setattr(botocore.client.BaseClient, "_make_api_call", original)  # noqa: B010
 
     @property
     def tables(self) -> DynamoTables:

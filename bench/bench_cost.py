@@ -55,6 +55,8 @@ from bench.aws_prices import PRICES_AS_OF, price  # noqa: E402
 CLAIMS = int(os.environ.get("MEDBILL_BENCH_COST_CLAIMS", "10"))
 COLD_START_REPEATS = int(os.environ.get("MEDBILL_BENCH_COLD_REPEATS", "3"))
 QUIET_HANDLERS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+# The remittance wait long enough that no claim times out while a long run works through its queue.
+BENCH_TIMEOUTS_ARGS = {"remittance_wait_seconds": 24 * 3600, "staff_hold_seconds": 600, "retry_interval_seconds": 1}
 SAMPLE = _ROOT / "events" / "encounters" / "northside-2026-11-20.json"
 # kind -> (sample encounter id, expected status, expected follow-up action)
 KINDS = {
@@ -186,18 +188,23 @@ def cycle_share(rt: Any, usage: dict[str, Usage], claim_ids: list[str]) -> tuple
     transitions = 0
     for claim_id in claim_ids:
         history = rt.execution_history(claim_id)
-        entered = [i for i, e in enumerate(history) if e.get("stateEnteredEventDetails", {}).get("name") == SECOND_CYCLE_FROM_STATE]
+        entered = [
+            i
+            for i, e in enumerate(history)
+            if e.get("stateEnteredEventDetails", {}).get("name") == SECOND_CYCLE_FROM_STATE
+        ]
         transitions += state_transitions(history[entered[0] :]) if entered else 0
     return {c: u for c, u in usage.items() if c in SECOND_CYCLE}, transitions
 
 
 def lifecycle_rows() -> list[dict[str, Any]]:
     from infra import config
-    from infra.local.runtime import LocalRuntime
     from infra.local.provision import REGION
-    from medbill.entry import wiring
+    from infra.local.runtime import LocalRuntime
 
+    BENCH_TIMEOUTS = config.WorkflowTimeouts(**BENCH_TIMEOUTS_ARGS)
     from bench.bench_posting import dynamodb_costs_per_item
+    from medbill.entry import wiring
 
     saved_env = dict(os.environ)
     logging.getLogger("medbill").setLevel(logging.WARNING)
@@ -211,7 +218,7 @@ def lifecycle_rows() -> list[dict[str, Any]]:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         stack.enter_context(dynamodb_costs_per_item())
         stack.enter_context(meter.installed())
-        rt = stack.enter_context(LocalRuntime(extra_env=QUIET_HANDLERS))
+        rt = stack.enter_context(LocalRuntime(extra_env=QUIET_HANDLERS, timeouts=BENCH_TIMEOUTS))
         stack.callback(wiring.reset)
         wiring.reset()
         for name in config.FUNCTIONS:
@@ -267,7 +274,9 @@ def lifecycle_rows() -> list[dict[str, Any]]:
         breakdown = ", ".join(f"{k} {dollars(v)}" for k, v in parts.items() if v)
         rows.append(
             {
-                "benchmark": f"cost per claim, {kind} ({CLAIMS} claims, AWS list prices {PRICES_AS_OF}, us-east-1 arm64)",
+                "benchmark": (
+                    f"cost per claim, {kind} ({CLAIMS} claims, AWS list prices {PRICES_AS_OF}, us-east-1 arm64)"
+                ),
                 "unit": "USD/claim",
                 "ours": dollars(total),
                 "peer": "a claim paid in full",
