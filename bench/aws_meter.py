@@ -63,6 +63,9 @@ class Usage:
     s3_tier1: int = 0
     s3_tier2: int = 0
     s3_notifications: int = 0  # SQS messages S3 sends for objects this caller put
+    # (service, operation, what: a DynamoDB partition-key prefix or index, an S3 key prefix) -> calls:
+    # the resources a caller reaches, for checking its IAM list (infra/constructs/permissions.py)
+    touched: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def add(self, other: Usage) -> None:
         self.invocations += other.invocations
@@ -75,6 +78,7 @@ class Usage:
         self.s3_tier1 += other.s3_tier1
         self.s3_tier2 += other.s3_tier2
         self.s3_notifications += other.s3_notifications
+        self.touched.update(other.touched)
 
     def copy(self) -> Usage:
         out = Usage()
@@ -94,6 +98,8 @@ class Usage:
         out.s3_tier1 -= earlier.s3_tier1
         out.s3_tier2 -= earlier.s3_tier2
         out.s3_notifications -= earlier.s3_notifications
+        out.touched.subtract(earlier.touched)
+        out.touched = +out.touched
         return out
 
 
@@ -297,6 +303,8 @@ class Meter:
     ) -> None:
         usage = Usage()
         usage.requests[(service, operation)] += 1
+        for what in _touched(service, operation, params, before):
+            usage.touched[(service, operation, what)] += 1
         if service == "dynamodb":
             self._dynamodb(usage, operation, params, response, before, failed)
         elif service == "sqs":
@@ -344,6 +352,28 @@ class Meter:
                     usage.write_units += index_write_units(self.tables.index_keys(table), old, new)
 
 
+def _prefix(value: Any, separator: str) -> str:
+    text = str(value)
+    return text.split(separator, 1)[0] + separator if separator in text else text
+
+
+def _touched(service: str, operation: str, params: Mapping[str, Any], before: Any) -> list[str]:
+    """Which partitions (by key prefix), indexes or S3 prefixes a request names."""
+    if service == "s3":
+        key = params.get("Key", params.get("Prefix", ""))
+        return [str(key).rsplit("/", 1)[0] + "/" if "/" in str(key) else str(key)]
+    if service != "dynamodb":
+        return []
+    if before:
+        return [_prefix(next(iter(key.get("pk", {"S": "?"}).values())), "#") for (_, _, key, _), _ in before]
+    if "IndexName" in params:
+        return [f"index {params['IndexName']}"]
+    if "Key" in params:
+        return [_prefix(next(iter(params["Key"].get("pk", {"S": "?"}).values())), "#")]
+    values = params.get("ExpressionAttributeValues", {})
+    return [_prefix(next(iter(v.values())), "#") for k, v in values.items() if "pk" in k][:1] or ["?"]
+
+
 def _sqs_requests(operation: str, params: Mapping[str, Any]) -> int:
     """SQS bills each 64 KB chunk of a request's payload as one request."""
     if operation == "SendMessage":
@@ -363,8 +393,9 @@ def as_json(usage: Mapping[str, Usage]) -> str:
     """For debugging a run: the usage by caller."""
     return json.dumps(
         {
-            name: {**{k: v for k, v in u.__dict__.items() if k != "requests"},
-                   "requests": {f"{s}:{o}": n for (s, o), n in u.requests.items()}}
+            name: {**{k: v for k, v in u.__dict__.items() if k not in ("requests", "touched")},
+                   "requests": {f"{s}:{o}": n for (s, o), n in u.requests.items()},
+                   "touched": sorted(f"{s}:{o} {w}" for (s, o, w) in u.touched)}
             for name, u in usage.items()
         },
         indent=1,

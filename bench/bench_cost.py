@@ -26,7 +26,9 @@ their transitions). When secondary claims land, this becomes a measured scenario
 Warm-up: one claim of each kind runs first and is not counted (cold starts: their import time is
 the separate cold-start rows, measured in a fresh interpreter per handler).
 
-Size: MEDBILL_BENCH_COST_CLAIMS claims per kind (default 10).
+Size: MEDBILL_BENCH_COST_CLAIMS claims per kind (default 10). MEDBILL_BENCH_COST_DUMP=<file> writes
+every caller's requests and the partitions, indexes and S3 prefixes they reached (JSON), the
+recording infra/constructs/permissions.py's lists are checked against.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from bench.aws_meter import OUTSIDE, Meter, Usage, state_transitions  # noqa: E402
+from bench.aws_meter import OUTSIDE, Meter, Usage, as_json, state_transitions  # noqa: E402
 from bench.aws_prices import PRICES_AS_OF, price  # noqa: E402
 
 CLAIMS = int(os.environ.get("MEDBILL_BENCH_COST_CLAIMS", "10"))
@@ -222,7 +224,8 @@ def lifecycle_rows() -> list[dict[str, Any]]:
         stack.callback(wiring.reset)
         wiring.reset()
         for name in config.FUNCTIONS:
-            rt.register(name, meter.wrap_handler(name, rt.bridge.handler_for(name)))
+            if name not in config.SCHEDULED_FUNCTIONS:  # the local clearinghouse runs the exchange itself
+                rt.register(name, meter.wrap_handler(name, rt.bridge.handler_for(name)))
         poller = rt.poller
         poller.poll_once = meter.wrap_phase(ESM, poller.poll_once)  # type: ignore[method-assign]
         sim = rt.simulator
@@ -237,6 +240,8 @@ def lifecycle_rows() -> list[dict[str, Any]]:
             results[kind] = (usage, transitions, ids)
             problems += check(rt, kind, ids, CLAIMS)
             item_bytes[kind] = claim_item_bytes(meter, ids[0]) if ids else 0
+        if os.environ.get("MEDBILL_BENCH_COST_DUMP"):  # every caller's calls and resources, for IAM reviews
+            Path(os.environ["MEDBILL_BENCH_COST_DUMP"]).write_text(as_json(meter.snapshot()))
         paid_usage, _, paid_ids = results["paid in full"]
         second, second_transitions = cycle_share(rt, paid_usage, paid_ids)
         if rt.failures or any(rt.poller.dlq_depths().values()):
@@ -358,7 +363,8 @@ def cold_start_rows() -> list[dict[str, Any]]:
 
     floor = import_seconds("floor", FLOOR_MODULES)
     rows = []
-    names = sorted({*config.FUNCTIONS, *config.PENDING_FUNCTIONS})
+    # One row per handler file (followup's file serves the timely-filing and statements functions too).
+    names = sorted({spec.code_dir for spec in (*config.FUNCTIONS.values(), *config.PENDING_FUNCTIONS.values())})
     for name in names:
         seconds = import_seconds(name, (f"{name}.handler",))
         rows.append(

@@ -85,6 +85,9 @@ CLAIMS_TABLE = TableSpec(
         # claims on a worklist carry the keys; billing.worklists.worklist_of).
         GsiSpec(name="by-worklist", partition_key="worklist", sort_key="worklist_order"),
     ),
+    # Eligibility answers (`ELIGANSWER#` items, adapters/dynamodb/eligibility.py) expire on `expires_at`
+    # (epoch seconds, two days after the day they answer for); no other item carries it.
+    ttl_attribute="expires_at",
 )
 
 # Powertools idempotency table: its default key and TTL attribute names.
@@ -94,13 +97,19 @@ IDEMPOTENCY_TABLE = TableSpec(name="medbill-idempotency", partition_key="id", so
 # --- Lambda functions -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FunctionSpec:
-    name: str  # stage name; the directory under functions/
+    name: str  # stage name; the directory under functions/ unless `code` names another
     timeout_seconds: int
     memory_mb: int = 512
+    code: str = ""  # functions/<code>/handler.py when one handler file serves several functions
+    entry: str = "handler"  # the function in that file
+
+    @property
+    def code_dir(self) -> str:
+        return self.code or self.name
 
     @property
     def handler(self) -> str:
-        return f"{self.name}.handler.handler"
+        return f"{self.code_dir}.handler.{self.entry}"
 
     @property
     def function_name(self) -> str:
@@ -122,30 +131,62 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("posting", timeout_seconds=60, memory_mb=512),
         FunctionSpec("followup", timeout_seconds=30),
         FunctionSpec("api", timeout_seconds=29),
+        # Scheduled (SCHEDULES): the clearinghouse exchange over SFTP (decision 14), the eligibility
+        # checks the payer did not answer (decision 22), the daily timely-filing check and the
+        # monthly patient statements (decisions 18, 21: followup's other entry points, as functions
+        # of their own so each gets only its own permissions and environment).
+        FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512),
+        FunctionSpec("eligibility_retry", timeout_seconds=60),
+        FunctionSpec("timely_filing", timeout_seconds=300, code="followup", entry="scheduled"),
+        FunctionSpec("statements", timeout_seconds=900, memory_mb=1024, code="followup", entry="statements"),
     )
 }
 
 
-# Functions written but not yet built by the CDK stack (tests/infra hold FUNCTIONS equal to the
-# stack's functions). The clearinghouse exchange runs on a schedule (EventBridge -> Lambda, SFTP out
-# of a VPC with a fixed egress IP; docs/decisions.md 14); it joins FUNCTIONS, with its settings
-# model in FUNCTION_SETTINGS, when infra/constructs builds it.
-CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512)
-CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
+CLEARINGHOUSE_FUNCTION = FUNCTIONS["clearinghouse"]
+ELIGIBILITY_RETRY_FUNCTION = FUNCTIONS["eligibility_retry"]
+# Functions written but not yet built by the CDK stack (none today): they join FUNCTIONS, with their
+# settings model in FUNCTION_SETTINGS, when infra/constructs builds them.
+PENDING_FUNCTIONS: dict[str, FunctionSpec] = {}
+
+# --- Schedules (EventBridge rules -> the function; each scheduled function is idempotent) ---------
+CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # SFTP exchange: 837Ps out, answers in
+# Eligibility checks the payer did not answer are asked again (docs/eligibility.md).
+ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
 # Daily timely-filing check (functions/followup/handler.scheduled): flags claims near their filing
 # deadline onto the timely_filing worklist. 06:00 UTC, before the billing office starts.
 TIMELY_FILING_SCHEDULE = "cron(0 6 * * ? *)"
-TIMELY_FILING_HANDLER = "followup.handler.scheduled"
-# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC. Needs
-# DATA_BUCKET and s3:PutObject on statements/ (the PDFs and print-vendor records).
+TIMELY_FILING_HANDLER = FUNCTIONS["timely_filing"].handler
+# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC.
 STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
-STATEMENTS_HANDLER = "followup.handler.statements"
-CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
-PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
-# Eligibility checks the payer did not answer are asked again on a schedule (docs/eligibility.md).
-ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
-ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
-PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
+STATEMENTS_HANDLER = FUNCTIONS["statements"].handler
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    function: str  # key in FUNCTIONS
+    expression: str  # EventBridge schedule expression (UTC)
+    description: str
+
+
+SCHEDULES = (
+    ScheduleSpec("clearinghouse", CLEARINGHOUSE_SCHEDULE, "clearinghouse exchange: send 837Ps, fetch answers"),
+    ScheduleSpec("eligibility_retry", ELIGIBILITY_RETRY_SCHEDULE, "ask again the eligibility checks not answered"),
+    ScheduleSpec("timely_filing", TIMELY_FILING_SCHEDULE, "daily: claims near their timely filing deadline"),
+    ScheduleSpec("statements", STATEMENTS_SCHEDULE, "monthly: patient statements"),
+)
+SCHEDULED_FUNCTIONS = frozenset(spec.function for spec in SCHEDULES)
+# Scheduled runs are asynchronous invocations: an event Lambda gives up on lands in this queue.
+SCHEDULED_DLQ = "medbill-scheduled-dlq"
+
+# --- Secrets Manager (values are put by an operator after deploy: docs/operations.md) ------------
+CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # adapters.sftp.SftpSecret
+ELIGIBILITY_SECRET_NAME = f"{PROJECT}/clearinghouse/core"  # adapters.eligibility_core.CoreSecret
+# Secret (by name) -> the variable that carries its ARN, and the functions that read it.
+SECRET_VARIABLES = {
+    CLEARINGHOUSE_SECRET_NAME: "CLEARINGHOUSE_SECRET_ID",
+    ELIGIBILITY_SECRET_NAME: "ELIGIBILITY_SECRET_ID",
+}
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -271,6 +312,7 @@ class LambdaEnvironment:
     state_machine_arn: str
     extra: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
+    secret_ids: dict[str, str] = field(default_factory=dict)  # variable (SECRET_VARIABLES) -> secret ARN
 
     def values(self) -> dict[str, str]:
         """Every variable this environment can give, by name (queue URLs only where known)."""
@@ -281,6 +323,7 @@ class LambdaEnvironment:
             "STATE_MACHINE_ARN": self.state_machine_arn,
         }
         known.update({QUEUE_URL_ENV[name]: url for name, url in self.queue_urls.items() if url})
+        known.update({name: value for name, value in self.secret_ids.items() if value})
         return known
 
     def as_env(self, function: FunctionSpec) -> dict[str, str]:

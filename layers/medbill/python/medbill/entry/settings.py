@@ -150,6 +150,9 @@ class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSet
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
+class StatementsSettings(ClaimStoreSettings, ArtifactSettings): ...  # scheduled: followup.handler.statements
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -162,13 +165,15 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "posting": PostingSettings,
     "followup": FollowupSettings,
     "api": ApiSettings,
+    # scheduled (infra.config.SCHEDULES)
+    "clearinghouse": ClearinghouseFunctionSettings,
+    "eligibility_retry": EligibilityRetrySettings,  # issue 9: rechecks the payer did not answer
+    "timely_filing": FollowupSettings,  # followup.handler.scheduled
+    "statements": StatementsSettings,  # followup.handler.statements: PDFs into the bucket
 }
 # Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
-PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
-    "clearinghouse": ClearinghouseFunctionSettings,
-}
-PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
+PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {}
 
 
 def variable_name(field: str) -> str:
