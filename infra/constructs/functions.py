@@ -82,7 +82,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, ne
 # posting handles one claim payment per message (an 835 fans out to hundreds of them) and each
 # resumes at most one execution, whose next tasks (followup) run at 25: 25 keeps posting from
 # outrunning them and bounds concurrent transactions on the claims table.
-# Total 231: the account needs a concurrency limit of at least 331 (Lambda keeps 100 unreserved;
+# Total 236: the account needs a concurrency limit of at least 336 (Lambda keeps 100 unreserved;
 # the default limit is 1000).
 RESERVED_CONCURRENCY: dict[str, int] = {
     "intake": 5,
@@ -96,6 +96,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "posting": 25,
     "followup": 25,
     "api": 20,
+    "acks": 5,  # a few 999 / 277CA files at a time, each touching its interchange's claims
     # Scheduled: one run at a time is the design (each run picks up what the last one left).
     "clearinghouse": 1,
     "eligibility_retry": 1,

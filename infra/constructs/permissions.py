@@ -25,6 +25,7 @@ CLAIM = "CLAIM#*"  # claim, its events (EVENT#), ledger (LEDGER#), held reversal
 PATIENT = "PATIENT#*"
 PATIENT_KEY = "PATIENTKEY#*"
 COUNTER = "COUNTER#*"  # interchange control numbers
+INTERCHANGE = "INTERCHANGE#*"  # the claims each 837P carried (a 999 names only our control numbers)
 ERA = "ERA#*"  # ERA header, claim results (CLP#), sends (SENT#)
 ERA_LIST = "ERALIST"
 ERA_FILE = "ERAFILE#*"
@@ -124,11 +125,11 @@ ACCESS: dict[str, Access] = {
     ),
     "coding": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
     "charges": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
-    # Takes the next interchange control number (a counter item) and files the 837P. Nothing reads
-    # the acknowledgement prefixes (999/277CA) yet: no function is granted them.
+    # Takes the next interchange control number (a counter item), files the 837P and records which
+    # claims the interchange carried (INTERCHANGE#, read by acks and the exchange).
     "submission": Access(
         claims_actions=(GET, PUT, UPDATE),
-        leading_keys=(CLAIM, COUNTER),
+        leading_keys=(CLAIM, COUNTER, INTERCHANGE),
         write_prefixes=(config.OUTBOX_837_PREFIX,),
     ),
     # Parks the task token on the claim; resumes it itself when the 835 was posted before the wait
@@ -169,12 +170,22 @@ ACCESS: dict[str, Access] = {
         write_prefixes=(config.CLINIC_PROFILES_PREFIX, config.FHIR_API_PREFIX, config.REJECTIONS_PREFIX),
         start_executions=True,
     ),
+    # 999 / 277CA files (S3 acks/ -> SQS): the interchange's claims (999), each claim's acknowledgement
+    # saved once (by file key), a rejected claim's waiting execution resumed to follow-up.
+    "acks": Access(
+        claims_actions=(GET, QUERY, PUT),
+        leading_keys=(CLAIM, INTERCHANGE),
+        idempotency=True,
+        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
+        task_response=True,
+    ),
     # --- scheduled (config.SCHEDULES) ---
     # SFTP exchange: 837Ps from the outbox out, answers into their prefixes (quarantine when
-    # unclassified), every file recorded once in the exchange ledger (S3 conditional puts). No table.
+    # unclassified), every file recorded once in the exchange ledger (S3 conditional puts); each
+    # sent file stamped on the claims it carried (proof of filing: INTERCHANGE#, then the claim).
     "clearinghouse": Access(
-        claims_actions=(),
-        leading_keys=(),
+        claims_actions=(GET, QUERY, PUT),
+        leading_keys=(CLAIM, INTERCHANGE),
         read_prefixes=(config.OUTBOX_837_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
         write_prefixes=(
             config.ACK_999_PREFIX,

@@ -64,11 +64,11 @@ def test_no_deletes_or_batch_writes_where_unused(synth: Synth) -> None:
     actions = role_actions(synth)
     assert not any("dynamodb:BatchWriteItem" in a for a in actions.values())
     deleters = {spec.name for spec in config.FUNCTIONS.values() if "dynamodb:DeleteItem" in actions[spec.function_name]}
-    # posting consumes unmatched items (await_token and the api post through it); intake and
-    # remittance delete their own idempotency records after a failure.
-    assert deleters == {"posting", "await_token", "api", "intake", "remittance"}
+    # posting consumes unmatched items (await_token and the api post through it); intake,
+    # remittance and acks delete their own idempotency records after a failure.
+    assert deleters == {"posting", "await_token", "api", "intake", "remittance", "acks"}
     idempotency_users = {name for name, access in ACCESS.items() if access.idempotency}
-    assert idempotency_users == {"intake", "remittance"}
+    assert idempotency_users == {"intake", "remittance", "acks"}
 
 
 def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:
@@ -121,7 +121,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
                 "states:SendTaskFailure",
                 "states:SendTaskHeartbeat",
             }
-        elif spec.name in ("await_token", "posting", "eligibility_retry"):
+        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
@@ -131,6 +131,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         "posting",
         "api",
         "eligibility_retry",  # resumes held checks, as a person's recheck does
+        "acks",  # a rejected claim's remittance wait ends at once (decision 23)
     }
 
 
