@@ -104,14 +104,15 @@ def test_secrets_are_encrypted_with_the_data_key_and_read_only_by_their_function
         ), name
 
 
-def test_clearinghouse_lists_the_bucket_and_has_no_table(synth: Synth) -> None:
+def test_clearinghouse_lists_the_bucket_and_stamps_filing_on_claims_only(synth: Synth) -> None:
     statements = role_statements(synth)["medbill-clearinghouse"]
-    actions = {a for s in statements for a in actions_of(s)}
-    assert not {a for a in actions if a.startswith("dynamodb:")}
     (listing,) = [s for s in statements if permissions.LIST_BUCKET in actions_of(s)]
     (bucket,) = resources_of(listing)
     assert "Fn::GetAtt" in bucket and bucket["Fn::GetAtt"][1] == "Arn"  # the bucket, not its objects
-    assert ACCESS["clearinghouse"].claims_actions == ()
+    (table,) = [s for s in statements if any(a.startswith("dynamodb:") for a in actions_of(s))]
+    assert sorted(actions_of(table)) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    keys = table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert sorted(keys) == ["CLAIM#*", "INTERCHANGE#*"]
 
 
 def test_eligibility_answers_expire_on_the_attribute_the_adapter_writes(synth: Synth) -> None:
