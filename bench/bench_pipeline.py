@@ -82,6 +82,7 @@ class NoopPipeline:
             intake=self.intake, await_token=self.await_token, remittance=self.remittance, posting=self.posting
         )
         handlers["api"] = lambda event, context: {"statusCode": 404}
+        handlers["acks"] = lambda event, context: {"batchItemFailures": []}  # no 999 / 277CA in the floor
         return handlers
 
     def _objects(self, event: dict[str, Any]) -> list[bytes]:
