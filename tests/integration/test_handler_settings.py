@@ -46,8 +46,7 @@ OWN_FILES = sorted(name for name in FUNCTION_SETTINGS if not config.FUNCTIONS[na
 @pytest.mark.parametrize("name", OWN_FILES)
 def test_a_missing_variable_fails_the_handler_import_naming_it(name: str, bare_environment: pytest.MonkeyPatch) -> None:
     required = sorted(required_variables(FUNCTION_SETTINGS[name]))
-    # every function reads or writes claims, but the clearinghouse exchange (files and SFTP only)
-    assert ("TABLE_NAME" in required) == (name != "clearinghouse")
+    assert "TABLE_NAME" in required  # every function reads or writes claims
     for missing in required:
         for variable in required:
             if variable == missing:

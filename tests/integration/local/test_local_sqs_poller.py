@@ -57,10 +57,7 @@ def test_provisioned_resources_match_config() -> None:
         for fspec in config.LOCAL_FUNCTIONS.values():
             fn = rt.lambda_client.get_function(FunctionName=fspec.function_name)["Configuration"]
             assert fn["Timeout"] == fspec.timeout_seconds and fn["MemorySize"] == fspec.memory_mb
-            # every function but the clearinghouse exchange (files and SFTP only) has the claims table
-            assert fn["Environment"]["Variables"].get("TABLE_NAME") == (
-                None if fspec.name == "clearinghouse" else config.CLAIMS_TABLE.name
-            )
+            assert fn["Environment"]["Variables"]["TABLE_NAME"] == config.CLAIMS_TABLE.name
             assert ("STATE_MACHINE_ARN" in fn["Environment"]["Variables"]) == (
                 fspec.name in config.STARTS_OR_READS_EXECUTIONS
             )
