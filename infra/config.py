@@ -45,7 +45,9 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
     ERA_REPORTS_PREFIX,
     EXCHANGE_LEDGER_PREFIX,
     FHIR_API_PREFIX,
+    OUTBOX_276_PREFIX,
     OUTBOX_837_PREFIX,
+    OUTBOX_PREFIXES,
     REJECTIONS_PREFIX,
     STATUS_277_PREFIX,
 )
@@ -62,7 +64,9 @@ __all__ = [
     "ERA_REPORTS_PREFIX",
     "EXCHANGE_LEDGER_PREFIX",
     "FHIR_API_PREFIX",
+    "OUTBOX_276_PREFIX",
     "OUTBOX_837_PREFIX",
+    "OUTBOX_PREFIXES",
     "REJECTIONS_PREFIX",
     "STATUS_277_PREFIX",
 ]
@@ -154,6 +158,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("eligibility_retry", timeout_seconds=60),
         FunctionSpec("timely_filing", timeout_seconds=300, code="followup", entry="scheduled"),
         FunctionSpec("statements", timeout_seconds=900, memory_mb=1024, code="followup", entry="statements"),
+        FunctionSpec("status_inquiry", timeout_seconds=300),
     )
 }
 
@@ -176,6 +181,12 @@ TIMELY_FILING_HANDLER = FUNCTIONS["timely_filing"].handler
 # Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC.
 STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
 STATEMENTS_HANDLER = FUNCTIONS["statements"].handler
+# Claim status inquiry (276/277, decision 24): daily, 05:00 UTC, before the exchange's next runs; it
+# writes 276s to outbox/276/ (s3:PutObject there), reads claims by status and stamps them, and takes
+# interchange control numbers from the claims table's counter. The 277s come back through the
+# exchange into status/277/, which notifies the acks queue (NOTIFICATIONS).
+STATUS_INQUIRY_FUNCTION = FUNCTIONS["status_inquiry"]
+STATUS_INQUIRY_SCHEDULE = "cron(0 5 * * ? *)"
 
 
 @dataclass(frozen=True)
@@ -190,6 +201,7 @@ SCHEDULES = (
     ScheduleSpec("eligibility_retry", ELIGIBILITY_RETRY_SCHEDULE, "ask again the eligibility checks not answered"),
     ScheduleSpec("timely_filing", TIMELY_FILING_SCHEDULE, "daily: claims near their timely filing deadline"),
     ScheduleSpec("statements", STATEMENTS_SCHEDULE, "monthly: patient statements"),
+    ScheduleSpec("status_inquiry", STATUS_INQUIRY_SCHEDULE, "daily: 276 claim status inquiries for quiet claims"),
 )
 SCHEDULED_FUNCTIONS = frozenset(spec.function for spec in SCHEDULES)
 # Scheduled runs are asynchronous invocations: an event Lambda gives up on lands in this queue.
@@ -232,7 +244,13 @@ POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
 QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE, ACKS_QUEUE)
 # Which S3 prefix notifies which queue.
-NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE, ACKS_PREFIX: ACKS_QUEUE}
+# 277 claim status answers (status/277/) are read by the acks function too (decision 24).
+NOTIFICATIONS = {
+    ENCOUNTERS_PREFIX: INTAKE_QUEUE,
+    ERA_PREFIX: REMITTANCE_QUEUE,
+    ACKS_PREFIX: ACKS_QUEUE,
+    STATUS_277_PREFIX: ACKS_QUEUE,
+}
 # Queues and notifications of PENDING_FUNCTIONS (none today): they join QUEUES / NOTIFICATIONS when
 # infra/constructs builds their consumer; the local runtime runs them already (LOCAL_*).
 PENDING_QUEUES: tuple[QueueSpec, ...] = ()
@@ -241,6 +259,8 @@ PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {}
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES
 LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
+# ... and the pending scheduled functions the local runtime runs itself (LocalRuntime's pump).
+LOCAL_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
 LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on

@@ -1,8 +1,11 @@
-"""Acknowledgements: S3 `acks/` (999 in acks/999/, 277CA in acks/277ca/) -> SQS -> here. Each file
-is read and applied to the claims it answers (medbill.workflow.acknowledgements): a rejection
-moves the claim to REJECTED and its waiting execution to follow-up at once; a 277CA acceptance
-moves it to ACCEPTED, still waiting for its 835. Idempotent by object version (Powertools) and by
-file key on each claim; partial batch failures retry only the failed messages."""
+"""Acknowledgements: S3 `acks/` (999 in acks/999/, 277CA in acks/277ca/) and `status/277/` (277
+answers to our 276 claim status inquiries, decision 24) -> SQS -> here. Each file is read and
+applied to the claims it answers (medbill.workflow.acknowledgements): a rejection (999, 277CA, or a
+277 saying returned / not found) moves the claim to REJECTED and its waiting execution to follow-up
+at once; a 277CA acceptance moves it to ACCEPTED, still waiting for its 835; a 277's pending or
+finalized status is recorded on the claim's acknowledgements and timeline. Idempotent by object
+version (Powertools) and by file key on each claim; partial batch failures retry only the failed
+messages."""
 
 from typing import Any
 
@@ -41,7 +44,7 @@ def record_handler(record: SQSRecord) -> None:
         return  # S3's s3:TestEvent names no object: nothing to do.
     for obj in message.created_objects():
         if ack_kind(obj.key) is None:
-            logger.warning("ignoring object outside the acknowledgement prefixes", key=obj.key)
+            logger.warning("ignoring object outside the acknowledgement and claim status prefixes", key=obj.key)
             continue
         receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
 

@@ -13,7 +13,7 @@ version deployed is the version the tests ran against. The patient statements' P
 (`LAYER_PLATFORM_WHEELS`: fpdf2 and its dependencies; Pillow has native code) comes from the
 wheels PyPI publishes for the Lambda platform (arm64, CPython 3.12), at the versions installed in
 the environment, fetched once by `pip download` into a cache (`layer_wheel_cache()`) and unpacked
-into the layer: still no Docker, and offline once the cache holds them (docs/decisions.md 23).
+into the layer: still no Docker, and offline once the cache holds them (docs/decisions.md 26).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, ne
 # posting handles one claim payment per message (an 835 fans out to hundreds of them) and each
 # resumes at most one execution, whose next tasks (followup) run at 25: 25 keeps posting from
 # outrunning them and bounds concurrent transactions on the claims table.
-# Total 236: the account needs a concurrency limit of at least 336 (Lambda keeps 100 unreserved;
+# Total 237: the account needs a concurrency limit of at least 337 (Lambda keeps 100 unreserved;
 # the default limit is 1000).
 RESERVED_CONCURRENCY: dict[str, int] = {
     "intake": 5,
@@ -102,6 +102,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "eligibility_retry": 1,
     "timely_filing": 1,
     "statements": 1,
+    "status_inquiry": 1,
 }
 
 

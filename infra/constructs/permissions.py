@@ -176,7 +176,7 @@ ACCESS: dict[str, Access] = {
         claims_actions=(GET, QUERY, PUT),
         leading_keys=(CLAIM, INTERCHANGE),
         idempotency=True,
-        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX),
+        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.STATUS_277_PREFIX),  # + 277s
         task_response=True,
     ),
     # --- scheduled (config.SCHEDULES) ---
@@ -186,7 +186,7 @@ ACCESS: dict[str, Access] = {
     "clearinghouse": Access(
         claims_actions=(GET, QUERY, PUT),
         leading_keys=(CLAIM, INTERCHANGE),
-        read_prefixes=(config.OUTBOX_837_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
+        read_prefixes=(config.OUTBOX_837_PREFIX, config.OUTBOX_276_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
         write_prefixes=(
             config.ACK_999_PREFIX,
             config.ACK_277CA_PREFIX,
@@ -196,7 +196,7 @@ ACCESS: dict[str, Access] = {
             config.CLEARINGHOUSE_QUARANTINE_PREFIX,
             config.EXCHANGE_LEDGER_PREFIX,
         ),
-        list_prefixes=(config.OUTBOX_837_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
+        list_prefixes=(config.OUTBOX_837_PREFIX, config.OUTBOX_276_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
         secrets=(config.CLEARINGHOUSE_SECRET_NAME,),
     ),
     # Held claims whose check is due (the by-status queue), cleared token saved, execution resumed.
@@ -205,6 +205,14 @@ ACCESS: dict[str, Access] = {
     ),
     # Unfiled and follow-up claims (by-status), the alert saved on those near their deadline.
     "timely_filing": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,), index_queries=("by-status",)),
+    # Quiet claims (by-status) get a 276 each, in files under outbox/276/ with the next interchange
+    # control numbers (COUNTER#); each claim stamped with its inquiry.
+    "status_inquiry": Access(
+        claims_actions=(GET, PUT, UPDATE),
+        leading_keys=(CLAIM, COUNTER),
+        index_queries=("by-status",),
+        write_prefixes=(config.OUTBOX_276_PREFIX,),
+    ),
     # The bill_patient worklist, each account's statements (a conditional put per cycle), the files.
     "statements": Access(
         claims_actions=(GET, QUERY, PUT),

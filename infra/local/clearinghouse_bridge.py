@@ -1,9 +1,15 @@
 """The local clearinghouse: the data bucket <-> a real SFTP server <-> the payer simulator.
 
-    data bucket outbox/837/ --(exchange use case, SFTP put)--> server inbound/
+    data bucket outbox/837/, outbox/276/ --(exchange use case, SFTP put)--> server inbound/
     server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator)-->
     simulator bucket acks/999/, acks/277ca/, era/ --(PayerBehindSftp)--> server outbound/
     server outbound/ --(exchange use case, SFTP get, classified by content)--> data bucket prefixes
+
+With `payer=False` (`make local` with MEDBILL_LOCAL_PAYER=0) nobody sits behind the server: our
+837Ps and 276s wait in `inbound/` for a person to read, and whatever 999 / 277CA / 835 / 277 / 271
+a person puts in `outbound/` (an sftp client with the banner's login, or a copy into the folder) is
+fetched and routed by content like any answer. A person's upload is not written as `.part` + rename,
+so that mode keeps the production settle pause (two listings 2 s apart).
 
 `LocalClearinghouse` has the payer simulator's face (`run_once`, `pending`), so the local runtime
 can run it where it ran `PayerSimulator` on the data bucket; it adds `close()`. The payer simulator
@@ -31,7 +37,7 @@ from infra.local.sftp_server import LocalSftpServer
 from medbill.adapters.exchange_ledger import S3ExchangeLedger, S3Outbox
 from medbill.adapters.s3 import ArtifactStore
 from medbill.adapters.sftp import SftpClearinghouse, load_secret
-from medbill.workflow.clearinghouse import ClearinghouseExchange, ExchangeSummary
+from medbill.workflow.clearinghouse import DEFAULT_SETTLE_SECONDS, ClearinghouseExchange, ExchangeSummary
 
 LOG = logging.getLogger("medbill.local.clearinghouse")
 SIMULATOR_BUCKET = "medbill-clearinghouse-sim"
@@ -121,6 +127,7 @@ class LocalClearinghouse:
         root: Path | None = None,
         secret_name: str = config.CLEARINGHOUSE_SECRET_NAME,
         on_sent: Callable[[str, str, datetime], object] | None = None,
+        payer: bool = True,
     ) -> None:
         self.s3 = s3
         self.bucket = bucket
@@ -134,10 +141,11 @@ class LocalClearinghouse:
                 artifacts=ArtifactStore(bucket, s3),
                 outbox=S3Outbox(bucket, s3),
                 ledger=self.ledger,
-                settle_seconds=0,
+                # A person's sftp put may still be growing: settle like production (decision 14).
+                settle_seconds=0 if payer else DEFAULT_SETTLE_SECONDS,
                 on_sent=on_sent,
             )
-            self.payer = PayerBehindSftp(self.server, s3, rules_path=rules_path)
+            self.payer = PayerBehindSftp(self.server, s3, rules_path=rules_path) if payer else None
         except BaseException:
             self.server.stop()
             raise
@@ -148,6 +156,9 @@ class LocalClearinghouse:
         number of files moved (0 = nothing to do)."""
         # The connection stays open between rounds (closed by `close()`; a lost one is reopened).
         sent = self.exchange.run()
+        if self.payer is None:  # a person plays the clearinghouse: one round, at its own pace
+            self.summaries.append(sent)
+            return sent.sent + sent.fetched + sent.duplicates
         moved = self.payer.run_once()
         fetched = self.exchange.run()
         self.summaries += [sent, fetched]
@@ -156,8 +167,10 @@ class LocalClearinghouse:
     def pending(self) -> bool:
         """Work left: an 837P not sent, a claim or answer inside the clearinghouse, an answer not
         fetched. Reads the server's folders directly (no SFTP), so it is safe from another thread."""
-        outbox = _keys(self.s3, self.bucket, config.OUTBOX_837_PREFIX)
+        outbox = [k for prefix in config.OUTBOX_PREFIXES for k in _keys(self.s3, self.bucket, prefix)]
         unsent = any(self.ledger.get(f"sent/{key}") is None for key in outbox)
+        if self.payer is None:  # what waits in inbound/ waits for a person, not for us
+            return unsent or bool(self.server.files("outbound"))
         return unsent or self.payer.pending() or bool(self.server.files("outbound"))
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import config
-from infra.local import console_shot
+from infra.local import console_shot, demo_clearinghouse
 from infra.local.runtime import LocalRuntime, Progress
 
 SAMPLES = config.REPO_ROOT / "events" / "encounters"
@@ -34,6 +34,8 @@ EXPORTS = {
     config.ERA_PREFIX: "835",
     config.REJECTIONS_PREFIX: "rejections",
     config.ERA_REPORTS_PREFIX: "era-reports",
+    config.OUTBOX_276_PREFIX: "276",
+    config.STATUS_277_PREFIX: "277",
 }
 
 
@@ -54,18 +56,21 @@ def _progress_line(p: Progress) -> str:
     )
 
 
-def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
+def run(
+    samples: Path, output: Path, timeout_s: float, clearinghouse: Path | None = demo_clearinghouse.SAMPLES
+) -> dict[str, Any]:
     from medbill.entry import wiring
 
     files = sorted(p for p in samples.iterdir() if p.suffix in (".json", ".csv", ".jsonl"))
     print(f"medbill demo: {len(files)} encounter files from {_display(samples)}/")
     started = time.monotonic()
-    with LocalRuntime(extra_env=QUIET_HANDLERS) as rt:
+    with LocalRuntime(extra_env=QUIET_HANDLERS, timeouts=demo_clearinghouse.TIMEOUTS) as rt:
         wiring.reset()
         for path in files:
             key = f"{config.ENCOUNTERS_PREFIX}{path.name}"
             rt.upload(key, path.read_bytes())
             print(f"  uploaded s3://{rt.resources.bucket}/{key}")
+        clearinghouse_keys = demo_clearinghouse.upload(rt, clearinghouse)
         last = [0.0]
 
         def show(p: Progress) -> None:
@@ -74,7 +79,9 @@ def run(samples: Path, output: Path, timeout_s: float) -> dict[str, Any]:
                 print(_progress_line(p), flush=True)
 
         rt.run_until_idle(timeout_s=timeout_s, on_progress=show)
+        inquiry = demo_clearinghouse.ask_claim_status(rt, timeout_s) if clearinghouse_keys else None
         summary = _summarize(rt)
+        demo_clearinghouse.split(summary, clearinghouse_keys, inquiry)
         _export(rt, output, summary)
         shot = console_shot.screenshot(rt.bridge, output)  # the staff console's work queues
         print(f"  console screenshot {_display(shot)}" if shot else "  console screenshot skipped: no chromium")
@@ -226,8 +233,9 @@ def _print_summary(summary: dict[str, Any], output: Path) -> None:
         where = f"record {r['record']}" if r["record"] else "whole file"
         field = f" [{r['field']}]" if r.get("field") else ""
         print(f"  {r['source_key']} {where}{field}: {r['reason']}")
+    demo_clearinghouse.print_section(summary)
     print(f"dead-letter queues: {summary['dead_letter_queues']}; handler failures: {summary['handler_failures']}")
-    print(f"\nEverything produced is in {_display(output)}/ (837p, 999, 277ca, 835,")
+    print(f"\nEverything produced is in {_display(output)}/ (837p, 999, 277ca, 835, 276, 277,")
     print("rejections, era-reports, summary.json). Open the X12 files, or try:")
     print(f"  .venv/bin/medbill-x12 summary {_display(output)}/835/<file>")
     print(f"finished in {summary.get('elapsed_seconds', '?')}s")

@@ -8,7 +8,9 @@ Adjudication is deterministic and data-driven (`payer_rules.json`, read by `paye
 by line, in Decimal: see `payer_adjudication.py`; the 835 is built by `payer_remittance.py`.
 A claim whose lines are all denied gets CLP02 = 4, otherwise 1 (processed as primary). A claim
 for a payer with no rules is rejected in the 277CA (A3:116, submitted to the incorrect payer)
-and gets no 835. Frequency 8 (void) claims are acknowledged but not adjudicated.
+and gets no 835. Frequency 8 (void) claims are acknowledged but not adjudicated. The "scenarios"
+of `payer_rules.json` (payer_front_end.py) pick claims by member id for a 999 rejection, a 277CA
+rejection or a claim left pending without an 835 (answered P1:20 when a 276 asks).
 
 Idempotent: answered 837 keys are remembered; on start, a 999 already in `acks/999/` for a key
 marks it answered (so a restart does not answer twice). Logs carry keys, ids and codes only.
@@ -26,6 +28,7 @@ from typing import Any
 
 from infra import config
 from infra.local.payer_adjudication import ClaimResult, LineResult, adjudicate, read_837p, read_adjudicable
+from infra.local.payer_front_end import load_scenarios, subscriber_error
 from infra.local.payer_remittance import build_835, payer_claim_number
 from infra.local.payer_rules import RULES_PATH, Denial, PayerRules, load_rules
 from infra.local.payer_status import answer_276, is_276
@@ -74,6 +77,7 @@ class PayerSimulator:
         self.s3 = s3
         self.bucket = bucket
         self.rules = load_rules(rules_path)
+        self.scenarios = load_scenarios(rules_path or RULES_PATH)
         self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
         self.processed: set[str] = set()
         self.reports: list[PassReport] = []
@@ -152,10 +156,14 @@ class PayerSimulator:
             assert isa is not None  # checked by _read
             for claim in submission.claims:
                 if claim.claim_id in rejected:
-                    report.outcomes[claim.claim_id] = "rejected"
+                    # a 999 rejection has no codes: the payer never received it (a 276: A4 not found)
+                    report.outcomes[claim.claim_id] = "rejected" if rejected[claim.claim_id] else "not_received"
                     continue
                 if claim.frequency_code == "8":
                     continue  # a void: acknowledged, nothing to pay
+                if self.scenarios.pended(claim):
+                    report.outcomes[claim.claim_id] = "pended"  # accepted; the 835 never comes
+                    continue
                 result = adjudicate(claim, self.rules[claim.payer_id])
                 by_payer.setdefault(claim.payer_id, []).append(result)
                 report.outcomes[claim.claim_id] = result.outcome
@@ -199,16 +207,25 @@ class PayerSimulator:
     def _acknowledge(
         self, key: str, text: str, claims: list[Claim837], created: datetime, report: PassReport
     ) -> dict[str, list[StatusCode]]:
-        """The 999 and the 277CA of one 837P file; the claims rejected (payers without rules)."""
+        """The 999 and the 277CA of one 837P file; the claims rejected (a 999 error, payers without
+        rules, a 277CA scenario). A file the 999 rejects gets no 277CA: the payer never sees it."""
         stem = self._stem(key)
         n999 = self._control()
-        ack = write_999(text, control_numbers=ControlNumbers(n999, n999), created=created)
+        errors = subscriber_error(text) if self.scenarios.rejected_999(claims) else {}
+        ack = write_999(text, control_numbers=ControlNumbers(n999, n999), created=created, rejected=errors)
         self._put(f"{config.ACK_999_PREFIX}{stem}.999", ack)
+        report.written.append(f"{config.ACK_999_PREFIX}{stem}.999")
+        if errors:
+            return {c.claim_id: [] for c in claims}
         rejected = {
             c.claim_id: [StatusCode(category="A3", code="116", entity="PR")]
             for c in claims
             if c.payer_id not in self.rules
         }
+        for c in claims:
+            stc = self.scenarios.rejected_277ca(c)
+            if stc is not None:
+                rejected[c.claim_id] = [stc]
         payers = {c.claim_id: c.payer_id for c in reversed(claims)}  # a repeated claim id: its first claim wins
         n277 = self._control()
         ca = write_277ca(
@@ -219,7 +236,7 @@ class PayerSimulator:
             payer_claim_number=lambda cid: payer_claim_number(payers[cid], cid),
         )
         self._put(f"{config.ACK_277CA_PREFIX}{stem}.277ca", ca)
-        report.written += [f"{config.ACK_999_PREFIX}{stem}.999", f"{config.ACK_277CA_PREFIX}{stem}.277ca"]
+        report.written.append(f"{config.ACK_277CA_PREFIX}{stem}.277ca")
         return rejected
 
     def _write_eras(

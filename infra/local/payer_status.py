@@ -4,6 +4,7 @@ per claim asked about, from what the simulator decided for that claim.
     paid / short_paid -> F1:65 (finalized, paid), with the charge and the payer claim number
     denied            -> F2:88 (finalized, denied: entity not eligible for the dates of service)
     rejected          -> A3:116:PR (returned as unprocessable: submitted to the incorrect payer)
+    pended            -> P1:20 (pending: accepted for processing; the 835 has not come)
     not seen          -> A4:35 (not found: claim/encounter not found)
 
 Used from PayerSimulator's run loop (payer_simulator.py): a file in its outbox that holds a 276 is
@@ -30,6 +31,7 @@ STATUS_BY_OUTCOME: dict[str, StatusCode] = {
     "short_paid": StatusCode(category="F1", code="65"),
     "denied": StatusCode(category="F2", code="88"),
     "rejected": StatusCode(category="A3", code="116", entity="PR"),
+    "pended": StatusCode(category="P1", code="20"),
 }
 NOT_FOUND = StatusCode(category="A4", code="35")
 
@@ -63,7 +65,7 @@ def answer_276(
         claim_id, payer_id = asked["claim_id"], asked["payer_id"]
         outcome = outcomes.get(claim_id)
         status = STATUS_BY_OUTCOME.get(outcome or "", NOT_FOUND)
-        known = outcome in ("paid", "short_paid", "denied")
+        known = outcome in ("paid", "short_paid", "denied", "pended")
         answers.append(
             StatusAnswer(
                 claim_id=claim_id,

@@ -24,9 +24,11 @@ This module drives the system (lifecycle, files, pumping, waiting); reading exec
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,6 +48,7 @@ from infra.local.provision import (
 )
 from infra.local.sqs_poller import SqsPoller
 from infra.local.supervision import LOG, BackgroundPump, ThreadErrors
+from infra.local.user_data import UserData
 
 __all__ = ["LOG", "MOTO_CONFIG", "Executions", "LocalRuntime", "Progress", "PumpResult"]
 
@@ -96,18 +99,32 @@ class LocalRuntime:
         simulator: bool = True,
         core_endpoint: bool = True,
         payer_rules: Path | None = None,
+        payer: bool = True,
+        user_data: UserData | None = None,
         extra_env: Mapping[str, str] | None = None,
+        status_inquiry_every_s: float | None = None,
         endpoint_url: str | None = None,
         region: str = REGION,
     ) -> None:
         """`handlers`: function name or FUNCTIONS key -> handler. None = the project's
         functions/<name>/handler.py (loaded lazily); a mapping = exactly those handlers (tests).
+        `simulator`: the SFTP clearinghouse on 127.0.0.1; `payer=False` runs it with nobody behind
+        it (a person drops the answers). `user_data`: a person's fee schedules, payers and members
+        added to the packaged ones (infra/local/user_data.py).
         """
         self.timeouts = timeouts or config.WorkflowTimeouts.local()
         self._visibility = visibility_timeout_seconds
         self._use_simulator = simulator
-        self._payer_rules = payer_rules
+        self._payer = payer
+        self.user_data = user_data
+        # The status_inquiry schedule (EventBridge in AWS), run by the pump through the bridge (one
+        # handler at a time, like the queue consumers); None: only when asked (`ask_claim_status`).
+        self._inquiry_every = status_inquiry_every_s
+        self._inquiry_last = time.monotonic()
+        self._payer_rules = payer_rules or (user_data.rules_path if user_data else None)
         self._extra_env = dict(extra_env or {})
+        if user_data is not None:
+            self._extra_env.setdefault("FEE_SCHEDULE_DIR", str(user_data.fee_schedule_dir))
         self.core_endpoint: Any = None  # the simulator's CAQH CORE eligibility endpoint (issue 9)
         self._use_core_endpoint = core_endpoint
         if core_endpoint:
@@ -152,7 +169,8 @@ class LocalRuntime:
             if self._use_core_endpoint:  # eligibility: real-time 270/271 over CORE
                 from infra.local.core_endpoint import start_for_runtime
 
-                self.core_endpoint = start_for_runtime(self.client("secretsmanager"))
+                members = self.user_data.members_path if self.user_data else None
+                self.core_endpoint = start_for_runtime(self.client("secretsmanager"), members)
             if self._use_simulator:  # the payer simulator behind a real SFTP server on 127.0.0.1
                 from infra.local.clearinghouse_bridge import LocalClearinghouse
 
@@ -161,6 +179,7 @@ class LocalRuntime:
                     self._resources.bucket,
                     secretsmanager=self.client("secretsmanager"),
                     rules_path=self._payer_rules,
+                    payer=self._payer,
                 )
         except BaseException:
             self.stop()
@@ -186,6 +205,10 @@ class LocalRuntime:
             self._mock = None
         self._thread_errors.restore()
         self._clients.clear()
+        # provision exported the handlers' environment into this process; the user's merged fee
+        # schedules live only as long as this runtime, so do not leave their folder named there.
+        if self.user_data is not None and os.environ.get("FEE_SCHEDULE_DIR") == str(self.user_data.fee_schedule_dir):
+            del os.environ["FEE_SCHEDULE_DIR"]
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -278,9 +301,24 @@ class LocalRuntime:
         return sorted(keys)
 
     # --- driving --------------------------------------------------------------------------------------
+    def ask_claim_status(self, now: datetime | None = None) -> Any:
+        """One run of the status_inquiry schedule (276s for quiet claims into outbox/276/), in this
+        thread: call it while nothing else runs (idle, no background pump). `now`: a later clock, so
+        the demo and tests need not wait the payers' hours. Returns the `InquiryRun`."""
+        from medbill.entry import wiring
+        from medbill.models.common import utcnow
+        from medbill.workflow.claim_status import send_status_inquiries
+
+        return send_status_inquiries(
+            wiring.repository(), wiring.artifacts(), wiring.status_inquiry_writer(), now or utcnow()
+        )
+
     def pump(self) -> PumpResult:
         """Poll every queue once and run the payer simulator once."""
         messages = self.poller.poll_once()
+        if self._inquiry_every is not None and time.monotonic() - self._inquiry_last >= self._inquiry_every:
+            self._inquiry_last = time.monotonic()
+            self.bridge.call(config.STATUS_INQUIRY_FUNCTION.function_name, {})
         files = 0
         if self.simulator is not None:
             files = self.simulator.run_once()

@@ -8,6 +8,10 @@ payer simulator in a background thread; the staff API on its own port.
     MEDBILL_MOTO_PORT (default 5000)   moto endpoint
     MEDBILL_API_PORT  (default 8080)   staff API
     --verbose / MEDBILL_LOCAL_VERBOSE=1  the handlers' Powertools JSON logs and EMF metrics, as in Lambda
+    --no-payer / MEDBILL_LOCAL_PAYER=0   the SFTP clearinghouse with nobody behind it: you drop the
+                                         999 / 277CA / 835 / 277 files (the banner says where)
+    MEDBILL_LOCAL_DATA=<folder>          your fee schedules, payers and members, added to the
+                                         packaged ones (infra/local/user_data.py)
 
 Quiet by default: one progress line per encounter file, claim step and ERA (`ProgressHandler`),
 warnings and errors, and the staff API's request lines. Ctrl-C stops within `STOP_GRACE_S`: the
@@ -45,9 +49,13 @@ from infra.local.console import Console
 from infra.local.lambda_bridge import Handler
 from infra.local.provision import ensure_aws_environment
 from infra.local.runtime import MOTO_CONFIG, LocalRuntime
+from infra.local.user_data import LOCAL_DATA_ENV, UserData, UserDataError, from_environment
 
 LOG = logging.getLogger("medbill.local.server")
 HOST = "127.0.0.1"
+# The status_inquiry schedule, locally: every minute (nothing is due before a payer's
+# status_ack_hours; MEDBILL_PAYER_POLICIES can shorten them, README).
+STATUS_INQUIRY_EVERY_S = 60.0
 STOP_GRACE_S = 1.0  # Ctrl-C -> exit, at most this plus a flush and the signal poll (0.2 s)
 
 # Waits for people: a hold waits a day for someone to fix the claim and POST .../recheck (after
@@ -142,6 +150,9 @@ class LocalServer:
     timeouts: config.WorkflowTimeouts | None = None
     pump_interval_s: float = 0.5
     quiet: bool = False  # progress lines instead of the handlers' JSON logs (see ProgressHandler)
+    payer: bool = True  # False: nobody behind the SFTP clearinghouse; a person drops the answers
+    user_data: UserData | None = None  # MEDBILL_LOCAL_DATA: fee schedules, payers, members added
+    status_inquiry_every_s: float | None = STATUS_INQUIRY_EVERY_S
 
     def __post_init__(self) -> None:
         self.endpoint_url = f"http://{HOST}:{self.moto_port}"
@@ -174,7 +185,14 @@ class LocalServer:
                 resp.read()
             # In-process handlers create their own boto3 clients: point them at the server.
             self._setenv("AWS_ENDPOINT_URL", self.endpoint_url)
-            self.runtime = LocalRuntime(self.handlers, timeouts=self.timeouts, endpoint_url=self.endpoint_url)
+            self.runtime = LocalRuntime(
+                self.handlers,
+                timeouts=self.timeouts,
+                endpoint_url=self.endpoint_url,
+                payer=self.payer,
+                user_data=self.user_data,
+                status_inquiry_every_s=self.status_inquiry_every_s,
+            )
             if self.quiet:
                 quiet_handler_logs(self.runtime.bridge)
             self.runtime.start()
@@ -249,9 +267,11 @@ class LocalServer:
             for p, what in (
                 (config.ENCOUNTERS_PREFIX, "drop encounter files here (-> intake queue)"),
                 (config.REJECTIONS_PREFIX, "rejection reports"),
-                (config.OUTBOX_837_PREFIX, "837P files for the clearinghouse (the payer simulator answers)"),
-                (config.ACK_999_PREFIX, "999 acknowledgements"),
-                (config.ACK_277CA_PREFIX, "277CA claim acknowledgements"),
+                (config.OUTBOX_837_PREFIX, "837P files for the clearinghouse (sent over SFTP)"),
+                (config.OUTBOX_276_PREFIX, "276 claim status inquiries (sent over SFTP)"),
+                (config.ACK_999_PREFIX, "999 acknowledgements (-> acks queue)"),
+                (config.ACK_277CA_PREFIX, "277CA claim acknowledgements (-> acks queue)"),
+                (config.STATUS_277_PREFIX, "277 claim status answers (-> acks queue)"),
                 (config.ERA_PREFIX, "835 ERAs (-> remittance queue)"),
                 (config.ERA_REPORTS_PREFIX, "posting reports"),
             )
@@ -292,16 +312,62 @@ Staff (moto Cognito pool {self.staff_pool.pool_id if self.staff_pool else "?"}, 
     curl -s -H "Authorization: Bearer $TOKEN" '{self.api_url}/claims?status=ELIGIBILITY_HOLD'
     # then GET /claims/<id>, POST /claims/<id>/recheck
 
-Waits: the payer simulator answers each 837P within seconds, so claims move on to PAID, FOLLOW_UP
-(denied, short-paid) or stay on a hold. A hold waits {self._hold_wait()} for a recheck; after that
+{self._clearinghouse_text()}
+Waits: {self._payer_wait()} A hold waits {self._hold_wait()} for a recheck; after that
 the claim goes to FOLLOW_UP and a recheck answers 409 (not on hold).
 
 Ctrl-C stops everything in under 2 s (state lives in memory only).
 """
 
+    def _payer_wait(self) -> str:
+        if self.payer:
+            return (
+                "the payer simulator answers each 837P within seconds, so claims move on to PAID, "
+                "FOLLOW_UP\n(denied, short-paid) or stay on a hold."
+            )
+        return "nobody answers 837Ps but you: claims wait in AWAITING_REMITTANCE for your files."
+
+    def _clearinghouse_text(self) -> str:
+        assert self.runtime is not None
+        ch = self.runtime.simulator
+        data = self.user_data
+        mine = ""
+        if data is not None:
+            mine = (
+                f"\nYour data ({LOCAL_DATA_ENV}): fee schedules for {', '.join(data.added_clinics) or 'no new clinic'};"
+                f" payers added {', '.join(data.added_payers) or 'none'} (merged with the packaged ones).\n"
+            )
+        if ch is None:
+            return mine
+        secret = ch.server.secret(use_key=False)
+        who = "the payer simulator answers" if self.payer else "YOU play the clearinghouse (MEDBILL_LOCAL_PAYER=0)"
+        drop = (
+            ""
+            if self.payer
+            else f"""
+  Our 837Ps and 276s wait in inbound/ ({ch.server.root / "inbound"}). Put your 999 / 277CA / 835 / 277
+  files in outbound/: they are fetched once each and routed by content (ST01, GS08), e.g.
+    sftp -P {secret["port"]} {secret["username"]}@{secret["host"]}     (password {secret["password"]})
+    sftp> put my-answer.835 outbound/my-answer.835
+  or straight into the bucket, skipping SFTP:
+    aws --endpoint-url {self.endpoint_url} s3 cp my.999 s3://{self.runtime.resources.bucket}/{config.ACK_999_PREFIX}my.999
+"""
+        )
+        return f"""{mine}
+Clearinghouse: a real SFTP server on {secret["host"]}:{secret["port"]} ({who}); folders inbound/,
+outbound/, archive/ under {ch.server.root}. The exchange runs every pump.{drop}"""
+
     def _hold_wait(self) -> str:
         seconds = (self.timeouts or config.WorkflowTimeouts.local()).staff_hold_seconds
         return f"{seconds // 3600} h" if seconds >= 3600 else f"{seconds // 60} min"
+
+
+def _user_data() -> UserData | None:
+    try:
+        return from_environment()
+    except UserDataError as err:  # names the file and the problem, then stops
+        print(f"make local: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _moto_version() -> str:
@@ -318,6 +384,12 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("MEDBILL_LOCAL_VERBOSE", "") not in ("", "0"),
         help="print the handlers' Powertools JSON logs and metrics (default: one progress line per step)",
     )
+    parser.add_argument(
+        "--no-payer",
+        action="store_true",
+        default=os.environ.get("MEDBILL_LOCAL_PAYER", "1") in ("0", "off", "no", "false"),
+        help="run the SFTP clearinghouse with no payer simulator behind it: you drop 999 / 277CA / 835 / 277 files",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
@@ -327,6 +399,8 @@ def main(argv: list[str] | None = None) -> None:
         api_port=int(os.environ.get("MEDBILL_API_PORT", "8080")),
         timeouts=INTERACTIVE_TIMEOUTS,
         quiet=not args.verbose,
+        payer=not args.no_payer,
+        user_data=_user_data(),
     )
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

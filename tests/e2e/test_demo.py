@@ -14,6 +14,7 @@ import pytest
 
 from infra import config
 from infra.local import demo
+from medbill.x12.status276 import read_276_claims, read_277
 from testkit.x12_oracle import pyx12_errors
 from tests.e2e.conftest import SAMPLES
 
@@ -44,7 +45,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("demo-output")
-    summary = demo.run(SAMPLES, out, timeout_s=180)
+    summary = demo.run(SAMPLES, out, timeout_s=420)  # a liveness bound on a shared 2-core machine, not a timing
     return summary, out
 
 
@@ -98,12 +99,55 @@ def test_demo_output_holds_valid_x12_files(demo_run: tuple[dict, Path]) -> None:
     summary = json.loads((out / "summary.json").read_text())
     submitted = [r for r in summary["claims"] if r["status"] in ("PAID", "FOLLOW_UP")]
     files = {kind: sorted((out / kind).iterdir()) for kind in ("837p", "999", "277ca", "835")}
-    assert len(files["837p"]) == len(submitted) == 13
+    clearinghouse = len(summary["clearinghouse"]["claims"])  # events/clearinghouse/: one 837P each, not in the table
+    assert len(files["837p"]) - clearinghouse == len(submitted) == 13
     assert files["999"] and files["277ca"] and files["835"]
     for kind in ("837p", "999", "277ca", "835"):
         for path in files[kind]:
             assert pyx12_errors(path.read_text()) == [], path.name
     assert list((out / "era-reports").iterdir())
+
+
+def test_the_clearinghouse_answers_and_their_follow_up(demo_run: tuple[dict, Path]) -> None:
+    """events/clearinghouse/: a 999 error and a 277CA rejection send their claims to follow-up at once
+    (correct_and_resubmit); the claim left without an 835 is asked about with a 276 through the SFTP
+    clearinghouse and the simulator's 277 (P1:20) is recorded on it."""
+    summary, out = demo_run
+    section = summary["clearinghouse"]
+    rows = {c["encounter_id"]: c for c in section["claims"]}
+    assert {k: (c["status"], c["follow_up_action"]) for k, c in rows.items()} == {
+        "NS-CH-20261123-001": ("FOLLOW_UP", "correct_and_resubmit"),
+        "NS-CH-20261123-002": ("FOLLOW_UP", "correct_and_resubmit"),
+        "NS-CH-20261123-003": ("ACCEPTED", None),
+    }
+    file_error, rejected, quiet = (rows[f"NS-CH-20261123-00{n}"] for n in (1, 2, 3))
+    assert file_error["rejection_reason"].startswith("999 rejected transaction ")
+    assert file_error["rejection_reason"].endswith(
+        "(IK5 R): segment NM1 at position 14 in loop 2010: segment has data element errors, "
+        "NM109 (element 67) invalid character in data element"
+    )
+    assert [(a["kind"], a["verdict"]) for a in file_error["answers"]] == [("999", "rejected")]  # no 277CA
+    assert rejected["rejection_reason"] == (
+        "277CA rejected: A7:562:85 Acknowledgement/Rejected for invalid information: "
+        "Entity's National Provider Identifier (NPI) (billing provider)"
+    )
+    assert sorted((a["kind"], a["verdict"]) for a in quiet["answers"]) == [
+        ("277", "pending"),
+        ("277CA", "accepted"),
+        ("999", "accepted"),
+    ]
+    answer = next(a for a in quiet["answers"] if a["kind"] == "277")
+    assert (answer["codes"], answer["file"].startswith("status/277/")) == (["P1:20"], True)
+    inquiry = section["status_inquiry"]
+    assert (inquiry["asked"], inquiry["due"], inquiry["problems"]) == (1, 1, [])
+    assert quiet["status_inquiry"] == inquiry["files"][0]
+    asked = (out / "276" / inquiry["files"][0].rsplit("/", 1)[-1]).read_text()
+    assert [q["claim_id"] for q in read_276_claims(asked)] == [quiet["claim_id"]]
+    (answered,) = sorted((out / "277").iterdir())
+    assert [(c.claim_id, c.categories) for c in read_277(answered.read_text()).claims] == [(quiet["claim_id"], ["P1"])]
+    errors_999 = [p for p in (out / "999").iterdir() if "IK5*R" in p.read_text()]
+    assert len(errors_999) == 1 and pyx12_errors(errors_999[0].read_text()) == []
+    assert summary["handler_failures"] == 0 and not any(summary["dead_letter_queues"].values())
 
 
 def test_demo_leaves_a_screenshot_of_the_console(demo_run: tuple[dict, Path]) -> None:

@@ -31,6 +31,7 @@ def test_each_schedule_is_a_rule_on_its_function_with_retries(synth: Synth) -> N
         "eligibility_retry": "rate(5 minutes)",
         "timely_filing": "cron(0 6 * * ? *)",
         "statements": "cron(0 7 1 * ? *)",
+        "status_inquiry": "cron(0 5 * * ? *)",
     }
     # Only EventBridge, and only its own rule, may invoke a scheduled function.
     permissions_by_function: dict[str, list[dict[str, Any]]] = {}

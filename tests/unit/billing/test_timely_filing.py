@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from medbill.billing.payer_policy import add_months, policy_for
 from medbill.billing.timely_filing import filed_in_time, filing_status, near_deadline, proof_of_filing
-from medbill.models.claim import Claim
+from medbill.models.claim import Acknowledgement, Claim
 from medbill.models.status import ClaimStatus as S
 from medbill.ports import ClaimEvent
 from medbill.workflow.followup_views import follow_up_view
@@ -62,6 +62,32 @@ def test_proof_of_filing_is_the_first_submission_until_acknowledgements_record_i
     late = proof_of_filing(claim, [_submitted("2026-06-20T10:00:00+00:00")])
     assert not filed_in_time(claim, late)
     assert proof_of_filing(claim.model_copy(update={"outbox_key": None}), events) is None
+
+
+def test_proof_of_filing_prefers_the_first_acceptance_received() -> None:
+    claim = _claim(
+        "CI", status=S.ACCEPTED, outbox_key="outbox/837/C-000000042.x12", interchange_control_number="000000042"
+    )
+    events = [_submitted("2026-05-02T09:00:00+00:00")]
+
+    def ack(kind: str, verdict: str, at: str) -> Acknowledgement:
+        return Acknowledgement(kind=kind, key=f"acks/{kind}/a", received_at=datetime.fromisoformat(at), verdict=verdict)  # type: ignore[arg-type]
+
+    answered = claim.model_copy(
+        update={
+            "acknowledgements": [
+                ack("277CA", "accepted", "2026-05-04T08:00:00+00:00"),
+                ack("999", "rejected", "2026-05-02T12:00:00+00:00"),  # a rejection proves nothing
+                ack("999", "accepted", "2026-05-03T07:00:00+00:00"),
+                ack("277", "pending", "2026-05-01T07:00:00+00:00"),  # a status answer is not filing
+            ]
+        }
+    )
+    proof = proof_of_filing(answered, events)
+    assert proof is not None and (proof.filed_on, proof.source) == (date(2026, 5, 3), "999")
+    only_rejected = answered.model_copy(update={"acknowledgements": answered.acknowledgements[1:2]})
+    fallback = proof_of_filing(only_rejected, events)
+    assert fallback is not None and (fallback.filed_on, fallback.source) == (date(2026, 5, 2), "submission")
 
 
 def test_claim_view_shows_deadline_days_left_and_the_patient_balance() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from medbill.models.claim import Acknowledgement, Claim
+from medbill.models.claim import Acknowledgement, Claim, StatusInquiry
 from medbill.workflow.clearinghouse import ClearinghouseExchange
 from medbill.workflow.filing import filing_view, record_sent
 from medbill.workflow.intake import new_claim
@@ -166,7 +166,14 @@ def test_get_claim_shows_the_proof_of_filing() -> None:
                 "payer_claim_number": "PCN1",
             }
         ],
+        "status_inquiry": None,
+        "status_inquiry_at": None,
     }
     view = filing_view(claim)
     assert view is not None and view.model_dump() == expected
     assert claim_view(claim, store.events(claim_id)).model_dump(mode="json")["filing"] == expected
+    asked = datetime(2026, 4, 2, 5, 0, tzinfo=UTC)
+    inquiry = StatusInquiry(key="outbox/276/PAYERA01-000000009.x12", asked_at=asked)
+    claim = store.save(claim.model_copy(update={"status_inquiry": inquiry}), actor="test")
+    shown = claim_view(claim, store.events(claim_id)).model_dump(mode="json")["filing"]
+    assert (shown["status_inquiry"], shown["status_inquiry_at"]) == (inquiry.key, "2026-04-02T05:00:00+00:00")

@@ -26,6 +26,7 @@ from medbill.x12.status276 import (
     write_276,
     write_277,
 )
+from medbill.x12.tokenizer import tokenize
 
 CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SUBSCRIBER = Person276(last_name="DOE", first_name="JANE", member_id="M123", date_of_birth=date(1980, 1, 2), gender="F")
@@ -276,3 +277,20 @@ def test_the_cli_summarizes_and_validates_276_and_277(tmp_path: Path, capsys: py
     assert capsys.readouterr().out == (
         f"{answer}: OK 277: 1 transaction(s), 1 claim status(es): 1 finalized, envelopes well formed\n"
     )
+
+
+def test_the_276_envelope_takes_the_deployments_qualifiers_and_group_ids() -> None:
+    text = write_276(
+        [_request()],
+        sender_id="SUBMITTER1",
+        receiver_id="CH0001",
+        submitter_name="MEDBILL BILLING",
+        control_numbers=ControlNumbers(8, 8),
+        created=CREATED,
+        sender_qualifier="30",
+        receiver_qualifier="01",
+        application_sender="APPSENDER",
+    )
+    isa, gs = (seg for seg in tokenize(text) if seg.id in ("ISA", "GS"))
+    assert (isa.get(5), isa.get(6).strip(), isa.get(7), isa.get(8).strip()) == ("30", "SUBMITTER1", "01", "CH0001")
+    assert (gs.get(1), gs.get(2), gs.get(3), gs.get(8)) == ("HR", "APPSENDER", "CH0001", "005010X212")

@@ -3,6 +3,10 @@
 ENCOUNTERS_PREFIX = "encounters/"  # clinics drop encounter files here
 REJECTIONS_PREFIX = "rejections/"  # one JSON report per source file with bad records
 OUTBOX_837_PREFIX = "outbox/837/"  # 837P files for the clearinghouse to pick up
+OUTBOX_276_PREFIX = "outbox/276/"  # 276 claim status inquiries (workflow/claim_status.py)
+# Every outbox the clearinghouse exchange sends from (S3Outbox), in this order. One tuple: each new
+# kind of file we send (270 batches, ...) is one more entry here.
+OUTBOX_PREFIXES = (OUTBOX_837_PREFIX, OUTBOX_276_PREFIX)
 ERA_PREFIX = "era/"  # clearinghouse drops 835 ERA files here
 ACKS_PREFIX = "acks/"  # every acknowledgement below it notifies the acks queue (functions/acks)
 ACK_999_PREFIX = "acks/999/"  # 999 implementation acknowledgements

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from medbill.prefixes import EXCHANGE_LEDGER_PREFIX, OUTBOX_837_PREFIX
+from medbill.prefixes import EXCHANGE_LEDGER_PREFIX, OUTBOX_PREFIXES
 
 # 412: the object exists. 409: another conditional write of the same key is in flight (its
 # writer wins; ours is the second).
@@ -69,15 +69,19 @@ class S3ExchangeLedger:
 
 
 class S3Outbox:
-    """`medbill.ports.Outbox`: the 837P files under `outbox/837/`, in key order."""
+    """`medbill.ports.Outbox`: the files under each outbox prefix (`OUTBOX_PREFIXES`: 837Ps, 276s),
+    prefix by prefix, in key order within each."""
 
-    def __init__(self, bucket: str, client: Any | None = None, prefix: str = OUTBOX_837_PREFIX) -> None:
+    def __init__(self, bucket: str, client: Any | None = None, prefixes: Sequence[str] = OUTBOX_PREFIXES) -> None:
         self.bucket = bucket
-        self.prefix = prefix
+        self.prefixes = tuple(prefixes)
         self._client = client or boto3.client("s3")
 
     def waiting(self) -> Sequence[str]:
-        keys: list[str] = []
-        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
-        return sorted(keys)
+        out: list[str] = []
+        for prefix in self.prefixes:
+            keys: list[str] = []
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+            out += sorted(keys)
+        return out

@@ -1,6 +1,7 @@
 """Follow-up limits per payer, from configuration: the timely filing limit (from the date of
 service), the appeal limit (from the adjudicating remittance), how near a deadline is "near", the
-small-balance write-off and the staff write-off amount above which a manager must approve.
+small-balance write-off, the staff write-off amount above which a manager must approve, and when a
+quiet claim is asked about (276: `status_ack_hours`, `status_remittance_days`).
 
 The shipped file is `medbill/data/payer_policies.json`; `MEDBILL_PAYER_POLICIES` names another one.
 A payer's own entry wins over its claim filing indicator's (SBR09: MB = Medicare Part B), which wins
@@ -33,6 +34,10 @@ class PayerPolicy:
     near_deadline_days: int
     small_balance: Decimal
     write_off_approval_threshold: Decimal
+    # Claim status inquiry (276): no 277CA this many hours after the send, or accepted and no 835
+    # this many days after it, and the claim is asked about (workflow/claim_status.py).
+    status_ack_hours: int = 48
+    status_remittance_days: int = 30
 
     def filing_deadline(self, date_of_service: date) -> date:
         """Last day a claim for this service may reach the payer (Medicare: 12 months after it)."""
@@ -78,6 +83,8 @@ def policy_for(payer_id: str, filing_indicator: str = "") -> PayerPolicy:
         near_deadline_days=int(merged.get("near_deadline_days", 30)),
         small_balance=Decimal(str(merged.get("small_balance", "0.00"))),
         write_off_approval_threshold=Decimal(str(merged.get("write_off_approval_threshold", "100.00"))),
+        status_ack_hours=int(merged.get("status_ack_hours", 48)),
+        status_remittance_days=int(merged.get("status_remittance_days", 30)),
     )
 
 

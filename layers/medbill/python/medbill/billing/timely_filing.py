@@ -1,9 +1,9 @@
 """Timely filing: each claim's filing deadline and days left, and its proof of filing.
 
-Proof of filing is a seam. Today it is what the claim itself holds: the 837P's outbox key, its
-interchange control number (ISA13) and the first SUBMITTED event on its timeline. When the
-acknowledgements record acceptance (999 AK9 A / 277CA), `proof_of_filing` should prefer the
-payer's acceptance date from them (source "999" / "277CA"); nothing else changes.
+Proof of filing: the 837P's outbox key and interchange control number (ISA13), dated by the first
+acceptance the clearinghouse or payer sent back (a 999 or 277CA the acks function recorded as
+accepted: what a payer takes as proof), else by the first SUBMITTED event on the claim's timeline
+(source "submission": we wrote it, nobody has confirmed it yet).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class FilingProof:
     filed_on: date
     interchange_control_number: str
     outbox_key: str
-    source: str  # "submission" today; "999" / "277CA" once acknowledgements are recorded
+    source: str  # "999" / "277CA" (the first acceptance received), else "submission"
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,19 @@ def proof_of_filing(claim: Claim, events: Sequence[ClaimEvent]) -> FilingProof |
     """When the claim first went out, with what we can show for it (None: never filed)."""
     if not claim.outbox_key or not claim.interchange_control_number:
         return None
+    accepted = sorted(
+        (a.received_at, a.kind)
+        for a in claim.acknowledgements
+        if a.kind in ("999", "277CA") and a.verdict in ("accepted", "accepted_with_errors")
+    )
+    if accepted:
+        received_at, kind = accepted[0]
+        return FilingProof(
+            filed_on=received_at.date(),
+            interchange_control_number=claim.interchange_control_number,
+            outbox_key=claim.outbox_key,
+            source=kind,
+        )
     submitted = sorted(e.at for e in events if e.new_status == ClaimStatus.SUBMITTED.value)
     if not submitted:
         return None

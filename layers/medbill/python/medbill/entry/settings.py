@@ -225,6 +225,10 @@ class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by
 class StatementsSettings(ClaimStoreSettings, ArtifactSettings): ...  # scheduled: followup.handler.statements
 
 
+# Scheduled; writes 276s to outbox/276/ under the 837P's envelope identity and control numbers.
+class StatusInquirySettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
+
+
 FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "intake": IntakeSettings,
     "registration": RegistrationSettings,
@@ -243,6 +247,7 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "eligibility_retry": EligibilityRetrySettings,  # issue 9: rechecks the payer did not answer
     "timely_filing": FollowupSettings,  # followup.handler.scheduled
     "statements": StatementsSettings,  # followup.handler.statements: PDFs into the bucket
+    "status_inquiry": StatusInquirySettings,  # issue 15: 276 for quiet claims
 }
 # Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).

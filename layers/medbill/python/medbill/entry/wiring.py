@@ -8,6 +8,7 @@ checked that every piece it uses is there.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # asyncssh is imported by the clearinghouse function only, no
     from medbill.adapters.exchange_ledger import S3ExchangeLedger, S3Outbox
     from medbill.adapters.sftp import SftpClearinghouse
     from medbill.workflow.clearinghouse import ClearinghouseExchange
+    from medbill.x12.status276 import StatusRequest
 
 
 @cache
@@ -106,6 +108,32 @@ def submitter() -> Submitter:
 
 
 @cache
+def status_inquiry_writer() -> Callable[[Sequence[StatusRequest], int, datetime], str]:
+    """276 files under the 837P's envelope identity (ISA06/ISA08, 1000A name, ISA15)."""
+    from medbill.x12.claim837 import ControlNumbers
+    from medbill.x12.status276 import write_276
+
+    envelope = settings.load(settings.EnvelopeSettings).clearinghouse()
+
+    def write(requests: Sequence[StatusRequest], control_number: int, created: datetime) -> str:
+        return write_276(
+            requests,
+            sender_id=envelope.sender_id,
+            receiver_id=envelope.receiver_id,
+            submitter_name=envelope.submitter_name,
+            control_numbers=ControlNumbers(interchange=control_number, group=control_number),
+            created=created,
+            usage=envelope.usage_indicator,
+            sender_qualifier=envelope.sender_qualifier,
+            receiver_qualifier=envelope.receiver_qualifier,
+            application_sender=envelope.application_sender,
+            application_receiver=envelope.application_receiver,
+        )
+
+    return write
+
+
+@cache
 def clearinghouse() -> SftpClearinghouse:
     """The SFTP clearinghouse; its secret is read here, once per cold start (not per file)."""
     import logging
@@ -162,6 +190,7 @@ def reset() -> None:
         eligibility,
         fee_schedule,
         submitter,
+        status_inquiry_writer,
         posting_queue,
         release_queue,
         intake_queue,

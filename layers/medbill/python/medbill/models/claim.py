@@ -60,6 +60,13 @@ class Acknowledgement(Model):
     payer_claim_number: str | None = None  # 277CA REF*1K
 
 
+class StatusInquiry(Model):
+    """A 276 that asked the payer about the claim: the file (outbox/276/...) and when it was written."""
+
+    key: str
+    asked_at: datetime
+
+
 class Filing(Model):
     """Proof of filing: the 837P that carried the claim, its control numbers, and when it was
     written and put on the clearinghouse (timely filing is proven by these)."""
@@ -123,6 +130,9 @@ class Claim(Model):
     acknowledgements: list[Acknowledgement] = Field(default_factory=list)
     rejection_reason: str | None = None  # why a 999 / 277CA rejected it (codes and their meaning)
     filing: Filing | None = None
+    # The last 276 claim status inquiry that asked about this claim (workflow/claim_status.py): not
+    # asked again within the payer's ack_hours. Each inquiry is also an event on the timeline.
+    status_inquiry: StatusInquiry | None = None
 
     @property
     def patient_balance(self) -> Decimal:

@@ -1,5 +1,6 @@
 """Acknowledgements drive claims: the 999s and 277CAs the clearinghouse exchange fetched into
-`acks/999/` and `acks/277ca/`, read and applied to the claims they answer.
+`acks/999/` and `acks/277ca/`, and the 277 claim status answers to our 276s in `status/277/`
+(docs/decisions.md 24), read and applied to the claims they answer.
 
 - A 999 names our GS06 (AK102) and ST02 (AK202), never a claim: the claims are found through the
   interchange each 837P recorded at submission (ClaimStore.claims_for_interchange; ISA13 = GS06).
@@ -27,9 +28,10 @@ from medbill.models.claim import AckKind, Acknowledgement, Claim
 from medbill.models.common import utcnow
 from medbill.models.status import AWAITING, ClaimStatus
 from medbill.ports import Artifacts, ClaimStore, Workflow
-from medbill.prefixes import ACK_277CA_PREFIX, ACK_999_PREFIX
+from medbill.prefixes import ACK_277CA_PREFIX, ACK_999_PREFIX, STATUS_277_PREFIX
 from medbill.x12.ack277ca import REJECTED_CATEGORIES, ClaimAck, StatusCode, read_277ca
 from medbill.x12.ack999 import GroupAck, SegmentError, TransactionAck, read_999_groups
+from medbill.x12.status276 import read_277
 from medbill.x12.status_codes import describe
 
 __all__ = ["AckFileSummary", "ack_kind", "apply_acknowledgement", "receive_ack_file"]
@@ -93,6 +95,8 @@ def ack_kind(key: str) -> AckKind | None:
         return "999"
     if key.startswith(ACK_277CA_PREFIX):
         return "277CA"
+    if key.startswith(STATUS_277_PREFIX):
+        return "277"
     return None
 
 
@@ -105,7 +109,8 @@ def receive_ack_file(
     errors_reject: Callable[[str], bool] = lambda _payer_id: False,
     received_at: datetime | None = None,
 ) -> AckFileSummary:
-    """Read the 999 or 277CA at `key` and apply it to each claim it answers. Safe to run twice."""
+    """Read the 999, 277CA or 277 (claim status) at `key` and apply it to each claim it answers.
+    Safe to run twice."""
     kind = ack_kind(key)
     if kind is None:
         raise ValueError(f"not an acknowledgement key: {key}")
@@ -116,7 +121,8 @@ def receive_ack_file(
         for claim_id, ack in _from_999(repo, text, key, when, errors_reject, summary):
             _apply(repo, workflow, claim_id, ack, summary)
     else:
-        for claim_id, ack in _from_277ca(text, key, when, summary):
+        read = _from_277ca if kind == "277CA" else _from_277
+        for claim_id, ack in read(text, key, when, summary):
             _apply(repo, workflow, claim_id, ack, summary)
     return summary
 
@@ -235,6 +241,33 @@ def _ack_277ca(c: ClaimAck, key: str, when: datetime, above: list[StatusCode]) -
         codes=codes,
         payer_claim_number=c.payer_claim_number,
     )
+
+
+# --- 277 (claim status response, 005010X212) ---------------------------------------------------
+def _from_277(text: str, key: str, when: datetime, summary: AckFileSummary) -> list[tuple[str, Acknowledgement]]:
+    """Each claim status the payer answered a 276 with. A3/A4/A6/A7/A8 (returned, not found, ...)
+    reject a claim still waiting, like a 277CA (follow-up: correct_and_resubmit). Everything else is
+    recorded without a status change: finalized (F*) and pending (P*) leave the money to the 835,
+    and E* says the inquiry could not be answered (E0 our 276's data, E1/E2 the payer's system),
+    which is no news about the claim: the next scheduled inquiry asks again."""
+    result = read_277(text)
+    summary.problems += [*result.envelope_problems, *result.problems]
+    out = []
+    for c in result.claims:
+        codes = [str(s) for st in c.statuses for s in st.codes]
+        words = "; ".join(describe(s.category, s.code, s.entity) for st in c.statuses for s in st.codes)
+        rejecting = any(cat in REJECTED_CATEGORIES for cat in c.categories)
+        ack = Acknowledgement(
+            kind="277",
+            key=key,
+            received_at=when,
+            verdict="rejected" if rejecting else "pending",
+            codes=codes,
+            reason=f"277 claim status: {words}" if words else None,
+            payer_claim_number=c.payer_claim_number,
+        )
+        out.append((c.claim_id, ack))
+    return out
 
 
 # --- applying one acknowledgement to one claim --------------------------------------------------

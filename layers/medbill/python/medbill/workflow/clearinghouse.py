@@ -23,9 +23,10 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from medbill.models.common import utcnow
 from medbill.ports import (
     Artifacts,
     Clearinghouse,
@@ -141,7 +142,7 @@ class ExchangeSummary:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 @dataclass

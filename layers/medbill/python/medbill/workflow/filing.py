@@ -13,12 +13,16 @@ from pydantic import BaseModel
 from medbill.billing.claim_updates import with_lock_retry
 from medbill.models.claim import Claim
 from medbill.ports import ClaimStore
+from medbill.prefixes import OUTBOX_837_PREFIX
 
 __all__ = ["AcknowledgementView", "FilingView", "filing_view", "record_sent"]
 
 
 def _control_of(outbox_key: str) -> int | None:
-    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file)."""
+    """outbox/837/<claim id>-<ISA13>.x12 -> ISA13 as a number (stages.submit names the file).
+    Other outboxes (276 inquiries) share the exchange, not the claims' filing: None."""
+    if not outbox_key.startswith(OUTBOX_837_PREFIX):
+        return None
     stem = outbox_key.rsplit("/", 1)[-1].removesuffix(".x12")
     _, _, control = stem.rpartition("-")
     return int(control) if control.isdigit() else None
@@ -48,7 +52,7 @@ def record_sent(repo: ClaimStore, outbox_key: str, remote_name: str, sent_at: da
 
 
 class AcknowledgementView(BaseModel):
-    kind: str  # 999 or 277CA
+    kind: str  # 999, 277CA or 277
     file: str
     received_at: str
     verdict: str
@@ -65,7 +69,9 @@ class FilingView(BaseModel):
     written_at: str
     sent_at: str | None  # put on the clearinghouse (SFTP)
     sent_name: str | None
-    acknowledgements: list[AcknowledgementView]
+    acknowledgements: list[AcknowledgementView]  # 999, 277CA and 277 (claim status) answers
+    status_inquiry: str | None = None  # the last 276 that asked about the claim (outbox/276/ key)
+    status_inquiry_at: str | None = None
 
 
 def filing_view(claim: Claim) -> FilingView | None:
@@ -92,4 +98,6 @@ def filing_view(claim: Claim) -> FilingView | None:
             )
             for a in claim.acknowledgements
         ],
+        status_inquiry=claim.status_inquiry.key if claim.status_inquiry else None,
+        status_inquiry_at=claim.status_inquiry.asked_at.isoformat() if claim.status_inquiry else None,
     )

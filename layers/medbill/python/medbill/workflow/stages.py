@@ -13,13 +13,14 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_lock_retry
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding import default_references, scrub
 from medbill.models.claim import Claim, Filing, RemittanceOutcome
+from medbill.models.common import utcnow
 from medbill.models.eligibility import EligibilityResult
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
@@ -121,7 +122,7 @@ def verify_eligibility(
     gateway: EligibilityGateway,
     claim_id: str,
     fee_schedules: Callable[[str], FeeSchedule] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = utcnow,
     answers: EligibilityAnswers | None = None,
 ) -> Decision:
     """Ask the payer (270/271 through the gateway); store what it found on the claim; hold with a
@@ -275,7 +276,7 @@ def _reserve_filing(repo: ClaimStore, submitter: Submitter, claim: Claim) -> Cla
         interchange_control_number=control,
         group_control_number=str(number),
         transaction_control_number=f"{number:04d}",
-        written_at=datetime.now(UTC).replace(microsecond=0),
+        written_at=utcnow().replace(microsecond=0),
     )
     repo.record_interchange(number, claim.claim_id)
     return repo.save(
@@ -345,7 +346,7 @@ def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
                     "follow_up_category": decided.category,
                     "follow_up_amount": decided.amount,
                     "follow_up_due": decided.due,
-                    "follow_up_since": datetime.now(UTC),
+                    "follow_up_since": utcnow(),
                     "task_token": None,
                     "remittance_outcome": remittance_outcome,
                 }

@@ -115,8 +115,13 @@ def write_276(
     created: datetime,
     usage: str = "P",
     line_breaks: bool = True,
+    sender_qualifier: str = "ZZ",
+    receiver_qualifier: str = "ZZ",
+    application_sender: str = "",
+    application_receiver: str = "",
 ) -> str:
-    """One interchange with one 276 asking about every request's claim (one HL 20 per request)."""
+    """One interchange with one 276 asking about every request's claim (one HL 20 per request).
+    Qualifiers and GS02/GS03 as the deployment's 837P envelope has them (empty GS ids: ISA06/ISA08)."""
     if not requests:
         raise X12DataError("a 276 needs at least one request")
     for name, value in (("sender_id", sender_id), ("receiver_id", receiver_id)):
@@ -127,15 +132,15 @@ def write_276(
     originator = ("9" + sender_id.upper())[:10].ljust(10, "0")  # TRN03: 9 + an id we assign
     body = _body(requests, (submitter_name, sender_id), originator)
     envelope = Envelope(
-        sender_qualifier="ZZ",
+        sender_qualifier=sender_qualifier,
         sender_id=sender_id,
-        receiver_qualifier="ZZ",
+        receiver_qualifier=receiver_qualifier,
         receiver_id=receiver_id,
         control_number=control_numbers.interchange,
         usage=usage,
         functional_id="HR",
-        application_sender=sender_id,
-        application_receiver=receiver_id,
+        application_sender=application_sender or sender_id,
+        application_receiver=application_receiver or receiver_id,
         group_control_number=control_numbers.group,
         version=IMPLEMENTATION_X212,
         created=created,
