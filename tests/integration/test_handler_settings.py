@@ -4,6 +4,7 @@ missing variable fails there, naming the variable, never later in a request."""
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -33,9 +34,15 @@ def bare_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyP
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     wiring.reset()
+    loggers = set(logging.Logger.manager.loggerDict)
     with mock_aws():  # importing builds clients (idempotency); nothing may reach AWS
         yield monkeypatch
     wiring.reset()
+    # A handler imported here configures its service's Powertools logger on this test's captured
+    # stdout; forget loggers made here so a later test's import binds its own stdout.
+    for name in set(logging.Logger.manager.loggerDict) - loggers:
+        if name.startswith("medbill-"):
+            logging.Logger.manager.loggerDict.pop(name, None)
 
 
 # Functions with a handler file of their own (followup's scheduled entry points share its file and
