@@ -47,27 +47,45 @@ function table(caption, heads, rows, numeric) {
 }
 function token() { return sessionStorage.getItem("medbill.idToken"); }
 
-// --- sign-in (Cognito InitiateAuth; locally through the server's /cognito proxy to moto) --------
+// --- sign-in: SRP + TOTP against the staff user pool (cognito.js) ---------------------------------
+let answerChallenge = null;  // resolves the challenge form's promise
+
+function ask(kind, detail) {
+  const form = document.getElementById("challenge-form");
+  document.getElementById("signin-form").hidden = true;
+  form.hidden = false;
+  document.getElementById("totp-setup").hidden = kind !== "totp-setup";
+  document.getElementById("totp-field").hidden = kind === "new-password";
+  document.getElementById("new-password-field").hidden = kind !== "new-password";
+  if (kind === "totp-setup") {
+    document.getElementById("totp-secret").textContent = detail.secret;
+    document.getElementById("totp-uri").setAttribute("href", detail.uri);
+  }
+  const input = document.getElementById(kind === "new-password" ? "new-password" : "totp-code");
+  input.value = "";
+  input.required = true;
+  input.focus();
+  document.body.dataset.ready = `challenge:${kind}`;
+  return new Promise((resolve) => { answerChallenge = () => resolve(input.value.trim()); });
+}
+
+function resetSignIn() {
+  document.getElementById("challenge-form").hidden = true;
+  document.getElementById("signin-form").hidden = false;
+  for (const id of ["totp-code", "new-password"]) document.getElementById(id).required = false;
+}
+
 async function signIn(username, password) {
-  const resp = await fetch(config.cognito_endpoint, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
-    },
-    body: JSON.stringify({
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: config.client_id,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    }),
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok || !body.AuthenticationResult) throw new Error("Sign-in failed: check the user name and password.");
-  sessionStorage.setItem("medbill.idToken", body.AuthenticationResult.IdToken);
+  try {
+    const result = await cognitoSignIn(config, username, password, ask);
+    sessionStorage.setItem("medbill.idToken", result.IdToken);
+  } finally {
+    resetSignIn();
+  }
 }
 
 async function api(path, options) {
-  const resp = await fetch(config.api_base + path, {
+  const resp = await fetch(config.api_base.replace(/\/$/, "") + path, {
     ...(options || {}),
     headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
   });
@@ -216,6 +234,58 @@ async function unmatchedView() {
       }), [2])];
 }
 
+// --- upload an encounter file: presigned POST straight to S3, then the intake report ----------------
+async function uploadView() {
+  const clinics = me.all_clinics ? [] : me.clinics;
+  const clinic = clinics.length
+    ? h("select", { id: "upload-clinic", name: "clinic" }, clinics.map((c) => h("option", { value: c }, c)))
+    : h("input", { id: "upload-clinic", name: "clinic", required: true, autocomplete: "off" });
+  const file = h("input", { id: "upload-file", name: "file", type: "file", required: true,
+    accept: ".json,.jsonl,.ndjson,.csv,.hl7,.txt" });
+  const result = h("div", { id: "upload-result", "aria-live": "polite" });
+  const form = h("form", { id: "upload-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    const c = clinic.value.trim();
+    if (!f || !c) return;
+    try {
+      const ticket = await api(`/clinics/${encodeURIComponent(c)}/uploads`,
+        { method: "POST", body: JSON.stringify({ file_name: f.name, size: f.size }) });
+      const body = new FormData();
+      for (const [k, v] of Object.entries(ticket.fields)) body.append(k, v);
+      body.append("file", f);  // last: S3 reads the fields before the file
+      const sent = await fetch(ticket.url, { method: "POST", body });
+      if (!sent.ok) throw new Error(`The upload was refused (${sent.status}).`);
+      say(`Uploaded as ${ticket.upload_id}: intake is reading it.`);
+      result.replaceChildren(await uploadReport(c, ticket.upload_id));
+      document.body.dataset.ready = "#/upload:done";
+    } catch (e) { say(e.message, true); }
+  } },
+    h("label", { for: "upload-clinic" }, "Clinic"), clinic,
+    h("label", { for: "upload-file" }, "Encounter file (JSON, CSV or HL7)"), file,
+    h("button", { type: "submit" }, "Upload"));
+  return [h("h2", {}, "Upload encounters"), form, result];
+}
+
+async function uploadReport(clinic, uploadId) {
+  const path = `/clinics/${encodeURIComponent(clinic)}/uploads/${encodeURIComponent(uploadId)}`;
+  let report = null;
+  for (let i = 0; i < 90 && !report; i++) {  // intake reads it within seconds; the report is its receipt
+    try { report = await api(path); }
+    catch (e) { if (e.status !== 404) throw e; await new Promise((r) => setTimeout(r, 2000)); }
+  }
+  if (!report) return h("p", {}, "Intake has not read the file yet: look again under Claims in a minute.");
+  const counts = report.counts || {};
+  return h("div", {},
+    h("p", {}, `${counts.accepted ?? 0} of ${counts.records ?? 0} records accepted, ${counts.rejected ?? 0} rejected.`,
+      report.file_error ? ` ${report.file_error}` : ""),
+    table("Accepted", ["Record", "Encounter", "Claim"],
+      (report.accepted || []).map((a) => [a.record_number, a.encounter_id,
+        h("a", { href: `#/claim/${encodeURIComponent(a.claim_id)}` }, a.claim_id)])),
+    table("Rejected", ["Record", "Field", "Reason"],
+      (report.rejections || []).map((r) => [r.record_number, r.field || "", r.reason || ""])));
+}
+
 function agingChart(title, rows, buckets) {
   const width = 640, bar = 22, gap = 10, left = 150;
   const max = Math.max(1, ...rows.map((r) => Number(r.total)));
@@ -291,6 +361,7 @@ async function route() {
     else if (parts[0] === "era") content = await eraView(decodeURIComponent(parts[1]));
     else if (parts[0] === "unmatched") content = await unmatchedView();
     else if (parts[0] === "reports") content = await reportsView();
+    else if (parts[0] === "upload") content = await uploadView();
     else content = await queuesView();
   } catch (e) {
     content = [h("h2", {}, e.status === 404 ? "Not found" : "Not available"), h("p", { class: "error" }, e.message)];
@@ -325,8 +396,13 @@ window.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("signin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = ev.target;
+    say("");
     try { await signIn(f.username.value.trim(), f.password.value); say(""); await render(); }
-    catch (e) { say(e.message, true); }
+    catch (e) { say(e.message, true); document.body.dataset.ready = "signin"; }
+  });
+  document.getElementById("challenge-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (answerChallenge) answerChallenge();
   });
   await render();
 });

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
@@ -101,10 +101,18 @@ CLAIMS_TABLE = TableSpec(
         # Follow-up worklists: a list's claims, money at stake first, then oldest (sparse: only
         # claims on a worklist carry the keys; billing.worklists.worklist_of).
         GsiSpec(name="by-worklist", partition_key="worklist", sort_key="worklist_order"),
+        # The same lists per clinic (`<clinic>#<worklist>`): a clinic's staff read theirs by key.
+        GsiSpec(name="by-clinic-worklist", partition_key="clinic_worklist", sort_key="worklist_order"),
     ),
     # Eligibility answers (`ELIGANSWER#` items, adapters/dynamodb/eligibility.py) expire on `expires_at`
     # (epoch seconds, two days after the day they answer for); no other item carries it.
     ttl_attribute="expires_at",
+)
+
+# The data bucket's CORS for the staff console's presigned uploads (POST /clinics/{id}/uploads):
+# the console's origin only (CloudFront's in AWS, the local server's on the laptop), a form POST.
+CONSOLE_UPLOAD_CORS: tuple[dict[str, Any], ...] = (
+    {"AllowedMethods": ["POST"], "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600},
 )
 
 # Powertools idempotency table: its default key and TTL attribute names.
@@ -181,6 +189,19 @@ TIMELY_FILING_HANDLER = FUNCTIONS["timely_filing"].handler
 # Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC.
 STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
 STATEMENTS_HANDLER = FUNCTIONS["statements"].handler
+# Batch eligibility (docs/eligibility.md, decision 26). The evening run writes the 270 batches:
+# claims table (UpdateItem on the x12-interchange COUNTER#, GetItem on ELIGANSWER#), data bucket
+# (read appointments/; write rejections/appointments/, outbox/270/; read, list and conditional-put
+# eligibility/batches/) and the X12_* envelope identity the submission function gets.
+ELIGIBILITY_BATCH_FUNCTION = FunctionSpec("eligibility_batch", timeout_seconds=300, memory_mb=1024)
+# 00:30 UTC = 7:30 PM US Eastern standard time (8:30 PM daylight): 270s go out before the CORE
+# batch rule's 9 PM (local time) so 271s are due by 7 AM; the exchange sends within 5 minutes.
+ELIGIBILITY_BATCH_SCHEDULE = "cron(30 0 * * ? *)"
+PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
+# Its 271s (ELIGIBILITY_271_QUEUE): claims table (PutItem on ELIGANSWER#), idempotency table, data
+# bucket (read eligibility/271/ and eligibility/batches/manifest/; write eligibility/reports/).
+ELIGIBILITY_271_FUNCTION = FunctionSpec("eligibility_271", timeout_seconds=120, memory_mb=512)
+PENDING_FUNCTIONS[ELIGIBILITY_271_FUNCTION.name] = ELIGIBILITY_271_FUNCTION
 # Claim status inquiry (276/277, decision 24): daily, 05:00 UTC, before the exchange's next runs; it
 # writes 276s to outbox/276/ (s3:PutObject there), reads claims by status and stamps them, and takes
 # interchange control numbers from the claims table's counter. The 277s come back through the
@@ -251,10 +272,12 @@ NOTIFICATIONS = {
     ACKS_PREFIX: ACKS_QUEUE,
     STATUS_277_PREFIX: ACKS_QUEUE,
 }
-# Queues and notifications of PENDING_FUNCTIONS (none today): they join QUEUES / NOTIFICATIONS when
+# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
 # infra/constructs builds their consumer; the local runtime runs them already (LOCAL_*).
-PENDING_QUEUES: tuple[QueueSpec, ...] = ()
-PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {}
+# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271.
+ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
+PENDING_QUEUES: tuple[QueueSpec, ...] = (ELIGIBILITY_271_QUEUE,)
+PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra import config
-from infra.constructs.api import Api
+from infra.constructs.api import STAGE_NAME, Api
 from infra.constructs.console_hosting import ConsoleHosting
 from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
@@ -61,7 +62,30 @@ class MedbillStack(Stack):
             state_machine=state_machine,
             queues=self.intake.queues,
             authorizer=self.staff.authorizer,
+            console_origin=self.console.origin,
         )
+        # The console signs in against the pool, calls the API and uploads encounter files straight
+        # to the data bucket (presigned POST): config.json, CSP and the bucket's CORS name them.
+        api_origin = f"https://{self.api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
+        self.console.configure(
+            user_pool_id=self.staff.user_pool.user_pool_id,
+            client_id=self.staff.client.user_pool_client_id,
+            api_url=f"{api_origin}/{STAGE_NAME}",
+        )
+        data_bucket = self.storage.data_bucket
+        # S3 by wildcard: naming the bucket in the CSP would be a cycle (the bucket's CORS names the
+        # distribution, whose headers policy would name the bucket). The bucket's CORS is exact.
+        self.console.connect_to(
+            api_origin, f"https://*.s3.{self.url_suffix}", f"https://*.s3.{self.region}.{self.url_suffix}"
+        )
+        for rule in config.CONSOLE_UPLOAD_CORS:
+            data_bucket.add_cors_rule(
+                allowed_origins=[self.console.origin],
+                allowed_methods=[s3.HttpMethods(m) for m in rule["AllowedMethods"]],
+                allowed_headers=rule["AllowedHeaders"],
+                exposed_headers=rule["ExposeHeaders"],
+                max_age=rule["MaxAgeSeconds"],
+            )
         self.firewall = ApiFirewall(
             self, "Firewall", stage=self.api.rest_api.deployment_stage, logs_key=self.storage.keys.logs
         )

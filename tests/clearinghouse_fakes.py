@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medbill.ports import ClearinghouseError, RemoteFile
+from medbill.prefixes import OUTBOX_PREFIXES
 
 
 @dataclass
@@ -108,7 +109,7 @@ class FakeLedger:
 @dataclass
 class FakeOutbox:
     artifacts: FakeArtifacts
-    prefix: str = "outbox/837/"
+    prefixes: tuple[str, ...] = OUTBOX_PREFIXES
 
     def waiting(self) -> Sequence[str]:
-        return self.artifacts.listed(self.prefix)
+        return [key for prefix in self.prefixes for key in self.artifacts.listed(prefix)]

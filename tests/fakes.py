@@ -100,6 +100,8 @@ class FakeStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
+        self._payees: dict[str, set[str]] = {}
+        self._clinic_era_lists: dict[str, dict[str, str]] = {}  # billing provider NPI -> clinics (the payee directory)
         self._statements: dict[str, dict[str, dict[str, Any]]] = {}
         self._interchanges: dict[int, set[str]] = {}
         self._events: dict[str, dict[str, ClaimEvent]] = {}
@@ -126,7 +128,11 @@ class FakeStore:
                 return False
             self._claims[claim.claim_id] = claim.model_copy(deep=True)
             self._event(claim, actor, None, {"source_key": claim.source_key})
+            self._payees.setdefault(claim.encounter.billing_provider.npi, set()).add(claim.clinic_id)
             return True
+
+    def payee_clinics(self, npi: str) -> list[str]:
+        return sorted(self._payees.get(npi, set())) if npi else []
 
     def get_claim(self, claim_id: str) -> Claim:
         with self._lock:
@@ -223,14 +229,16 @@ class FakeStore:
         items, token = _page(rows, limit, next_token, f"claims:{status}:{clinic_id}")
         return Page([c.model_copy(deep=True) for c in items], token)
 
-    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+    def worklist(
+        self, name: str, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> Page:
         rows = []
         for c in self._claims.values():
             on_list = worklist_of(c)
-            if on_list and on_list[0] == name:
+            if on_list and on_list[0] == name and (clinic_id is None or c.clinic_id == clinic_id):
                 rows.append(([on_list[1]], c))
         rows.sort(key=lambda row: row[0])
-        items, token = _page(rows, limit, next_token, f"worklist:{name}")
+        items, token = _page(rows, limit, next_token, f"worklist:{name}:{clinic_id}")
         return Page([c.model_copy(deep=True) for c in items], token)
 
     # --- ledger and posting -------------------------------------------------------------------
@@ -469,6 +477,8 @@ class FakeStore:
                 return False
             self._eras[era_id] = _stored({"era_id": era_id, **record})
             self._era_list[f"{record['received_at']}#{era_id}"] = era_id
+            for clinic in self.payee_clinics(str(record.get("payee_npi") or "")):
+                self._clinic_era_lists.setdefault(clinic, {})[f"{record['received_at']}#{era_id}"] = era_id
             self._era_files.setdefault(record["file_id"], set()).add(era_id)
             return True
 
@@ -540,9 +550,12 @@ class FakeStore:
     def provider_adjustments(self, era_id: str) -> list[dict[str, Any]]:
         return [copy.deepcopy(p) for _, p in sorted(self._plbs.get(era_id, {}).items())]
 
-    def list_eras(self, *, limit: int = 50, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        rows = sorted(self._era_list.items(), reverse=True)
-        era_ids, token = _page(rows, limit, next_token, "eras")
+    def list_eras(
+        self, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        listing = self._era_list if clinic_id is None else self._clinic_era_lists.get(clinic_id, {})
+        rows = sorted(listing.items(), reverse=True)
+        era_ids, token = _page(rows, limit, next_token, f"eras:{clinic_id}")
         return [copy.deepcopy(self._eras[e]) for e in era_ids if e in self._eras], token
 
     def era_claims_token(self, era_id: str, position: int) -> str:

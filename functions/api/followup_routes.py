@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from medbill.billing.worklists import WORKLISTS, money_at_stake
@@ -20,6 +19,8 @@ from medbill.billing.writeoffs import (
     patient_refund,
 )
 from medbill.entry import wiring
+from medbill.workflow import authz
+from medbill.workflow.authz import StaffUser, Unauthenticated
 from medbill.workflow.corrections import CannotCorrect, CorrectionRequest, correct_claim
 
 router = Router()
@@ -35,9 +36,12 @@ RequestId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 
 def acting_staff() -> str:
-    """Who is acting: the one place the staff identity is read (staff authorization replaces it)."""
-    event = APIGatewayProxyEvent(router.current_event.raw_event)
-    return event.request_context.identity.user_arn or "unknown"
+    """Who is acting: the signed-in staff user the authorization middleware put on the request
+    (`staff:<user name>:<sub>`); the approval rules compare it with the requester's."""
+    user = router.context.get("staff_user")
+    if not isinstance(user, StaffUser):
+        raise Unauthenticated("no verified identity")
+    return user.actor
 
 
 @router.exception_handler([StaffActionRefused, CannotCorrect, UnknownWorklist])
@@ -98,12 +102,18 @@ class WorklistPage(BaseModel):
 @router.get("/worklists/<name>")
 def get_worklist(
     name: WorklistName,
+    clinic: Annotated[str | None, Query(min_length=1, max_length=30)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> WorklistPage:
     if name not in WORKLISTS:
         raise UnknownWorklist(name)
-    page = wiring.repository().worklist(name, limit=limit, next_token=next_token)
+    user = router.context.get("staff_user")
+    if not isinstance(user, StaffUser):
+        raise Unauthenticated("no verified identity")
+    page = authz.list_visible_worklist(
+        wiring.repository(), user, name, clinic_id=clinic, limit=limit, next_token=next_token
+    )
     items = [
         WorklistItem(
             claim_id=c.claim_id,

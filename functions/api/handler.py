@@ -11,7 +11,7 @@ clinic, the ERA's claims); out of scope answers exactly like not found.
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from medbill.billing.era import EraNotFound, EraNotReleasable, reconciliation, release_era
-from medbill.billing.era import list_eras as list_era_payments  # repository.list_eras is the raw read
 from medbill.billing.posting import UNMATCHED_STATUS, UnmatchedNotFound, claim_ledger, match_unmatched
 from medbill.entry import settings, wiring
 from medbill.entry.observability import observability
@@ -45,18 +44,25 @@ from medbill.workflow.views import (
 )
 
 try:  # Lambda imports this file as the package `api` (/var/task/api/)
-    from api import clinic_routes, fhir_routes
+    from api import clinic_routes, fhir_routes, upload_routes
     from api.followup_routes import router as followup_router
 except ImportError:  # tests, the local runtime and scripts import from the repository root
-    from functions.api import clinic_routes, fhir_routes
+    from functions.api import clinic_routes, fhir_routes, upload_routes
     from functions.api.followup_routes import router as followup_router
 
-settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
+api_settings = settings.load(settings.ApiSettings)  # cold start: a missing variable fails here, by name
 obs = observability("api")
 logger, tracer = obs.logger, obs.tracer
-app = APIGatewayRestResolver(enable_validation=True)
+# The console (CloudFront) calls the API cross-origin in AWS: that origin only, with its token.
+cors = (
+    CORSConfig(allow_origin=api_settings.console_origin, allow_headers=["Authorization", "Content-Type"], max_age=600)
+    if api_settings.console_origin
+    else None
+)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors)
 app.include_router(fhir_routes.routes())  # POST /fhir/Bundle
 app.include_router(clinic_routes.routes())  # PUT / GET /clinics/{clinic_id}/profile
+app.include_router(upload_routes.routes())  # POST /clinics/{clinic_id}/uploads
 
 ClaimId = Annotated[str, Path(min_length=1, max_length=20)]
 EraId = Annotated[str, Path(min_length=1, max_length=120)]
@@ -95,7 +101,10 @@ def authorize_route(app: APIGatewayRestResolver, next_middleware: NextMiddleware
     elif policy.scope == authz.SCOPE_ERA:
         era_id = args["era_id"]
         if not user.is_admin:
-            authz.require_era_scope(user, era_id, authz.era_claim_clinics(repo, era_id))
+            authz.require_era_scope(user, era_id, authz.era_clinics(repo, era_id))
+    elif policy.scope == authz.SCOPE_CLINIC:
+        query = app.current_event.query_string_parameters or {}
+        authz.require_clinic_scope(user, args.get("clinic_id") or query.get("clinic"))
     app.append_context(staff_user=user)
     response = next_middleware(app)
     if policy.audit_read and response.status_code == 200:
@@ -198,10 +207,14 @@ def list_claims(
 @app.get("/eras")
 @tracer.capture_method
 def list_eras(
+    clinic: Annotated[str | None, Query(min_length=1, max_length=30)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> EraPage:
-    items, token = list_era_payments(wiring.repository(), limit=limit, next_token=next_token)
+    """ERA payments, newest first: those paid to the user's clinics' payees (admins: every one)."""
+    items, token = authz.list_visible_eras(
+        wiring.repository(), staff(), clinic_id=clinic, limit=limit, next_token=next_token
+    )
     return EraPage(items=[era_summary_view(i) for i in items], next_token=token)
 
 

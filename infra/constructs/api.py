@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -52,11 +52,23 @@ class Api(Construct):
         state_machine: sfn.IStateMachine,
         queues: Mapping[str, sqs.IQueue],
         authorizer: apigw.IAuthorizer,
+        console_origin: str | None = None,
     ) -> None:
         """`queues`: QueueSpec.name -> queue; the api sends to the posting and remittance queues.
-        `authorizer`: the staff user pool's (infra/constructs/staff_identity.py), on every method."""
+        `authorizer`: the staff user pool's (infra/constructs/staff_identity.py), on every method.
+        `console_origin`: the staff console's (CloudFront) origin, the only one CORS allows."""
         super().__init__(scope, construct_id)
         self.function = functions.create("api", state_machine=state_machine, queues=queues)
+        cors = None
+        if console_origin is not None:
+            # The function adds Access-Control-Allow-Origin for this origin only (functions/api).
+            self.function.add_environment("CONSOLE_ORIGIN", console_origin)
+            cors = apigw.CorsOptions(
+                allow_origins=[console_origin],
+                allow_methods=["GET", "POST", "PUT"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=Duration.minutes(10),
+            )
 
         self.access_log_group = logs.LogGroup(
             self,
@@ -88,7 +100,19 @@ class Api(Construct):
             default_method_options=apigw.MethodOptions(
                 authorization_type=apigw.AuthorizationType.COGNITO, authorizer=authorizer
             ),
+            # Preflight (OPTIONS, no token: browsers send none) answered by API Gateway itself.
+            default_cors_preflight_options=cors,
         )
+        if console_origin is not None:
+            # API Gateway's own answers (401 without a token, 403, 429, 5xx) carry the origin too, so
+            # the console reads them instead of seeing a network error.
+            for name, kind in (
+                ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+            ):
+                self.rest_api.add_gateway_response(
+                    name, type=kind, response_headers={"Access-Control-Allow-Origin": f"'{console_origin}'"}
+                )
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )

@@ -28,6 +28,9 @@ COUNTER = "COUNTER#*"  # interchange control numbers
 INTERCHANGE = "INTERCHANGE#*"  # the claims each 837P carried (a 999 names only our control numbers)
 ERA = "ERA#*"  # ERA header, claim results (CLP#), sends (SENT#)
 ERA_LIST = "ERALIST"
+CLINIC_ERA_LIST = "ERALIST#*"  # one clinic's ERAs (paid to a payee it bills under)
+PAYEE = "PAYEE#*"  # the payee directory: billing provider NPI -> clinics (written with each claim)
+ACCESS_AUDIT = "ACCESS#*"  # who read a claim, ledger or ERA (the staff API's access audit)
 ERA_FILE = "ERAFILE#*"
 UNMATCHED = "UNMATCHED#*"  # remittance that found no claim yet
 ELIGANSWER = "ELIGANSWER#*"  # eligibility answers kept for their day (TTL expires_at)
@@ -103,10 +106,11 @@ class Access:
 _CLAIM_STEP = (GET, PUT)
 
 ACCESS: dict[str, Access] = {
-    # Creates claims (transaction: claim + event, conditional), reads one back on a duplicate.
+    # Creates claims (transaction: claim + event, conditional, and the payee directory entry),
+    # reads one back on a duplicate.
     "intake": Access(
         claims_actions=(GET, PUT),
-        leading_keys=(CLAIM,),
+        leading_keys=(CLAIM, PAYEE),
         idempotency=True,
         # A file continued in a new message merges its rejections into the report already written.
         read_prefixes=(config.ENCOUNTERS_PREFIX, config.REJECTIONS_PREFIX, config.CLINIC_PROFILES_PREFIX),
@@ -141,9 +145,10 @@ ACCESS: dict[str, Access] = {
     ),
     # Checks an 835 whole, records the ERA (header, list entry, file index, claim results, sends),
     # quarantines or fans out one posting message per claim payment.
+    # An ERA is listed for each clinic of its payee (a query of the payee directory first).
     "remittance": Access(
         claims_actions=(GET, QUERY, PUT, UPDATE),
-        leading_keys=(ERA, ERA_LIST, ERA_FILE),
+        leading_keys=(ERA, ERA_LIST, CLINIC_ERA_LIST, ERA_FILE, PAYEE),
         idempotency=True,
         read_prefixes=(config.ERA_PREFIX,),
         write_prefixes=(config.ERA_REPORTS_PREFIX,),
@@ -161,13 +166,22 @@ ACCESS: dict[str, Access] = {
     # remittance queue), matches unmatched remittance (posting's writes). It reads no S3 object.
     "api": Access(
         claims_actions=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE),
-        leading_keys=(CLAIM, ERA, ERA_LIST, UNMATCHED),
+        # Claims (corrections and FHIR bundles create them, with their payee directory entry), ERAs
+        # and their lists (the office's and each clinic's), unmatched remittance, the access audit.
+        leading_keys=(CLAIM, ERA, ERA_LIST, CLINIC_ERA_LIST, UNMATCHED, PAYEE, ACCESS_AUDIT),
         index_queries=tuple(gsi.name for gsi in config.CLAIMS_TABLE.gsis),
-        scan_claims=True,  # GET /claims with no status or clinic filter
+        # No scan: every listing is a keyed query (an admin's unfiltered claim list walks by-status).
         task_response=True,
-        # Clinic profiles (admin routes) and POST /fhir/Bundle: the bundle, its report, its claims.
-        read_prefixes=(config.CLINIC_PROFILES_PREFIX,),
-        write_prefixes=(config.CLINIC_PROFILES_PREFIX, config.FHIR_API_PREFIX, config.REJECTIONS_PREFIX),
+        # Clinic profiles, POST /fhir/Bundle (the bundle, its report, its claims), the intake report of
+        # a console upload (rejections/encounters/...), and the presigned POST of the upload itself: S3
+        # authorizes it as a PutObject by this role, on the clinic's folder under encounters/.
+        read_prefixes=(config.CLINIC_PROFILES_PREFIX, config.REJECTIONS_PREFIX),
+        write_prefixes=(
+            config.CLINIC_PROFILES_PREFIX,
+            config.FHIR_API_PREFIX,
+            config.REJECTIONS_PREFIX,
+            config.ENCOUNTERS_PREFIX,
+        ),
         start_executions=True,
     ),
     # 999 / 277CA files (S3 acks/ -> SQS): the interchange's claims (999), each claim's acknowledgement

@@ -7,8 +7,8 @@ the role groups, and the API Gateway authorizer that checks their tokens.
 - Groups are roles (`viewer`, `biller`, `billing_manager`, `admin`) and clinic membership
   (`clinic:<clinic_id>`, created by an admin when a clinic is onboarded): they reach the API as
   the ID token's `cognito:groups` claim (docs/decisions.md, staff identity).
-- The app client is a public client (a browser console: no secret), SRP sign-in, short tokens,
-  revocation on sign-out, and no answer that says whether a user name exists.
+- The app client is a public client (a browser console: no secret), SRP sign-in only (no OAuth /
+  hosted UI), short tokens, revocation on sign-out, and no answer that says whether a user name exists.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from medbill.workflow.authz import Role
 
 
 class StaffIdentity(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, callback_urls: list[str] | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self,
@@ -69,11 +69,9 @@ class StaffIdentity(Construct):
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-                callback_urls=callback_urls or ["https://localhost/callback"],
-            ),
+            # The console signs in with SRP + TOTP from the page (console/cognito.js): no hosted UI,
+            # so no OAuth flows and no callback URL to keep in step with the console's domain.
+            disable_o_auth=True,
         )
         # The staff API accepts the pool's ID tokens (Authorization: <token>); the claims, groups
         # included, reach the function in requestContext.authorizer.claims.

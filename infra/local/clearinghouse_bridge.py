@@ -1,9 +1,13 @@
 """The local clearinghouse: the data bucket <-> a real SFTP server <-> the payer simulator.
 
-    data bucket outbox/837/, outbox/276/ --(exchange use case, SFTP put)--> server inbound/
+    data bucket outbox/837/, outbox/276/, outbox/270/ --(exchange use case, SFTP put)--> server inbound/
     server inbound/ --(PayerBehindSftp)--> simulator bucket outbox/837/ --(PayerSimulator)-->
     simulator bucket acks/999/, acks/277ca/, era/ --(PayerBehindSftp)--> server outbound/
     server outbound/ --(exchange use case, SFTP get, classified by content)--> data bucket prefixes
+
+Every outbox goes the same way (`config.OUTBOX_PREFIXES`: 270 eligibility batches too); the
+simulator answers each file by its content (837P: 999 / 277CA / 835; 276: 277; 270: 271 into
+`eligibility/271/`), and every answer prefix (`ANSWER_PREFIXES`) is forwarded.
 
 With `payer=False` (`make local` with MEDBILL_LOCAL_PAYER=0) nobody sits behind the server: our
 837Ps and 276s wait in `inbound/` for a person to read, and whatever 999 / 277CA / 835 / 277 / 271
@@ -41,7 +45,13 @@ from medbill.workflow.clearinghouse import DEFAULT_SETTLE_SECONDS, Clearinghouse
 
 LOG = logging.getLogger("medbill.local.clearinghouse")
 SIMULATOR_BUCKET = "medbill-clearinghouse-sim"
-ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX, config.STATUS_277_PREFIX)
+ANSWER_PREFIXES = (
+    config.ACK_999_PREFIX,
+    config.ACK_277CA_PREFIX,
+    config.ERA_PREFIX,
+    config.STATUS_277_PREFIX,
+    config.ELIGIBILITY_271_PREFIX,
+)
 TAKEN = "taken"  # where the clearinghouse moves our 837Ps once it has them (not in the client's view)
 
 

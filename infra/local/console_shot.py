@@ -53,7 +53,7 @@ def screenshot(bridge: Any, output: Path, user: str = "ada.admin") -> Path | Non
     identity.add_demo_users(cognito, pool)
     token = identity.sign_in(cognito, pool, user, identity.DEMO_PASSWORD)
     verifier = identity.TokenVerifier(moto_jwks(), pool)
-    console = Console(cognito_url="", client_id=pool.client_id, region=pool.region)
+    console = Console(cognito_url="", client_id=pool.client_id, region=pool.region, user_pool_id=pool.pool_id)
     target = output / "console.png"
     with ApiServer(bridge, verifier=verifier.claims, console=console) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)

@@ -27,6 +27,7 @@ from medbill.x12.eligibility import Benefit, DatePeriod, Member, Party, Referenc
 from medbill.x12.eligibility.reader271 import parse_270
 from medbill.x12.eligibility.writer271 import write_271
 from medbill.x12.interchange import ControlNumbers
+from medbill.x12.tokenizer import X12SyntaxError, tokenize
 
 MEMBERS_PATH = Path(__file__).with_name("payer_members.json")
 _control = count(1)
@@ -41,6 +42,14 @@ def load_members(path: Path | None = None) -> tuple[dict[str, dict[str, dict[str
     for payer, more in extra.get("members", {}).items():
         members.setdefault(payer, {}).update(more)
     return members, extra.get("plans", {})
+
+
+def is_270(text: str) -> bool:
+    """The file holds a 270 (the simulator's outbox gets 837Ps, 276s and 270s alike)."""
+    try:
+        return any(seg.id == "ST" and seg.get(1) == "270" for seg in tokenize(text))
+    except X12SyntaxError:
+        return False
 
 
 def _d8(iso: str) -> str:

@@ -1,4 +1,5 @@
-"""A payer / clearinghouse simulator: answers 837P files with a 999, a 277CA and an 835.
+"""A payer / clearinghouse simulator: answers 837P files with a 999, a 277CA and an 835 (and a 276
+with a 277, a 270 eligibility batch with a 271: `payer_status.py`, `payer_eligibility.py`).
 
 Each pass (`run_once`) reads the 837P files in `outbox/837/` it has not answered yet and writes,
 per file, a 999 (`acks/999/`) and a 277CA (`acks/277ca/`); then, per payer, one 835 (`era/`,
@@ -28,6 +29,7 @@ from typing import Any
 
 from infra import config
 from infra.local.payer_adjudication import ClaimResult, LineResult, adjudicate, read_837p, read_adjudicable
+from infra.local.payer_eligibility import EligibilityResponder, is_270
 from infra.local.payer_front_end import load_scenarios, subscriber_error
 from infra.local.payer_remittance import build_835, payer_claim_number
 from infra.local.payer_rules import RULES_PATH, Denial, PayerRules, load_rules
@@ -84,6 +86,7 @@ class PayerSimulator:
         self._lock = threading.Lock()
         self._seeded = False
         self._next_control = 1
+        self._eligibility: EligibilityResponder | None = None  # read on the first 270
 
     # S3 helpers
     def _keys(self, prefix: str) -> list[str]:
@@ -107,6 +110,7 @@ class PayerSimulator:
             return
         acks = self._keys(config.ACK_999_PREFIX)
         answered = {self._stem(k).removesuffix(".999") for k in acks}
+        answered |= {self._stem(k) for k in self._keys(config.ELIGIBILITY_271_PREFIX)}  # 270s answered
         for key in self._keys(config.OUTBOX_837_PREFIX):
             if self._stem(key) in answered:
                 self.processed.add(key)
@@ -145,6 +149,9 @@ class PayerSimulator:
         answered: list[str] = []  # marked processed only once their 835s are written
         for key in keys:
             if self._answer_status(key, created, report):  # a 276: answered with a 277 (payer_status.py)
+                answered.append(key)
+                continue
+            if self._answer_eligibility(key, created, report):  # a 270 batch: a 271 (payer_eligibility.py)
                 answered.append(key)
                 continue
             read = self._read(key)
@@ -202,6 +209,23 @@ class PayerSimulator:
         answer = answer_276(text, outcomes=outcomes, control_number=self._control(), created=created)
         self._put(f"{config.STATUS_277_PREFIX}{self._stem(key)}.277", answer)
         report.written.append(f"{config.STATUS_277_PREFIX}{self._stem(key)}.277")
+        return True
+
+    def _answer_eligibility(self, key: str, created: datetime, report: PassReport) -> bool:
+        """A 270 batch in the outbox: its 271 into `eligibility/271/`, from the member data."""
+        text = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8", errors="replace")
+        if not is_270(text):
+            return False
+        if self._eligibility is None:
+            self._eligibility = EligibilityResponder()
+        answer_key = f"{config.ELIGIBILITY_271_PREFIX}{self._stem(key)}.271"
+        try:
+            answer = self._eligibility.respond(text, created)
+        except ValueError as exc:  # a 270 asking about nobody: left unanswered, named in the log
+            LOG.error("payer simulator cannot answer 270 %s: %s", key, type(exc).__name__)
+            return True
+        self._put(answer_key, answer)
+        report.written.append(answer_key)
         return True
 
     def _acknowledge(

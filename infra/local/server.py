@@ -172,6 +172,8 @@ class LocalServer:
         ensure_aws_environment()
         # Before moto's interpreter reads it: its Lambda calls go to this port.
         self._setenv("MOTO_PORT", str(self.moto_port))
+        # moto's Cognito checks TOTP codes (MFA is required, as in AWS): identity.py.
+        self._setenv(identity.TOTP_ENV, "true")
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         try:
@@ -199,7 +201,14 @@ class LocalServer:
             self.runtime.start_background(self.pump_interval_s)
             self.staff_pool = self._staff_identity()
             verifier = identity.TokenVerifier(identity.fetch_jwks(self.endpoint_url, self.staff_pool), self.staff_pool)
-            console = Console(self.endpoint_url, self.staff_pool.client_id, self.staff_pool.region)
+            console = Console(
+                self.endpoint_url,
+                self.staff_pool.client_id,
+                self.staff_pool.region,
+                self.staff_pool.pool_id,
+                upload_origin=self.endpoint_url,
+            )
+            self._allow_console_uploads()
             self.api = ApiServer(
                 self.runtime.bridge, host=HOST, port=self.api_port, verifier=verifier.claims, console=console
             ).start()
@@ -207,6 +216,19 @@ class LocalServer:
             self.stop()
             raise
         return self
+
+    def _allow_console_uploads(self) -> None:
+        """The data bucket's CORS: the console's origin may POST a presigned upload (as in CDK).
+        moto's server answers CORS for any origin itself (and sends no CORS headers on a POST
+        upload's answer), so locally this rule is stored, not enforced: tests/infra checks the
+        CDK rule, and tests/e2e the upload through it."""
+        import boto3
+
+        assert self.runtime is not None
+        s3 = boto3.client("s3", endpoint_url=self.endpoint_url)
+        origin = f"http://{HOST}:{self.api_port}"
+        rules = [{**rule, "AllowedOrigins": [origin]} for rule in config.CONSOLE_UPLOAD_CORS]
+        s3.put_bucket_cors(Bucket=self.runtime.resources.bucket, CORSConfiguration={"CORSRules": rules})  # type: ignore[typeddict-item]
 
     def cognito(self) -> Any:
         import boto3
@@ -303,6 +325,8 @@ Watch it:
 
 Staff (moto Cognito pool {self.staff_pool.pool_id if self.staff_pool else "?"}, password {identity.DEMO_PASSWORD!r}):
 {users}
+    The console signs in with SRP + TOTP: the first sign-in shows the authenticator key
+    ({identity.LOCAL_TOTP_SECRET}, moto's one key for everybody). For curl, a user who has not enrolled yet:
     TOKEN=$(aws --endpoint-url {ep} cognito-idp initiate-auth --auth-flow USER_PASSWORD_AUTH \
         --client-id {self.staff_pool.client_id if self.staff_pool else "?"} \
         --auth-parameters USERNAME=ada.admin,PASSWORD='{identity.DEMO_PASSWORD}' \

@@ -1,9 +1,13 @@
 """The staff console in a real browser (headless Debian chromium via Playwright) against the local
 stack (`make local`: moto server, the pipeline, the payer simulator, the API and console server).
 
-Sign in; a biller works an eligibility hold from the work queue to the recheck and sees her name on
-the timeline; a viewer is refused the action by the API; a user of one clinic cannot open another
-clinic's claim; the pages have no serious axe-core violations (labels, keyboard, contrast).
+Sign in the way staff do in AWS: SRP against the user pool (moto's Cognito here) and TOTP, enrolling
+an authenticator at the first sign-in and giving a code after that (a wrong code is refused); a biller
+works an eligibility hold from the work queue to the recheck and sees her name on the timeline; a
+viewer is refused the action by the API; a user of one clinic cannot open another clinic's claim; a
+biller uploads an encounter file from the console (presigned POST to S3, under the console's real
+CSP) and sees its record become a claim and another clinic's record rejected; the pages have no
+serious axe-core violations (labels, keyboard, contrast).
 
 One test, steps in order: the stack (moto server, pipeline, browser) is too heavy to start once per
 pytest-xdist worker, and a module fixture would be.
@@ -22,8 +26,9 @@ import boto3
 import pytest
 
 from infra import config
-from infra.local.identity import DEMO_PASSWORD
+from infra.local.identity import DEMO_PASSWORD, fresh_totp_code
 from infra.local.server import LocalServer
+from medbill.models.claim import claim_id_for
 from tests.e2e.browser import ARGS, AXE, require_browser
 
 pytestmark = pytest.mark.e2e
@@ -72,24 +77,38 @@ def stack() -> Iterator[dict[str, Any]]:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=executable, args=ARGS, headless=True)
             try:
-                yield {"server": server, "browser": browser, "hold": hold, "lakeview": lakeview}
+                yield {"server": server, "browser": browser, "hold": hold, "lakeview": lakeview, "totp": {}}
             finally:
                 browser.close()
     finally:
         server.stop()
 
 
-def _page(stack: dict[str, Any], user: str) -> Any:
-    # bypass_csp: only so the test can inject axe-core; the console itself runs under its CSP.
-    context = stack["browser"].new_context(bypass_csp=True)
+def _sign_in_form(stack: dict[str, Any], user: str, *, csp: bool = False) -> Any:
+    # bypass_csp: only so the test can inject axe-core; with csp=True the console runs under its CSP.
+    context = stack["browser"].new_context(bypass_csp=not csp)
     context.set_default_timeout(60_000)  # the machine may be busy with other test runs
     page = context.new_page()
     page.goto(stack["server"].api_url + "/console/")
     page.wait_for_selector("body[data-ready='signin']")
     page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("body[data-ready^='challenge:']")
+    return page
+
+
+def _page(stack: dict[str, Any], user: str, *, csp: bool = False) -> Any:
+    """Signed in: SRP, then the TOTP challenge (enrolment the first time: the key the page shows)."""
+    page = _sign_in_form(stack, user, csp=csp)
+    challenge = page.evaluate("document.body.dataset.ready")
+    secret = page.locator("#totp-secret").inner_text() if challenge == "challenge:totp-setup" else None
+    page.get_by_label("Authenticator code").fill(fresh_totp_code(secret or stack["totp"].get(user, "")))
+    page.get_by_role("button", name="Continue").click()
     page.wait_for_selector("body[data-ready='#/']")
+    if secret:
+        stack["totp"][user] = secret
+    stack.setdefault("challenges", []).append((user, challenge))
     return page
 
 
@@ -106,6 +125,22 @@ def _axe(page: Any) -> list[dict[str, Any]]:
 def _goto(page: Any, hash_: str) -> None:
     page.evaluate(f"location.hash = {json.dumps(hash_)}")
     page.wait_for_selector(f"body[data-ready={json.dumps(hash_)}]")
+
+
+def step_sign_in_with_srp_and_totp(stack: dict[str, Any]) -> None:
+    _page(stack, "bea.biller")  # the first sign-in enrols an authenticator (the key is shown once)
+    assert stack["challenges"] == [("bea.biller", "challenge:totp-setup")]
+    assert stack["totp"]["bea.biller"] == "asdfasdfasdf"  # moto's one secret, as the page showed it
+    wrong = _sign_in_form(stack, "bea.biller")
+    assert wrong.evaluate("document.body.dataset.ready") == "challenge:totp"  # enrolled: a code now
+    code = fresh_totp_code(stack["totp"]["bea.biller"])
+    wrong.get_by_label("Authenticator code").fill(f"{(int(code) + 500_000) % 1_000_000:06d}")
+    wrong.get_by_role("button", name="Continue").click()
+    wrong.wait_for_selector("body[data-ready='signin']")
+    assert wrong.locator("#message").inner_text().startswith("That code did not match")
+    assert wrong.evaluate("sessionStorage.getItem('medbill.idToken')") is None
+    _page(stack, "bea.biller")
+    assert stack["challenges"][-1] == ("bea.biller", "challenge:totp")
 
 
 def step_sign_in_shows_the_work_queues_with_counts_and_money(stack: dict[str, Any]) -> None:
@@ -163,12 +198,47 @@ def step_reports_and_eras_pages_draw_and_pass_axe(stack: dict[str, Any]) -> None
     assert _axe(page) == []
     viewer = _page(stack, "val.viewer")
     _goto(viewer, "#/eras")
-    assert viewer.get_by_role("heading", level=2).inner_text() == "Not available"  # managers' queue
+    assert viewer.get_by_role("heading", level=2).inner_text() == "ERAs"  # her clinic's payee's ERAs
+    server = stack["server"]
+    mine = {e["era_id"] for e in _api(server, server.sign_in("val.viewer"), "/eras?limit=100")["items"]}
+    lakeview = {e["era_id"] for e in _api(server, server.sign_in("lee.lakeview"), "/eras?limit=100")["items"]}
+    everyone = {e["era_id"] for e in _api(server, server.sign_in("ada.admin"), "/eras?limit=100")["items"]}
+    assert mine and lakeview and not mine & lakeview and mine | lakeview <= everyone  # by payee, never both
 
 
-def test_the_console_in_a_browser(stack: dict[str, Any]) -> None:
+def step_a_biller_uploads_an_encounter_file_that_becomes_a_claim(stack: dict[str, Any], tmp_path: Any) -> None:
+    records = json.loads((SAMPLES / "northside-2026-11-20.json").read_text())
+    mine = {**records[0], "encounter_id": "NS-UPLOAD-0001"}
+    other = {**records[1], "encounter_id": "LV-UPLOAD-0002", "clinic_id": "clinic-lakeview"}
+    upload = tmp_path / "visits from the EHR.json"
+    upload.write_text(json.dumps([mine, other]))
+    page = _page(stack, "bea.biller", csp=True)  # the console's own CSP must allow the upload
+    _goto(page, "#/upload")
+    page.get_by_label("Encounter file (JSON, CSV or HL7)").set_input_files(str(upload))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("body[data-ready='#/upload:done']", timeout=180_000)
+    claim_id = claim_id_for("clinic-northside", "NS-UPLOAD-0001")
+    accepted = page.locator("table", has_text="Accepted").inner_text()
+    rejected = page.locator("table", has_text="Rejected").inner_text()
+    assert claim_id in accepted and "LV-UPLOAD-0002" not in accepted
+    assert "the file is in the folder of clinic clinic-northside" in rejected
+    page.get_by_role("link", name=claim_id).click()
+    page.wait_for_selector(f"body[data-ready='#/claim/{claim_id}']")
+    assert f"Claim {claim_id}" in page.get_by_role("heading", level=2).inner_text()
+    viewer = _page(stack, "val.viewer")
+    _goto(viewer, "#/upload")
+    assert _axe(viewer) == []
+    viewer.get_by_label("Encounter file (JSON, CSV or HL7)").set_input_files(str(upload))
+    viewer.get_by_role("button", name="Upload").click()
+    viewer.wait_for_function("document.getElementById('message').className === 'error'")
+    assert viewer.locator("#message").inner_text() == "requires role biller"
+
+
+def test_the_console_in_a_browser(stack: dict[str, Any], tmp_path: Any) -> None:
+    step_sign_in_with_srp_and_totp(stack)
     step_sign_in_shows_the_work_queues_with_counts_and_money(stack)
     step_a_biller_works_a_hold_end_to_end(stack)
     step_a_viewer_is_refused_the_action(stack)
     step_a_user_of_one_clinic_cannot_open_another_clinics_claim(stack)
     step_reports_and_eras_pages_draw_and_pass_axe(stack)
+    step_a_biller_uploads_an_encounter_file_that_becomes_a_claim(stack, tmp_path)

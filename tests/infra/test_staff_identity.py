@@ -49,6 +49,7 @@ def test_console_client_is_public_srp_and_hides_user_existence(synth: Synth) -> 
             "GenerateSecret": False,
             "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             "PreventUserExistenceErrors": "ENABLED",
+            "AllowedOAuthFlowsUserPoolClient": False,  # SRP from the console: no hosted UI, no callbacks
             "EnableTokenRevocation": True,
             "IdTokenValidity": 60,
         },

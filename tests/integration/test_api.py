@@ -149,6 +149,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("GET", "/claims/{claim_id}/access-log"),  # issue 11: who read the claim (admins)
         ("GET", "/claims/{claim_id}/ledger"),
         ("GET", "/clinics/{clinic_id}/profile"),
+        ("GET", "/clinics/{clinic_id}/uploads/{upload_id}"),  # issue 11: an uploaded file's intake report
         ("GET", "/eras"),
         ("GET", "/eras/{era_id}"),
         ("GET", "/me"),  # issue 11: the caller's role and clinics
@@ -163,6 +164,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("POST", "/claims/{claim_id}/patient-payments"),
         ("POST", "/claims/{claim_id}/patient-refunds"),
         ("POST", "/claims/{claim_id}/recheck"),
+        ("POST", "/clinics/{clinic_id}/uploads"),  # issue 11: a presigned upload from the console
         ("POST", "/eras/{era_id}/release"),
         ("POST", "/fhir/Bundle"),
         ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"),

@@ -7,6 +7,7 @@ matching remittance need billing_manager; without a token every path is a 401.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -24,10 +25,12 @@ from tests.factories import make_encounter
 from tests.integration.test_api import Context, _call, _load_api
 from tests.integration.test_api_eras import _receive
 from tests.staff import ADMIN, claims
+from tests.unit.intake.ehr_builders import PROFILE
 
 VIEWER_A = claims("viewer", "clinic-a")
 BILLER_A = claims("biller", "clinic-a")
 MANAGER_A = claims("billing_manager", "clinic-a")
+MANAGER_A2 = claims("billing_manager", "clinic-a", name="second-manager-a")
 BILLER_B = claims("biller", "clinic-b")
 MANAGER_B = claims("billing_manager", "clinic-b")
 BILLER_AB = claims("biller", "clinic-a", "clinic-b")
@@ -42,10 +45,13 @@ USERS = {
     "no_role": NO_ROLE,
 }
 ERA_A = "1PAYERA010-TRACEA"
+NPI_A, NPI_B = "1234567893", "1245319599"  # each clinic bills under its own NPI (the ERA's payee)
 
 
-def _claim(encounter_id: str, clinic: str) -> Claim:
-    claim = new_claim(make_encounter(encounter_id=encounter_id, clinic_id=clinic), "encounters/t.json", 1)
+def _claim(encounter_id: str, clinic: str, npi: str | None = None) -> Claim:
+    npi = npi or (NPI_B if clinic == "clinic-b" else NPI_A)
+    encounter = make_encounter(encounter_id=encounter_id, clinic_id=clinic, billing_provider__npi=npi)
+    claim = new_claim(encounter, "encounters/t.json", 1)
     lines = [line.model_copy(update={"charge": Decimal("100.00")}) for line in claim.lines]
     claim = claim.model_copy(update={"lines": lines, "total_charge": Decimal("200.00")})
     wiring.repository().create_claim(claim)
@@ -63,11 +69,23 @@ def world(aws: LocalResources) -> dict[str, Any]:
         adjustments=[Adjustment("CO", "45", Decimal("40.00"))],
     )
     _receive("era/a.835", era_for([(a, "paid")], payer_id="PAYERA01", trace="TRACEA", extra_claims=[stranger]))
+    wiring.clinic_profiles().put("clinic-a", {**PROFILE, "clinic_id": "clinic-a"})
+    report = {"source_key": f"encounters/clinic-a/{UPLOAD_ID}", "accepted": [], "rejections": []}
+    wiring.artifacts().write_json(f"rejections/encounters/clinic-a/{UPLOAD_ID}.json", report)
     return {"api": _load_api(), "a": a.claim_id, "b": b.claim_id}
 
 
-# (method, path, body, user, expected status). {a}/{b}: clinic A's / B's claim.
-TABLE: list[tuple[str, str, dict[str, str] | None, str, int]] = [
+ADJUST = {"request_id": "t-1", "amount": "1.00", "category": "small_balance", "balance": "patient"}
+MONEY = {"request_id": "t-2", "amount": "1.00"}
+CORRECT = {"request_id": "t-3", "frequency": "7", "reason": "coding_error"}
+UPLOAD = {"file_name": "visits.json", "size": 100}
+FHIR = "/fhir/Bundle?clinic={clinic}"
+UPLOAD_ID = "upload-20261207T000000-0123456789ab.json"
+
+# (method, path, body, user, expected status). {a}/{b}: clinic A's / B's claim. Every route has rows
+# for a role too low (403), a user of the other clinic (404, or an empty listing: checked below)
+# and an allowed user in scope (2xx, or the domain's own answer such as 409 "not on hold").
+TABLE: list[tuple[str, str, Any, str, int]] = [
     # GET /claims/{claim_id}
     ("GET", "/claims/{a}", None, "viewer_a", 200),
     ("GET", "/claims/{a}", None, "biller_b", 404),
@@ -78,26 +96,32 @@ TABLE: list[tuple[str, str, dict[str, str] | None, str, int]] = [
     ("GET", "/claims/{a}/ledger", None, "viewer_a", 200),
     ("GET", "/claims/{a}/ledger", None, "manager_b", 404),
     ("GET", "/claims/{a}/ledger", None, "admin", 200),
+    ("GET", "/claims/{a}/ledger", None, "no_role", 403),
     # POST /claims/{claim_id}/recheck (409: in scope and allowed, but the claim is not on hold)
     ("POST", "/claims/{a}/recheck", None, "viewer_a", 403),
     ("POST", "/claims/{a}/recheck", None, "biller_a", 409),
     ("POST", "/claims/{a}/recheck", None, "biller_b", 404),
     ("POST", "/claims/{a}/recheck", None, "admin", 409),
-    # GET /eras: the office's ERA queue, for managers
-    ("GET", "/eras", None, "viewer_a", 403),
-    ("GET", "/eras", None, "biller_a", 403),
-    ("GET", "/eras", None, "manager_a", 200),
+    # GET /claims: every role, scoped by key (contents: test_listings_are_scoped_to_the_users_clinics)
+    ("GET", "/claims", None, "viewer_a", 200),
+    ("GET", "/claims", None, "admin", 200),
+    ("GET", "/claims", None, "no_role", 403),
+    # GET /eras: each user's clinics' ERAs by key (contents: test_era_lists_follow_the_payee)
+    ("GET", "/eras", None, "viewer_a", 200),
+    ("GET", "/eras", None, "biller_b", 200),
     ("GET", "/eras", None, "admin", 200),
-    # GET /eras/{era_id}: in scope when every claim it pays is in the user's clinics
+    ("GET", "/eras", None, "no_role", 403),
+    # GET /eras/{era_id}: in scope when its payee is one of the user's clinics
     ("GET", f"/eras/{ERA_A}", None, "viewer_a", 200),
     ("GET", f"/eras/{ERA_A}", None, "biller_b", 404),
     ("GET", f"/eras/{ERA_A}", None, "admin", 200),
+    ("GET", f"/eras/{ERA_A}", None, "no_role", 403),
     # POST /eras/{era_id}/release (409: posted already, not quarantined)
     ("POST", f"/eras/{ERA_A}/release", None, "biller_a", 403),
     ("POST", f"/eras/{ERA_A}/release", None, "manager_b", 404),
     ("POST", f"/eras/{ERA_A}/release", None, "manager_a", 409),
     ("POST", f"/eras/{ERA_A}/release", None, "admin", 409),
-    # the unmatched remittance work queue and matching
+    # the unmatched remittance work queue and matching (no clinic: managers; the target claim in scope)
     ("GET", "/worklists/unmatched-remittance", None, "biller_a", 403),
     ("GET", "/worklists/unmatched-remittance", None, "manager_a", 200),
     ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{a}"}, "biller_a", 403),
@@ -105,15 +129,65 @@ TABLE: list[tuple[str, str, dict[str, str] | None, str, int]] = [
     ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{a}"}, "manager_b", 404),
     # reports: any role, scoped to the user's clinics (another clinic's is an empty report)
     ("GET", "/reports/ar-aging", None, "viewer_a", 200),
+    ("GET", "/reports/ar-aging", None, "no_role", 403),
     ("GET", "/reports/kpis", None, "biller_b", 200),
-    ("GET", "/reports/stage-times", None, "admin", 200),
     ("GET", "/reports/kpis", None, "no_role", 403),
+    ("GET", "/reports/stage-times", None, "admin", 200),
+    ("GET", "/reports/stage-times", None, "no_role", 403),
     # the access log: admins only
     ("GET", "/claims/{a}/access-log", None, "manager_a", 403),
     ("GET", "/claims/{a}/access-log", None, "admin", 200),
     ("GET", "/claims/CLMNOPE/access-log", None, "admin", 404),
     ("GET", "/me", None, "viewer_a", 200),
+    ("GET", "/me", None, "no_role", 403),
+    # clinic profiles: the clinic's staff read it, its managers change it ({} is not a profile: 422)
+    ("GET", "/clinics/clinic-a/profile", None, "viewer_a", 200),
+    ("GET", "/clinics/clinic-a/profile", None, "biller_b", 404),
+    ("GET", "/clinics/clinic-a/profile", None, "admin", 200),
+    ("GET", "/clinics/clinic-a/profile", None, "no_role", 403),
+    ("PUT", "/clinics/clinic-a/profile", {}, "biller_a", 403),
+    ("PUT", "/clinics/clinic-a/profile", {}, "manager_b", 404),
+    ("PUT", "/clinics/clinic-a/profile", {}, "manager_a", 422),
+    ("PUT", "/clinics/clinic-a/profile", {}, "admin", 422),
+    # FHIR bundles: a biller of the clinic ({} is not a Bundle: 400, after the scope check)
+    ("POST", FHIR.format(clinic="clinic-a"), {}, "viewer_a", 403),
+    ("POST", FHIR.format(clinic="clinic-a"), {}, "biller_b", 404),
+    ("POST", FHIR.format(clinic="clinic-a"), {}, "biller_a", 400),
+    ("POST", FHIR.format(clinic="clinic-b"), {}, "biller_a", 404),
+    ("POST", FHIR.format(clinic="clinic-a"), {}, "admin", 400),
+    # encounter file uploads: a biller of the clinic
+    ("POST", "/clinics/clinic-a/uploads", UPLOAD, "viewer_a", 403),
+    ("POST", "/clinics/clinic-a/uploads", UPLOAD, "biller_b", 404),
+    ("POST", "/clinics/clinic-a/uploads", UPLOAD, "biller_a", 200),
+    ("POST", "/clinics/clinic-a/uploads", {**UPLOAD, "file_name": "a.exe"}, "biller_a", 400),
+    ("POST", "/clinics/clinic-a/uploads", UPLOAD, "admin", 200),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "viewer_a", 200),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "no_role", 403),
+    ("GET", f"/clinics/clinic-a/uploads/{UPLOAD_ID}", None, "biller_b", 404),
+    # follow-up actions on one claim (409: the claim is not adjudicated / has no balance)
+    ("POST", "/claims/{a}/corrections", CORRECT, "viewer_a", 403),
+    ("POST", "/claims/{a}/corrections", CORRECT, "biller_b", 404),
+    ("POST", "/claims/{a}/corrections", CORRECT, "biller_a", 409),
+    ("POST", "/claims/{a}/adjustments", ADJUST, "viewer_a", 403),
+    ("POST", "/claims/{a}/adjustments", ADJUST, "biller_b", 404),
+    ("POST", "/claims/{a}/adjustments", ADJUST, "biller_a", 409),
+    ("POST", "/claims/{a}/adjustments/t-1/approve", None, "biller_a", 403),
+    ("POST", "/claims/{a}/adjustments/t-1/approve", None, "manager_b", 404),
+    ("POST", "/claims/{a}/adjustments/t-1/approve", None, "manager_a", 409),
+    ("POST", "/claims/{a}/patient-payments", MONEY, "viewer_a", 403),
+    ("POST", "/claims/{a}/patient-payments", MONEY, "biller_b", 404),
+    ("POST", "/claims/{a}/patient-payments", MONEY, "biller_a", 200),
+    ("POST", "/claims/{a}/patient-refunds", MONEY, "viewer_a", 403),
+    ("POST", "/claims/{a}/patient-refunds", MONEY, "biller_b", 404),
+    ("POST", "/claims/{a}/patient-refunds", MONEY, "biller_a", 200),
+    # worklists by action: every role, each clinic's part by key (contents: test_worklists_by_clinic)
+    ("GET", "/worklists/appeal", None, "viewer_a", 200),
+    ("GET", "/worklists/appeal", None, "no_role", 403),
+    # last: it consumes the remittance (the refused matches above consumed nothing)
+    ("POST", "/worklists/unmatched-remittance/{r}/match", {"claim_id": "{a}"}, "manager_a", 200),
 ]
+# Routes whose scope is a listing: another clinic's user gets an empty page, proven by the listing tests.
+LISTINGS = {p for p, pol in authz.POLICIES.items() if pol.scope == authz.SCOPE_CLINIC_LISTING}
 
 
 def _event(path: str, query: dict[str, str], user: dict[str, Any]) -> dict[str, Any]:
@@ -136,21 +210,52 @@ def _fill(text: str, world: dict[str, Any]) -> str:
     return text.format(**world)
 
 
+def _route_of(method: str, path: str) -> tuple[str, str]:
+    """The OpenAPI route a TABLE row calls (its path with the ids put back as parameters)."""
+    path = path.split("?")[0]
+    for route_method, template in authz.POLICIES:
+        pattern = "^" + re.sub(r"\\{[a-z_]+\\}", "[^/]+", re.escape(template)) + "$"
+        if (
+            route_method == method
+            and re.match(pattern, path)
+            and not (template == "/worklists/{name}" and path == "/worklists/unmatched-remittance")
+        ):
+            return route_method, template
+    raise AssertionError(f"no policy for {method} {path}")
+
+
+def test_the_table_covers_every_route_with_a_refused_role_another_clinic_and_an_allowed_user() -> None:
+    rows: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for method, path, _, who, status in TABLE:
+        rows.setdefault(_route_of(method, path.format(a="A", b="B", r="R")), []).append((who, status))
+    assert set(rows) == set(authz.POLICIES)
+    for route, outcomes in rows.items():
+        policy = authz.POLICIES[route]
+        assert any(s == 403 for _, s in outcomes), f"{route}: no row with a role too low"
+        assert any(s < 300 or s in (400, 409, 422) for w, s in outcomes if w != "no_role"), f"{route}: none allowed"
+        if policy.role is authz.Role.ADMIN:
+            continue  # admins see every clinic
+        if policy.scope in (authz.SCOPE_CLAIM, authz.SCOPE_ERA, authz.SCOPE_CLINIC):
+            assert any(s == 404 and w.endswith("_b") for w, s in outcomes), f"{route}: no other-clinic row"
+        else:
+            assert route in LISTINGS or policy.scope == authz.SCOPE_OFFICE
+
+
 def test_every_route_role_and_clinic_answers_as_the_policy_says(world: dict[str, Any]) -> None:
     api = world["api"]
     [item] = _call(api, "GET", "/worklists/unmatched-remittance", user=ADMIN)[1]["items"]
     world = {**world, "r": item["remittance_id"]}
     got = []
     for method, path, body, who, _ in TABLE:
-        filled = {k: _fill(v, world) for k, v in body.items()} if body else None
-        got.append(_call(api, method, _fill(path, world), body=filled, user=USERS[who])[0])
+        filled = {k: _fill(v, world) if isinstance(v, str) else v for k, v in body.items()} if body else body
+        full = _fill(path, world)
+        route, _, query = full.partition("?")
+        params = dict(p.split("=") for p in query.split("&")) if query else None
+        got.append(_call(api, method, route, params, body=filled, user=USERS[who])[0])
     assert [(m, p, w, s) for (m, p, _, w, _), s in zip(TABLE, got, strict=True)] == [
         (m, p, w, s) for m, p, _, w, s in TABLE
     ]
-    # Refused matches consumed nothing; a manager of clinic A matches to clinic A's claim.
-    path = f"/worklists/unmatched-remittance/{world['r']}/match"
-    status, body = _call(api, "POST", path, body={"claim_id": world["a"]}, user=MANAGER_A)
-    assert status == 200 and body["result"] == "posted"
+    assert wiring.repository().query_status("UNMATCHED_REMITTANCE", limit=10, next_token=None)[0] == []
 
 
 def test_out_of_scope_reads_exactly_like_a_missing_claim(world: dict[str, Any]) -> None:
@@ -188,7 +293,9 @@ def test_listings_are_scoped_to_the_users_clinics(world: dict[str, Any]) -> None
 
 def test_without_a_token_every_path_is_401(world: dict[str, Any]) -> None:
     api = world["api"]
-    paths = [("GET", "/claims"), ("GET", f"/claims/{world['a']}"), ("POST", f"/eras/{ERA_A}/release")]
+    ids = {"claim_id": world["a"], "era_id": ERA_A, "clinic_id": "clinic-a", "name": "appeal"}
+    ids |= {"request_id": "x", "remittance_id": "x", "upload_id": UPLOAD_ID}
+    paths = [(method, template.format(**ids)) for method, template in authz.POLICIES]  # every route
     paths += [("GET", "/no/such/route"), ("GET", "/claims?status=NOT_A_STATUS")]
     for method, path in paths:
         assert _call(api, method, path, user=None) == (401, {"message": "Unauthorized"})

@@ -258,6 +258,31 @@ def test_era_listings_come_in_order_and_page_with_their_own_tokens(store: Billin
         store.era_claims_after("E1", token)  # another ERA's token
 
 
+def test_eras_are_listed_for_the_clinics_that_bill_under_their_payee(store: BillingStore) -> None:
+    for n, (clinic, npi) in enumerate(
+        [("clinic-a", "1234567893"), ("clinic-b", "1245319599"), ("clinic-c", "1245319599")]
+    ):
+        encounter = make_encounter(encounter_id=f"P{n}", clinic_id=clinic, billing_provider__npi=npi)
+        assert store.create_claim(new_claim(encounter, "encounters/p.json", n + 1))
+    assert store.payee_clinics("1234567893") == ["clinic-a"]
+    assert store.payee_clinics("1245319599") == ["clinic-b", "clinic-c"]  # one NPI, two clinics
+    assert store.payee_clinics("1990000014") == [] and store.payee_clinics("") == []
+    store.create_era("EA", {**_header("F1", "2026-10-01T00:00:00"), "payee_npi": "1234567893"})
+    store.create_era("EB", {**_header("F2", "2026-10-02T00:00:00"), "payee_npi": "1245319599"})
+    store.create_era("EX", {**_header("F3", "2026-10-03T00:00:00"), "payee_npi": "1990000014"})
+    assert [h["era_id"] for h in store.list_eras(clinic_id="clinic-a")[0]] == ["EA"]
+    assert [h["era_id"] for h in store.list_eras(clinic_id="clinic-c")[0]] == ["EB"]
+    assert [h["era_id"] for h in store.list_eras()[0]] == ["EX", "EB", "EA"]  # the office's list: all
+    _, token = store.list_eras(clinic_id="clinic-b", limit=1)
+    assert token is None  # one ERA: no more pages
+    store.create_era("EB2", {**_header("F4", "2026-10-04T00:00:00"), "payee_npi": "1245319599"})
+    page, token = store.list_eras(clinic_id="clinic-b", limit=1)
+    assert [h["era_id"] for h in page] == ["EB2"] and token
+    with pytest.raises(BadPageToken):
+        store.list_eras(clinic_id="clinic-c", next_token=token)  # another clinic's token
+    assert [h["era_id"] for h in store.list_eras(clinic_id="clinic-b", next_token=token)[0]] == ["EB"]
+
+
 def test_claim_listings_page_and_refuse_another_listings_token(store: BillingStore) -> None:
     for n in range(5):
         _claim(store, n, "clinic-a" if n % 2 == 0 else "clinic-b")

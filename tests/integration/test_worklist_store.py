@@ -30,8 +30,16 @@ def store(request: pytest.FixtureRequest) -> BillingStore:
     return wiring.repository()
 
 
-def _on_list(store: BillingStore, n: int, action: str, amount: str, days_ago: int, **extra: object) -> Claim:
-    claim = new_claim(make_encounter(encounter_id=f"W{n}"), "encounters/w.json", n)
+def _on_list(
+    store: BillingStore,
+    n: int,
+    action: str,
+    amount: str,
+    days_ago: int,
+    clinic: str = "clinic-northside",
+    **extra: object,
+) -> Claim:
+    claim = new_claim(make_encounter(encounter_id=f"W{n}", clinic_id=clinic), "encounters/w.json", n)
     assert store.create_claim(claim)
     update = {
         "status": S.FOLLOW_UP,
@@ -60,6 +68,23 @@ def test_a_worklist_is_ordered_by_money_at_stake_then_age_and_paged(store: Billi
     # Leaving follow-up takes the claim off its list.
     store.save(store.get_claim(small.claim_id).model_copy(update={"status": S.CLOSED}), actor="test")
     assert [c.claim_id for c in store.worklist("appeal").items] == [big_old.claim_id, big_new.claim_id]
+
+
+def test_a_clinics_part_of_a_worklist_is_its_own_keyed_listing(store: BillingStore) -> None:
+    a_small = _on_list(store, 1, "appeal", "20.00", 3, clinic="clinic-a")
+    b_big = _on_list(store, 2, "appeal", "300.00", 1, clinic="clinic-b")
+    a_big = _on_list(store, 3, "appeal", "200.00", 2, clinic="clinic-a")
+    assert [c.claim_id for c in store.worklist("appeal").items] == [b_big.claim_id, a_big.claim_id, a_small.claim_id]
+    first = store.worklist("appeal", clinic_id="clinic-a", limit=1)
+    assert [c.claim_id for c in first.items] == [a_big.claim_id] and first.next_token
+    rest = store.worklist("appeal", clinic_id="clinic-a", limit=1, next_token=first.next_token)
+    assert [c.claim_id for c in rest.items] == [a_small.claim_id]
+    assert [c.claim_id for c in store.worklist("appeal", clinic_id="clinic-b").items] == [b_big.claim_id]
+    assert store.worklist("appeal", clinic_id="clinic-c").items == []
+    with pytest.raises(BadPageToken):
+        store.worklist("appeal", clinic_id="clinic-b", next_token=first.next_token)  # clinic A's token
+    with pytest.raises(BadPageToken):
+        store.worklist("appeal", next_token=first.next_token)  # the office list's is another listing
 
 
 def test_daily_check_puts_claims_near_the_filing_deadline_on_the_timely_filing_list(store: BillingStore) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from infra.config import WorkflowTimeouts
+from infra.config import LOCAL_QUEUES, WorkflowTimeouts
 
 FAST = WorkflowTimeouts(remittance_wait_seconds=30, staff_hold_seconds=30, retry_interval_seconds=1)
 
@@ -67,16 +67,15 @@ class FakeWorkflow:
         return {"status": "in_follow_up", "action": event["action"]}
 
     def sqs_consumer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        # The intake / remittance / acks queues get S3's s3:TestEvent at provisioning: accept it.
+        # Every local queue (intake, remittance, acks, eligibility-271...) gets S3's s3:TestEvent at
+        # provisioning: accept it.
         with self._lock:
             self.calls.append(("sqs", event))
         return {"batchItemFailures": []}
 
     def handlers(self) -> dict[str, Any]:
         return {
-            "intake": self.sqs_consumer,
-            "remittance": self.sqs_consumer,
-            "acks": self.sqs_consumer,
+            **{queue.consumer: self.sqs_consumer for queue in LOCAL_QUEUES},
             "registration": self.registration,
             "eligibility": self.eligibility_handler,
             "coding": self.coding,

@@ -14,6 +14,11 @@ from infra import config
 from infra.local.runtime import LocalRuntime
 
 
+def every_queue(consumer: Any) -> dict[str, Any]:
+    """`consumer` for each local queue's function (each gets S3's test event at provisioning)."""
+    return {queue.consumer: consumer for queue in config.LOCAL_QUEUES}
+
+
 def _send(rt: LocalRuntime, queue: str, body: str, **attrs: Any) -> str:
     url = rt.resources.queue(queue).url
     kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": body}
@@ -76,7 +81,7 @@ def test_s3_upload_reaches_the_consumer_as_a_real_sqs_event() -> None:
         seen.append(event)
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": intake, "remittance": intake, "acks": intake}, simulator=False) as rt:
+    with LocalRuntime(every_queue(intake), simulator=False) as rt:
         _drain_test_events(rt)
         test_events = [json.loads(e["Records"][0]["body"]) for e in seen]
         assert {t["Event"] for t in test_events} == {"s3:TestEvent"}
@@ -117,9 +122,7 @@ def test_partial_batch_failure_retries_only_the_failed_message_and_poison_goes_t
             event=event, record_handler=record_handler, processor=processor, context=context
         )
 
-    with LocalRuntime(
-        {"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False, visibility_timeout_seconds=1
-    ) as rt:
+    with LocalRuntime(every_queue(consumer), simulator=False, visibility_timeout_seconds=1) as rt:
         _drain_test_events(rt)
         for body in ("good-1", "poison", "good-2"):
             _send(rt, "intake", body, clinic="CLINIC1")
@@ -148,9 +151,7 @@ def test_handler_exception_fails_the_whole_batch() -> None:
             raise RuntimeError("boom")  # first delivery only
         return None
 
-    with LocalRuntime(
-        {"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False, visibility_timeout_seconds=1
-    ) as rt:
+    with LocalRuntime(every_queue(consumer), simulator=False, visibility_timeout_seconds=1) as rt:
         _drain_test_events(rt)
         for body in ("a", "b"):
             _send(rt, "intake", body)
@@ -169,7 +170,7 @@ def test_batches_respect_the_queue_batch_size() -> None:
         sizes.append(len(event["Records"]))
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False) as rt:
+    with LocalRuntime(every_queue(consumer), simulator=False) as rt:
         _drain_test_events(rt)
         sizes.clear()
         for i in range(7):
@@ -186,7 +187,7 @@ def test_background_poller_thread() -> None:
         seen.extend(r["body"] for r in event["Records"])
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False) as rt:
+    with LocalRuntime(every_queue(consumer), simulator=False) as rt:
         rt.poller.start(interval_s=0.05)
         _send(rt, "intake", "hello")
         deadline = time.monotonic() + 5

@@ -105,26 +105,3 @@ def test_one_270_the_271_matched_back_and_the_stage_uses_the_answer() -> None:
         Decimal("500.00"),
     )
     assert saved.coverage.checked_at == RECEIVED
-
-
-def test_the_batch_on_the_bucket_from_appointments_to_the_days_answers() -> None:
-    from medbill.workflow import eligibility_files as files
-    from tests.fakes import FakeArtifacts
-
-    bucket, store = FakeArtifacts(), FakeStore()
-    bucket.write(KEY, _file())
-    prepared = files.prepare_batch(
-        bucket, KEY, control_number=42, created=RECEIVED, sender_id="MEDBILL", receiver_id="CLEARINGHOUSE"
-    )
-    assert prepared == files.BatchPrepared(
-        3, 3, "outbox/270/B000000042-clinic-northside-2026-11-20.jsonl.x12", "B000000042"
-    )
-    assert bucket.read_json(f"rejections/{KEY}.json")["counts"] == {"rows": 6, "accepted": 3, "rejected": 3}
-    assert sorted(bucket.read_json("eligibility/270/B000000042.json")) == sorted(
-        batch.trace_for(KEY, n) for n in (1, 2, 6)
-    )
-    answer_271 = EligibilityResponder().respond(bucket.read(prepared.outbox_key or "").decode())
-    bucket.write("eligibility/271/answer-1.x12", answer_271)
-    summary = files.ingest_271(bucket, store, "eligibility/271/answer-1.x12", RECEIVED)
-    assert summary == {"matched": 3, "kept": 3, "unknown_traces": 0, "problems": 0, "manifests_missing": []}
-    assert len(store._eligibility_answers) == 3

@@ -149,9 +149,12 @@ class ClaimStore(Protocol):
     def list_claims(
         self, *, status: str | None = None, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
     ) -> Page: ...
-    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
+    def worklist(
+        self, name: str, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> Page:
         """Claims on a follow-up worklist (billing.worklists.worklist_of), money at stake first, then
-        oldest: a keyed query (the by-worklist index), never a scan."""
+        oldest: a keyed query (the by-worklist index; by-clinic-worklist for one clinic's part),
+        never a scan."""
         ...
 
     # ledger and posting
@@ -243,8 +246,15 @@ class EraStore(Protocol):
     def record_provider_adjustment(self, era_id: str, number: int, fields: dict[str, Any]) -> bool: ...
     def provider_adjustments(self, era_id: str) -> list[dict[str, Any]]: ...
     def list_eras(
-        self, *, limit: int = 50, next_token: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]: ...
+        self, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """The office's ERA list, or one clinic's (the ERAs paid to its payee), newest first."""
+        ...
+
+    def payee_clinics(self, npi: str) -> list[str]:
+        """The clinics that bill under a billing provider NPI (claims record it when created)."""
+        ...
+
     def era_claims_token(self, era_id: str, position: int) -> str: ...
     def era_claims_after(self, era_id: str, token: str) -> int: ...
 
@@ -285,6 +295,15 @@ class Artifacts(Protocol):
     def read(self, key: str) -> bytes: ...
     def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None: ...
     def write_json(self, key: str, document: dict[str, Any]) -> None: ...
+
+
+class EncounterUploads(Protocol):
+    """Encounter files staff upload from the console: a one-use, short-lived upload of one file to a
+    key (an S3 presigned POST: the browser sends the file straight to storage), answered as
+    {"url": ..., "fields": {...}} (a multipart form); and the intake report of a file, once written."""
+
+    def upload_form(self, key: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]: ...
+    def read_if_present(self, key: str) -> bytes | None: ...
 
 
 class ClinicProfileFiles(Protocol):
@@ -401,7 +420,7 @@ class ExchangeLedger(Protocol):
 
 
 class Outbox(Protocol):
-    """The 837P files waiting in the bucket's outbox (keys, in order)."""
+    """The files waiting in the bucket's outboxes (837P, 270, 276: keys, outbox by outbox, in order)."""
 
     def waiting(self) -> Sequence[str]: ...
 

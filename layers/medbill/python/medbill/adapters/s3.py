@@ -22,3 +22,20 @@ class ArtifactStore:
 
     def write_json(self, key: str, document: dict[str, Any]) -> None:
         self.write(key, json.dumps(document, indent=2, sort_keys=True, default=str), "application/json")
+
+    def upload_form(self, key: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]:
+        """A presigned POST for exactly this key and at most `max_bytes` (S3 checks both; the
+        bucket's default encryption and its CORS rule for the console origin apply)."""
+        form = self._client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_s,
+        )
+        return {"url": form["url"], "fields": dict(form["fields"])}
+
+    def read_if_present(self, key: str) -> bytes | None:
+        try:
+            return self.read(key)
+        except self._client.exceptions.NoSuchKey:
+            return None

@@ -14,10 +14,11 @@ PENDING_SHOWN = 100  # pending positions listed in the reconciliation summary (t
 
 
 def list_eras(
-    repo: EraStore, *, limit: int = 50, next_token: str | None = None
+    repo: EraStore, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of ERA payments, newest first, each with its derived status and claims done."""
-    headers, token = repo.list_eras(limit=limit, next_token=next_token)
+    """A page of ERA payments (the office's, or one clinic's), newest first, each with its derived
+    status and claims done."""
+    headers, token = repo.list_eras(clinic_id=clinic_id, limit=limit, next_token=next_token)
     out = []
     for header in headers:
         # Only a posting ERA has results to count (a count query: the items are not returned).

@@ -153,3 +153,8 @@ def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra:
 def ack_message(body: str) -> S3Notification | S3TestEvent:
     """The acks queue carries S3 notifications of `acks/` only."""
     return _parse(_ACK, "acks", body)  # type: ignore[no-any-return]
+
+
+def eligibility_message(body: str) -> S3Notification | S3TestEvent:
+    """The eligibility-271 queue carries S3 notifications of `eligibility/271/` only."""
+    return _parse(_ACK, "eligibility-271", body)  # type: ignore[no-any-return]

@@ -207,7 +207,11 @@ class FollowupSettings(ClaimStoreSettings): ...
 
 
 class ApiSettings(ClaimStoreSettings, ArtifactSettings, ExecutionSettings, ReleaseQueueSettings):
-    """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions)."""
+    """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions).
+    `console_origin`: the staff console's origin (CloudFront), the one CORS allows; unset locally,
+    where the console and the API share an origin."""
+
+    console_origin: str | None = None
 
 
 # Scheduled; stamps each send on its claims (proof of filing).
@@ -217,6 +221,15 @@ class ClearinghouseFunctionSettings(ClaimStoreSettings, ArtifactSettings, Cleari
 class AcksSettings(
     ClaimStoreSettings, ArtifactSettings, IdempotencySettings, AckPolicySettings
 ): ...  # resumes by token
+
+
+# Batch eligibility: the evening 270 batches from appointments files (control numbers and the day's
+# answers in the claims table, the 270's envelope identity from X12_*) ...
+class EligibilityBatchSettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
+
+
+# ... and the 271 consumer (S3 eligibility/271/ -> SQS): the day's answers, idempotent per object.
+class Eligibility271Settings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings): ...
 
 
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
@@ -251,7 +264,10 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 }
 # Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
-PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {}
+PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
+    "eligibility_batch": EligibilityBatchSettings,  # issue 9: 270 batches in the evening
+    "eligibility_271": Eligibility271Settings,  # issue 9: the 271s of those batches
+}
 
 
 def variable_name(field: str) -> str:

@@ -24,7 +24,7 @@ from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule
 from medbill.entry import settings
 from medbill.models.claim import Claim
-from medbill.prefixes import OUTBOX_837_PREFIX
+from medbill.prefixes import APPOINTMENTS_PREFIX, ELIGIBILITY_BATCH_LEDGER_PREFIX, OUTBOX_837_PREFIX
 from medbill.workflow.clinic_profiles import ClinicProfiles
 from medbill.workflow.stages import Submitter
 
@@ -42,6 +42,12 @@ def repository() -> ClaimRepository:
 
 @cache
 def artifacts() -> ArtifactStore:
+    return ArtifactStore(settings.load(settings.ArtifactSettings).data_bucket)
+
+
+@cache
+def uploads() -> ArtifactStore:
+    """Presigned uploads into the data bucket (the staff console's encounter files)."""
     return ArtifactStore(settings.load(settings.ArtifactSettings).data_bucket)
 
 
@@ -159,6 +165,23 @@ def outbox() -> S3Outbox:
     return S3Outbox(settings.load(settings.ArtifactSettings).data_bucket)
 
 
+@cache
+def eligibility_batch_ledger() -> S3ExchangeLedger:
+    """The batch ledger (control numbers reserved, manifests, files done) under `eligibility/batches/`."""
+    from medbill.adapters.exchange_ledger import S3ExchangeLedger
+
+    bucket = settings.load(settings.ArtifactSettings).data_bucket
+    return S3ExchangeLedger(bucket, prefix=ELIGIBILITY_BATCH_LEDGER_PREFIX)
+
+
+@cache
+def appointments() -> S3Outbox:
+    """The appointments files clinics dropped (`appointments/`), listed for the evening batch."""
+    from medbill.adapters.exchange_ledger import S3Outbox
+
+    return S3Outbox(settings.load(settings.ArtifactSettings).data_bucket, prefixes=(APPOINTMENTS_PREFIX,))
+
+
 def clearinghouse_exchange() -> ClearinghouseExchange:
     from medbill.workflow.clearinghouse import ClearinghouseExchange
     from medbill.workflow.filing import record_sent
@@ -185,6 +208,7 @@ def reset() -> None:
     for fn in (
         repository,
         artifacts,
+        uploads,
         clinic_profiles,
         workflow,
         eligibility,
@@ -196,6 +220,8 @@ def reset() -> None:
         intake_queue,
         exchange_ledger,
         outbox,
+        eligibility_batch_ledger,
+        appointments,
     ):
         fn.cache_clear()
     if clearinghouse.cache_info().currsize:

@@ -22,13 +22,17 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from medbill.billing.era_queries import list_eras
 from medbill.models.claim import Claim
-from medbill.ports import BadPageToken, BillingStore, ClaimNotFound, ClaimStore, Page
+from medbill.models.status import ClaimStatus
+from medbill.ports import BadPageToken, ClaimStore, EraStore, Page
+
+T = TypeVar("T")
 
 
 class Role(IntEnum):
@@ -126,8 +130,10 @@ def staff_user(claims: Mapping[str, Any] | None) -> StaffUser:
 SCOPE_CLAIM = "claim"
 SCOPE_CLINIC_LISTING = "clinic_listing"
 SCOPE_ERA = "era"
-SCOPE_OFFICE = "office"  # not tied to one clinic's key yet: the role alone decides (see the table)
-SCOPES = (SCOPE_CLAIM, SCOPE_CLINIC_LISTING, SCOPE_ERA, SCOPE_OFFICE)
+SCOPE_OFFICE = "office"  # not tied to one clinic's key: the role alone decides (see the table)
+# The clinic named by the path (`clinic_id`) or the query (`clinic`): one of the user's clinics.
+SCOPE_CLINIC = "clinic"
+SCOPES = (SCOPE_CLAIM, SCOPE_CLINIC_LISTING, SCOPE_ERA, SCOPE_OFFICE, SCOPE_CLINIC)
 
 
 @dataclass(frozen=True)
@@ -144,10 +150,10 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/claims/{claim_id}/ledger"): Policy(Role.VIEWER, SCOPE_CLAIM, audit_read="read_ledger"),
     ("GET", "/claims/{claim_id}/access-log"): Policy(Role.ADMIN, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/recheck"): Policy(Role.BILLER, SCOPE_CLAIM),
-    # ERAs: a payment to the office's payee; a non-admin sees an ERA when every claim it pays is in
-    # one of their clinics (billing.era has no payee -> clinic map yet: docs/decisions.md).
-    # The office's ERA list (payer, trace, totals: no PHI) is a manager's work queue.
-    ("GET", "/eras"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    # ERAs: a payment to a clinic's payee (billing provider NPI / TIN, from the clinic profiles).
+    # The ERA list is each of the user's clinics' ERAs by key (an admin's: the office's list); an
+    # ERA is in a non-admin's scope when its payee is one of their clinics (docs/decisions.md).
+    ("GET", "/eras"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
     ("GET", "/eras/{era_id}"): Policy(Role.VIEWER, SCOPE_ERA, audit_read="read_era"),
     ("POST", "/eras/{era_id}/release"): Policy(Role.BILLING_MANAGER, SCOPE_ERA),
     # unmatched remittance: by definition it names no claim of ours, so no clinic: managers only.
@@ -160,23 +166,24 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/reports/stage-times"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
     # who am I: name, role, clinics (the console shows them and hides actions the role lacks)
     ("GET", "/me"): Policy(Role.VIEWER, SCOPE_OFFICE),
-    # Clinic profiles and FHIR bundles name their clinic in the path or query, not in a claim key:
-    # admins only until a clinic-parameter scope exists (a biller of that clinic should post bundles).
-    ("GET", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
-    ("PUT", "/clinics/{clinic_id}/profile"): Policy(Role.ADMIN, SCOPE_OFFICE),
-    ("POST", "/fhir/Bundle"): Policy(Role.ADMIN, SCOPE_OFFICE),
+    # A clinic's own settings and input, scoped by the clinic in the path or query: its staff read
+    # the profile, its managers change it, its billers send FHIR bundles and upload encounter files.
+    ("GET", "/clinics/{clinic_id}/profile"): Policy(Role.VIEWER, SCOPE_CLINIC),
+    ("PUT", "/clinics/{clinic_id}/profile"): Policy(Role.BILLING_MANAGER, SCOPE_CLINIC),
+    ("POST", "/fhir/Bundle"): Policy(Role.BILLER, SCOPE_CLINIC),
+    ("POST", "/clinics/{clinic_id}/uploads"): Policy(Role.BILLER, SCOPE_CLINIC),
+    ("GET", "/clinics/{clinic_id}/uploads/{upload_id}"): Policy(Role.VIEWER, SCOPE_CLINIC),
     # Follow-up actions on one claim (issue 10). Approving a write-off above the threshold is a
-    # manager's; requesting one, corrections and patient money are a biller's.
+    # manager's (and never the requester's: billing.writeoffs); requesting one, corrections and
+    # patient money are a biller's. A retry of a FAILED claim would be a biller's SCOPE_CLAIM row.
     ("POST", "/claims/{claim_id}/corrections"): Policy(Role.BILLER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/adjustments"): Policy(Role.BILLER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/adjustments/{request_id}/approve"): Policy(Role.BILLING_MANAGER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/patient-payments"): Policy(Role.BILLER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/patient-refunds"): Policy(Role.BILLER, SCOPE_CLAIM),
-    # Worklists by action hold every clinic's claims: office-wide until they are keyed by clinic.
-    ("GET", "/worklists/{name}"): Policy(Role.BILLING_MANAGER, SCOPE_OFFICE),
+    # Worklists by action: each of the user's clinics' part by key (by-clinic-worklist).
+    ("GET", "/worklists/{name}"): Policy(Role.VIEWER, SCOPE_CLINIC_LISTING),
 }
-# Approving a large write-off (the follow-up routes) needs Role.BILLING_MANAGER: the follow-up
-# router adds its routes here with that role; the coverage test fails until it does.
 
 
 def policy_for(method: str, path: str) -> Policy | None:
@@ -196,29 +203,25 @@ def require_claim_scope(user: StaffUser, claim_id: str, clinic_id: str | None) -
         raise OutOfScope(f"claim {claim_id} not found")
 
 
-def require_era_scope(user: StaffUser, era_id: str, claim_clinics: Iterable[str | None]) -> None:
-    """An ERA is in scope for a non-admin when it pays claims and all of them are in their clinics."""
-    clinics = set(claim_clinics)
+def require_clinic_scope(user: StaffUser, clinic_id: str | None) -> None:
+    """A clinic named by the request: out of scope answers like an unknown clinic (404)."""
+    if not clinic_id or not user.sees_clinic(clinic_id):
+        raise OutOfScope(f"clinic {clinic_id or '(none)'} not found")
+
+
+def require_era_scope(user: StaffUser, era_id: str, era_clinics: Iterable[str]) -> None:
+    """An ERA is in a non-admin's scope when its payee is one of their clinics."""
     if user.is_admin:
         return
-    if not clinics or not all(user.sees_clinic(c) for c in clinics):
+    if not any(user.sees_clinic(c) for c in era_clinics):
         raise OutOfScope(f"ERA {era_id} not found")
 
 
-def era_claim_clinics(store: BillingStore, era_id: str) -> set[str | None]:
-    """The clinics of the claims an ERA pays (its per-claim results that name one of our claims)."""
-    clinics: set[str | None] = set()
-    seen: set[str] = set()
-    for result in store.era_results(era_id):
-        claim_id = result.get("claim_id")
-        if not claim_id or claim_id in seen:
-            continue
-        seen.add(claim_id)
-        try:
-            clinics.add(store.get_claim(claim_id).clinic_id)
-        except ClaimNotFound:
-            clinics.add(None)
-    return clinics
+def era_clinics(store: EraStore, era_id: str) -> list[str]:
+    """The clinics an ERA belongs to: those billing under the payee NPI it pays (N1*PE). A missing
+    ERA, an unreadable file or an unknown payee belongs to no clinic (admins only)."""
+    header = store.get_era(era_id)
+    return store.payee_clinics(str(header.get("payee_npi") or "")) if header else []
 
 
 # --- listings scoped by key -------------------------------------------------------------------------
@@ -229,17 +232,55 @@ def _encode(index: int, inner: str | None) -> str:
     return "m." + base64.urlsafe_b64encode(raw).decode("ascii")
 
 
-def _decode(token: str, clinics: int) -> tuple[int, str | None]:
+def _decode(token: str, parts: int) -> tuple[int, str | None]:
     try:
         if not token.startswith("m."):
-            raise ValueError("not a multi-clinic token")
+            raise ValueError("not a multi-key token")
         data = json.loads(base64.urlsafe_b64decode(token[2:].encode("ascii")))
         index, inner = int(data["i"]), data["t"]
     except (ValueError, KeyError, TypeError, binascii.Error) as err:
         raise BadPageToken("next_token is not a token this listing issued") from err
-    if not 0 <= index < clinics or not (inner is None or isinstance(inner, str)):
+    if not 0 <= index < parts or not (inner is None or isinstance(inner, str)):
         raise BadPageToken("next_token belongs to another listing")
     return index, inner
+
+
+def walk_keys(
+    parts: Sequence[str], fetch: Callable[[str, int, str | None], Page], *, limit: int, next_token: str | None
+) -> Page:
+    """One listing over several keys (clinics, statuses), one key after the other: each part is a
+    keyed query, and the token says which part and where in it."""
+    items, token = walk(parts, lambda p, n, t: _pair(fetch(p, n, t)), limit=limit, next_token=next_token)
+    return Page(items=items, next_token=token)
+
+
+def _pair(page: Page) -> tuple[list[Claim], str | None]:
+    return page.items, page.next_token
+
+
+def walk(
+    parts: Sequence[str],
+    fetch: Callable[[str, int, str | None], tuple[list[T], str | None]],
+    *,
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[T], str | None]:
+    if not parts:
+        return [], None
+    index, inner = _decode(next_token, len(parts)) if next_token else (0, None)
+    items: list[T] = []
+    while index < len(parts) and len(items) < limit:
+        got, more = fetch(parts[index], limit - len(items), inner)
+        items.extend(got)
+        if more:
+            return items, _encode(index, more)
+        index, inner = index + 1, None
+    return items, _encode(index, None) if index < len(parts) else None
+
+
+# Every claim status, in workflow order: an admin's unfiltered listing walks the by-status index
+# status by status (never a table scan).
+ALL_STATUSES: tuple[str, ...] = tuple(s.value for s in ClaimStatus)
 
 
 def list_visible_claims(
@@ -252,23 +293,66 @@ def list_visible_claims(
     next_token: str | None = None,
 ) -> Page:
     """Claims the user may see, always through a key: one clinic is the store's by-clinic listing
-    (or by-status for that clinic); several clinics are listed one after the other, with a token
-    that says which clinic and where in it; an admin without a clinic gets the store's listing."""
+    (or by-status for that clinic); several clinics are listed one after the other; an admin without
+    a clinic gets the by-status listing (every status in turn when none is asked for)."""
+    clinics = user.visible_clinics(clinic_id)
+    if clinics is None:
+        if status:
+            return store.list_claims(status=status, limit=limit, next_token=next_token)
+        return walk_keys(
+            ALL_STATUSES,
+            lambda s, n, t: store.list_claims(status=s, limit=n, next_token=t),
+            limit=limit,
+            next_token=next_token,
+        )
+    if len(clinics) == 1:
+        return store.list_claims(status=status, clinic_id=clinics[0], limit=limit, next_token=next_token)
+    return walk_keys(
+        clinics,
+        lambda c, n, t: store.list_claims(status=status, clinic_id=c, limit=n, next_token=t),
+        limit=limit,
+        next_token=next_token,
+    )
+
+
+def list_visible_worklist(
+    store: ClaimStore,
+    user: StaffUser,
+    name: str,
+    *,
+    clinic_id: str | None = None,
+    limit: int = 50,
+    next_token: str | None = None,
+) -> Page:
+    """A follow-up worklist for the user: the office's (by-worklist) for an admin without a clinic,
+    else each of their clinics' part (by-clinic-worklist) in turn, money at stake first within each."""
+    clinics = user.visible_clinics(clinic_id)
+    if clinics is None:
+        return store.worklist(name, limit=limit, next_token=next_token)
+    if len(clinics) == 1:
+        return store.worklist(name, clinic_id=clinics[0], limit=limit, next_token=next_token)
+    return walk_keys(
+        clinics,
+        lambda c, n, t: store.worklist(name, clinic_id=c, limit=n, next_token=t),
+        limit=limit,
+        next_token=next_token,
+    )
+
+
+def list_visible_eras(
+    store: EraStore, user: StaffUser, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """ERA payments the user may see, newest first: the office's list for an admin without a clinic,
+    else each of their clinics' list (ERAs paid to its payee) in turn."""
     clinics = user.visible_clinics(clinic_id)
     if clinics is None or len(clinics) == 1:
-        scoped = clinics[0] if clinics else clinic_id
-        return store.list_claims(status=status, clinic_id=scoped, limit=limit, next_token=next_token)
-    if not clinics:
-        return Page(items=[], next_token=None)
-    index, inner = _decode(next_token, len(clinics)) if next_token else (0, None)
-    items: list[Claim] = []
-    while index < len(clinics) and len(items) < limit:
-        page = store.list_claims(status=status, clinic_id=clinics[index], limit=limit - len(items), next_token=inner)
-        items.extend(page.items)
-        if page.next_token:
-            return Page(items=items, next_token=_encode(index, page.next_token))
-        index, inner = index + 1, None
-    return Page(items=items, next_token=_encode(index, None) if index < len(clinics) else None)
+        return list_eras(store, clinic_id=clinics[0] if clinics else None, limit=limit, next_token=next_token)
+    return walk(
+        clinics,
+        lambda c, n, t: list_eras(store, clinic_id=c, limit=n, next_token=t),
+        limit=limit,
+        next_token=next_token,
+    )
 
 
 def all_visible_claims(

@@ -1,8 +1,9 @@
-"""Clearinghouse exchange: 837Ps out of the bucket's outbox, answers into the bucket's prefixes.
+"""Clearinghouse exchange: 837Ps, 270s and 276s out of the bucket's outboxes, answers into its prefixes.
 
 One run (the scheduled `clearinghouse` function) does both directions:
 
-* send: every 837P in `outbox/837/` not yet recorded as sent goes to the clearinghouse's inbound
+* send: every file in the outboxes (`OUTBOX_PREFIXES`: `outbox/837/`, `outbox/270/`,
+  `outbox/276/`) not yet recorded as sent goes to the clearinghouse's inbound
   folder under its own file name (deterministic, so a retry after a crash between the put and
   the record finds the file there and does not write a second one), then is recorded as sent;
 * fetch: the clearinghouse's outbound folder is listed twice, `settle_seconds` apart, and only
@@ -162,12 +163,13 @@ class ClearinghouseExchange:
 
     def run(self) -> ExchangeSummary:
         summary = ExchangeSummary()
-        self.send_claims(summary)
+        self.send_outbox(summary)
         self.fetch_answers(summary)
         return summary
 
     # --- out ------------------------------------------------------------------------------------
-    def send_claims(self, summary: ExchangeSummary) -> None:
+    def send_outbox(self, summary: ExchangeSummary) -> None:
+        """Every outbox file (837P, 270, 276) not recorded as sent; the same rules for each kind."""
         sent = self.ledger.recorded("sent/")
         for key in self.outbox.waiting():
             record_key = f"sent/{key}"

@@ -191,13 +191,23 @@ def write_batch_270(
 @dataclass
 class MatchSummary:
     matched: int = 0
-    kept: int = 0  # definite answers stored for the day
+    kept: int = 0  # definite answers stored
     unknown_traces: int = 0  # answers for traces not in the manifest
     problems: int = 0
+    reasons: list[str] = field(default_factory=list)  # per matched answer: "active" or the hold reason
+
+
+def days_kept(received: datetime, date_of_service: date) -> list[str]:
+    """The days an answer counts as today's: the day it came and, for an appointment still to come
+    (a batch answered the evening before), its date of service, when the claim's stage will ask."""
+    days = [received.date()]
+    if date_of_service > received.date():
+        days.append(date_of_service)
+    return [d.isoformat() for d in days]
 
 
 def match_271(text: str, asked: dict[str, Any], answers: EligibilityAnswers, received: datetime) -> MatchSummary:
-    """Each answer of the 271 matched to its question by TRN trace and kept for `received`'s day."""
+    """Each answer of the 271 matched to its question by TRN trace and kept (`days_kept`)."""
     responses, problems = parse_271(text)
     summary = MatchSummary(problems=len(problems) + sum(len(r.problems) for r in responses))
     by_trace = answers_by_trace(s for r in responses for s in r.subscribers)
@@ -209,8 +219,11 @@ def match_271(text: str, asked: dict[str, Any], answers: EligibilityAnswers, rec
         inquiry = _from_manifest(entry)
         result = result_from_271(answer, member, inquiry, checked_at=received)
         summary.matched += 1
+        summary.reasons.append(result.reason or "active")
         if eligibility_cache.cacheable(result):
             key = eligibility_cache.answer_key(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
-            answers.cache_eligibility(key, received.date().isoformat(), eligibility_cache.to_record(result))
+            record = eligibility_cache.to_record(result)
+            for day in days_kept(received, inquiry.date_of_service):
+                answers.cache_eligibility(key, day, record)
             summary.kept += 1
     return summary

@@ -4,8 +4,8 @@ Safe to run twice on the same file: claims are created with a condition (the cla
 from clinic + encounter id) and executions are named by the claim id.
 
 HL7 v2 and FHIR files are read with the clinic's profile: the clinic is the file's folder
-(`encounters/<clinic_id>/<file>`). A JSON or CSV file in the folder of a clinic with a profile may
-only carry that clinic's records; elsewhere JSON and CSV are read exactly as before.
+(`encounters/<clinic_id>/<file>`). A JSON or CSV file in a clinic's folder may only carry that
+clinic's records; elsewhere (directly under encounters/) JSON and CSV are read exactly as before.
 """
 
 from __future__ import annotations
@@ -156,8 +156,11 @@ def read_clinic_file(key: str, body: bytes, profiles: ClinicProfiles | None) -> 
         reason = f"{what} files are read with the clinic's profile and clinic {clinic_id} has none (put {where})"
         return ehr_failure(fmt, reason)
     result = read_encounter_file(key, body, profile)
-    if profile is not None and not fmt:
-        _only_this_clinic(result, profile.clinic_id)
+    if clinic_id is not None and not fmt:
+        # A clinic's folder holds that clinic's records only, profile or not: staff upload into
+        # their clinic's folder (POST /clinics/{clinic_id}/uploads), and a record of another clinic
+        # there must not be billed for it.
+        _only_this_clinic(result, clinic_id)
     return result
 
 

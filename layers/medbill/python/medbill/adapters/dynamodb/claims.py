@@ -81,6 +81,8 @@ class ClaimTable(Table):
         on_list = worklist_of(claim)
         if on_list:
             data["worklist"], data["worklist_order"] = on_list
+            # by-clinic-worklist (clinic_worklist, worklist_order): the same list, one clinic's part.
+            data["clinic_worklist"] = keys.clinic_worklist(claim.clinic_id, on_list[0])
         return to_item(data)
 
     @staticmethod
@@ -100,10 +102,18 @@ class ClaimTable(Table):
 
     def create_claim(self, claim: Claim, actor: str = "intake") -> bool:
         """Create the claim and its first event. False if it already exists (a redelivered file)."""
+        # The payee directory: the clinic bills under this NPI, so ERAs paying it are the clinic's
+        # (an unconditional put: the same item for every claim of the clinic).
+        payee = {
+            "pk": keys.payee_pk(claim.encounter.billing_provider.npi),
+            "sk": f"{keys.PAYEE_CLINIC}{claim.clinic_id}",
+            "clinic_id": claim.clinic_id,
+        }
         return self._transact_if(
             [
                 {"Put": {"Item": self._claim_item(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
                 self._event_put(claim, actor, None, {"source_key": claim.source_key}),
+                {"Put": {"Item": to_item(payee)}},
             ]
         )
 
@@ -121,7 +131,7 @@ class ClaimTable(Table):
     @staticmethod
     def _claim_from(item: dict[str, Any]) -> Claim:
         data = plain(from_item(item))
-        for key in ("pk", "sk", "date_of_service", "worklist", "worklist_order"):
+        for key in ("pk", "sk", "date_of_service", "worklist", "worklist_order", "clinic_worklist"):
             data.pop(key, None)
         try:
             return Claim.model_validate(data)
@@ -269,18 +279,26 @@ class ClaimTable(Table):
                     return Page([self._claim_from(i) for i in items], encode_token(last))
         return Page([self._claim_from(i) for i in items], None)
 
-    def worklist(self, name: str, *, limit: int = 50, next_token: str | None = None) -> Page:
-        """One page of a follow-up worklist from the by-worklist index (money at stake, then age)."""
-        key_attrs = ("pk", "sk", "worklist", "worklist_order")
+    def worklist(
+        self, name: str, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> Page:
+        """One page of a follow-up worklist, money at stake then age: the whole office's from the
+        by-worklist index, one clinic's from by-clinic-worklist (both keyed queries)."""
+        if clinic_id is None:
+            index, attr, value = "by-worklist", "worklist", name
+        else:
+            index, attr, value = "by-clinic-worklist", "clinic_worklist", keys.clinic_worklist(clinic_id, name)
+        key_attrs = ("pk", "sk", attr, "worklist_order")
         kwargs: dict[str, Any] = {
-            "IndexName": "by-worklist",
-            "KeyConditionExpression": "worklist = :w",
-            "ExpressionAttributeValues": to_item({":w": name}),
+            "IndexName": index,
+            "KeyConditionExpression": "#w = :w",
+            "ExpressionAttributeNames": {"#w": attr},
+            "ExpressionAttributeValues": to_item({":w": value}),
             "Limit": limit,
         }
         if next_token:
             start = decode_token(next_token, key_attrs)
-            if start["worklist"].get("S") != name:
+            if start[attr].get("S") != value:
                 raise BadPageToken("next_token belongs to another listing")
             kwargs["ExclusiveStartKey"] = start
         resp = next(self._pages(self._client.query, kwargs))

@@ -38,12 +38,31 @@ class EraTable(Table):
         listed = {"pk": keys.ERA_LIST_PK, "sk": f"{record['received_at']}#{era_id}", "era_id": era_id}
         # Which ERA records a file made: a release that finds the file changed re-quarantines them.
         by_file = {"pk": keys.era_file_pk(record["file_id"]), "sk": f"ERA#{era_id}", "era_id": era_id}
+        # The ERA belongs to the clinics of its payee (billing provider NPI): listed for each, so a
+        # clinic's staff read their ERAs by key (GET /eras). An unknown payee: the office list only.
+        clinics = self.payee_clinics(str(record.get("payee_npi") or ""))
+        per_clinic = [{**listed, "pk": keys.era_list_pk(c)} for c in clinics]
         return self._transact_if(
             [
                 {"Put": {"Item": to_item(header), "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": to_item(listed)}},
                 {"Put": {"Item": to_item(by_file)}},
+                *({"Put": {"Item": to_item(item)}} for item in per_clinic),
             ]
+        )
+
+    def payee_clinics(self, npi: str) -> list[str]:
+        """The clinics that bill under a billing provider NPI (one query of its directory partition)."""
+        if not npi:
+            return []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": to_item({":p": keys.payee_pk(npi)}),
+        }
+        return sorted(
+            str(from_item(item)["clinic_id"])
+            for resp in self._pages(self._client.query, kwargs)
+            for item in resp.get("Items", [])
         )
 
     def rewrite_era(self, era_id: str, record: dict[str, Any]) -> bool:
@@ -157,15 +176,19 @@ class EraTable(Table):
         return [without_keys(i) for i in self._query_prefix(keys.era_pk(era_id), keys.PLB)]
 
     # --- listing --------------------------------------------------------------------------------
-    def list_eras(self, *, limit: int = 50, next_token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of ERA headers, newest first: a query of the ERA list partition, then one batch read."""
+    def list_eras(
+        self, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of ERA headers, newest first: a query of the ERA list partition (the office's, or
+        one clinic's), then one batch read."""
+        pk = keys.era_list_pk(clinic_id)
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": keys.ERA_LIST_PK}),
+            "ExpressionAttributeValues": to_item({":pk": pk}),
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if next_token and decode_token(next_token, ("pk", "sk"))["pk"]["S"] != keys.ERA_LIST_PK:
+        if next_token and decode_token(next_token, ("pk", "sk"))["pk"]["S"] != pk:
             raise BadPageToken(_NOT_OUR_TOKEN)  # a token of another listing, or forged
         items, token = self._page(kwargs, next_token, ("pk", "sk"))
         return self._era_headers([str(deserialize(i["era_id"])) for i in items]), token

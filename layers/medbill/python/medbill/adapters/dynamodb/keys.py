@@ -96,3 +96,22 @@ def eligibility_day_sk(day: str) -> str:
 def interchange_pk(control_number: int) -> str:
     """ISA13 / GS06 as a number: a 999's AK102 says "7" where the ISA says "000000007"."""
     return f"INTERCHANGE#{control_number}"
+
+
+def clinic_worklist(clinic_id: str, worklist: str) -> str:
+    """by-clinic-worklist partition: one clinic's part of a follow-up worklist."""
+    return f"{clinic_id}#{worklist}"
+
+
+def era_list_pk(clinic_id: str | None) -> str:
+    """ERALIST (the office's ERA list) or ERALIST#<clinic> (the ERAs paid to that clinic's payee)."""
+    return ERA_LIST_PK if clinic_id is None else f"{ERA_LIST_PK}#{clinic_id}"
+
+
+def payee_pk(npi: str) -> str:
+    """PAYEE#<npi> / CLINIC#<clinic id>: which clinics bill under a billing provider NPI (the payee
+    an 835 pays), written with each claim; an ERA is listed under each of them."""
+    return f"PAYEE#{npi}"
+
+
+PAYEE_CLINIC = "CLINIC#"
