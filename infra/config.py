@@ -104,6 +104,9 @@ CLAIMS_TABLE = TableSpec(
         # The same lists per clinic (`<clinic>#<worklist>`): a clinic's staff read theirs by key.
         GsiSpec(name="by-clinic-worklist", partition_key="clinic_worklist", sort_key="worklist_order"),
     ),
+    # Eligibility answers (`ELIGANSWER#` items, adapters/dynamodb/eligibility.py) expire on `expires_at`
+    # (epoch seconds, two days after the day they answer for); no other item carries it.
+    ttl_attribute="expires_at",
 )
 
 # The data bucket's CORS for the staff console's presigned uploads (POST /clinics/{id}/uploads):
@@ -119,13 +122,19 @@ IDEMPOTENCY_TABLE = TableSpec(name="medbill-idempotency", partition_key="id", so
 # --- Lambda functions -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FunctionSpec:
-    name: str  # stage name; the directory under functions/
+    name: str  # stage name; the directory under functions/ unless `code` names another
     timeout_seconds: int
     memory_mb: int = 512
+    code: str = ""  # functions/<code>/handler.py when one handler file serves several functions
+    entry: str = "handler"  # the function in that file
+
+    @property
+    def code_dir(self) -> str:
+        return self.code or self.name
 
     @property
     def handler(self) -> str:
-        return f"{self.name}.handler.handler"
+        return f"{self.code_dir}.handler.{self.entry}"
 
     @property
     def function_name(self) -> str:
@@ -147,30 +156,39 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("posting", timeout_seconds=60, memory_mb=512),
         FunctionSpec("followup", timeout_seconds=30),
         FunctionSpec("api", timeout_seconds=29),
+        # Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
+        FunctionSpec("acks", timeout_seconds=120, memory_mb=512),
+        # Scheduled (SCHEDULES): the clearinghouse exchange over SFTP (decision 14), the eligibility
+        # checks the payer did not answer (decision 22), the daily timely-filing check and the
+        # monthly patient statements (decisions 18, 21: followup's other entry points, as functions
+        # of their own so each gets only its own permissions and environment).
+        FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512),
+        FunctionSpec("eligibility_retry", timeout_seconds=60),
+        FunctionSpec("timely_filing", timeout_seconds=300, code="followup", entry="scheduled"),
+        FunctionSpec("statements", timeout_seconds=900, memory_mb=1024, code="followup", entry="statements"),
+        FunctionSpec("status_inquiry", timeout_seconds=300),
     )
 }
 
 
-# Functions written but not yet built by the CDK stack (tests/infra hold FUNCTIONS equal to the
-# stack's functions). The clearinghouse exchange runs on a schedule (EventBridge -> Lambda, SFTP out
-# of a VPC with a fixed egress IP; docs/decisions.md 14); it joins FUNCTIONS, with its settings
-# model in FUNCTION_SETTINGS, when infra/constructs builds it.
-CLEARINGHOUSE_FUNCTION = FunctionSpec("clearinghouse", timeout_seconds=300, memory_mb=512)
-CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # EventBridge schedule expression
+CLEARINGHOUSE_FUNCTION = FUNCTIONS["clearinghouse"]
+ELIGIBILITY_RETRY_FUNCTION = FUNCTIONS["eligibility_retry"]
+ACKS_FUNCTION = FUNCTIONS["acks"]
+# Functions written but not yet built by the CDK stack (none today): they join FUNCTIONS, with their
+# settings model in FUNCTION_SETTINGS, when infra/constructs builds them.
+PENDING_FUNCTIONS: dict[str, FunctionSpec] = {}
+
+# --- Schedules (EventBridge rules -> the function; each scheduled function is idempotent) ---------
+CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # SFTP exchange: 837Ps out, answers in
+# Eligibility checks the payer did not answer are asked again (docs/eligibility.md).
+ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
 # Daily timely-filing check (functions/followup/handler.scheduled): flags claims near their filing
 # deadline onto the timely_filing worklist. 06:00 UTC, before the billing office starts.
 TIMELY_FILING_SCHEDULE = "cron(0 6 * * ? *)"
-TIMELY_FILING_HANDLER = "followup.handler.scheduled"
-# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC. Needs
-# DATA_BUCKET and s3:PutObject on statements/ (the PDFs and print-vendor records).
+TIMELY_FILING_HANDLER = FUNCTIONS["timely_filing"].handler
+# Monthly patient statements (functions/followup/handler.statements): the 1st, 07:00 UTC.
 STATEMENTS_SCHEDULE = "cron(0 7 1 * ? *)"
-STATEMENTS_HANDLER = "followup.handler.statements"
-CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # Secrets Manager (adapters.sftp.SftpSecret)
-PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEARINGHOUSE_FUNCTION}
-# Eligibility checks the payer did not answer are asked again on a schedule (docs/eligibility.md).
-ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
-ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
-PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
+STATEMENTS_HANDLER = FUNCTIONS["statements"].handler
 # Batch eligibility (docs/eligibility.md, decision 26). The evening run writes the 270 batches:
 # claims table (UpdateItem on the x12-interchange COUNTER#, GetItem on ELIGANSWER#), data bucket
 # (read appointments/; write rejections/appointments/, outbox/270/; read, list and conditional-put
@@ -184,16 +202,40 @@ PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
 # bucket (read eligibility/271/ and eligibility/batches/manifest/; write eligibility/reports/).
 ELIGIBILITY_271_FUNCTION = FunctionSpec("eligibility_271", timeout_seconds=120, memory_mb=512)
 PENDING_FUNCTIONS[ELIGIBILITY_271_FUNCTION.name] = ELIGIBILITY_271_FUNCTION
-# Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
-ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
-PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
 # Claim status inquiry (276/277, decision 24): daily, 05:00 UTC, before the exchange's next runs; it
 # writes 276s to outbox/276/ (s3:PutObject there), reads claims by status and stamps them, and takes
 # interchange control numbers from the claims table's counter. The 277s come back through the
-# exchange into status/277/, which notifies the acks queue (PENDING_NOTIFICATIONS).
-STATUS_INQUIRY_FUNCTION = FunctionSpec("status_inquiry", timeout_seconds=300)
+# exchange into status/277/, which notifies the acks queue (NOTIFICATIONS).
+STATUS_INQUIRY_FUNCTION = FUNCTIONS["status_inquiry"]
 STATUS_INQUIRY_SCHEDULE = "cron(0 5 * * ? *)"
-PENDING_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    function: str  # key in FUNCTIONS
+    expression: str  # EventBridge schedule expression (UTC)
+    description: str
+
+
+SCHEDULES = (
+    ScheduleSpec("clearinghouse", CLEARINGHOUSE_SCHEDULE, "clearinghouse exchange: send 837Ps, fetch answers"),
+    ScheduleSpec("eligibility_retry", ELIGIBILITY_RETRY_SCHEDULE, "ask again the eligibility checks not answered"),
+    ScheduleSpec("timely_filing", TIMELY_FILING_SCHEDULE, "daily: claims near their timely filing deadline"),
+    ScheduleSpec("statements", STATEMENTS_SCHEDULE, "monthly: patient statements"),
+    ScheduleSpec("status_inquiry", STATUS_INQUIRY_SCHEDULE, "daily: 276 claim status inquiries for quiet claims"),
+)
+SCHEDULED_FUNCTIONS = frozenset(spec.function for spec in SCHEDULES)
+# Scheduled runs are asynchronous invocations: an event Lambda gives up on lands in this queue.
+SCHEDULED_DLQ = "medbill-scheduled-dlq"
+
+# --- Secrets Manager (values are put by an operator after deploy: docs/operations.md) ------------
+CLEARINGHOUSE_SECRET_NAME = f"{PROJECT}/clearinghouse/sftp"  # adapters.sftp.SftpSecret
+ELIGIBILITY_SECRET_NAME = f"{PROJECT}/clearinghouse/core"  # adapters.eligibility_core.CoreSecret
+# Secret (by name) -> the variable that carries its ARN, and the functions that read it.
+SECRET_VARIABLES = {
+    CLEARINGHOUSE_SECRET_NAME: "CLEARINGHOUSE_SECRET_ID",
+    ELIGIBILITY_SECRET_NAME: "ELIGIBILITY_SECRET_ID",
+}
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -219,21 +261,23 @@ REMITTANCE_QUEUE = QueueSpec(name="medbill-remittance", consumer="remittance", b
 # One message per claim payment: remittance fans an 835 out to it. No S3 prefix feeds it.
 # (A claim that turns up late, or a person's match, posts in place: await_token and the api.)
 POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size=10)
-QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE)
-# Which S3 prefix notifies which queue.
-NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
-# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
-# infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
+# 999 and 277CA files (S3 notifications only: no function sends to it).
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
-# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271.
-ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
-PENDING_QUEUES = (ACKS_QUEUE, ELIGIBILITY_271_QUEUE)
+QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE, ACKS_QUEUE)
+# Which S3 prefix notifies which queue.
 # 277 claim status answers (status/277/) are read by the acks function too (decision 24).
-PENDING_NOTIFICATIONS = {
+NOTIFICATIONS = {
+    ENCOUNTERS_PREFIX: INTAKE_QUEUE,
+    ERA_PREFIX: REMITTANCE_QUEUE,
     ACKS_PREFIX: ACKS_QUEUE,
     STATUS_277_PREFIX: ACKS_QUEUE,
-    ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE,
 }
+# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
+# infra/constructs builds their consumer; the local runtime runs them already (LOCAL_*).
+# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271.
+ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
+PENDING_QUEUES: tuple[QueueSpec, ...] = (ELIGIBILITY_271_QUEUE,)
+PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES
@@ -383,6 +427,7 @@ class LambdaEnvironment:
     state_machine_arn: str
     extra: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
+    secret_ids: dict[str, str] = field(default_factory=dict)  # variable (SECRET_VARIABLES) -> secret ARN
     # X12_* for the functions whose settings read them (submission), from the deploying environment.
     envelope: dict[str, str] = field(default_factory=envelope_environment)
 
@@ -398,6 +443,7 @@ class LambdaEnvironment:
         # Queues nobody sends to (the acks queue: S3 notifications only) have no URL variable.
         urls = {name: url for name, url in self.queue_urls.items() if url and name in QUEUE_URL_ENV}
         known.update({QUEUE_URL_ENV[name]: url for name, url in urls.items()})
+        known.update({name: value for name, value in self.secret_ids.items() if value})
         return known
 
     def as_env(self, function: FunctionSpec) -> dict[str, str]:

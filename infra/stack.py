@@ -15,6 +15,8 @@ from infra.constructs.functions import Functions
 from infra.constructs.intake import Intake
 from infra.constructs.monitoring import MonitoredResources, Monitoring
 from infra.constructs.network import Network
+from infra.constructs.schedules import Schedules
+from infra.constructs.secrets import Secrets
 from infra.constructs.staff_identity import StaffIdentity
 from infra.constructs.storage import Storage
 from infra.constructs.waf import ApiFirewall
@@ -42,13 +44,15 @@ class MedbillStack(Stack):
             if options.vpc
             else None
         )
-        self.functions = Functions(self, "Functions", storage=self.storage, network=self.network)
+        self.secrets = Secrets(self, "Secrets", key=self.storage.key)
+        self.functions = Functions(self, "Functions", storage=self.storage, secrets=self.secrets, network=self.network)
         # Order matters: the state machine needs the stage functions' ARNs; intake starts executions
         # (STATE_MACHINE_ARN) and the api resumes them by task token (IAM on the state machine). The
         # queues (Intake) exist before the api, which sends to the posting and remittance queues.
         self.workflow = Workflow(self, "Workflow", functions=self.functions, timeouts=timeouts)
         state_machine = self.workflow.state_machine
         self.intake = Intake(self, "Intake", functions=self.functions, state_machine=state_machine)
+        self.schedules = Schedules(self, "Schedules", functions=self.functions, state_machine=state_machine)
         self.staff = StaffIdentity(self, "StaffIdentity")
         self.console = ConsoleHosting(self, "Console", access_log_bucket=self.storage.access_log_bucket)
         self.api = Api(
@@ -95,7 +99,7 @@ class MedbillStack(Stack):
                 state_machine_log_group=self.workflow.log_group,
                 functions=self.functions.functions,
                 queues=self.intake.queues,
-                dlqs=self.intake.dlqs,
+                dlqs={**self.intake.dlqs, config.SCHEDULED_DLQ.removesuffix("-dlq"): self.schedules.dlq},
                 rest_api=self.api.rest_api,
             ),
         )

@@ -7,15 +7,24 @@ Code layout: the whole `functions/` directory is one asset, so `/var/task` holds
 The domain library ships as our layer (`layers/medbill/python/medbill` -> `/opt/python/medbill`).
 
 Runtime dependencies of the layer: boto3 comes with the Lambda runtime, pydantic with the
-Powertools v3 layer. The rest (`LAYER_VENDORED`, pure Python, so the same files serve arm64) are
+Powertools v3 layer. The pure-Python rest (`LAYER_VENDORED`, the same files serve arm64) are
 copied into the layer at synth from the environment that runs it: no Docker, no network, and the
-version deployed is the version the tests ran against.
+version deployed is the version the tests ran against. The patient statements' PDF stack
+(`LAYER_PLATFORM_WHEELS`: fpdf2 and its dependencies; Pillow has native code) comes from the
+wheels PyPI publishes for the Lambda platform (arm64, CPython 3.12), at the versions installed in
+the environment, fetched once by `pip download` into a cache (`layer_wheel_cache()`) and unpacked
+into the layer: still no Docker, and offline once the cache holds them (docs/decisions.md 32).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import re
 import shutil
+import subprocess
+import sys
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,11 +55,14 @@ from infra.constructs.permissions import (
     ACCESS,
     IDEMPOTENCY_ACTIONS,
     KEY_ACTIONS,
+    LIST_BUCKET,
     QUERY,
     SCAN,
+    SECRET_ACTIONS,
     VPC_ACTIONS,
     Access,
 )
+from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
 
 __all__ = ["ACCESS", "ARCHITECTURE", "LOG_RETENTION", "RESERVED_CONCURRENCY", "RUNTIME", "Functions"]
@@ -70,7 +82,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, ne
 # posting handles one claim payment per message (an 835 fans out to hundreds of them) and each
 # resumes at most one execution, whose next tasks (followup) run at 25: 25 keeps posting from
 # outrunning them and bounds concurrent transactions on the claims table.
-# Total 227: the account needs a concurrency limit of at least 327 (Lambda keeps 100 unreserved;
+# Total 237: the account needs a concurrency limit of at least 337 (Lambda keeps 100 unreserved;
 # the default limit is 1000).
 RESERVED_CONCURRENCY: dict[str, int] = {
     "intake": 5,
@@ -84,6 +96,13 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "posting": 25,
     "followup": 25,
     "api": 20,
+    "acks": 5,  # a few 999 / 277CA files at a time, each touching its interchange's claims
+    # Scheduled: one run at a time is the design (each run picks up what the last one left).
+    "clearinghouse": 1,
+    "eligibility_retry": 1,
+    "timely_filing": 1,
+    "statements": 1,
+    "status_inquiry": 1,
 }
 
 
@@ -99,6 +118,56 @@ def powertools_layer_arn(region: str) -> str:
 # pydantic does not already bring).
 LAYER_VENDORED = ("simple-icd-10-cm", "pydantic-settings", "python-dotenv", "hl7", "fhir.resources", "fhir-core")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
+# Runtime dependencies with native code, or whose wheel differs per platform: fpdf2 (patient
+# statements, decision 21) and what it requires. Taken as published wheels for the Lambda platform.
+LAYER_PLATFORM_WHEELS = ("fpdf2", "pillow", "fonttools", "defusedxml")
+# The python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 and older tags run on it.
+LAYER_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
+LAYER_PYTHON = "3.12"  # RUNTIME's version
+
+
+def layer_wheel_cache() -> Path:
+    """Where downloaded wheels are kept between synths (shared by worktrees): MEDBILL_LAYER_WHEELS, else
+    ~/.cache/medbill/layer-wheels."""
+    configured = os.environ.get("MEDBILL_LAYER_WHEELS")
+    return Path(configured) if configured else Path.home() / ".cache" / "medbill" / "layer-wheels"
+
+
+def _wheel_name(distribution: str) -> str:
+    return re.sub(r"[-_.]+", "_", distribution).lower()
+
+
+def platform_wheels(cache: Path) -> list[Path]:
+    """The Lambda-platform wheel of each LAYER_PLATFORM_WHEELS distribution at its installed version,
+    downloaded into `cache` when it is not there yet."""
+    pins = {name: importlib.metadata.version(name) for name in LAYER_PLATFORM_WHEELS}
+
+    def cached(name: str) -> Path | None:
+        return next(iter(sorted(cache.glob(f"{_wheel_name(name)}-{pins[name]}-*.whl"))), None)
+
+    missing = [name for name in LAYER_PLATFORM_WHEELS if cached(name) is None]
+    if missing:
+        cache.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+            *(f"--platform={platform}" for platform in LAYER_PLATFORMS),
+            f"--python-version={LAYER_PYTHON}", "--implementation=cp", f"--abi=cp{LAYER_PYTHON.replace('.', '')}",
+            f"--dest={cache}", *(f"{name}=={pins[name]}" for name in missing),
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(
+                "the medbill layer needs Lambda (arm64, CPython 3.12) wheels of "
+                f"{', '.join(f'{n}=={pins[n]}' for n in missing)} and pip could not download them into "
+                f"{cache} (no PyPI?): run `{' '.join(command)}` where PyPI is reachable, or point "
+                f"MEDBILL_LAYER_WHEELS at a folder that holds them. pip said: {done.stderr.strip()[-400:]}"
+            )
+    wheels = [cached(name) for name in LAYER_PLATFORM_WHEELS]
+    absent = [name for name, wheel in zip(LAYER_PLATFORM_WHEELS, wheels, strict=True) if wheel is None]
+    if absent:
+        raise RuntimeError(f"pip download left no wheel for {absent} in {cache}")
+    return [w for w in wheels if w is not None]
 
 
 @jsii.implements(ILocalBundling)
@@ -116,6 +185,9 @@ class LayerBundler:
                 destination = target / file
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(Path(str(dist.locate_file(file))), destination)
+        for wheel in platform_wheels(layer_wheel_cache()):
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(target)
         return True
 
 
@@ -133,10 +205,17 @@ class Functions(Construct):
     """Factory and registry of the stack's Lambda functions (`create` one per `config.FUNCTIONS` key)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, storage: Storage, network: Network | None = None
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        storage: Storage,
+        secrets: Secrets,
+        network: Network | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.storage = storage
+        self.secrets = secrets
         self.network = network
         self.functions: dict[str, lambda_.Function] = {}
         self.code = lambda_.Code.from_asset(
@@ -162,8 +241,10 @@ class Functions(Construct):
         *,
         state_machine: sfn.IStateMachine | None = None,
         queues: Mapping[str, sqs.IQueue] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> lambda_.Function:
-        """The function `name`; `queues` (QueueSpec.name -> queue) must hold every queue it sends to."""
+        """The function `name`; `queues` (QueueSpec.name -> queue) must hold every queue it sends to;
+        `dead_letter_queue`: where its failed asynchronous (scheduled) invocations go."""
         spec = config.FUNCTIONS[name]
         access = ACCESS[name]
         storage = self.storage
@@ -181,6 +262,7 @@ class Functions(Construct):
             data_bucket=storage.data_bucket.bucket_name,
             state_machine_arn=state_machine.state_machine_arn if state_machine is not None else "",
             queue_urls={q: queue.queue_url for q, queue in targets.items()},
+            secret_ids={config.SECRET_VARIABLES[n]: self.secrets.arn(n) for n in access.secrets},
         ).as_env(spec)
 
         scope = Construct(self, name)
@@ -222,6 +304,7 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
             reserved_concurrent_executions=RESERVED_CONCURRENCY[name],
+            dead_letter_queue=dead_letter_queue,
             **self._vpc_props(name),
         )
         fn.node.add_dependency(role.policy, role.wildcard_policy)
@@ -238,7 +321,7 @@ class Functions(Construct):
                     resources=[targets[q].queue_arn for q in sorted(targets)],
                 )
             )
-        self._acknowledge(fn, role, access)
+        self._acknowledge(fn, role, access, asynchronous=dead_letter_queue is not None)
         self.functions[name] = fn
         return fn
 
@@ -248,19 +331,20 @@ class Functions(Construct):
         return {
             "vpc": self.network.vpc,
             "vpc_subnets": self.network.subnets_for(name),
-            "security_groups": [self.network.function_security_group],
+            "security_groups": self.network.security_groups_for(name),
         }
 
     def _grant(self, role: ManagedPolicyRole, access: Access, state_machine: sfn.IStateMachine | None) -> None:
         storage = self.storage
         claims_arn = storage.claims_table.table_arn
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=list(access.claims_actions),
-                resources=[claims_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(access.leading_keys)}},
+        if access.claims_actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(access.claims_actions),
+                    resources=[claims_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(access.leading_keys)}},
+                )
             )
-        )
         if access.index_queries:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
@@ -274,7 +358,18 @@ class Functions(Construct):
                 iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[storage.idempotency_table.table_arn])
             )
         role.add_to_principal_policy(iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[storage.key.key_arn]))
+        if access.secrets:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(SECRET_ACTIONS), resources=[self.secrets.arn(n) for n in access.secrets]
+                )
+            )
         bucket_arn = storage.data_bucket.bucket_arn
+        if access.list_prefixes:
+            # On the bucket, unconditioned: S3 answers a GetObject of a missing key with 404 only to a
+            # caller that may list the bucket (a prefix condition does not count), and the exchange
+            # ledger reads 404 as "not recorded yet". Listing shows key names (file and claim ids).
+            role.add_to_principal_policy(iam.PolicyStatement(actions=[LIST_BUCKET], resources=[bucket_arn]))
         if access.read_prefixes:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
@@ -322,7 +417,9 @@ class Functions(Construct):
                 )
             )
 
-    def _acknowledge(self, fn: lambda_.Function, role: ManagedPolicyRole, access: Access) -> None:
+    def _acknowledge(
+        self, fn: lambda_.Function, role: ManagedPolicyRole, access: Access, *, asynchronous: bool
+    ) -> None:
         acknowledge(
             fn,
             "AwsSolutions-L1",
@@ -331,7 +428,8 @@ class Functions(Construct):
         )
         if self.network is None:
             acknowledge(fn, "HIPAA.Security-LambdaInsideVPC", NO_VPC_REASON)
-        acknowledge(fn, "HIPAA.Security-LambdaDLQ", SYNC_ONLY_REASON)
+        if not asynchronous:  # scheduled functions have their dead-letter queue
+            acknowledge(fn, "HIPAA.Security-LambdaDLQ", SYNC_ONLY_REASON)
         if access.read_executions:
             acknowledge(
                 role,

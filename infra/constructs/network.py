@@ -5,11 +5,12 @@ reaches AWS through VPC endpoints only.
 - Gateway endpoints: S3, DynamoDB. Interface endpoints (private DNS): SQS, Step Functions, KMS,
   CloudWatch Logs, Secrets Manager, X-Ray (the functions are traced).
 - Egress: the functions' security group allows HTTPS to the VPC (interface endpoints) and to the
-  S3/DynamoDB prefix lists only. No function the stack builds today needs the internet: submission
-  files 837Ps in the S3 outbox. The clearinghouse exchange (SFTP, `config.PENDING_FUNCTIONS`,
-  docs/decisions.md 14) needs a fixed egress IP: `medbill:clearinghouse-egress=true` adds egress
-  subnets behind one NAT gateway, used by `CLEARINGHOUSE_FUNCTIONS` only, and
-  `clearinghouse_security_group` (SFTP, tcp/22, out) for that function when the stack builds it.
+  S3/DynamoDB prefix lists only. Two functions need the clearinghouse on the internet: the exchange
+  (SFTP, docs/decisions.md 14) and eligibility (CAQH CORE over HTTPS, decision 22), which a
+  clearinghouse allow-lists by source IP: `medbill:clearinghouse-egress=true` adds egress subnets
+  behind one NAT gateway (a fixed IP), used by `CLEARINGHOUSE_FUNCTIONS` only, and
+  `clearinghouse_security_group` (SFTP, tcp/22, out) for the exchange. VPC mode without it leaves
+  both without a way out: every exchange run fails and every check holds (docs/operations.md).
 - Flow logs: all traffic, to a log group encrypted with the logs key.
 """
 
@@ -26,7 +27,10 @@ from infra import config
 from infra.constructs.iam import ManagedPolicyRole
 from infra.constructs.nag import acknowledge
 
-CLEARINGHOUSE_FUNCTIONS = frozenset({"clearinghouse"})  # config.CLEARINGHOUSE_FUNCTION (pending)
+# Functions that talk to the clearinghouse over the internet: the SFTP exchange, and eligibility's
+# CAQH CORE real-time endpoint (HTTPS). With clearinghouse egress they run in the egress subnets.
+CLEARINGHOUSE_FUNCTIONS = frozenset({"clearinghouse", "eligibility"})
+SFTP_FUNCTIONS = frozenset({"clearinghouse"})
 SFTP_PORT = 22
 VPC_CIDR = "10.40.0.0/16"  # a literal (not the VPC's token) so security-group rules can be checked at synth
 INTERFACE_ENDPOINTS = {
@@ -142,6 +146,12 @@ class Network(Construct):
                     "public IPs assigned on launch): its default route to the internet gateway is the NAT "
                     "gateway's own way out, and nothing reachable from the internet lives behind it.",
                 )
+
+    def security_groups_for(self, function: str) -> list[ec2.ISecurityGroup]:
+        groups: list[ec2.ISecurityGroup] = [self.function_security_group]
+        if self.clearinghouse_security_group is not None and function in SFTP_FUNCTIONS:
+            groups.append(self.clearinghouse_security_group)
+        return groups
 
     def subnets_for(self, function: str) -> ec2.SubnetSelection:
         if self.clearinghouse_egress and function in CLEARINGHOUSE_FUNCTIONS:

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 
 from infra import config
 
+STATEMENTS_PREFIX = "statements/"  # medbill.workflow.statements.STATEMENTS_PREFIX (a test holds them equal)
+
 # Partition-key prefixes of the claims table (medbill.adapters.dynamodb.repository and billing/).
 CLAIM = "CLAIM#*"  # claim, its events (EVENT#), ledger (LEDGER#), held reversals (HELDREV#)
 PATIENT = "PATIENT#*"
 PATIENT_KEY = "PATIENTKEY#*"
 COUNTER = "COUNTER#*"  # interchange control numbers
+INTERCHANGE = "INTERCHANGE#*"  # the claims each 837P carried (a 999 names only our control numbers)
 ERA = "ERA#*"  # ERA header, claim results (CLP#), sends (SENT#)
 ERA_LIST = "ERALIST"
 CLINIC_ERA_LIST = "ERALIST#*"  # one clinic's ERAs (paid to a payee it bills under)
@@ -30,6 +33,8 @@ PAYEE = "PAYEE#*"  # the payee directory: billing provider NPI -> clinics (writt
 ACCESS_AUDIT = "ACCESS#*"  # who read a claim, ledger or ERA (the staff API's access audit)
 ERA_FILE = "ERAFILE#*"
 UNMATCHED = "UNMATCHED#*"  # remittance that found no claim yet
+ELIGANSWER = "ELIGANSWER#*"  # eligibility answers kept for their day (TTL expires_at)
+STATEMENT = "STATEMENT#*"  # patient statement records per account and cycle
 
 GET = "dynamodb:GetItem"
 BATCH_GET = "dynamodb:BatchGetItem"
@@ -53,6 +58,8 @@ SQS_CONSUMER_ACTIONS = (
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",
 )
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+LIST_BUCKET = "s3:ListBucket"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 VPC_ACTIONS = (
@@ -68,7 +75,7 @@ VPC_ACTIONS = (
 class Access:
     """What one function may do. Everything not listed is denied (no role has other grants)."""
 
-    claims_actions: tuple[str, ...]  # on the claims table, with leading keys
+    claims_actions: tuple[str, ...]  # on the claims table, with leading keys (none: no table access)
     leading_keys: tuple[str, ...]
     index_queries: tuple[str, ...] = ()  # GSI names it queries
     scan_claims: bool = False  # dynamodb:Scan on the claims table (unfiltered claim lists)
@@ -78,16 +85,23 @@ class Access:
     start_executions: bool = False  # states:StartExecution on the claim state machine
     task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
     read_executions: bool = False  # states:DescribeExecution/ListExecutions (retry, stuck claims)
+    # s3:ListBucket on the data bucket: listing these prefixes, and a 404 (not 403) for a missing
+    # object, which the exchange ledger reads as "not recorded yet" (S3 answers 404 only to a caller
+    # allowed to list the bucket, whatever prefix it names).
+    list_prefixes: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()  # Secrets Manager secrets it reads (config.SECRET_VARIABLES names)
 
     @property
     def kms_via_services(self) -> tuple[str, ...]:
         """The services that use the data key for this function (kms:ViaService)."""
-        services = ["dynamodb"]
+        services = ["dynamodb"] if self.claims_actions else []
         if self.read_prefixes or self.write_prefixes:
             services.append("s3")
+        if self.secrets:
+            services.append("secretsmanager")
         if self.start_executions or self.task_response:
             services.append("states")
-        return (*services, "sqs")  # SQS: every consumer and sender; harmless for the others
+        return (*services, "sqs")  # SQS: every consumer and sender (and the scheduled DLQ); harmless for the others
 
 
 # Every stage's claim step: read the claim, write it back with its event in one transaction
@@ -111,14 +125,18 @@ ACCESS: dict[str, Access] = {
         claims_actions=(GET, PUT, UPDATE),
         leading_keys=(CLAIM, PATIENT, PATIENT_KEY),
     ),
-    "eligibility": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
+    # The claim step, today's answer for member + payer + date (ELIGANSWER#, asked once a day), and
+    # the clearinghouse's CORE endpoint credentials.
+    "eligibility": Access(
+        claims_actions=_CLAIM_STEP, leading_keys=(CLAIM, ELIGANSWER), secrets=(config.ELIGIBILITY_SECRET_NAME,)
+    ),
     "coding": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
     "charges": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,)),
-    # Takes the next interchange control number (a counter item) and files the 837P. Nothing reads
-    # the acknowledgement prefixes (999/277CA) yet: no function is granted them.
+    # Takes the next interchange control number (a counter item), files the 837P and records which
+    # claims the interchange carried (INTERCHANGE#, read by acks and the exchange).
     "submission": Access(
         claims_actions=(GET, PUT, UPDATE),
-        leading_keys=(CLAIM, COUNTER),
+        leading_keys=(CLAIM, COUNTER, INTERCHANGE),
         write_prefixes=(config.OUTBOX_837_PREFIX,),
     ),
     # Parks the task token on the claim; resumes it itself when the 835 was posted before the wait
@@ -170,6 +188,56 @@ ACCESS: dict[str, Access] = {
         start_executions=True,
         read_executions=True,  # POST /claims/{id}/retry, GET /worklists/stuck-claims
     ),
+    # 999 / 277CA files (S3 acks/ -> SQS): the interchange's claims (999), each claim's acknowledgement
+    # saved once (by file key), a rejected claim's waiting execution resumed to follow-up.
+    "acks": Access(
+        claims_actions=(GET, QUERY, PUT),
+        leading_keys=(CLAIM, INTERCHANGE),
+        idempotency=True,
+        read_prefixes=(config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.STATUS_277_PREFIX),  # + 277s
+        task_response=True,
+    ),
+    # --- scheduled (config.SCHEDULES) ---
+    # SFTP exchange: 837Ps from the outbox out, answers into their prefixes (quarantine when
+    # unclassified), every file recorded once in the exchange ledger (S3 conditional puts); each
+    # sent file stamped on the claims it carried (proof of filing: INTERCHANGE#, then the claim).
+    "clearinghouse": Access(
+        claims_actions=(GET, QUERY, PUT),
+        leading_keys=(CLAIM, INTERCHANGE),
+        read_prefixes=(config.OUTBOX_837_PREFIX, config.OUTBOX_276_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
+        write_prefixes=(
+            config.ACK_999_PREFIX,
+            config.ACK_277CA_PREFIX,
+            config.STATUS_277_PREFIX,
+            config.ERA_PREFIX,
+            config.ELIGIBILITY_271_PREFIX,
+            config.CLEARINGHOUSE_QUARANTINE_PREFIX,
+            config.EXCHANGE_LEDGER_PREFIX,
+        ),
+        list_prefixes=(config.OUTBOX_837_PREFIX, config.OUTBOX_276_PREFIX, config.EXCHANGE_LEDGER_PREFIX),
+        secrets=(config.CLEARINGHOUSE_SECRET_NAME,),
+    ),
+    # Held claims whose check is due (the by-status queue), cleared token saved, execution resumed.
+    "eligibility_retry": Access(
+        claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,), index_queries=("by-status",), task_response=True
+    ),
+    # Unfiled and follow-up claims (by-status), the alert saved on those near their deadline.
+    "timely_filing": Access(claims_actions=_CLAIM_STEP, leading_keys=(CLAIM,), index_queries=("by-status",)),
+    # Quiet claims (by-status) get a 276 each, in files under outbox/276/ with the next interchange
+    # control numbers (COUNTER#); each claim stamped with its inquiry.
+    "status_inquiry": Access(
+        claims_actions=(GET, PUT, UPDATE),
+        leading_keys=(CLAIM, COUNTER),
+        index_queries=("by-status",),
+        write_prefixes=(config.OUTBOX_276_PREFIX,),
+    ),
+    # The bill_patient worklist, each account's statements (a conditional put per cycle), the files.
+    "statements": Access(
+        claims_actions=(GET, QUERY, PUT),
+        leading_keys=(CLAIM, STATEMENT),
+        index_queries=("by-worklist",),
+        write_prefixes=(STATEMENTS_PREFIX,),
+    ),
 }
 
 
@@ -193,8 +261,12 @@ def allowed_actions(name: str, *, vpc: bool = False) -> frozenset[str]:
         actions.update(TASK_RESPONSE_ACTIONS)
     if access.read_executions:
         actions.update(READ_EXECUTION_ACTIONS)
-    if config.queues_sent_to(name):
+    if config.queues_sent_to(name) or name in config.SCHEDULED_FUNCTIONS:  # scheduled: their DLQ
         actions.add("sqs:SendMessage")
+    if access.list_prefixes:
+        actions.add(LIST_BUCKET)
+    if access.secrets:
+        actions.update(SECRET_ACTIONS)
     if any(spec.consumer == name for spec in config.QUEUES):
         actions.update(SQS_CONSUMER_ACTIONS)
     if vpc:

@@ -364,6 +364,7 @@ def lambda_bridge(handlers: Mapping[str, Handler]) -> Iterator[LambdaBridge]:
 
 # --- loading the project's handlers -----------------------------------------------------------------
 def _load_module(name: str, functions_path: Path) -> ModuleType:
+    """functions/<name>/handler.py (`name`: a FunctionSpec.code_dir)."""
     path = functions_path / name / "handler.py"
     if not path.is_file():
         raise BridgeError(f"no handler file for Lambda {name!r}: {path}")
@@ -386,16 +387,17 @@ class ProjectHandlers:
         self._lock = threading.Lock()
 
     def __call__(self, function_name: str) -> Handler | None:
-        name = _SPECS_BY_FUNCTION_NAME[function_name].name if function_name in _SPECS_BY_FUNCTION_NAME else None
-        if name is None:
+        spec = _SPECS_BY_FUNCTION_NAME.get(function_name)
+        if spec is None:
             return None
+        name = spec.code_dir  # several functions may share one handler file (followup's schedules)
         with self._lock:
             module = self._modules.get(name)
             if module is None:
                 module = self._modules[name] = _load_module(name, self.functions_path)
-        handler = getattr(module, "handler", None)
+        handler = getattr(module, spec.entry, None)
         if not callable(handler):
-            raise BridgeError(f"functions/{name}/handler.py has no callable `handler`")
+            raise BridgeError(f"functions/{name}/handler.py has no callable `{spec.entry}`")
         return handler
 
 

@@ -75,6 +75,15 @@ def options_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _shared_synth(tmp_path_factory, "medbill-cdk-options.out", OPTIONS_CONTEXT)
 
 
+# VPC mode with the clearinghouse's way out (NAT, egress subnets, SFTP security group).
+EGRESS_CONTEXT: dict[str, object] = {"medbill:vpc": "true", "medbill:clearinghouse-egress": "true"}
+
+
+@pytest.fixture(scope="session")
+def egress_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return _shared_synth(tmp_path_factory, "medbill-cdk-egress.out", EGRESS_CONTEXT)
+
+
 def _shared_synth(tmp_path_factory: pytest.TempPathFactory, name: str, context: dict[str, object] | None) -> Synth:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -37,7 +37,7 @@ def test_tables(synth: Synth) -> None:
 
 def test_queues(synth: Synth) -> None:
     queues = _by(synth, "AWS::SQS::Queue", "QueueName")
-    assert set(queues) == {n for s in config.QUEUES for n in (s.name, s.dlq_name)}
+    assert set(queues) == {n for s in config.QUEUES for n in (s.name, s.dlq_name)} | {config.SCHEDULED_DLQ}
     mappings = synth.props("AWS::Lambda::EventSourceMapping").values()
     queue_ids = {p["QueueName"]: lid for lid, p in synth.props("AWS::SQS::Queue").items()}
     for spec in config.QUEUES:
@@ -63,6 +63,7 @@ def test_functions(synth: Synth) -> None:
             data_bucket="b",
             state_machine_arn="s",
             queue_urls={q.name: f"url:{q.name}" for q in config.QUEUES},
+            secret_ids={variable: "secret" for variable in config.SECRET_VARIABLES.values()},
         ).as_env(spec)
         variables = props["Environment"]["Variables"]
         # The stack adds one value config cannot know: the console's CloudFront origin (API CORS).

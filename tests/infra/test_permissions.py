@@ -64,11 +64,11 @@ def test_no_deletes_or_batch_writes_where_unused(synth: Synth) -> None:
     actions = role_actions(synth)
     assert not any("dynamodb:BatchWriteItem" in a for a in actions.values())
     deleters = {spec.name for spec in config.FUNCTIONS.values() if "dynamodb:DeleteItem" in actions[spec.function_name]}
-    # posting consumes unmatched items (await_token and the api post through it); intake and
-    # remittance delete their own idempotency records after a failure.
-    assert deleters == {"posting", "await_token", "api", "intake", "remittance"}
+    # posting consumes unmatched items (await_token and the api post through it); intake,
+    # remittance and acks delete their own idempotency records after a failure.
+    assert deleters == {"posting", "await_token", "api", "intake", "remittance", "acks"}
     idempotency_users = {name for name, access in ACCESS.items() if access.idempotency}
-    assert idempotency_users == {"intake", "remittance"}
+    assert idempotency_users == {"intake", "remittance", "acks"}
 
 
 def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:
@@ -77,7 +77,7 @@ def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:
         got: dict[str, set[str]] = {}
         for statement in role_statements(synth)[spec.function_name]:
             for action in actions_of(statement):
-                if action.startswith("s3:"):
+                if action.startswith("s3:") and action != permissions.LIST_BUCKET:  # on the bucket: test_schedules
                     for resource in resources_of(statement):
                         got.setdefault(action, set()).add(resource["Fn::Join"][1][-1].lstrip("/"))
         expected = {}
@@ -124,7 +124,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
                 "states:DescribeExecution",
                 "states:ListExecutions",
             }
-        elif spec.name in ("await_token", "posting"):
+        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
@@ -133,6 +133,8 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         "await_token",
         "posting",
         "api",
+        "eligibility_retry",  # resumes held checks, as a person's recheck does
+        "acks",  # a rejected claim's remittance wait ends at once (decision 23)
     }
 
 
@@ -156,7 +158,8 @@ def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) ->
                 resources = resources if isinstance(resources, list) else [resources]
                 assert all(isinstance(r, dict) for r in resources), "SendMessage on a literal (wildcard?) ARN"
                 sends.setdefault(functions[function_name], set()).update(queue_names[ref_id(r)] for r in resources)
-    assert sends == expected
+    # and each scheduled function its dead-letter queue (failed asynchronous runs)
+    assert sends == expected | {name: {config.SCHEDULED_DLQ} for name in config.SCHEDULED_FUNCTIONS}
     # nobody else: no other role or resource policy grants a send, and no Allow of sqs:* anywhere
     # (the queues' SSL-only policies Deny sqs:* without TLS; that is the only sqs:*)
     for statement in all_statements(synth):

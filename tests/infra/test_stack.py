@@ -17,7 +17,7 @@ from tests.infra.helpers import functions_by_name, key_ids, queues_by_name, ref_
 def test_queues_are_kms_encrypted_and_tls_only(synth: Synth) -> None:
     key_id = key_ids(synth)["data"]
     queues = synth.props("AWS::SQS::Queue")
-    assert len(queues) == 2 * len(config.QUEUES)
+    assert len(queues) == 2 * len(config.QUEUES) + 1  # + the scheduled functions' DLQ
     for props in queues.values():
         assert ref_id(props["KmsMasterKeyId"]) == key_id
     tls_only: set[str] = set()
@@ -274,7 +274,7 @@ def test_function_code_asset_is_the_functions_dir(synth: Synth) -> None:
     for spec in config.FUNCTIONS.values():
         module, _, function = spec.handler.rpartition(".")
         assert (root / (module.replace(".", "/") + ".py")).is_file(), spec.handler
-        assert function == "handler"
+        assert function == spec.entry
     assert not list(root.rglob("__pycache__"))
 
 
@@ -288,6 +288,13 @@ def test_medbill_layer_uses_the_lambda_python_layout(synth: Synth) -> None:
     assert list((root / "python" / "simple_icd_10_cm" / "data").glob("*.xml"))
     # Every handler loads its settings with pydantic-settings at init; the Powertools layer lacks it.
     assert (root / "python" / "pydantic_settings" / "__init__.py").is_file()
+    # Patient statements: fpdf2 and Pillow's native code built for the Lambda platform, not this machine's.
+    assert (root / "python" / "fpdf" / "__init__.py").is_file()
+    assert (root / "python" / "fontTools" / "__init__.py").is_file()
+    assert (root / "python" / "defusedxml" / "__init__.py").is_file()
+    native = sorted(p.name for p in (root / "python" / "PIL").glob("_imaging.*.so"))
+    assert native == ["_imaging.cpython-312-aarch64-linux-gnu.so"], native
+    assert not [p for p in root.rglob("*.so") if "x86_64" in p.name or "cpython-311" in p.name]
     assert not list(root.rglob("*.egg-info")) and not list(root.rglob("__pycache__"))
     assert layer["CompatibleRuntimes"] == ["python3.12"]
     assert layer["CompatibleArchitectures"] == ["arm64"]

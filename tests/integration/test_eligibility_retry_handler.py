@@ -11,8 +11,8 @@ from medbill.entry import settings
 
 
 def test_the_retry_function_is_pending_with_its_settings_and_runs(aws: LocalResources) -> None:
-    assert config.PENDING_FUNCTIONS["eligibility_retry"].handler == "eligibility_retry.handler.handler"
-    assert settings.required_variables(settings.PENDING_FUNCTION_SETTINGS["eligibility_retry"]) == {"TABLE_NAME"}
+    assert config.FUNCTIONS["eligibility_retry"].handler == "eligibility_retry.handler.handler"
+    assert settings.required_variables(settings.FUNCTION_SETTINGS["eligibility_retry"]) == {"TABLE_NAME"}
     # Not in FUNCTIONS yet (the stack does not build it), so the bridge's resolver does not know it.
     spec = importlib.util.spec_from_file_location(
         "eligibility_retry_handler", config.FUNCTIONS_PATH / "eligibility_retry" / "handler.py"

@@ -235,6 +235,9 @@ class Eligibility271Settings(ClaimStoreSettings, ArtifactSettings, IdempotencySe
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
 
 
+class StatementsSettings(ClaimStoreSettings, ArtifactSettings): ...  # scheduled: followup.handler.statements
+
+
 # Scheduled; writes 276s to outbox/276/ under the 837P's envelope identity and control numbers.
 class StatusInquirySettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings): ...
 
@@ -251,17 +254,20 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "posting": PostingSettings,
     "followup": FollowupSettings,
     "api": ApiSettings,
+    "acks": AcksSettings,  # S3 acks/ -> SQS: 999 and 277CA drive claims
+    # scheduled (infra.config.SCHEDULES)
+    "clearinghouse": ClearinghouseFunctionSettings,
+    "eligibility_retry": EligibilityRetrySettings,  # issue 9: rechecks the payer did not answer
+    "timely_filing": FollowupSettings,  # followup.handler.scheduled
+    "statements": StatementsSettings,  # followup.handler.statements: PDFs into the bucket
+    "status_inquiry": StatusInquirySettings,  # issue 15: 276 for quiet claims
 }
 # Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
-    "clearinghouse": ClearinghouseFunctionSettings,
-    "acks": AcksSettings,
     "eligibility_batch": EligibilityBatchSettings,  # issue 9: 270 batches in the evening
     "eligibility_271": Eligibility271Settings,  # issue 9: the 271s of those batches
 }
-PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
-PENDING_FUNCTION_SETTINGS["status_inquiry"] = StatusInquirySettings  # issue 15: 276 for quiet claims
 
 
 def variable_name(field: str) -> str:
