@@ -21,6 +21,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from medbill.billing.era_limits import (
+    HEADER_PROBLEMS,
+    MESSAGE_BYTES,
+    RESULT_PROBLEMS,
+    clip,
+    clip_problems,
+    header_problems,
+    header_values,
+    message_too_big,
+)
 from medbill.billing.era_messages import describe, era_ids_for, file_id_for, posting_problems, to_remittance
 from medbill.billing.era_records import NOT_POSTED, POSTING, QUARANTINED, RELEASED
 from medbill.models.common import utcnow
@@ -31,7 +41,6 @@ from medbill.x12.remittance835 import ClaimPayment, Payment, ProviderAdjustment,
 from medbill.x12.tokenizer import X12SyntaxError
 
 SEND_EVERY = 100  # posting messages buffered before a send (memory stays flat on huge files)
-HEADER_PROBLEMS = 100  # problems kept on the ERA record (a DynamoDB item holds 400 KB); the report has all
 CREATE_ATTEMPTS = 5
 
 
@@ -55,30 +64,20 @@ class EraFileSummary:
 
 
 def _header(payment: Payment, file_id: str, key: str, status: str, problems: list[str]) -> dict:
+    values = header_values(payment)  # each cut to its X12 maximum (a longer one is a problem)
     return {
         "file_id": file_id,
         "source_key": key,
-        "payer_id": payment.payer_identifier,
-        "payer_name": payment.payer.name,
-        "payee_npi": payment.payee.npi,
-        "trace_number": payment.trace_number,
+        **values,
+        "payee_npi": values["payee_npi"] or None,
         "total_paid": f"{payment.signed_total:.2f}",
-        "payment_method": payment.payment_method,
-        "payment_date": payment.payment_date,
         "claim_count": payment.claim_count,
         "plb_total": f"{payment.provider_adjustment_total:.2f}",
         "era_status": status,
-        "problems": _kept(problems),
+        "problems": clip_problems(problems, HEADER_PROBLEMS),
         "received_at": utcnow().isoformat(),
         "updated_at": utcnow().isoformat(),
     }
-
-
-def _kept(problems: list[str]) -> list[str]:
-    if len(problems) <= HEADER_PROBLEMS:
-        return problems
-    more = len(problems) - HEADER_PROBLEMS
-    return [*problems[:HEADER_PROBLEMS], f"... and {more} more problems: see the file's report"]
 
 
 @dataclass
@@ -192,7 +191,7 @@ def _summarize(
         }
         for payment, p in zip(payments, placed, strict=True)
     ]
-    report["problems"] = problems
+    report["problems"] = clip_problems(problems)  # every one, each cut (an element may be megabytes)
     if summary.duplicate_of:
         report["duplicate_of"] = summary.duplicate_of
 
@@ -272,7 +271,7 @@ def _released_file_changed(
 ) -> EraFileSummary:
     """The object under this key changed after the person looked at it: they did not release this.
     Their ERA records go back to QUARANTINED and say why (the new content arrives as its own file)."""
-    problem = f"the file at {summary.source_key} changed after it was released; release the new file separately"
+    problem = clip(f"the file at {summary.source_key} changed after it was released; release the new file separately")
     summary.quarantined = True
     summary.problems = [problem]
     summary.era_ids = [e for e in repo.era_ids_for_file(released_id) if _requarantine(repo, e, released_id, problem)]
@@ -319,6 +318,7 @@ def _check_whole_file(text: str, file_id: str, key: str) -> tuple[list[_CheckedP
     reader = RemittanceReader(text)
     checked = []
     unpostable: list[str] = []
+    header: list[str] = []
     for payment in reader.payments():
         out = _CheckedPayment(payment)
         seen: dict[tuple[str, str, str], int] = {}
@@ -331,7 +331,8 @@ def _check_whole_file(text: str, file_id: str, key: str) -> tuple[list[_CheckedP
                 unpostable += message.problems
             out.messages.append(message)
         checked.append(out)
-    return checked, list(reader.problems), unpostable
+        header += header_problems(payment)
+    return checked, list(reader.problems) + header, unpostable
 
 
 def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occurrence: int) -> bytes | _NotPostable:
@@ -343,7 +344,11 @@ def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occu
     except ValidationError as err:
         bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
         return _NotPostable(claim, describe(err, claim), hide_clp01=bad_clp01)
-    return remit.model_dump_json().encode()
+    message = remit.model_dump_json().encode()
+    if len(message) > MESSAGE_BYTES:
+        # Over the SQS message limit, and its ledger entry near DynamoDB's item limit.
+        return _NotPostable(claim, [message_too_big(len(message), claim.position)])
+    return message
 
 
 _LATER = "-"  # the ERA id of a message the check built; the fan-out sets the real one
@@ -382,15 +387,15 @@ def _record_not_posted(
 ) -> None:
     result = {
         "claim_id": "",
-        "clp01": "" if hide_clp01 else claim.claim_id,
+        "clp01": "" if hide_clp01 else claim.claim_id[:38],
         "result": NOT_POSTED,
         "outcome": None,
         "status_code": claim.status_code,
         # An amount the reader could not read is 0.00 here; the problems say which claim payment it is.
         "charge": f"{claim.charge:.2f}",
         "paid": f"{claim.paid:.2f}",
-        "payer_claim_number": claim.payer_claim_control_number,
-        "problems": problems,
+        "payer_claim_number": claim.payer_claim_control_number[:50],
+        "problems": clip_problems(problems, RESULT_PROBLEMS, more="see the ERA's file report"),
         "recorded_at": utcnow().isoformat(),
     }
     repo.record_era_result(EraResult(era_id, claim.position, result))
@@ -404,7 +409,7 @@ def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
         "file_id": summary.file_id,
         "source_key": summary.source_key,
         "era_status": QUARANTINED,
-        "problems": [summary.file_error],
+        "problems": [clip(summary.file_error or "")],
         "unreadable": True,
         "total_paid": "0.00",
         "claim_count": 0,
