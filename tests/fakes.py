@@ -497,6 +497,14 @@ class FakeStore:
     def era_ids_for_file(self, file_id: str) -> list[str]:
         return sorted(self._era_files.get(file_id, set()))
 
+    def advance_era_fanout(self, era_id: str, file_id: str, done: int) -> bool:
+        with self._lock:
+            header = self._eras.get(era_id)
+            if header is None or header.get("file_id") != file_id or int(header.get("fanout_done", -1)) >= done:
+                return False
+            header.update(fanout_done=done, updated_at=utcnow().isoformat())
+            return True
+
     def record_era_sent(self, era_id: str, sent: list[tuple[int, str]]) -> None:
         if sent:
             self._sent.setdefault(era_id, {})[sent[0][0]] = list(sent)

@@ -1,4 +1,4 @@
-"""SQS senders: the posting fan-out and release requests."""
+"""SQS senders: the posting fan-out, release requests and continuations (intake, ERA fan-out)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ class ReleaseQueue:
         if not self.url:
             raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
         body = {"kind": "release", "source_key": source_key, "file_id": file_id, "released_by": released_by}
+        self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
+
+
+class EraContinuationQueue:
+    """Lets the remittance stage continue a big ERA file's fan-out in a new message (a fresh timeout)."""
+
+    def __init__(self, url: str | None, client: Any | None = None) -> None:
+        self.url = url
+        self._client: Any = client or boto3.client("sqs")
+
+    def send_continuation(self, source_key: str, file_id: str) -> None:
+        if not self.url:
+            raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
+        body = {"kind": "continue_era", "source_key": source_key, "file_id": file_id}
         self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
 
 

@@ -88,6 +88,12 @@ def header_problems(payment: Payment) -> list[str]:
                 f"payment at transaction {clip(payment.control_number, 9)}: {element} is {len(value)} characters "
                 f"long; X12 allows at most {maximum} (stored cut to {maximum})"
             )
+    for plb in payment.provider_adjustments:
+        if len(plb.reference) > 50:
+            out.append(
+                f"PLB at segment {plb.position}: PLB03-2 reference is {len(plb.reference)} characters long; "
+                "X12 allows at most 50"
+            )
     return out
 
 

@@ -1,8 +1,8 @@
 """The messages on the queues that carry more than one kind, as typed models.
 
 The intake queue carries S3 notifications (`encounters/`) and `continue_intake` messages; the
-remittance queue carries S3 notifications (`era/`) and `release` requests. Our own messages name
-their `kind` (the senders are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
+remittance queue carries S3 notifications (`era/`), `release` requests and `continue_era` messages.
+Our own messages name their `kind` (the senders are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
 discriminator is a function: `kind` when present, else S3's own shape (`Records`, or the
 `s3:TestEvent` S3 sends once when a notification is configured).
 
@@ -96,6 +96,15 @@ class ReleaseEra(_Model):
     released_by: str | None = None
 
 
+class ContinueEra(_Model):
+    """A big ERA file's fan-out ran low on time: resume it from the checkpoints on its ERA records
+    (adapters.sqs.EraContinuationQueue; billing.era_fanout)."""
+
+    kind: Literal["continue_era"]
+    source_key: str = Field(min_length=1)
+    file_id: str = Field(min_length=1, max_length=40)
+
+
 def _kind(body: Any) -> str | None:
     if isinstance(body, BaseModel):
         return getattr(body, "kind", None)
@@ -119,12 +128,13 @@ IntakeMessage = Annotated[
 RemittanceMessage = Annotated[
     Annotated[S3Notification, Tag("s3")]
     | Annotated[S3TestEvent, Tag("s3_test")]
-    | Annotated[ReleaseEra, Tag("release")],
+    | Annotated[ReleaseEra, Tag("release")]
+    | Annotated[ContinueEra, Tag("continue_era")],
     Discriminator(_kind),
 ]
 
 _INTAKE: TypeAdapter[S3Notification | S3TestEvent | ContinueIntake] = TypeAdapter(IntakeMessage)
-_REMITTANCE: TypeAdapter[S3Notification | S3TestEvent | ReleaseEra] = TypeAdapter(RemittanceMessage)
+_REMITTANCE: TypeAdapter[S3Notification | S3TestEvent | ReleaseEra | ContinueEra] = TypeAdapter(RemittanceMessage)
 
 
 def _parse(adapter: TypeAdapter[Any], queue: str, body: str) -> Any:
@@ -139,5 +149,5 @@ def intake_message(body: str) -> S3Notification | S3TestEvent | ContinueIntake:
     return _parse(_INTAKE, "intake", body)  # type: ignore[no-any-return]
 
 
-def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra:
+def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra | ContinueEra:
     return _parse(_REMITTANCE, "remittance", body)  # type: ignore[no-any-return]
