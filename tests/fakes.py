@@ -647,13 +647,18 @@ class CollectingQueue:
 class ReleaseRequests:
     """ReleaseQueue: the release requests a person made."""
 
-    requests: list[dict[str, str]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
 
-    def release(self, source_key: str, file_id: str, released_by: str) -> None:
+    def release(
+        self, source_key: str, file_id: str, released_by: str, *, encoding: str | None = None, recheck: bool = False
+    ) -> None:
         if self.fail:
             raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
-        self.requests.append({"source_key": source_key, "file_id": file_id, "released_by": released_by})
+        request: dict[str, Any] = {"source_key": source_key, "file_id": file_id, "released_by": released_by}
+        if encoding:
+            request.update(encoding=encoding, recheck=recheck)
+        self.requests.append(request)
 
 
 @dataclass

@@ -44,7 +44,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = remittance_message(record.body)
     if isinstance(message, ReleaseEra):
-        release(message.source_key, message.file_id)
+        release(message.source_key, message.file_id, message.encoding, recheck=message.recheck)
     elif isinstance(message, ContinueEra):
         resume(message.source_key, message.file_id)
     elif isinstance(message, S3Notification):
@@ -69,15 +69,18 @@ def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
     return _report(summary)  # inside: a failed continuation send fails the record, and SQS retries it
 
 
-def release(key: str, file_id: str | None) -> dict[str, Any]:
+def release(key: str, file_id: str | None, encoding: str | None = None, *, recheck: bool = False) -> dict[str, Any]:
+    """A person released a quarantined file (posted whatever its problems), or confirmed the encoding
+    of one that is not UTF-8 (`recheck`: checked in that encoding as on a first delivery)."""
     summary = receive_era_file(
         wiring.repository(),
         wiring.artifacts(),
         wiring.posting_queue(),
         key,
-        released=True,
+        released=not recheck,
         released_file_id=file_id,
         out_of_time=_out_of_time,
+        encoding=encoding,
     )
     return _report(summary)
 

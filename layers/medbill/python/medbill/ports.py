@@ -311,7 +311,12 @@ class PostingQueue(Protocol):
 class ReleaseQueue(Protocol):
     """Asks the remittance stage to post a quarantined ERA file a person released."""
 
-    def release(self, source_key: str, file_id: str, released_by: str) -> None: ...
+    def release(
+        self, source_key: str, file_id: str, released_by: str, *, encoding: str | None = None, recheck: bool = False
+    ) -> None:
+        """`encoding`: read the file in it (a person confirmed it); `recheck`: check the file as on
+        its first delivery (an unreadable file whose encoding was confirmed), not post it regardless."""
+        ...
 
 
 class EraContinuationQueue(Protocol):

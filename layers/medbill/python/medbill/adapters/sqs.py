@@ -47,10 +47,15 @@ class ReleaseQueue:
         self.url = url
         self._client: Any = client or boto3.client("sqs")
 
-    def release(self, source_key: str, file_id: str, released_by: str) -> None:
+    def release(
+        self, source_key: str, file_id: str, released_by: str, *, encoding: str | None = None, recheck: bool = False
+    ) -> None:
         if not self.url:
             raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
-        body = {"kind": "release", "source_key": source_key, "file_id": file_id, "released_by": released_by}
+        body: dict[str, Any] = {"kind": "release", "source_key": source_key, "file_id": file_id}
+        body["released_by"] = released_by
+        if encoding:
+            body.update(encoding=encoding, recheck=recheck)
         self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))
 
 

@@ -43,7 +43,7 @@ from medbill.billing.era_limits import (
     message_too_big,
 )
 from medbill.billing.era_messages import describe, era_ids_for, file_id_for, posting_problems, to_remittance
-from medbill.billing.era_records import POSTING, QUARANTINED, RELEASED
+from medbill.billing.era_records import ENCODINGS, POSTING, QUARANTINED, RELEASED
 from medbill.models.common import utcnow
 from medbill.ports import Artifacts, BillingStore, EraStore, PostingQueue
 from medbill.prefixes import ERA_REPORTS_PREFIX
@@ -71,6 +71,7 @@ class EraFileSummary:
     era_ids: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     continues: bool = False  # out of time mid-fan-out: a `continue_era` message finishes it
+    encoding_unknown: bool = False  # not UTF-8: a person may release it with the encoding they confirm
 
 
 def _fanout_fields(chunks: ChunkStore, checked: _CheckedPayment, payment_key: str) -> dict[str, Any]:
@@ -122,22 +123,24 @@ def receive_era_file(
     released: bool = False,
     released_file_id: str | None = None,
     out_of_time: OutOfTime = never,
+    encoding: str | None = None,
 ) -> EraFileSummary:
     """`released`: a person released this file (`released_file_id` is the file they looked at).
     `out_of_time`: asked before each chunk of a big file's fan-out; when it says so, the summary
-    `continues` and `continue_era_file` resumes from the checkpoint on the ERA record."""
+    `continues` and `continue_era_file` resumes from the checkpoint on the ERA record.
+    `encoding`: the file is not UTF-8 and a person confirmed what it is (`era_queries.release_era`)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
     body = store.read(key)
     summary.file_id = file_id_for(body)
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
-    if released and released_file_id and released_file_id != summary.file_id:
+    if released_file_id and released_file_id != summary.file_id:
         return _released_file_changed(repo, store, summary, report, released_file_id)
     chunks = ChunkStore(store, summary.file_id)
-    checked, file_problems, unpostable = _read_whole_file(body, summary, chunks)
+    checked, file_problems, unpostable = _read_whole_file(body, summary, chunks, encoding)
     if summary.file_error:
         summary.quarantined = True
         report.update(file_error=summary.file_error, status=QUARANTINED)
-        _record_unreadable(repo, summary)
+        _record_unreadable(repo, summary, encoding)
         if summary.duplicate_of:
             report["duplicate_of"] = summary.duplicate_of
         store.write_json(summary.report_key, report)
@@ -153,7 +156,10 @@ def receive_era_file(
         before=file_problems + repeats,
         after=[p for payment in payments for p in payment.problems] + unpostable,
         released=released,
-        extra=[_fanout_fields(chunks, c, k) for c, k in zip(checked, payment_keys, strict=True)],
+        extra=[
+            {**_fanout_fields(chunks, c, k), **({"encoding": encoding} if encoding else {})}
+            for c, k in zip(checked, payment_keys, strict=True)
+        ],
     )
     _summarize(summary, report, payments, placed, problems)
     if not any(p.post for p in placed):
@@ -222,19 +228,20 @@ def continue_era_file(
 
 
 def _read_whole_file(
-    body: bytes, summary: EraFileSummary, chunks: ChunkStore
+    body: bytes, summary: EraFileSummary, chunks: ChunkStore, encoding: str | None
 ) -> tuple[list[_CheckedPayment], list[str], list[str]]:
     """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
     checked: list[_CheckedPayment] = []
     file_problems: list[str] = []
     unpostable: list[str] = []
     try:
-        text = body.decode("utf-8-sig")
+        text = body.decode(encoding or "utf-8-sig")
         checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
     except StagingError:
         raise  # S3 failed, not the file: SQS retries it
-    except UnicodeDecodeError:
-        summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
+    except UnicodeDecodeError as err:
+        summary.file_error = _not_decodable(body, err, encoding)
+        summary.encoding_unknown = encoding is None
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
     except Exception as err:
@@ -244,6 +251,20 @@ def _read_whole_file(
     if summary.file_error is None and not checked:
         summary.file_error = "the file holds no 835 transaction (no ST*835)"
     return checked, file_problems, unpostable
+
+
+def _not_decodable(body: bytes, err: UnicodeDecodeError, encoding: str | None) -> str:
+    """Where the file stops being text in `encoding` (UTF-8 by default): a byte offset and the segment
+    it falls in, never the bytes (they may be part of a name)."""
+    at = err.start
+    terminator = body[105:106] if body[:3] == b"ISA" and len(body) > 105 else b"~"
+    segment = body.count(terminator, 0, at) + 1
+    if encoding:
+        return f"the file is not {encoding} text either (byte offset {at}, segment {segment})"
+    return (
+        f"the file is not UTF-8 text (the first byte that is not is at offset {at}, in segment {segment}); "
+        f"if it is {' or '.join(ENCODINGS)}, a person can release it with that encoding"
+    )
 
 
 def _summarize(
@@ -443,7 +464,7 @@ def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occu
 _LATER = "-"  # the ERA id of a message the check built; the fan-out sets the real one
 
 
-def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
+def _record_unreadable(repo: EraStore, summary: EraFileSummary, encoding: str | None = None) -> None:
     era_id = f"FILE-{summary.file_id}"
     summary.era_ids.append(era_id)
     now = utcnow().isoformat()
@@ -453,6 +474,7 @@ def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
         "era_status": QUARANTINED,
         "problems": [clip(summary.file_error or "")],
         "unreadable": True,
+        **({"encoding_unknown": True} if summary.encoding_unknown else {}),
         "total_paid": "0.00",
         "claim_count": 0,
         "plb_total": "0.00",
@@ -461,6 +483,10 @@ def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
     }
     if not repo.create_era(era_id, record):
         header = repo.get_era(era_id) or {}
+        if encoding:
+            # Released with an encoding the file is not in either: back to the person, saying so.
+            problems = [*list(header.get("problems") or [])[:5], clip(summary.file_error or "")]
+            repo.requarantine_era(era_id, summary.file_id, problems)
         first_key = str(header.get("source_key") or "")
         if first_key and first_key != summary.source_key:
             repo.add_era_duplicate(era_id, summary.source_key)

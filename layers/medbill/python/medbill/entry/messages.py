@@ -94,6 +94,8 @@ class ReleaseEra(_Model):
     source_key: str = Field(min_length=1)
     file_id: str | None = None
     released_by: str | None = None
+    encoding: Literal["latin-1", "windows-1252"] | None = None  # a person confirmed the file's encoding
+    recheck: bool = False  # check the file as on its first delivery (it was unreadable before)
 
 
 class ContinueEra(_Model):
