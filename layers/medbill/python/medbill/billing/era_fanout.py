@@ -43,6 +43,18 @@ def never() -> bool:
     return False
 
 
+class Budget:
+    """The caller's clock, asked before each step but the first of an invocation: every invocation
+    moves the fan-out on by at least one step, so continuations always finish."""
+
+    def __init__(self, out_of_time: OutOfTime) -> None:
+        self._out_of_time = out_of_time
+        self.steps = 0
+
+    def exhausted(self) -> bool:
+        return self.steps > 0 and self._out_of_time()
+
+
 class ChunkStore:
     """The lines of one file's payments, a chunk per `CHUNK_CLAIMS`: in memory while the whole file
     fits in one chunk, else written to S3 as each fills (`staged`)."""
@@ -144,10 +156,10 @@ class FanOut:
         self.queued = 0
         self.provider_adjustments = 0
 
-    def run(self, start: int, out_of_time: OutOfTime) -> bool:
+    def run(self, start: int, budget: Budget) -> bool:
         total = self.chunks.count(self.payment)
         for step in range(start, total + 1):
-            if self.chunks.staged and out_of_time():
+            if self.chunks.staged and budget.exhausted():
                 return False
             if step < total:
                 self._chunk(step)
@@ -155,6 +167,7 @@ class FanOut:
                 self._provider_adjustments(total)
             if self.chunks.staged:
                 self.repo.advance_era_fanout(self.era_id, self.chunks.file_id, step + 1)
+            budget.steps += 1
         return True
 
     def _chunk(self, chunk: int) -> None:
@@ -216,6 +229,7 @@ def resume_file(
     Returns (claim payments queued, provider adjustments recorded, ERA ids, finished)."""
     queued = plbs = 0
     era_ids: list[str] = []
+    budget = Budget(out_of_time)
     for era_id in repo.era_ids_for_file(file_id):
         header = repo.get_era(era_id)
         if header is None or header.get("file_id") != file_id or header.get("era_status") != "POSTING":
@@ -235,7 +249,7 @@ def resume_file(
             era_id=era_id,
             payment_key=str(header.get("payment_key") or era_id),
         )
-        finished = fan.run(done, out_of_time)
+        finished = fan.run(done, budget)
         queued += fan.queued
         plbs += fan.provider_adjustments
         if not finished:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from medbill.billing.era_fanout import (
     MESSAGE,
+    Budget,
     ChunkStore,
     FanOut,
     OutOfTime,
@@ -173,6 +174,7 @@ def receive_era_file(
         return summary
 
     # The messages the check built (in memory, or in S3 for a big file): the file is not read again.
+    budget = Budget(out_of_time)
     for payment, p, payment_key in zip(checked, placed, payment_keys, strict=True):
         if not p.post:
             continue
@@ -185,7 +187,7 @@ def receive_era_file(
             payment_key=payment_key,
             plbs=payment.payment.provider_adjustments,
         )
-        finished = fan.run(_checkpoint(repo, p.era_id) if chunks.staged else 0, out_of_time)
+        finished = fan.run(_checkpoint(repo, p.era_id) if chunks.staged else 0, budget)
         summary.claims_queued += fan.queued
         summary.provider_adjustments += fan.provider_adjustments
         if not finished:
