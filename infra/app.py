@@ -28,6 +28,7 @@ def build_app(
     """The app with the stack and both nag packs, not yet synthesized. `context` adds deployment
     options (`config.DeployOptions`: medbill:alarm-email, medbill:vpc, ...) to the feature flags;
     `environ` replaces os.environ for reading them (tests)."""
+    config.envelope_environment()  # a production stage without a real 837P identity stops here
     app = App(outdir=outdir, context={**CONTEXT, **(context or {})})
     options = config.DeployOptions.from_context(app.node.try_get_context, os.environ if environ is None else environ)
     env = None

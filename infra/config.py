@@ -6,12 +6,23 @@ holds the synthesized template and this module side by side so the cloud and the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from medbill.entry.settings import FUNCTION_SETTINGS, variables
+from pydantic import ValidationError
+
+from medbill.entry.settings import (
+    DEMO_IDENTITY,
+    FUNCTION_SETTINGS,
+    IDENTITY_VARIABLES,
+    PENDING_FUNCTION_SETTINGS,
+    EnvelopeSettings,
+    SettingsError,
+    variables,
+)
 from medbill.entry.settings import ClearinghouseSettings as _ClearinghouseSettings
 
 PROJECT = "medbill"
@@ -25,6 +36,7 @@ DATA_BUCKET = "medbill-data"  # local name; the CDK stack lets CloudFormation na
 from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra share one definition)
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
+    ACKS_PREFIX,
     CLEARINGHOUSE_QUARANTINE_PREFIX,
     CLINIC_PROFILES_PREFIX,
     ELIGIBILITY_271_PREFIX,
@@ -39,6 +51,7 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
 )
 
 __all__ = [
+    "ACKS_PREFIX",
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
     "CLEARINGHOUSE_QUARANTINE_PREFIX",
@@ -146,6 +159,9 @@ PENDING_FUNCTIONS: dict[str, FunctionSpec] = {CLEARINGHOUSE_FUNCTION.name: CLEAR
 ELIGIBILITY_RETRY_FUNCTION = FunctionSpec("eligibility_retry", timeout_seconds=60)
 ELIGIBILITY_RETRY_SCHEDULE = "rate(5 minutes)"
 PENDING_FUNCTIONS[ELIGIBILITY_RETRY_FUNCTION.name] = ELIGIBILITY_RETRY_FUNCTION
+# Acknowledgements (999, 277CA) drive claims: S3 `acks/` -> SQS (ACKS_QUEUE) -> acks (decision 23).
+ACKS_FUNCTION = FunctionSpec("acks", timeout_seconds=120, memory_mb=512)
+PENDING_FUNCTIONS[ACKS_FUNCTION.name] = ACKS_FUNCTION
 
 
 # --- SQS ------------------------------------------------------------------------------------------
@@ -163,7 +179,7 @@ class QueueSpec:
     @property
     def visibility_timeout_seconds(self) -> int:
         # AWS guidance: at least 6x the consumer's timeout, so a retried batch never overlaps.
-        return 6 * FUNCTIONS[self.consumer].timeout_seconds
+        return 6 * {**FUNCTIONS, **PENDING_FUNCTIONS}[self.consumer].timeout_seconds
 
 
 INTAKE_QUEUE = QueueSpec(name="medbill-intake", consumer="intake", batch_size=5)
@@ -174,6 +190,16 @@ POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size
 QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE)
 # Which S3 prefix notifies which queue.
 NOTIFICATIONS = {ENCOUNTERS_PREFIX: INTAKE_QUEUE, ERA_PREFIX: REMITTANCE_QUEUE}
+# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
+# infra/constructs builds their consumer. The local runtime runs them already (LOCAL_*).
+ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
+PENDING_QUEUES = (ACKS_QUEUE,)
+PENDING_NOTIFICATIONS = {ACKS_PREFIX: ACKS_QUEUE}
+# What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
+# (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
+LOCAL_QUEUES = QUEUES + PENDING_QUEUES
+LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
+LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on
 # that queue only and the queue's URL in its environment (QUEUE_URL_ENV).
@@ -262,6 +288,46 @@ def render_asl(substitutions: dict[str, str]) -> str:
 ClearinghouseSettings = _ClearinghouseSettings
 
 
+# --- Deployment stage and the 837P envelope identity -------------------------------------------
+# The shell that runs `cdk synth` / `cdk deploy` (or the local runtime) names the stage and the
+# clearinghouse identity with the same X12_* variables the submission function reads (README,
+# "Deploying"). A prod stage writes ISA15=P and refuses to synthesize without a real identity; any
+# other stage (demo, dev, test) writes T, whatever X12_USAGE_INDICATOR says.
+STAGE_VARIABLE = "MEDBILL_STAGE"
+PRODUCTION_STAGES = frozenset({"prod", "production"})
+
+
+class ProductionIdentityMissing(RuntimeError):
+    """A production stage without a real envelope identity: names the variables, never values."""
+
+
+def deployment_stage(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get(STAGE_VARIABLE, "demo").strip().lower() or "demo"
+
+
+def envelope_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The X12_* variables for the submission function, from the deploying environment."""
+    env = os.environ if environ is None else environ
+    production = deployment_stage(env) in PRODUCTION_STAGES
+    values = {name: env[name] for name in sorted(variables(EnvelopeSettings)) if env.get(name)}
+    values["X12_USAGE_INDICATOR"] = "P" if production else "T"
+    if production:
+        demo = {var: getattr(DEMO_IDENTITY, attr) for var, attr in IDENTITY_VARIABLES.items()}
+        left = [var for var, value in demo.items() if values.get(var, value) == value]
+        if left:
+            raise ProductionIdentityMissing(
+                f"{STAGE_VARIABLE}={deployment_stage(env)} writes ISA15=P: set a real "
+                f"clearinghouse identity in {', '.join(left)} (README, Deploying)"
+            )
+    try:
+        EnvelopeSettings.model_validate({name.lower(): value for name, value in values.items()})
+    except ValidationError as err:  # a bad qualifier or phone: names the variables only
+        bad = sorted({str(e["loc"][0]).upper() for e in err.errors(include_input=False) if e["loc"]})
+        raise SettingsError(f"envelope variables invalid: {', '.join(bad)}") from None
+    return values
+
+
 # --- Environment passed to every Lambda ----------------------------------------------------------
 # Each function gets the variables its settings model (medbill.entry.settings.FUNCTION_SETTINGS)
 # reads, and no others: the model is the one list, loaded and checked at the function's cold start.
@@ -273,6 +339,8 @@ class LambdaEnvironment:
     state_machine_arn: str
     extra: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)  # QueueSpec.name -> queue URL
+    # X12_* for the functions whose settings read them (submission), from the deploying environment.
+    envelope: dict[str, str] = field(default_factory=envelope_environment)
 
     def values(self) -> dict[str, str]:
         """Every variable this environment can give, by name (queue URLs only where known)."""
@@ -281,12 +349,15 @@ class LambdaEnvironment:
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "DATA_BUCKET": self.data_bucket,
             "STATE_MACHINE_ARN": self.state_machine_arn,
+            **self.envelope,
         }
-        known.update({QUEUE_URL_ENV[name]: url for name, url in self.queue_urls.items() if url})
+        # Queues nobody sends to (the acks queue: S3 notifications only) have no URL variable.
+        urls = {name: url for name, url in self.queue_urls.items() if url and name in QUEUE_URL_ENV}
+        known.update({QUEUE_URL_ENV[name]: url for name, url in urls.items()})
         return known
 
     def as_env(self, function: FunctionSpec) -> dict[str, str]:
-        wanted = variables(FUNCTION_SETTINGS[function.name])
+        wanted = variables({**FUNCTION_SETTINGS, **PENDING_FUNCTION_SETTINGS}[function.name])
         env = {name: value for name, value in self.values().items() if name in wanted}
         env.update(
             {

@@ -101,6 +101,7 @@ class FakeStore:
         self._lock = threading.RLock()
         self._claims: dict[str, Claim] = {}
         self._statements: dict[str, dict[str, dict[str, Any]]] = {}
+        self._interchanges: dict[int, set[str]] = {}
         self._events: dict[str, dict[str, ClaimEvent]] = {}
         self._ledger: dict[str, dict[str, LedgerEntry]] = {}
         self._held: dict[str, dict[tuple[str, str], HeldReversal]] = {}
@@ -450,6 +451,13 @@ class FakeStore:
     def cache_eligibility(self, key: str, day: str, record: dict[str, Any]) -> None:
         with self._lock:
             self._eligibility_answers[(key, day)] = json.loads(json.dumps(record))
+
+    def record_interchange(self, control_number: int, claim_id: str) -> None:
+        with self._lock:
+            self._interchanges.setdefault(control_number, set()).add(claim_id)
+
+    def claims_for_interchange(self, control_number: int) -> list[str]:
+        return sorted(self._interchanges.get(control_number, set()))
 
     # --- ERA payments ----------------------------------------------------------------------------
     def get_era(self, era_id: str) -> dict[str, Any] | None:

@@ -20,6 +20,8 @@ import contextlib
 import json
 import logging
 import shutil
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from medbill.workflow.clearinghouse import ClearinghouseExchange, ExchangeSummar
 
 LOG = logging.getLogger("medbill.local.clearinghouse")
 SIMULATOR_BUCKET = "medbill-clearinghouse-sim"
-ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX)
+ANSWER_PREFIXES = (config.ACK_999_PREFIX, config.ACK_277CA_PREFIX, config.ERA_PREFIX, config.STATUS_277_PREFIX)
 TAKEN = "taken"  # where the clearinghouse moves our 837Ps once it has them (not in the client's view)
 
 
@@ -97,6 +99,15 @@ class PayerBehindSftp:
         return bool(self.server.files("inbound") or self.simulator.pending() or self.unforwarded())
 
 
+def record_sent_on_claims(key: str, name: str, at: datetime) -> None:
+    """Proof of filing on the claims, as the clearinghouse function's wiring does (the local
+    runtime passes it: it has the claims table; an exchange on a bare bucket does not)."""
+    from medbill.entry import wiring
+    from medbill.workflow.filing import record_sent
+
+    record_sent(wiring.repository(), key, name, at)
+
+
 class LocalClearinghouse:
     """See the module docstring. `secretsmanager`: a client of the same (moto) AWS as `s3`."""
 
@@ -109,6 +120,7 @@ class LocalClearinghouse:
         rules_path: Path | None = None,
         root: Path | None = None,
         secret_name: str = config.CLEARINGHOUSE_SECRET_NAME,
+        on_sent: Callable[[str, str, datetime], object] | None = None,
     ) -> None:
         self.s3 = s3
         self.bucket = bucket
@@ -123,6 +135,7 @@ class LocalClearinghouse:
                 outbox=S3Outbox(bucket, s3),
                 ledger=self.ledger,
                 settle_seconds=0,
+                on_sent=on_sent,
             )
             self.payer = PayerBehindSftp(self.server, s3, rules_path=rules_path)
         except BaseException:

@@ -244,15 +244,15 @@ class LambdaBridge:
         self.uninstall()
 
 
-_SPECS_BY_FUNCTION_NAME = {spec.function_name: spec for spec in config.FUNCTIONS.values()}
+_SPECS_BY_FUNCTION_NAME = {spec.function_name: spec for spec in config.LOCAL_FUNCTIONS.values()}
 
 
 def _function_name(name: str) -> str:
     """'registration' -> 'medbill-registration'; a function name or ARN -> the function name."""
     if name.startswith("arn:"):
         name = name.split(":")[6]
-    if name in config.FUNCTIONS:
-        return config.FUNCTIONS[name].function_name
+    if name in config.LOCAL_FUNCTIONS:
+        return config.LOCAL_FUNCTIONS[name].function_name
     return name
 
 
@@ -410,7 +410,7 @@ def load_project_handlers(
     resolver = ProjectHandlers(functions_path)
     eager: dict[str, Handler] = {}
     if not lazy:
-        for spec in config.FUNCTIONS.values():
+        for spec in config.LOCAL_FUNCTIONS.values():
             handler = resolver(spec.function_name)
             if handler is not None:
                 eager[spec.function_name] = handler

@@ -28,6 +28,7 @@ from infra import config
 from infra.local.payer_adjudication import ClaimResult, LineResult, adjudicate, read_837p, read_adjudicable
 from infra.local.payer_remittance import build_835, payer_claim_number
 from infra.local.payer_rules import RULES_PATH, Denial, PayerRules, load_rules
+from infra.local.payer_status import answer_276, is_276
 from medbill.x12.ack277ca import StatusCode, write_277ca
 from medbill.x12.ack999 import write_999
 from medbill.x12.claim837 import Claim837, ControlNumbers, Submission837
@@ -106,6 +107,7 @@ class PayerSimulator:
             if self._stem(key) in answered:
                 self.processed.add(key)
         existing = len(acks) + len(self._keys(config.ACK_277CA_PREFIX)) + len(self._keys(config.ERA_PREFIX))
+        existing += len(self._keys(config.STATUS_277_PREFIX))
         self._next_control = existing + 1
         self._seeded = True
 
@@ -138,6 +140,9 @@ class PayerSimulator:
         envelope: dict[str, tuple[str, str, str]] = {}  # payer -> (clearinghouse id, submitter id, usage)
         answered: list[str] = []  # marked processed only once their 835s are written
         for key in keys:
+            if self._answer_status(key, created, report):  # a 276: answered with a 277 (payer_status.py)
+                answered.append(key)
+                continue
             read = self._read(key)
             if read is None:
                 continue
@@ -179,6 +184,17 @@ class PayerSimulator:
             self.processed.add(key)
             return None
         return text, submission
+
+    def _answer_status(self, key: str, created: datetime, report: PassReport) -> bool:
+        """A 276 in the outbox: its 277 into `status/277/`, from the outcomes decided so far."""
+        text = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode("utf-8", errors="replace")
+        if not is_276(text):
+            return False
+        outcomes = {cid: o for r in [*self.reports, report] for cid, o in r.outcomes.items()}
+        answer = answer_276(text, outcomes=outcomes, control_number=self._control(), created=created)
+        self._put(f"{config.STATUS_277_PREFIX}{self._stem(key)}.277", answer)
+        report.written.append(f"{config.STATUS_277_PREFIX}{self._stem(key)}.277")
+        return True
 
     def _acknowledge(
         self, key: str, text: str, claims: list[Claim837], created: datetime, report: PassReport

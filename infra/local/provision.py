@@ -195,7 +195,7 @@ def provision(
 
     # SQS, then S3 -> SQS notifications (moto sends an s3:TestEvent to each queue when set)
     queues: dict[str, QueueResources] = {}
-    for spec in config.QUEUES:
+    for spec in config.LOCAL_QUEUES:
         vt = visibility_timeout_seconds or spec.visibility_timeout_seconds
         queues[spec.name] = _create_queue(sqs, spec, vt)
     bucket = config.DATA_BUCKET
@@ -215,7 +215,7 @@ def provision(
                     "Events": ["s3:ObjectCreated:*"],
                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
                 }
-                for prefix, spec in config.NOTIFICATIONS.items()
+                for prefix, spec in config.LOCAL_NOTIFICATIONS.items()
             ]
         },
     )
@@ -234,7 +234,7 @@ def provision(
     lambda_role = _role(iam, LAMBDA_ROLE_NAME, "lambda.amazonaws.com")
     code = _dummy_zip()
     function_arns: dict[str, str] = {}
-    for spec_fn in config.FUNCTIONS.values():
+    for spec_fn in config.LOCAL_FUNCTIONS.values():
         resp = lam.create_function(
             FunctionName=spec_fn.function_name,
             Runtime="python3.12",
@@ -291,7 +291,7 @@ def _handler_environment(lambda_env: config.LambdaEnvironment) -> dict[str, str]
     to each handler's own service (medbill.entry.observability names it).
     """
     env: dict[str, str] = {}
-    for spec in config.FUNCTIONS.values():
+    for spec in config.LOCAL_FUNCTIONS.values():
         env.update(lambda_env.as_env(spec))
     env.pop("POWERTOOLS_SERVICE_NAME", None)
     env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon locally

@@ -242,7 +242,7 @@ class LocalServer:
         queues = "\n".join(
             f"    {q.spec.name:<22} consumer {fn:<20} DLQ {q.spec.dlq_name}"
             for q in res.queues.values()
-            for fn in [config.FUNCTIONS[q.spec.consumer].function_name]
+            for fn in [config.LOCAL_FUNCTIONS[q.spec.consumer].function_name]
         )
         prefixes = "\n".join(
             f"    s3://{res.bucket}/{p:<14} {what}"

@@ -111,7 +111,7 @@ class SqsPoller:
         resources: LocalResources,
         bridge: LambdaBridge,
         *,
-        queues: Iterable[config.QueueSpec] = config.QUEUES,
+        queues: Iterable[config.QueueSpec] = config.LOCAL_QUEUES,
         on_error: Callable[[str, BaseException], None] | None = None,
     ) -> None:
         self.resources = resources

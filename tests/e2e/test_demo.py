@@ -81,7 +81,7 @@ def test_every_claim_ends_where_expected_to_the_cent(demo_run: tuple[dict, Path]
     assert summary["eras"] and all(e["reconciled"] and e["era_status"] == "POSTED" for e in summary["eras"])
     assert sum(Decimal(e["total_paid"]) for e in summary["eras"]) == Decimal(summary["totals"]["paid"])
     assert summary["handler_failures"] == 0
-    assert summary["dead_letter_queues"] == {q.dlq_name: 0 for q in config.QUEUES}
+    assert summary["dead_letter_queues"] == {q.dlq_name: 0 for q in config.LOCAL_QUEUES}
 
 
 def test_rejected_records_are_reported_with_reasons(demo_run: tuple[dict, Path]) -> None:

@@ -56,7 +56,7 @@ def test_intake_to_remittance_wait_with_holds_and_rejections(runtime_no_payer: L
     assert any("E11.9X is not an ICD-10-CM code" in r["reason"] for r in report["rejections"])
     bad = json.loads(rt.read("rejections/encounters/bad-file.json.json"))
     assert bad["file_error"].startswith("not valid JSON")
-    assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.QUEUES}
+    assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.LOCAL_QUEUES}
 
 
 def test_posting_routes_each_claim_and_reconciles(runtime_no_payer: LocalRuntime) -> None:

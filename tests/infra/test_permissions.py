@@ -136,7 +136,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
 def test_send_message_grants_are_exactly_the_configured_senders(synth: Synth) -> None:
     expected = {
         "intake": {"medbill-intake"},
-        # remittance continues a big ERA's fan-out on its own queue (decision 23)
+        # remittance continues a big ERA's fan-out on its own queue (decision 24)
         "remittance": {"medbill-posting", "medbill-remittance"},
         "api": {"medbill-remittance"},
     }

@@ -1,5 +1,5 @@
 """The posting queue adapter sends SendMessageBatch calls in parallel (a big ERA's fan-out is mostly
-network wait: decision 23), every message once, retrying only the entries a batch failed."""
+network wait: decision 24), every message once, retrying only the entries a batch failed."""
 
 from __future__ import annotations
 

@@ -282,3 +282,13 @@ def test_patients_and_counters(store: BillingStore) -> None:
     assert store.upsert_patient("PAT1", {"clinic_id": "c"}) is True
     assert store.upsert_patient("PAT1", {"clinic_id": "c"}) is False
     assert [store.next_counter("x12"), store.next_counter("x12"), store.next_counter("other")] == [1, 2, 1]
+
+
+def test_an_interchange_names_the_claims_it_carried(store: BillingStore) -> None:
+    assert store.claims_for_interchange(7) == []
+    store.record_interchange(7, "CLMB")
+    store.record_interchange(7, "CLMA")
+    store.record_interchange(7, "CLMA")  # a retried submission records it once
+    store.record_interchange(70, "CLMC")
+    assert store.claims_for_interchange(7) == ["CLMA", "CLMB"]
+    assert store.claims_for_interchange(70) == ["CLMC"]

@@ -67,7 +67,7 @@ class FakeWorkflow:
         return {"status": "in_follow_up", "action": event["action"]}
 
     def sqs_consumer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        # The intake / remittance queues get S3's s3:TestEvent at provisioning: accept it.
+        # The intake / remittance / acks queues get S3's s3:TestEvent at provisioning: accept it.
         with self._lock:
             self.calls.append(("sqs", event))
         return {"batchItemFailures": []}
@@ -76,6 +76,7 @@ class FakeWorkflow:
         return {
             "intake": self.sqs_consumer,
             "remittance": self.sqs_consumer,
+            "acks": self.sqs_consumer,
             "registration": self.registration,
             "eligibility": self.eligibility_handler,
             "coding": self.coding,

@@ -94,7 +94,7 @@ def test_full_lifecycle_with_the_payer_simulator_runs_until_idle() -> None:
             assert rt.states_entered(claim_id)[-2:] == ["FollowUp", "InFollowUp"]
         assert len(rt.list_keys(config.ACK_999_PREFIX)) == 3
         assert len(rt.list_keys(config.ERA_PREFIX)) >= 3  # one per payer per pass
-        assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.QUEUES}
+        assert rt.poller.dlq_depths() == {q.dlq_name: 0 for q in config.LOCAL_QUEUES}
         assert rt.failures == [] and rt.thread_errors == []
 
 

@@ -24,7 +24,7 @@ def _send(rt: LocalRuntime, queue: str, body: str, **attrs: Any) -> str:
 
 def _drain_test_events(rt: LocalRuntime) -> None:
     # S3 sent one s3:TestEvent to each notified queue when the bucket notification was set.
-    assert rt.poller.poll_once() == 2
+    assert rt.poller.poll_once() == len(config.LOCAL_NOTIFICATIONS)
 
 
 def test_provisioned_resources_match_config() -> None:
@@ -45,7 +45,7 @@ def test_provisioned_resources_match_config() -> None:
         }
         ttl = rt.dynamodb.describe_time_to_live(TableName=config.IDEMPOTENCY_TABLE.name)
         assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiration"
-        for spec in config.QUEUES:
+        for spec in config.LOCAL_QUEUES:
             attrs = rt.sqs.get_queue_attributes(QueueUrl=res.queue(spec.name).url, AttributeNames=["All"])["Attributes"]
             assert attrs["VisibilityTimeout"] == "7"
             redrive = json.loads(attrs["RedrivePolicy"])
@@ -53,8 +53,8 @@ def test_provisioned_resources_match_config() -> None:
             assert redrive["deadLetterTargetArn"].endswith(":" + spec.dlq_name)
         notif = rt.s3.get_bucket_notification_configuration(Bucket=config.DATA_BUCKET)["QueueConfigurations"]
         prefixes = {n["Filter"]["Key"]["FilterRules"][0]["Value"]: n["QueueArn"] for n in notif}
-        assert prefixes == {p: res.queue(q.name).arn for p, q in config.NOTIFICATIONS.items()}
-        for fspec in config.FUNCTIONS.values():
+        assert prefixes == {p: res.queue(q.name).arn for p, q in config.LOCAL_NOTIFICATIONS.items()}
+        for fspec in config.LOCAL_FUNCTIONS.values():
             fn = rt.lambda_client.get_function(FunctionName=fspec.function_name)["Configuration"]
             assert fn["Timeout"] == fspec.timeout_seconds and fn["MemorySize"] == fspec.memory_mb
             assert fn["Environment"]["Variables"]["TABLE_NAME"] == config.CLAIMS_TABLE.name
@@ -75,7 +75,7 @@ def test_s3_upload_reaches_the_consumer_as_a_real_sqs_event() -> None:
         seen.append(event)
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": intake, "remittance": intake}, simulator=False) as rt:
+    with LocalRuntime({"intake": intake, "remittance": intake, "acks": intake}, simulator=False) as rt:
         _drain_test_events(rt)
         test_events = [json.loads(e["Records"][0]["body"]) for e in seen]
         assert {t["Event"] for t in test_events} == {"s3:TestEvent"}
@@ -94,7 +94,7 @@ def test_s3_upload_reaches_the_consumer_as_a_real_sqs_event() -> None:
         assert s3_event["eventName"].startswith("ObjectCreated:")
         # S3 URL-encodes keys in events (moto even encodes "/"): consumers must unquote_plus.
         assert unquote_plus(s3_event["s3"]["object"]["key"]) == "encounters/clinic-a.json"
-        assert rt.queue_depths() == {q.name: 0 for q in config.QUEUES}
+        assert rt.queue_depths() == {q.name: 0 for q in config.LOCAL_QUEUES}
 
 
 def test_partial_batch_failure_retries_only_the_failed_message_and_poison_goes_to_dlq() -> None:
@@ -117,7 +117,7 @@ def test_partial_batch_failure_retries_only_the_failed_message_and_poison_goes_t
         )
 
     with LocalRuntime(
-        {"intake": consumer, "remittance": consumer}, simulator=False, visibility_timeout_seconds=1
+        {"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False, visibility_timeout_seconds=1
     ) as rt:
         _drain_test_events(rt)
         for body in ("good-1", "poison", "good-2"):
@@ -148,7 +148,7 @@ def test_handler_exception_fails_the_whole_batch() -> None:
         return None
 
     with LocalRuntime(
-        {"intake": consumer, "remittance": consumer}, simulator=False, visibility_timeout_seconds=1
+        {"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False, visibility_timeout_seconds=1
     ) as rt:
         _drain_test_events(rt)
         for body in ("a", "b"):
@@ -168,7 +168,7 @@ def test_batches_respect_the_queue_batch_size() -> None:
         sizes.append(len(event["Records"]))
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": consumer, "remittance": consumer}, simulator=False) as rt:
+    with LocalRuntime({"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False) as rt:
         _drain_test_events(rt)
         sizes.clear()
         for i in range(7):
@@ -185,7 +185,7 @@ def test_background_poller_thread() -> None:
         seen.extend(r["body"] for r in event["Records"])
         return {"batchItemFailures": []}
 
-    with LocalRuntime({"intake": consumer, "remittance": consumer}, simulator=False) as rt:
+    with LocalRuntime({"intake": consumer, "remittance": consumer, "acks": consumer}, simulator=False) as rt:
         rt.poller.start(interval_s=0.05)
         _send(rt, "intake", "hello")
         deadline = time.monotonic() + 5

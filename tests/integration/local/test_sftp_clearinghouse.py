@@ -216,7 +216,18 @@ def test_the_handler_exchanges_and_logs_names_and_counts_only(
     server: LocalSftpServer, aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arn = aws["secretsmanager"].create_secret(Name="ch", SecretString=json.dumps(server.secret()))["ARN"]
+    # The function stamps each send on its claims (proof of filing): it needs the claims table.
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="claims",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     for name, value in {
+        "TABLE_NAME": "claims",
         "DATA_BUCKET": BUCKET,
         "CLEARINGHOUSE_SECRET_ID": arn,
         "CLEARINGHOUSE_SETTLE_SECONDS": "0",

@@ -4,10 +4,8 @@ denial statistics list most often, the RARCs that change an action, and the tabl
 from __future__ import annotations
 
 import csv
-import os
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -19,6 +17,7 @@ from medbill.billing.ledger import outcome_of
 from medbill.models.claim import Adjustment, Claim
 from medbill.workflow.intake import new_claim
 from tests.factories import make_encounter
+from tests.shared_data import require_files
 
 D = Decimal
 HEADER = "group,carc,rarc,scenario,action,category,expected,note\n"
@@ -220,10 +219,7 @@ def test_the_table_refuses_rules_that_break_its_invariants(row: str, problem: st
 
 
 def test_every_code_in_the_table_is_a_current_x12_code() -> None:
-    root = Path(os.environ.get("MEDBILL_REFERENCE_DATA", "/nonexistent"))
-    path = root / "remittance_codes" / "x12_adjustment_group_carc_rarc_2024-06.csv"
-    if not path.exists():
-        pytest.skip(f"reference data not present: {path}")
+    (path,) = require_files("reference-data", "remittance_codes/x12_adjustment_group_carc_rarc_2024-06.csv")
     with path.open(encoding="utf-8") as f:
         codes = {(r["adj_type"], r["adj_code"]): r["adj_end_date"] for r in csv.DictReader(f)}
     for _group, carc, rarc in rules():

@@ -150,13 +150,13 @@ def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_unsupported_transaction_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "x.276"  # 270/271 are supported since issue 9; 276 claim status is not (yet)
+    path = tmp_path / "x.278"  # 270/271 since issue 9, 276/277 claim status since issue 15; 278 is not
     path.write_text(
         "ISA*00*          *00*          *ZZ*A              *ZZ*B              *250101*1200*^*00501*000000001*0*P*:~"
-        "GS*HR*A*B*20250101*1200*1*X*005010X212~ST*276*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
+        "GS*HI*A*B*20250101*1200*1*X*005010X217~ST*278*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
     )
     code, _, err = run(capsys, "summary", str(path))
-    assert code == 2 and "transaction set 276 is not supported" in err
+    assert code == 2 and "transaction set 278 is not supported" in err
 
 
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -84,6 +84,8 @@ def _work(claim: Claim, ctx: Context) -> list[tuple[Adjustment, str, str | None]
 
 def _special(claim: Claim, outcome: str) -> FollowUp | None:
     charge = claim.total_charge or ZERO
+    if outcome == "rejected":  # a 999 or 277CA rejected it before adjudication (workflow.acknowledgements)
+        return FollowUp(claim.rejection_reason or "rejected before adjudication", "correct_and_resubmit", amount=charge)
     if outcome == "timed_out":
         return FollowUp(
             f"no remittance received for interchange {claim.interchange_control_number}",

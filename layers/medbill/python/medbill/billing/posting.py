@@ -38,7 +38,7 @@ from medbill.billing.matching import match_lines
 from medbill.models.claim import Claim, RemittanceOutcome
 from medbill.models.common import utcnow
 from medbill.models.remittance import FORWARDED, PAYER_SEQUENCE, ClaimRemittance, LedgerEntry, LedgerKind
-from medbill.models.status import ALLOWED_TRANSITIONS, POSTED, ClaimStatus, check_transition
+from medbill.models.status import ALLOWED_TRANSITIONS, AWAITING, POSTED, check_transition
 from medbill.ports import (
     UNMATCHED_STATUS,
     AlreadyPosted,
@@ -163,11 +163,7 @@ def _not_waiting(claim: Claim, outcome: str | None, kept: bool) -> list[str]:
     problems = []
     if kept:
         problems.append(f"status kept at {claim.status.value}: remittance outcome {outcome}")
-    if (
-        outcome
-        and not claim.task_token
-        and claim.status not in (ClaimStatus.SUBMITTED, ClaimStatus.AWAITING_REMITTANCE)
-    ):
+    if outcome and not claim.task_token and claim.status not in AWAITING:
         problems.append(f"claim {claim.claim_id} was not waiting for remittance (status {claim.status.value})")
     return problems
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,7 +24,7 @@ from medbill.billing.adjustment_rules import rule_for
 from medbill.billing.claim_updates import with_lock_retry
 from medbill.billing.payer_policy import claim_policy
 from medbill.models.claim import Claim
-from medbill.models.common import Model, Money
+from medbill.models.common import Model, Money, utcnow
 from medbill.models.remittance import LedgerEntry, StaffBalance
 from medbill.ports import AlreadyPosted, ClaimStore
 
@@ -144,7 +143,7 @@ def _post(repo: ClaimStore, claim_id: str, entry: LedgerEntry, check: Any, detai
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat()
+    return utcnow().isoformat()
 
 
 def adjust(repo: ClaimStore, claim_id: str, request: StaffAdjustmentRequest, actor: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The messages on the queues that carry more than one kind, as typed models.
 
 The intake queue carries S3 notifications (`encounters/`) and `continue_intake` messages; the
-remittance queue carries S3 notifications (`era/`), `release` requests and `continue_era` messages.
-Our own messages name their `kind` (the senders are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
+remittance queue carries S3 notifications (`era/`), `release` requests and `continue_era` messages;
+the acks queue carries S3 notifications (`acks/`). Our own messages name their `kind` (the senders
+are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
 discriminator is a function: `kind` when present, else S3's own shape (`Records`, or the
 `s3:TestEvent` S3 sends once when a notification is configured).
 
@@ -135,8 +136,14 @@ RemittanceMessage = Annotated[
     Discriminator(_kind),
 ]
 
+AckMessage = Annotated[
+    Annotated[S3Notification, Tag("s3")] | Annotated[S3TestEvent, Tag("s3_test")],
+    Discriminator(_kind),
+]
+
 _INTAKE: TypeAdapter[S3Notification | S3TestEvent | ContinueIntake] = TypeAdapter(IntakeMessage)
 _REMITTANCE: TypeAdapter[S3Notification | S3TestEvent | ReleaseEra | ContinueEra] = TypeAdapter(RemittanceMessage)
+_ACK: TypeAdapter[S3Notification | S3TestEvent] = TypeAdapter(AckMessage)
 
 
 def _parse(adapter: TypeAdapter[Any], queue: str, body: str) -> Any:
@@ -153,3 +160,8 @@ def intake_message(body: str) -> S3Notification | S3TestEvent | ContinueIntake:
 
 def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra | ContinueEra:
     return _parse(_REMITTANCE, "remittance", body)  # type: ignore[no-any-return]
+
+
+def ack_message(body: str) -> S3Notification | S3TestEvent:
+    """The acks queue carries S3 notifications of `acks/` only."""
+    return _parse(_ACK, "acks", body)  # type: ignore[no-any-return]

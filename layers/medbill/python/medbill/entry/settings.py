@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from medbill.models.errors import field_path
@@ -26,15 +26,38 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 @dataclass(frozen=True)
 class ClearinghouseSettings:
-    """Who we are in the 837P envelope (ISA/GS, loops 1000A/1000B) and who we send to."""
+    """Who we are in the 837P envelope (ISA/GS, loops 1000A/1000B) and who we send to. The defaults
+    are the demo identity: a production deployment sets every one (EnvelopeSettings, README)."""
 
-    sender_id: str = "MEDBILL"
-    receiver_id: str = "CLEARINGHOUSE"
-    submitter_name: str = "MEDBILL BILLING SERVICE"
-    submitter_contact: str = "BILLING OFFICE"
-    submitter_phone: str = "8005550100"
-    receiver_name: str = "DEMO CLEARINGHOUSE"
+    sender_id: str = "MEDBILL"  # ISA06 (and GS02 and 1000A NM109 unless given)
+    receiver_id: str = "CLEARINGHOUSE"  # ISA08 (and GS03 and 1000B NM109 unless given)
+    submitter_name: str = "MEDBILL BILLING SERVICE"  # 1000A NM103
+    submitter_contact: str = "BILLING OFFICE"  # 1000A PER02
+    submitter_phone: str = "8005550100"  # 1000A PER04
+    receiver_name: str = "DEMO CLEARINGHOUSE"  # 1000B NM103
     usage_indicator: str = "T"  # ISA15: T test, P production
+    sender_qualifier: str = "ZZ"  # ISA05
+    receiver_qualifier: str = "ZZ"  # ISA07
+    application_sender: str = ""  # GS02 ('' = sender_id)
+    application_receiver: str = ""  # GS03 ('' = receiver_id)
+    submitter_email: str = ""  # 1000A PER06 with PER05 EM ('' = none)
+
+
+# The demo identity's values: a production envelope (ISA15 P) must replace every one of them.
+DEMO_IDENTITY = ClearinghouseSettings()
+IDENTITY_VARIABLES = {
+    "X12_SENDER_ID": "sender_id",
+    "X12_RECEIVER_ID": "receiver_id",
+    "X12_SUBMITTER_NAME": "submitter_name",
+    "X12_SUBMITTER_CONTACT": "submitter_contact",
+    "X12_SUBMITTER_PHONE": "submitter_phone",
+    "X12_RECEIVER_NAME": "receiver_name",
+}
+
+
+def demo_identity_left(identity: ClearinghouseSettings) -> list[str]:
+    """The variables whose value is still the demo identity's (empty: a real identity)."""
+    return [var for var, attr in IDENTITY_VARIABLES.items() if getattr(identity, attr) == getattr(DEMO_IDENTITY, attr)]
 
 
 class EnvironmentSettings(BaseSettings):
@@ -90,13 +113,48 @@ class FeeScheduleSettings(EnvironmentSettings):
 
 
 class EnvelopeSettings(EnvironmentSettings):
-    x12_sender_id: NonEmpty = "MEDBILL"
-    x12_receiver_id: NonEmpty = "CLEARINGHOUSE"
-    x12_usage_indicator: NonEmpty = "T"
+    """The 837P envelope identity (ClearinghouseSettings) from X12_* variables. ISA15 P with any of
+    the demo identity's values left fails the cold start (X12_USAGE_INDICATOR invalid): a production
+    file never goes out as MEDBILL / DEMO CLEARINGHOUSE."""
+
+    x12_sender_qualifier: Literal["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"] = "ZZ"
+    x12_sender_id: NonEmpty = DEMO_IDENTITY.sender_id
+    x12_receiver_qualifier: Literal["01", "14", "20", "27", "28", "29", "30", "33", "ZZ"] = "ZZ"
+    x12_receiver_id: NonEmpty = DEMO_IDENTITY.receiver_id
+    x12_application_sender: str = ""
+    x12_application_receiver: str = ""
+    x12_submitter_name: NonEmpty = DEMO_IDENTITY.submitter_name
+    x12_submitter_contact: NonEmpty = DEMO_IDENTITY.submitter_contact
+    x12_submitter_phone: Annotated[str, Field(pattern=r"^[0-9]{10,15}$")] = DEMO_IDENTITY.submitter_phone
+    x12_submitter_email: str = ""
+    x12_receiver_name: NonEmpty = DEMO_IDENTITY.receiver_name
+    x12_usage_indicator: Literal["P", "T"] = "T"  # last: its check reads the identity above
+
+    @field_validator("x12_usage_indicator")
+    @classmethod
+    def _production_needs_a_real_identity(cls, usage: str, info: ValidationInfo) -> str:
+        if usage == "P":
+            left = [
+                v for v, attr in IDENTITY_VARIABLES.items() if info.data.get(v.lower()) == getattr(DEMO_IDENTITY, attr)
+            ]
+            if left:
+                raise ValueError("ISA15 P needs a real envelope identity: set " + ", ".join(left))
+        return usage
 
     def clearinghouse(self) -> ClearinghouseSettings:
         return ClearinghouseSettings(
-            sender_id=self.x12_sender_id, receiver_id=self.x12_receiver_id, usage_indicator=self.x12_usage_indicator
+            sender_id=self.x12_sender_id,
+            receiver_id=self.x12_receiver_id,
+            submitter_name=self.x12_submitter_name,
+            submitter_contact=self.x12_submitter_contact,
+            submitter_phone=self.x12_submitter_phone,
+            receiver_name=self.x12_receiver_name,
+            usage_indicator=self.x12_usage_indicator,
+            sender_qualifier=self.x12_sender_qualifier,
+            receiver_qualifier=self.x12_receiver_qualifier,
+            application_sender=self.x12_application_sender,
+            application_receiver=self.x12_application_receiver,
+            submitter_email=self.x12_submitter_email,
         )
 
 
@@ -106,6 +164,14 @@ class ClearinghouseConnectionSettings(EnvironmentSettings):
     clearinghouse_secret_id: NonEmpty
     # Answers are read only when two listings this far apart show the same size and mtime.
     clearinghouse_settle_seconds: float = Field(default=2.0, ge=0, le=60)
+
+
+class AckPolicySettings(EnvironmentSettings):
+    # Payers that treat a 999 "accepted with errors" (IK5 E) as a rejection, comma-separated payer ids.
+    ack_999_errors_reject_payers: str = ""
+
+    def errors_reject(self, payer_id: str) -> bool:
+        return payer_id in {p.strip() for p in self.ack_999_errors_reject_payers.split(",") if p.strip()}
 
 
 # --- one model per function (what its handler and the wiring it calls read) --------------------
@@ -147,7 +213,13 @@ class ApiSettings(ClaimStoreSettings, ArtifactSettings, ExecutionSettings, Relea
     """Resumes by task token; clinic profiles and POST /fhir/Bundle (keeps the Bundle, starts executions)."""
 
 
-class ClearinghouseFunctionSettings(ArtifactSettings, ClearinghouseConnectionSettings): ...  # scheduled
+# Scheduled; stamps each send on its claims (proof of filing).
+class ClearinghouseFunctionSettings(ClaimStoreSettings, ArtifactSettings, ClearinghouseConnectionSettings): ...
+
+
+class AcksSettings(
+    ClaimStoreSettings, ArtifactSettings, IdempotencySettings, AckPolicySettings
+): ...  # resumes by token
 
 
 class EligibilityRetrySettings(ClaimStoreSettings): ...  # scheduled; resumes by task token
@@ -170,6 +242,7 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
 # FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
 PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "clearinghouse": ClearinghouseFunctionSettings,
+    "acks": AcksSettings,
 }
 PENDING_FUNCTION_SETTINGS["eligibility_retry"] = EligibilityRetrySettings  # issue 9: scheduled rechecks
 

@@ -138,6 +138,7 @@ def outbox() -> S3Outbox:
 
 def clearinghouse_exchange() -> ClearinghouseExchange:
     from medbill.workflow.clearinghouse import ClearinghouseExchange
+    from medbill.workflow.filing import record_sent
 
     return ClearinghouseExchange(
         clearinghouse=clearinghouse(),
@@ -145,6 +146,7 @@ def clearinghouse_exchange() -> ClearinghouseExchange:
         outbox=outbox(),
         ledger=exchange_ledger(),
         settle_seconds=settings.load(settings.ClearinghouseConnectionSettings).clearinghouse_settle_seconds,
+        on_sent=lambda key, name, at: record_sent(repository(), key, name, at),
     )
 
 

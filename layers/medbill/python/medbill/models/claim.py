@@ -43,6 +43,36 @@ class Adjustment(Model):
     amount: Money
 
 
+AckKind = Literal["999", "277CA", "277"]  # 277: a claim status response (276/277)
+AckVerdict = Literal["accepted", "accepted_with_errors", "rejected", "pending"]
+
+
+class Acknowledgement(Model):
+    """One 999 or 277CA that answered the claim's 837P: which file, when we read it, what it said.
+    Codes only (IK3/IK4 segment and element positions, STC category:status:entity): never a value."""
+
+    kind: AckKind
+    key: str  # S3 key of the acknowledgement file
+    received_at: datetime
+    verdict: AckVerdict
+    codes: list[str] = Field(default_factory=list)  # IK5/IK3/IK4 codes or STC codes
+    reason: str | None = None  # the meaning, in words (rejections)
+    payer_claim_number: str | None = None  # 277CA REF*1K
+
+
+class Filing(Model):
+    """Proof of filing: the 837P that carried the claim, its control numbers, and when it was
+    written and put on the clearinghouse (timely filing is proven by these)."""
+
+    outbox_key: str
+    interchange_control_number: str  # ISA13
+    group_control_number: str  # GS06
+    transaction_control_number: str  # ST02
+    written_at: datetime
+    sent_at: datetime | None = None  # when the clearinghouse exchange put the file on the SFTP server
+    sent_name: str | None = None  # the remote file name
+
+
 class Claim(Model):
     claim_id: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CLAIM_ID_LENGTH)]
     clinic_id: str
@@ -89,6 +119,10 @@ class Claim(Model):
     follow_up_due: date | None = None  # appeal deadline from the payer's configuration
     follow_up_since: datetime | None = None  # when the claim entered its current follow-up action
     timely_filing_alert: date | None = None  # the filing deadline the daily check found near (timely_filing list)
+    # What the clearinghouse and payer said before adjudication (999, 277CA), oldest first.
+    acknowledgements: list[Acknowledgement] = Field(default_factory=list)
+    rejection_reason: str | None = None  # why a 999 / 277CA rejected it (codes and their meaning)
+    filing: Filing | None = None
 
     @property
     def patient_balance(self) -> Decimal:

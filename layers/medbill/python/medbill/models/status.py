@@ -15,6 +15,8 @@ class ClaimStatus(StrEnum):
     CHARGED = "CHARGED"  # fee schedule applied, totals known
     SUBMITTED = "SUBMITTED"  # 837P written to the clearinghouse outbox
     AWAITING_REMITTANCE = "AWAITING_REMITTANCE"  # waiting for the payer's 835
+    ACCEPTED = "ACCEPTED"  # the payer accepted the claim for adjudication (277CA A1/A2): still waiting for its 835
+    REJECTED = "REJECTED"  # a 999 or 277CA rejected it: it never reached adjudication; goes to follow-up at once
     PAID = "PAID"  # paid in full
     SHORT_PAID = "SHORT_PAID"  # paid less than billed (contractual, patient responsibility, ...)
     DENIED = "DENIED"
@@ -29,6 +31,10 @@ S = ClaimStatus
 # Remittance can land in any post-submission state (an 835 may arrive before the wait is parked).
 # Statuses a remittance posting leaves a claim in.
 POSTED = frozenset({S.PAID, S.SHORT_PAID, S.DENIED, S.REVERSED})
+# Statuses an acknowledgement (999, 277CA) leaves a claim in.
+ACKNOWLEDGED = frozenset({S.ACCEPTED, S.REJECTED})
+# Statuses in which the claim's execution waits for remittance (an acknowledgement may answer first).
+AWAITING = frozenset({S.SUBMITTED, S.AWAITING_REMITTANCE, S.ACCEPTED})
 
 ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.RECEIVED: frozenset({S.REGISTERED}),
@@ -38,8 +44,14 @@ ALLOWED_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.CODING_HOLD: frozenset({S.CODED, S.CODING_HOLD, S.FOLLOW_UP, S.CLOSED}),
     S.CODED: frozenset({S.CHARGED}),
     S.CHARGED: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.AWAITING_REMITTANCE, *POSTED}),
-    S.AWAITING_REMITTANCE: frozenset({*POSTED, S.FOLLOW_UP}),
+    # Acknowledgements (999, 277CA) can beat the remittance wait: SUBMITTED may go straight to them.
+    S.SUBMITTED: frozenset({S.AWAITING_REMITTANCE, *ACKNOWLEDGED, *POSTED}),
+    S.AWAITING_REMITTANCE: frozenset({*ACKNOWLEDGED, *POSTED, S.FOLLOW_UP}),
+    # Accepted: waits on for its 835 (or times out); a later 277CA may still reject it.
+    S.ACCEPTED: frozenset({S.ACCEPTED, S.REJECTED, *POSTED, S.FOLLOW_UP}),
+    # Rejected: the rejection is recorded once; follow-up (correct_and_resubmit) comes next. An 835
+    # may still arrive (a payer adjudicating what its clearinghouse rejected): it posts.
+    S.REJECTED: frozenset({S.FOLLOW_UP, *POSTED}),
     # After remittance, later ERAs may still arrive: secondary payments, reversals, corrections.
     S.PAID: frozenset({*POSTED, S.CLOSED, S.FOLLOW_UP}),
     S.SHORT_PAID: frozenset({*POSTED, S.FOLLOW_UP, S.CLOSED}),

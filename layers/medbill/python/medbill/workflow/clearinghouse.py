@@ -23,9 +23,10 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from medbill.models.common import utcnow
 from medbill.ports import (
     Artifacts,
     Clearinghouse,
@@ -141,7 +142,7 @@ class ExchangeSummary:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 @dataclass
@@ -155,6 +156,9 @@ class ClearinghouseExchange:
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     pause: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = _now
+    # (outbox key, remote name, sent at): proof of filing on the claims (workflow.filing.record_sent).
+    # Called before the send is recorded, so a failure here is retried with the send next run.
+    on_sent: Callable[[str, str, datetime], object] | None = None
 
     def run(self) -> ExchangeSummary:
         summary = ExchangeSummary()
@@ -179,6 +183,9 @@ class ClearinghouseExchange:
             except ClearinghouseError as err:
                 summary.failed.append(f"{name}: {type(err).__name__}")
                 continue
+            sent_at = self.now()
+            if self.on_sent is not None:
+                self.on_sent(key, name, sent_at)
             self.ledger.put_if_absent(
                 record_key,
                 {
@@ -186,7 +193,7 @@ class ClearinghouseExchange:
                     "remote_name": name,
                     "size": len(body),
                     "sha256": hashlib.sha256(body).hexdigest(),
-                    "sent_at": self.now().isoformat(),
+                    "sent_at": sent_at.isoformat(),
                     "found_on_server": not written,  # a retry after a crash between put and record
                 },
             )

@@ -4,14 +4,14 @@ timely filing with days left, proof of filing) and the patient's balance. Codes,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from pydantic import BaseModel
 
 from medbill.billing.timely_filing import filing_status, proof_of_filing
 from medbill.billing.writeoffs import open_payer_balance
 from medbill.models.claim import Claim
-from medbill.models.common import Money
+from medbill.models.common import Money, utcnow
 from medbill.ports import ClaimEvent
 
 
@@ -43,7 +43,7 @@ class FollowUpView(BaseModel):
 
 
 def follow_up_view(claim: Claim, events: Sequence[ClaimEvent], today: date | None = None) -> FollowUpView:
-    today = today or datetime.now(UTC).date()
+    today = today or utcnow().date()
     status = filing_status(claim, today)
     proof = proof_of_filing(claim, events)
     return FollowUpView(

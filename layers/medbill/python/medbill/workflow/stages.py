@@ -13,13 +13,14 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medbill.billing.claim_updates import MAX_LOCK_RETRIES, save_claim, with_lock_retry
 from medbill.billing.fees import FeeSchedule, FeeScheduleNotFound
 from medbill.coding import default_references, scrub
-from medbill.models.claim import Claim, RemittanceOutcome
+from medbill.models.claim import Claim, Filing, RemittanceOutcome
+from medbill.models.common import utcnow
 from medbill.models.eligibility import EligibilityResult
 from medbill.models.status import HOLD_STATUSES, POSTED
 from medbill.models.status import ClaimStatus as S
@@ -121,7 +122,7 @@ def verify_eligibility(
     gateway: EligibilityGateway,
     claim_id: str,
     fee_schedules: Callable[[str], FeeSchedule] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = utcnow,
     answers: EligibilityAnswers | None = None,
 ) -> Decision:
     """Ask the payer (270/271 through the gateway); store what it found on the claim; hold with a
@@ -247,23 +248,42 @@ def submit(repo: ClaimStore, store: Artifacts, submitter: Submitter, claim_id: s
     def step(claim: Claim) -> Submitted:
         if claim.status in _AFTER_SUBMISSION:
             return Submitted(interchange_control_number=claim.interchange_control_number)
-        # Reserve the control number and outbox key on the claim before writing the file: a retry
-        # (timeout, lost race) finds them and rewrites the same key, so the clearinghouse sees one file.
-        if not claim.interchange_control_number:
-            control = str(repo.next_counter("x12-interchange")).zfill(9)
-            key = f"{submitter.outbox_prefix}{claim.claim_id}-{control}.x12"
-            claim = repo.save(
-                claim.model_copy(update={"interchange_control_number": control, "outbox_key": key}),
-                actor="submission",
-                detail={"interchange_control_number": control, "reserved": True},
-            )
-        control, key = claim.interchange_control_number or "", claim.outbox_key or ""
-        text = submitter.write(claim, int(control), datetime.now(UTC))
-        store.write(key, text, "application/edi-x12")
-        save_claim(repo, claim, actor="submission", new_status=S.SUBMITTED, detail={"outbox_key": key})
-        return Submitted(interchange_control_number=control)
+        # Reserve the control number, outbox key and creation time on the claim before writing the
+        # file: a retry (timeout, lost race) finds them and writes the same bytes to the same key, so
+        # a file the clearinghouse exchange may already have sent is never changed and its control
+        # number never serves another file.
+        if not claim.interchange_control_number or claim.filing is None:
+            claim = _reserve_filing(repo, submitter, claim)
+        filing = claim.filing
+        assert filing is not None  # reserved above
+        text = submitter.write(claim, int(filing.interchange_control_number), filing.written_at)
+        store.write(filing.outbox_key, text, "application/edi-x12")
+        save_claim(repo, claim, actor="submission", new_status=S.SUBMITTED, detail={"outbox_key": filing.outbox_key})
+        return Submitted(interchange_control_number=filing.interchange_control_number)
 
     return with_lock_retry(repo, claim_id, step)
+
+
+def _reserve_filing(repo: ClaimStore, submitter: Submitter, claim: Claim) -> Claim:
+    """The claim with its control numbers, outbox key and creation time saved (one 837P per claim:
+    ISA13 = GS06 = ST02 = one counter draw, as entry.wiring writes it). The interchange is recorded
+    so a 999, which names GS06 and ST02 only, finds the claim."""
+    number = int(claim.interchange_control_number or repo.next_counter("x12-interchange"))
+    control = str(number).zfill(9)
+    key = claim.outbox_key or f"{submitter.outbox_prefix}{claim.claim_id}-{control}.x12"
+    filing = Filing(
+        outbox_key=key,
+        interchange_control_number=control,
+        group_control_number=str(number),
+        transaction_control_number=f"{number:04d}",
+        written_at=utcnow().replace(microsecond=0),
+    )
+    repo.record_interchange(number, claim.claim_id)
+    return repo.save(
+        claim.model_copy(update={"interchange_control_number": control, "outbox_key": key, "filing": filing}),
+        actor="submission",
+        detail={"interchange_control_number": control, "reserved": True},
+    )
 
 
 # --- waits: park a task token on the claim --------------------------------------------------
@@ -280,6 +300,11 @@ def park_task_token(
             workflow.resume(token, {"outcome": claim.remittance_outcome})
             repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
             return AlreadyAdjudicated(outcome=claim.remittance_outcome)
+        if wait == "remittance" and claim.status == S.REJECTED:
+            # A 999 / 277CA rejected the claim before the wait was parked (workflow.acknowledgements).
+            workflow.resume(token, {"outcome": "rejected"})
+            repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
+            return AlreadyAdjudicated(outcome="rejected")
         new_status = S.AWAITING_REMITTANCE if wait == "remittance" and claim.status == S.SUBMITTED else None
         save_claim(
             repo,
@@ -321,7 +346,7 @@ def follow_up(repo: ClaimStore, claim_id: str, outcome: str) -> Routed:
                     "follow_up_category": decided.category,
                     "follow_up_amount": decided.amount,
                     "follow_up_due": decided.due,
-                    "follow_up_since": datetime.now(UTC),
+                    "follow_up_since": utcnow(),
                     "task_token": None,
                     "remittance_outcome": remittance_outcome,
                 }

@@ -10,6 +10,7 @@ from medbill.models.claim import Adjustment, Claim
 from medbill.models.common import Money
 from medbill.models.eligibility import CoverageFound, PatientShareEstimate
 from medbill.ports import AccessRecord, ClaimEvent
+from medbill.workflow.filing import FilingView, filing_view
 from medbill.workflow.followup_views import FollowUpView, follow_up_view
 
 
@@ -68,6 +69,8 @@ class ClaimView(ClaimSummaryView):
     coverage: CoverageFound | None = None
     patient_estimate: PatientShareEstimate | None = None
     eligibility_retry_at: str | None = None
+    # Proof of filing (workflow.filing): the 837P, its control numbers, when it was sent, the answers.
+    filing: FilingView | None = None
 
 
 class ClaimPage(BaseModel):
@@ -119,6 +122,7 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         interchange_control_number=claim.interchange_control_number,
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
+        filing=filing_view(claim),
         timeline=[
             TimelineEntry(at=e.at, actor=e.actor, old_status=e.old_status, new_status=e.new_status, detail=e.detail)
             for e in events
@@ -146,7 +150,7 @@ class EraSummaryView(BaseModel):
     duplicate_keys: list[str] = []  # the same file delivered again under these keys (nothing posted twice)
     received_at: str | None = None
     problems: list[str] = []
-    # Not UTF-8: a person may release it with the encoding they confirm (`?encoding=`, decision 25).
+    # Not UTF-8: a person may release it with the encoding they confirm (`?encoding=`, decision 26).
     encoding_unknown: bool = False
     encoding: str | None = None  # the encoding a person confirmed the file is in
 

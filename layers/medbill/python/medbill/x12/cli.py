@@ -1,6 +1,6 @@
 """``medbill-x12``: summarize or validate an X12 file from the command line.
 
-    medbill-x12 summary FILE     JSON summary (835 here; 999, 277CA, 837P, 270 and 271 by their readers)
+    medbill-x12 summary FILE     JSON summary (835 here; 999, 277CA, 837P, 270, 271, 276, 277 by their readers)
     medbill-x12 validate FILE    exit 0 when the envelopes are well formed and the content checks
                                  of the file's kind find nothing (docs/x12.md has the full list):
 
@@ -50,6 +50,8 @@ _SUMMARIZERS = {
     "837P": ("medbill.x12.claim837", "summarize_837p"),
     "270": ("medbill.x12.eligibility.summary", "summarize_270"),
     "271": ("medbill.x12.eligibility.summary", "summarize_271"),
+    "276": ("medbill.x12.status276", "summarize_276"),
+    "277": ("medbill.x12.status276", "summarize_277"),
 }
 
 
@@ -87,6 +89,8 @@ def detect_kind(text: str) -> str:
                 return "837P" if "X222" in version or not version.startswith("005010X") else "837"
             if st01 == "277" and "X214" in version:
                 return "277CA"
+            if st01 == "277" and "X212" in version:
+                return "277"  # claim status response
             # ST01 goes into messages: anything but a plain id (a damaged file) is not echoed
             return st01 if st01.isascii() and st01.isalnum() and len(st01) <= 6 else "(unreadable ST01)"
         if seg.position > 50:
@@ -264,6 +268,18 @@ def _check_271(text: str) -> tuple[int, list[str], str]:
     return check_271(text)
 
 
+def _check_276(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.status276 import check_276
+
+    return check_276(text)
+
+
+def _check_277(text: str) -> tuple[int, list[str], str]:
+    from medbill.x12.status276 import check_277
+
+    return check_277(text)
+
+
 def _check_envelopes(text: str) -> tuple[int, list[str], str]:
     interchanges, problems = check_envelopes(text)
     return sum(len(g.transactions) for i in interchanges for g in i.groups), problems, ""
@@ -277,6 +293,8 @@ _CHECKS: dict[str, Callable[[str], tuple[int, list[str], str]]] = {
     "277CA": _check_277ca,
     "270": _check_270,
     "271": _check_271,
+    "276": _check_276,
+    "277": _check_277,
 }
 
 
@@ -295,7 +313,8 @@ def cmd_validate(path: str, out: TextIO) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="medbill-x12", description="Summarize or validate X12 5010 files (835, 837P, 999, 277CA, 270, 271)."
+        prog="medbill-x12",
+        description="Summarize or validate X12 5010 files (835, 837P, 999, 277CA, 270, 271, 276, 277).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_sum = sub.add_parser("summary", help="print a JSON summary of the file")

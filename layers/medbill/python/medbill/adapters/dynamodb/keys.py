@@ -30,6 +30,7 @@ def access_pk(resource: str, resource_id: str) -> str:
 
 
 ELIGANSWER = "ELIGANSWER#"  # ELIGANSWER#<sha256> / DAY#<date>: an eligibility answer kept for the day
+INTERCHANGE_CLAIM = "CLAIM#"  # INTERCHANGE#<control number> / CLAIM#<claim id>: the claims one 837P carried
 
 
 def claim_pk(claim_id: str) -> str:
@@ -90,3 +91,8 @@ def eligibility_answer_pk(key_hash: str) -> str:
 
 def eligibility_day_sk(day: str) -> str:
     return f"DAY#{day}"
+
+
+def interchange_pk(control_number: int) -> str:
+    """ISA13 / GS06 as a number: a 999's AK102 says "7" where the ISA says "000000007"."""
+    return f"INTERCHANGE#{control_number}"

@@ -16,6 +16,7 @@ Item layout (keys.py builds every key; docs/architecture.md explains it):
   UNMATCHED#<CLP01> / REMIT#<era id>#<position>   remittance for a claim we do not know (yet)
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
   ACCESS#<resource>#<id> / <ts>#<request>#<action>   who read a claim, ledger or ERA (audit.py)
+  INTERCHANGE#<n> / CLAIM#<claim id>      the claims our 837P with ISA13 = GS06 = n carried (999 matching)
 
 Every status change is a conditional write on `version`, committed in one transaction with its
 audit event (and ledger entries, ERA results and consumed work items when money moves).
@@ -27,9 +28,10 @@ from medbill.adapters.dynamodb.audit import AccessAuditTable
 from medbill.adapters.dynamodb.claims import ClaimTable
 from medbill.adapters.dynamodb.eligibility import EligibilityTable
 from medbill.adapters.dynamodb.eras import EraTable
+from medbill.adapters.dynamodb.interchanges import InterchangeTable
 
 
-class ClaimRepository(ClaimTable, EraTable, AccessAuditTable, EligibilityTable):
+class ClaimRepository(ClaimTable, EraTable, AccessAuditTable, EligibilityTable, InterchangeTable):
     """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), AccessAudit and
     EligibilityAnswers."""
 

@@ -9,7 +9,7 @@ another clinic's, unreadable header). Pure domain code: no AWS.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from medbill.intake.hl7v2 import ack
@@ -20,6 +20,7 @@ from medbill.intake.mapped import validate_mapped
 from medbill.intake.result import AcceptedRecord, IntakeResult, Rejection
 from medbill.models.claim import claim_id_for
 from medbill.models.clinic_profile import ClinicProfile
+from medbill.models.common import utcnow
 
 TRIGGERS = frozenset({"P03", "P11"})
 VERSIONS = frozenset({"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2"})
@@ -170,7 +171,7 @@ def read_hl7_file(
     source_key: str, body: bytes, profile: ClinicProfile, *, now: datetime | None = None
 ) -> Hl7IntakeResult:
     """Read one HL7 v2 file for the clinic of `profile`. Never raises: a file that is not HL7 is a file error."""
-    reader = _Reader(source_key, profile, now or datetime.now(UTC))
+    reader = _Reader(source_key, profile, now or utcnow())
     try:
         messages = split_messages(decode_hl7(body))
     except (FileError, NotHl7) as exc:

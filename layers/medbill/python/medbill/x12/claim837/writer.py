@@ -68,6 +68,14 @@ class ClearinghouseLike(Protocol):
     @property
     def usage_indicator(self) -> str: ...
 
+    # Optional (read with getattr, defaults in brackets): sender_qualifier / receiver_qualifier
+    # (ISA05 / ISA07, ZZ), application_sender / application_receiver (GS02 / GS03, the ISA ids),
+    # submitter_email (1000A PER05 EM, none).
+
+
+def _opt(settings: ClearinghouseLike, name: str, default: str = "") -> str:
+    return str(getattr(settings, name, "") or default)
+
 
 def transactions_needed(claim_count: int, claims_per_transaction: int = MAX_CLAIMS_PER_TRANSACTION) -> int:
     """How many transactions (ST02 numbers) `write_837p` writes for `claim_count` claims."""
@@ -253,7 +261,8 @@ def _write_header(buf: SegmentBuffer, settings: ClearinghouseLike, reference: st
     submitter = _fit(buf, settings.submitter_name, 60, "submitter NM103")
     buf.add("NM1", "41", "2", submitter, "", "", "", "", "46", settings.sender_id)
     contact = _fit(buf, settings.submitter_contact, 60, "submitter PER02")
-    buf.add("PER", "IC", contact, "TE", settings.submitter_phone)
+    email = ("EM", _opt(settings, "submitter_email")) if _opt(settings, "submitter_email") else ()
+    buf.add("PER", "IC", contact, "TE", settings.submitter_phone, *email)
     receiver = _fit(buf, settings.receiver_name, 60, "receiver NM103")
     buf.add("NM1", "40", "2", receiver, "", "", "", "", "46", settings.receiver_id)
 
@@ -367,15 +376,15 @@ def write_837p(
     """
     _check_submission(claims, settings, claims_per_transaction)
     envelope = Envelope(
-        sender_qualifier="ZZ",
+        sender_qualifier=_opt(settings, "sender_qualifier", "ZZ"),
         sender_id=settings.sender_id,
-        receiver_qualifier="ZZ",
+        receiver_qualifier=_opt(settings, "receiver_qualifier", "ZZ"),
         receiver_id=settings.receiver_id,
         control_number=control_numbers.interchange,
         usage=settings.usage_indicator,
         functional_id="HC",
-        application_sender=settings.sender_id,
-        application_receiver=settings.receiver_id,
+        application_sender=_opt(settings, "application_sender", settings.sender_id),
+        application_receiver=_opt(settings, "application_receiver", settings.receiver_id),
         group_control_number=control_numbers.group,
         version=IMPLEMENTATION_837P,
         created=created,
