@@ -31,6 +31,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -105,6 +106,35 @@ def _peer(path: str) -> dict[str, Any]:
     }
 
 
+class _RssPeak:
+    """Peak resident memory of this process while a phase runs (sampled from /proc every 20 ms):
+    ru_maxrss only ever grows, so it cannot tell the check's peak from the fan-out's."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self._page
+
+    def __enter__(self) -> _RssPeak:
+        self.peak = self._rss()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
 def _child(path: str, claims: int, bpr02: str) -> dict[str, Any]:
     """The measured run (in its own process: ru_maxrss is this run's peak)."""
     import logging
@@ -127,7 +157,8 @@ def _child(path: str, claims: int, bpr02: str) -> dict[str, Any]:
         def __init__(self) -> None:
             self.calls = 0
             self.bytes = 0
-            self.positions: set[int] = set()
+            self.seen = bytearray(3 * claims + 64)  # one byte per segment position (3 segments a claim)
+            self.unique = 0
             self.duplicates = 0
             self.paid = Decimal("0.00")
 
@@ -136,9 +167,11 @@ def _child(path: str, claims: int, bpr02: str) -> dict[str, Any]:
                 self.calls += 1
                 for r in remittances[start : start + 10]:
                     self.bytes += len(r.model_dump_json())
-                    if r.position in self.positions:
+                    if self.seen[r.position]:
                         self.duplicates += 1
-                    self.positions.add(r.position)
+                    else:
+                        self.seen[r.position] = 1
+                        self.unique += 1
                     self.paid += r.paid
             return len(remittances)
 
@@ -150,18 +183,22 @@ def _child(path: str, claims: int, bpr02: str) -> dict[str, Any]:
         store.write("era/bench-1m.835", Path(path).read_bytes())
         queue = CountingQueue()
         t0, cpu0 = time.perf_counter(), time.process_time()
-        first = receive_era_file(repo, store, queue, "era/bench-1m.835", out_of_time=lambda: True)
+        with _RssPeak() as check_rss:
+            first = receive_era_file(repo, store, queue, "era/bench-1m.835", out_of_time=lambda: True)
         check_s, check_cpu = time.perf_counter() - t0, time.process_time() - cpu0
         first_queued = queue.calls
         t0 = time.perf_counter()
         cpu0 = time.process_time()
-        rest = continue_era_file(repo, store, queue, "era/bench-1m.835", first.file_id, out_of_time=era_fanout.never)
+        with _RssPeak() as fan_rss:
+            rest = continue_era_file(
+                repo, store, queue, "era/bench-1m.835", first.file_id, out_of_time=era_fanout.never
+            )
         fan_s = time.perf_counter() - t0
         fan_cpu = time.process_time() - cpu0
         [era_id] = first.era_ids
         header = repo.get_era(era_id) or {}
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before reading 1M SENT entries back
         sent = repo.era_sent(era_id)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "claims": claims,
         "check_s": check_s,
@@ -173,7 +210,9 @@ def _child(path: str, claims: int, bpr02: str) -> dict[str, Any]:
         "quarantined": first.quarantined,
         "continued": first.continues and not rest.continues,
         "queued": first.claims_queued + rest.claims_queued,
-        "unique_positions": len(queue.positions),
+        "unique_positions": queue.unique,
+        "check_peak_mb": check_rss.peak / 2**20,
+        "fan_peak_mb": fan_rss.peak / 2**20,
         "duplicates": queue.duplicates,
         "paid_match": str(queue.paid) == bpr02,
         "sent_recorded": len(sent),
@@ -262,14 +301,20 @@ def run() -> list[dict[str, Any]]:
         {
             "benchmark": name,
             "unit": "MB peak RSS over the process before the file",
-            "ours": round(r["peak_mb"] - r["baseline_mb"]),
+            "ours": round(max(r["check_peak_mb"], r["fan_peak_mb"]) - r["baseline_mb"]),
             "peer": "the same for the peer's read + balance (own process)",
             "peer_value": round(r["peer_peak_mb"] - r["peer_baseline_mb"]),
-            "ratio": round((r["peer_peak_mb"] - r["peer_baseline_mb"]) / max(r["peak_mb"] - r["baseline_mb"], 1), 2),
+            "ratio": round(
+                (r["peer_peak_mb"] - r["peer_baseline_mb"])
+                / max(max(r["check_peak_mb"], r["fan_peak_mb"]) - r["baseline_mb"], 1),
+                2,
+            ),
             "note": (
-                f"peak {r['peak_mb']:.0f} MB of which {r['baseline_mb']:.0f} MB before the file (Python, moto "
-                f"provisioned; peer {r['peer_peak_mb']:.0f} / {r['peer_baseline_mb']:.0f} MB); the remittance Lambda "
-                "has 1024 MB; the file is held as bytes and as text during the check"
+                f"check phase {r['check_peak_mb'] - r['baseline_mb']:.0f} MB, fan-out phase "
+                f"{r['fan_peak_mb'] - r['baseline_mb']:.0f} MB over {r['baseline_mb']:.0f} MB before the file "
+                f"(Python, moto provisioned; moto's DynamoDB items and S3 spooling live in the same process); "
+                f"ru_maxrss {r['peak_mb']:.0f} MB; peer {r['peer_peak_mb']:.0f} / {r['peer_baseline_mb']:.0f} MB; "
+                "the remittance Lambda has 1024 MB"
             ),
         },
         {

@@ -137,7 +137,10 @@ def receive_era_file(
     if released_file_id and released_file_id != summary.file_id:
         return _released_file_changed(repo, store, summary, report, released_file_id)
     chunks = ChunkStore(store, summary.file_id)
-    checked, file_problems, unpostable = _read_whole_file(body, summary, chunks, encoding)
+    text = _decoded(body, summary, encoding)
+    del body  # a big file is held once (as text) while it is checked, not twice
+    checked, file_problems, unpostable = _read_whole_file(text, summary, chunks) if text is not None else ([], [], [])
+    del text  # the posting lines are in `chunks`: the fan-out never needs the file again
     if summary.file_error:
         summary.quarantined = True
         report.update(file_error=summary.file_error, status=QUARANTINED)
@@ -229,21 +232,28 @@ def continue_era_file(
     return summary
 
 
+def _decoded(body: bytes, summary: EraFileSummary, encoding: str | None) -> str | None:
+    """The file as text (UTF-8 unless a person confirmed another encoding); None, with
+    `summary.file_error` saying where, when it is not text in that encoding."""
+    try:
+        return body.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as err:
+        summary.file_error = _not_decodable(body, err, encoding)
+        summary.encoding_unknown = encoding is None
+        return None
+
+
 def _read_whole_file(
-    body: bytes, summary: EraFileSummary, chunks: ChunkStore, encoding: str | None
+    text: str, summary: EraFileSummary, chunks: ChunkStore
 ) -> tuple[list[_CheckedPayment], list[str], list[str]]:
     """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
     checked: list[_CheckedPayment] = []
     file_problems: list[str] = []
     unpostable: list[str] = []
     try:
-        text = body.decode(encoding or "utf-8-sig")
         checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
     except StagingError:
         raise  # S3 failed, not the file: SQS retries it
-    except UnicodeDecodeError as err:
-        summary.file_error = _not_decodable(body, err, encoding)
-        summary.encoding_unknown = encoding is None
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
     except Exception as err:
