@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
+import pytest
+
+from medbill.billing import era_ingestion
 from medbill.billing.era_limits import ERA_ID_CHARS, bounded_id, clip, clip_problems
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Reference, ServiceLine
 from tests.posting_harness import Posting, era_text
@@ -52,3 +56,18 @@ def test_a_claim_payment_too_big_for_one_posting_message_quarantines_the_file(p:
         for problem in summary.problems
     )
     assert p.queue.messages == []
+
+
+def test_the_file_report_keeps_the_first_problems_and_counts_them_all(
+    p: Posting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(era_ingestion, "REPORT_PROBLEMS", 2)
+    bad = [ClaimPayment(f"BAD{n}", "1", D("10.00"), D("9.00"), D("0"), "CI", f"P{n}") for n in range(5)]  # 1.00 short
+    summary = p.receive("era/bad.835", era_text(bad, [], "BAD1"))
+    report = json.loads(p.artifacts.read("era-reports/era/bad.835.json"))
+    assert summary.quarantined and len(summary.problems) == report["problem_count"] >= 5
+    assert len(report["problems"]) == 3
+    assert (
+        report["problems"][-1]
+        == f"... and {report['problem_count'] - 2} more problems: fix the first ones and re-check"
+    )

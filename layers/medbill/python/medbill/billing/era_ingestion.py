@@ -36,6 +36,7 @@ from medbill.billing.era_fanout import (
 from medbill.billing.era_limits import (
     HEADER_PROBLEMS,
     MESSAGE_BYTES,
+    REPORT_PROBLEMS,
     RESULT_PROBLEMS,
     clip,
     clip_problems,
@@ -298,7 +299,10 @@ def _summarize(
         }
         for payment, p in zip(payments, placed, strict=True)
     ]
-    report["problems"] = clip_problems(problems)  # every one, each cut (an element may be megabytes)
+    # Each cut (an element may be megabytes), and at most REPORT_PROBLEMS: a million unbalanced claims
+    # would make a report no person reads; the count says how many there were.
+    report["problems"] = clip_problems(problems, REPORT_PROBLEMS, more="fix the first ones and re-check")
+    report["problem_count"] = len(problems)
     if summary.duplicate_of:
         report["duplicate_of"] = summary.duplicate_of
 

@@ -7,7 +7,7 @@ too big, and the uncaught ValidationException sent the file to the DLQ with no r
 - an element we store from the payment header longer than its X12 maximum is a problem (the file
   is quarantined) and is stored cut to that maximum;
 - problem texts are cut to `PROBLEM_CHARS` and an ERA record keeps at most `HEADER_PROBLEMS` of
-  them (a per-claim result `RESULT_PROBLEMS`); the file's report in S3 has every problem, each cut;
+  them (a per-claim result `RESULT_PROBLEMS`, the file's report in S3 `REPORT_PROBLEMS`, with the count);
 - an ERA id (a key) longer than `ERA_ID_CHARS` becomes its head plus a hash of the whole;
 - a claim payment whose posting message is over `MESSAGE_BYTES` cannot be posted (it would pass
   the SQS limit, and its ledger entry the item limit): a problem names its segment and size.
@@ -24,6 +24,7 @@ from medbill.x12.remittance835 import Payment
 PROBLEM_CHARS = 300
 HEADER_PROBLEMS = 100  # 100 x 300 characters: 30 KB of the record's 400 KB
 RESULT_PROBLEMS = 20
+REPORT_PROBLEMS = 10_000  # in the file's S3 report (no item limit there, but a person reads it)
 ERA_ID_CHARS = 80
 MESSAGE_BYTES = 64 * 1024  # a 50-line claim payment is ~15 KB as a posting message
 
