@@ -203,16 +203,19 @@ async function erasView() {
 
 async function eraView(id) {
   const e = await api(`/eras/${encodeURIComponent(id)}`);
+  // A file that is not UTF-8 is released with the encoding a person confirmed it is in.
+  const encoding = e.encoding_unknown ? h("select", {}, ["latin-1", "windows-1252"].map((v) => h("option", { value: v }, v))) : null;
   const release = h("button", { type: "button", onclick: async () => {
-    try { await api(`/eras/${encodeURIComponent(id)}/release`, { method: "POST" }); say("Released for posting."); }
+    const query = encoding ? `?encoding=${encodeURIComponent(encoding.value)}` : "";
+    try { await api(`/eras/${encodeURIComponent(id)}/release${query}`, { method: "POST" }); say("Released for posting."); }
     catch (err) { say(err.message, true); }
-  } }, "Release for posting");
+  } }, encoding ? "Release in this encoding" : "Release for posting");
   return [h("h2", {}, `ERA ${e.era_id}`),
     h("dl", {}, [["Status", e.era_status], ["Paid", money(e.total_paid)], ["Posted", money(e.posted_total)],
       ["Unmatched", money(e.unmatched_total)], ["Difference", money(e.difference)],
       ["Reconciled", e.reconciled ? "yes" : "no"], ["Problems", (e.problems || []).join("; ") || "none"],
     ].flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-    e.era_status === "QUARANTINED" ? release : "",
+    e.era_status === "QUARANTINED" ? (encoding ? h("p", {}, [encoding, " ", release]) : release) : "",
     table("Claim payments", ["Position", "Claim", "Result", "Paid"],
       e.claims.map((c) => [c.position, c.claim_id || c.clp01 || "", c.result, money(c.paid)]), [0, 3])];
 }

@@ -292,7 +292,9 @@ SENDS_TO_POSTING = frozenset({"remittance"})
 # A big encounter file continues in a new message when intake's time runs low:
 # {"kind": "continue_intake", "key": ..., "from_record": n}.
 SENDS_TO_INTAKE = frozenset({"intake"})
-SENDS_TO_REMITTANCE = frozenset({"api"})  # release of a quarantined ERA: {"kind": "release", ...}
+# Release of a quarantined ERA (api): {"kind": "release", ...}; a big ERA's fan-out continuing in a new
+# message when remittance's time runs low: {"kind": "continue_era", "source_key": ..., "file_id": ...}.
+SENDS_TO_REMITTANCE = frozenset({"api", "remittance"})
 QUEUE_SENDERS: dict[str, frozenset[str]] = {
     INTAKE_QUEUE.name: SENDS_TO_INTAKE,
     POSTING_QUEUE.name: SENDS_TO_POSTING,

@@ -516,6 +516,14 @@ class FakeStore:
     def era_ids_for_file(self, file_id: str) -> list[str]:
         return sorted(self._era_files.get(file_id, set()))
 
+    def advance_era_fanout(self, era_id: str, file_id: str, done: int) -> bool:
+        with self._lock:
+            header = self._eras.get(era_id)
+            if header is None or header.get("file_id") != file_id or int(header.get("fanout_done", -1)) >= done:
+                return False
+            header.update(fanout_done=done, updated_at=utcnow().isoformat())
+            return True
+
     def record_era_sent(self, era_id: str, sent: list[tuple[int, str]]) -> None:
         if sent:
             self._sent.setdefault(era_id, {})[sent[0][0]] = list(sent)
@@ -708,13 +716,18 @@ class CollectingQueue:
 class ReleaseRequests:
     """ReleaseQueue: the release requests a person made."""
 
-    requests: list[dict[str, str]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     fail: bool = False
 
-    def release(self, source_key: str, file_id: str, released_by: str) -> None:
+    def release(
+        self, source_key: str, file_id: str, released_by: str, *, encoding: str | None = None, recheck: bool = False
+    ) -> None:
         if self.fail:
             raise QueueSendError("REMITTANCE_QUEUE_URL is not configured for this function")
-        self.requests.append({"source_key": source_key, "file_id": file_id, "released_by": released_by})
+        request: dict[str, Any] = {"source_key": source_key, "file_id": file_id, "released_by": released_by}
+        if encoding:
+            request.update(encoding=encoding, recheck=recheck)
+        self.requests.append(request)
 
 
 @dataclass

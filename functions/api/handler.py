@@ -245,10 +245,14 @@ def get_era(
 
 @app.post("/eras/<era_id>/release")
 @tracer.capture_method
-def post_release(era_id: EraId) -> Response[dict[str, Any]]:
+def post_release(
+    era_id: EraId,
+    # A file quarantined as not UTF-8: the encoding a person confirmed it is in (docs/operations.md).
+    encoding: Annotated[Literal["latin-1", "windows-1252"] | None, Query()] = None,
+) -> Response[dict[str, Any]]:
     released_by = staff().actor
-    body = release_era(wiring.repository(), wiring.release_queue(), era_id, released_by)
-    logger.info("ERA released for posting", era_id=era_id, released_by=released_by)
+    body = release_era(wiring.repository(), wiring.release_queue(), era_id, released_by, encoding=encoding)
+    logger.info("ERA released for posting", era_id=era_id, released_by=released_by, encoding=encoding)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=body)
 
 

@@ -1,6 +1,7 @@
 """Stage 6a, ERA intake: S3 `era/` -> SQS -> here. Each 835 file is checked whole (readable,
 balanced); a bad file is quarantined, a good (or released) one fans out one posting message per
-claim payment to the posting queue."""
+claim payment to the posting queue. A big file's fan-out that runs low on time continues in a
+`continue_era` message from the checkpoint on its ERA records (billing.era_fanout)."""
 
 from dataclasses import asdict
 from typing import Any
@@ -12,9 +13,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from medbill.billing.era import EraFileSummary, receive_era_file
+from medbill.billing.era import EraFileSummary, continue_era_file, receive_era_file
 from medbill.entry import settings, wiring
-from medbill.entry.messages import ReleaseEra, S3Notification, remittance_message
+from medbill.entry.messages import ContinueEra, ReleaseEra, S3Notification, remittance_message
 from medbill.entry.observability import observability
 from medbill.prefixes import ERA_PREFIX
 
@@ -26,11 +27,16 @@ processor = BatchProcessor(event_type=EventType.SQS)
 # record notes the key, its status stays) and the ledger never posts a claim payment twice.
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
 persistence = wiring.idempotency_store()
+# Left for the rest of the batch and the continuation message when a big file's fan-out stops: one
+# chunk (5,000 claim payments, ~500 SendMessageBatch calls) takes a few seconds in AWS.
+TIME_RESERVE_MS = 60_000
+_context: dict[str, LambdaContext] = {}
 
 
 @obs.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
+    _context["current"] = context
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
 
@@ -38,7 +44,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = remittance_message(record.body)
     if isinstance(message, ReleaseEra):
-        release(message.source_key, message.file_id)
+        release(message.source_key, message.file_id, message.encoding, recheck=message.recheck)
+    elif isinstance(message, ContinueEra):
+        resume(message.source_key, message.file_id)
     elif isinstance(message, S3Notification):
         for obj in message.created_objects():
             if not obj.key.startswith(ERA_PREFIX):
@@ -48,23 +56,50 @@ def record_handler(record: SQSRecord) -> None:
     # S3's s3:TestEvent names no object: nothing to do.
 
 
+def _out_of_time() -> bool:
+    context = _context.get("current")
+    return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+
+
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
-    return _report(receive_era_file(wiring.repository(), wiring.artifacts(), wiring.posting_queue(), s3_object["key"]))
-
-
-def release(key: str, file_id: str | None) -> dict[str, Any]:
     summary = receive_era_file(
-        wiring.repository(), wiring.artifacts(), wiring.posting_queue(), key, released=True, released_file_id=file_id
+        wiring.repository(), wiring.artifacts(), wiring.posting_queue(), s3_object["key"], out_of_time=_out_of_time
+    )
+    return _report(summary)  # inside: a failed continuation send fails the record, and SQS retries it
+
+
+def release(key: str, file_id: str | None, encoding: str | None = None, *, recheck: bool = False) -> dict[str, Any]:
+    """A person released a quarantined file (posted whatever its problems), or confirmed the encoding
+    of one that is not UTF-8 (`recheck`: checked in that encoding as on a first delivery)."""
+    summary = receive_era_file(
+        wiring.repository(),
+        wiring.artifacts(),
+        wiring.posting_queue(),
+        key,
+        released=not recheck,
+        released_file_id=file_id,
+        out_of_time=_out_of_time,
+        encoding=encoding,
+    )
+    return _report(summary)
+
+
+def resume(key: str, file_id: str) -> dict[str, Any]:
+    summary = continue_era_file(
+        wiring.repository(), wiring.artifacts(), wiring.posting_queue(), key, file_id, out_of_time=_out_of_time
     )
     return _report(summary)
 
 
 def _report(summary: EraFileSummary) -> dict[str, Any]:
+    if summary.continues:
+        wiring.era_continuations().send_continuation(summary.source_key, summary.file_id)
     fields = asdict(summary)
     fields.pop("problems")
     logger.info("ERA file processed", problem_count=len(summary.problems), **fields)
     metrics.add_metric(name="PostingMessagesQueued", unit=MetricUnit.Count, value=summary.claims_queued)
     metrics.add_metric(name="EraQuarantined", unit=MetricUnit.Count, value=int(summary.quarantined))
     metrics.add_metric(name="EraDuplicateDelivery", unit=MetricUnit.Count, value=int(summary.duplicate_of is not None))
+    metrics.add_metric(name="EraFanOutContinued", unit=MetricUnit.Count, value=int(summary.continues))
     return fields

@@ -13,6 +13,8 @@ ACKS_PREFIX = "acks/"  # every acknowledgement below it notifies the acks queue 
 ACK_999_PREFIX = "acks/999/"  # 999 implementation acknowledgements
 ACK_277CA_PREFIX = "acks/277ca/"  # 277CA claim acknowledgements
 ERA_REPORTS_PREFIX = "era-reports/"  # posting report per ERA file (unmatched claims, problems)
+# A big ERA file's posting messages, in chunks, while its fan-out runs (billing/era_fanout.py).
+ERA_WORK_PREFIX = "era-work/"
 # Clearinghouse exchange (workflow/clearinghouse.py): answers other than 999/277CA/835, by content.
 STATUS_277_PREFIX = "status/277/"  # 277 claim status responses (005010X212)
 ELIGIBILITY_271_PREFIX = "eligibility/271/"  # 271 eligibility responses from batch 270s (005010X279A1)

@@ -16,22 +16,42 @@ results the posting Lambdas write (see `era_queries.reconciliation`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from medbill.billing.era_fanout import (
+    MESSAGE,
+    Budget,
+    ChunkStore,
+    FanOut,
+    OutOfTime,
+    StagingError,
+    never,
+    not_postable_line,
+    resume_file,
+)
+from medbill.billing.era_limits import (
+    HEADER_PROBLEMS,
+    MESSAGE_BYTES,
+    REPORT_PROBLEMS,
+    RESULT_PROBLEMS,
+    clip,
+    clip_problems,
+    header_problems,
+    header_values,
+    message_too_big,
+)
 from medbill.billing.era_messages import describe, era_ids_for, file_id_for, posting_problems, to_remittance
-from medbill.billing.era_records import NOT_POSTED, POSTING, QUARANTINED, RELEASED
+from medbill.billing.era_records import ENCODINGS, POSTING, QUARANTINED, RELEASED
 from medbill.models.common import utcnow
-from medbill.models.remittance import ClaimRemittance, LedgerEntry
-from medbill.ports import Artifacts, BillingStore, EraResult, EraStore, PostingQueue
+from medbill.ports import Artifacts, BillingStore, EraStore, PostingQueue
 from medbill.prefixes import ERA_REPORTS_PREFIX
-from medbill.x12.remittance835 import ClaimPayment, Payment, ProviderAdjustment, RemittanceReader
+from medbill.x12.remittance835 import ClaimPayment, Payment, RemittanceReader
 from medbill.x12.tokenizer import X12SyntaxError
 
-SEND_EVERY = 100  # posting messages buffered before a send (memory stays flat on huge files)
-HEADER_PROBLEMS = 100  # problems kept on the ERA record (a DynamoDB item holds 400 KB); the report has all
 CREATE_ATTEMPTS = 5
 
 
@@ -52,33 +72,38 @@ class EraFileSummary:
     duplicate_of: str | None = None  # the key this very file was first received under
     era_ids: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    continues: bool = False  # out of time mid-fan-out: a `continue_era` message finishes it
+    encoding_unknown: bool = False  # not UTF-8: a person may release it with the encoding they confirm
 
 
-def _header(payment: Payment, file_id: str, key: str, status: str, problems: list[str]) -> dict:
+def _fanout_fields(chunks: ChunkStore, checked: _CheckedPayment, payment_key: str) -> dict[str, Any]:
+    """What a resumed fan-out needs on the record: only a file big enough to be staged has it."""
+    if not chunks.staged:
+        return {}
     return {
-        "file_id": file_id,
-        "source_key": key,
-        "payer_id": payment.payer_identifier,
-        "payer_name": payment.payer.name,
-        "payee_npi": payment.payee.npi,
-        "trace_number": payment.trace_number,
-        "total_paid": f"{payment.signed_total:.2f}",
-        "payment_method": payment.payment_method,
-        "payment_date": payment.payment_date,
-        "claim_count": payment.claim_count,
-        "plb_total": f"{payment.provider_adjustment_total:.2f}",
-        "era_status": status,
-        "problems": _kept(problems),
-        "received_at": utcnow().isoformat(),
-        "updated_at": utcnow().isoformat(),
+        "payment_index": checked.index,
+        "payment_key": payment_key,
+        "fanout_chunks": chunks.count(checked.index),
+        "fanout_done": 0,
     }
 
 
-def _kept(problems: list[str]) -> list[str]:
-    if len(problems) <= HEADER_PROBLEMS:
-        return problems
-    more = len(problems) - HEADER_PROBLEMS
-    return [*problems[:HEADER_PROBLEMS], f"... and {more} more problems: see the file's report"]
+def _header(payment: Payment, file_id: str, key: str, status: str, problems: list[str], extra: dict) -> dict:
+    values = header_values(payment)  # each cut to its X12 maximum (a longer one is a problem)
+    return {
+        **extra,
+        "file_id": file_id,
+        "source_key": key,
+        **values,
+        "payee_npi": values["payee_npi"] or None,
+        "total_paid": f"{payment.signed_total:.2f}",
+        "claim_count": payment.claim_count,
+        "plb_total": f"{payment.provider_adjustment_total:.2f}",
+        "era_status": status,
+        "problems": clip_problems(problems, HEADER_PROBLEMS),
+        "received_at": utcnow().isoformat(),
+        "updated_at": utcnow().isoformat(),
+    }
 
 
 @dataclass
@@ -99,19 +124,28 @@ def receive_era_file(
     *,
     released: bool = False,
     released_file_id: str | None = None,
+    out_of_time: OutOfTime = never,
+    encoding: str | None = None,
 ) -> EraFileSummary:
-    """`released`: a person released this file (`released_file_id` is the file they looked at)."""
+    """`released`: a person released this file (`released_file_id` is the file they looked at).
+    `out_of_time`: asked before each chunk of a big file's fan-out; when it says so, the summary
+    `continues` and `continue_era_file` resumes from the checkpoint on the ERA record.
+    `encoding`: the file is not UTF-8 and a person confirmed what it is (`era_queries.release_era`)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
     body = store.read(key)
     summary.file_id = file_id_for(body)
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
-    if released and released_file_id and released_file_id != summary.file_id:
+    if released_file_id and released_file_id != summary.file_id:
         return _released_file_changed(repo, store, summary, report, released_file_id)
-    checked, file_problems, unpostable = _read_whole_file(body, summary)
+    chunks = ChunkStore(store, summary.file_id)
+    text = _decoded(body, summary, encoding)
+    del body  # a big file is held once (as text) while it is checked, not twice
+    checked, file_problems, unpostable = _read_whole_file(text, summary, chunks) if text is not None else ([], [], [])
+    del text  # the posting lines are in `chunks`: the fan-out never needs the file again
     if summary.file_error:
         summary.quarantined = True
         report.update(file_error=summary.file_error, status=QUARANTINED)
-        _record_unreadable(repo, summary)
+        _record_unreadable(repo, summary, encoding)
         if summary.duplicate_of:
             report["duplicate_of"] = summary.duplicate_of
         store.write_json(summary.report_key, report)
@@ -127,6 +161,10 @@ def receive_era_file(
         before=file_problems + repeats,
         after=[p for payment in payments for p in payment.problems] + unpostable,
         released=released,
+        extra=[
+            {**_fanout_fields(chunks, c, k), **({"encoding": encoding} if encoding else {})}
+            for c, k in zip(checked, payment_keys, strict=True)
+        ],
     )
     _summarize(summary, report, payments, placed, problems)
     if not any(p.post for p in placed):
@@ -139,29 +177,84 @@ def receive_era_file(
         store.write_json(summary.report_key, report)
         return summary
 
-    # The messages the check built: the file is not read a second time.
+    # The messages the check built (in memory, or in S3 for a big file): the file is not read again.
+    budget = Budget(out_of_time)
     for payment, p, payment_key in zip(checked, placed, payment_keys, strict=True):
         if not p.post:
             continue
-        summary.claims_queued += _fan_out(repo, queue, payment, era_id=p.era_id, payment_key=payment_key)
-        summary.provider_adjustments += _record_provider_adjustments(
-            repo, p.era_id, payment_key, payment.payment.provider_adjustments, payment.by_pcn
+        fan = FanOut(
+            repo,
+            queue,
+            chunks,
+            payment=payment.index,
+            era_id=p.era_id,
+            payment_key=payment_key,
+            plbs=payment.payment.provider_adjustments,
         )
-    report.update(status=RELEASED if released else POSTING, claims_queued=summary.claims_queued)
+        finished = fan.run(_checkpoint(repo, p.era_id) if chunks.staged else 0, budget)
+        summary.claims_queued += fan.queued
+        summary.provider_adjustments += fan.provider_adjustments
+        if not finished:
+            summary.continues = True
+            break
+    report.update(
+        status=RELEASED if released else POSTING, claims_queued=summary.claims_queued, continues=summary.continues
+    )
     store.write_json(summary.report_key, report)
     return summary
 
 
-def _read_whole_file(body: bytes, summary: EraFileSummary) -> tuple[list[_CheckedPayment], list[str], list[str]]:
+def _checkpoint(repo: EraStore, era_id: str) -> int:
+    """Steps of this record's fan-out already done (by an earlier delivery of the same file)."""
+    header = repo.get_era(era_id) or {}
+    return int(header.get("fanout_done", 0))
+
+
+def continue_era_file(
+    repo: BillingStore, store: Artifacts, queue: PostingQueue, key: str, file_id: str, *, out_of_time: OutOfTime
+) -> EraFileSummary:
+    """Resume a big file's fan-out (a `continue_era` message) from the checkpoints on its ERA records.
+    Done again after a redelivery it finds the checkpoints further on, or nothing left to do."""
+    summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json", file_id=file_id)
+    queued, plbs, era_ids, finished = resume_file(repo, store, queue, file_id, out_of_time)
+    summary.claims_queued, summary.provider_adjustments, summary.era_ids = queued, plbs, era_ids
+    summary.continues = not finished
+    try:
+        report = json.loads(store.read(summary.report_key))
+    except Exception:  # the first delivery's report is missing or unreadable: start a fresh one
+        report = {"source_key": key, "file_id": file_id, "claims_queued": 0}
+    if report.get("file_id") == file_id and era_ids:
+        report.update(
+            claims_queued=int(report.get("claims_queued", 0)) + queued,
+            continues=summary.continues,
+            continued_at=utcnow().isoformat(),
+        )
+        store.write_json(summary.report_key, report)
+    return summary
+
+
+def _decoded(body: bytes, summary: EraFileSummary, encoding: str | None) -> str | None:
+    """The file as text (UTF-8 unless a person confirmed another encoding); None, with
+    `summary.file_error` saying where, when it is not text in that encoding."""
+    try:
+        return body.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as err:
+        summary.file_error = _not_decodable(body, err, encoding)
+        summary.encoding_unknown = encoding is None
+        return None
+
+
+def _read_whole_file(
+    text: str, summary: EraFileSummary, chunks: ChunkStore
+) -> tuple[list[_CheckedPayment], list[str], list[str]]:
     """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
     checked: list[_CheckedPayment] = []
     file_problems: list[str] = []
     unpostable: list[str] = []
     try:
-        text = body.decode("utf-8-sig")
-        checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key)
-    except UnicodeDecodeError:
-        summary.file_error = "the file is not UTF-8 text, so it cannot be an X12 835"
+        checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
+    except StagingError:
+        raise  # S3 failed, not the file: SQS retries it
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
     except Exception as err:
@@ -171,6 +264,20 @@ def _read_whole_file(body: bytes, summary: EraFileSummary) -> tuple[list[_Checke
     if summary.file_error is None and not checked:
         summary.file_error = "the file holds no 835 transaction (no ST*835)"
     return checked, file_problems, unpostable
+
+
+def _not_decodable(body: bytes, err: UnicodeDecodeError, encoding: str | None) -> str:
+    """Where the file stops being text in `encoding` (UTF-8 by default): a byte offset and the segment
+    it falls in, never the bytes (they may be part of a name)."""
+    at = err.start
+    terminator = body[105:106] if body[:3] == b"ISA" and len(body) > 105 else b"~"
+    segment = body.count(terminator, 0, at) + 1
+    if encoding:
+        return f"the file is not {encoding} text either (byte offset {at}, segment {segment})"
+    return (
+        f"the file is not UTF-8 text (the first byte that is not is at offset {at}, in segment {segment}); "
+        f"if it is {' or '.join(ENCODINGS)}, a person can release it with that encoding"
+    )
 
 
 def _summarize(
@@ -192,7 +299,10 @@ def _summarize(
         }
         for payment, p in zip(payments, placed, strict=True)
     ]
-    report["problems"] = problems
+    # Each cut (an element may be megabytes), and at most REPORT_PROBLEMS: a million unbalanced claims
+    # would make a report no person reads; the count says how many there were.
+    report["problems"] = clip_problems(problems, REPORT_PROBLEMS, more="fix the first ones and re-check")
+    report["problem_count"] = len(problems)
     if summary.duplicate_of:
         report["duplicate_of"] = summary.duplicate_of
 
@@ -206,6 +316,7 @@ def _place_records(
     before: list[str],
     after: list[str],
     released: bool,
+    extra: list[dict[str, Any]],
 ) -> tuple[list[_Placed], list[str]]:
     """Find or create each payment's ERA record; the file's problems (with any conflicts found).
 
@@ -232,8 +343,8 @@ def _place_records(
         problems = before + conflicts + after
         status = QUARANTINED if problems and not released else POSTING
         placed: list[_Placed] = []
-        for payment, (era_id, header) in zip(payments, found, strict=True):
-            record = _header(payment, file_id, key, status, problems)
+        for payment, (era_id, header), fields in zip(payments, found, extra, strict=True):
+            record = _header(payment, file_id, key, status, problems, fields)
             if header is None:
                 if not repo.create_era(era_id, record):
                     break  # another delivery made it a moment ago: look again
@@ -272,7 +383,7 @@ def _released_file_changed(
 ) -> EraFileSummary:
     """The object under this key changed after the person looked at it: they did not release this.
     Their ERA records go back to QUARANTINED and say why (the new content arrives as its own file)."""
-    problem = f"the file at {summary.source_key} changed after it was released; release the new file separately"
+    problem = clip(f"the file at {summary.source_key} changed after it was released; release the new file separately")
     summary.quarantined = True
     summary.problems = [problem]
     summary.era_ids = [e for e in repo.era_ids_for_file(released_id) if _requarantine(repo, e, released_id, problem)]
@@ -301,41 +412,57 @@ class _NotPostable:
     problems: list[str]
     hide_clp01: bool = False  # the CLP01 itself is what fails: not shown
 
+    def line(self) -> str:
+        claim = self.claim
+        fields = {
+            "clp01": "" if self.hide_clp01 else claim.claim_id[:38],
+            "status_code": claim.status_code[:2],
+            # An amount the reader could not read is 0.00 here; the problems say which claim payment it is.
+            "charge": f"{claim.charge:.2f}",
+            "paid": f"{claim.paid:.2f}",
+            "payer_claim_number": claim.payer_claim_control_number[:50],
+            "problems": clip_problems(self.problems, RESULT_PROBLEMS, more="see the ERA's file report"),
+        }
+        return not_postable_line(claim.position, fields)
+
 
 @dataclass
 class _CheckedPayment:
-    """One payment as the check read it: its header (claims are not kept), each claim payment's
-    posting message (compact JSON, ids filled in at the fan-out) or why it has none, in file order,
-    and the CLP01s by CLP07 (a PLB reference may name a claim by its payer claim number)."""
+    """One payment as the check read it: its header (claims are not kept) and its place in the file;
+    each claim payment's line (posting message or why it has none) is in the file's `ChunkStore`."""
 
     payment: Payment
-    messages: list[bytes | _NotPostable] = field(default_factory=list)
-    by_pcn: dict[str, set[str]] = field(default_factory=dict)
+    index: int
 
 
-def _check_whole_file(text: str, file_id: str, key: str) -> tuple[list[_CheckedPayment], list[str], list[str]]:
-    """Stream the whole file once: the payments with their posting messages, the envelope problems
-    and the claim payments that could not become posting messages."""
+def _check_whole_file(
+    text: str, file_id: str, key: str, chunks: ChunkStore
+) -> tuple[list[_CheckedPayment], list[str], list[str]]:
+    """Stream the whole file once: the payments (their posting lines into `chunks`), the envelope and
+    element-size problems and the claim payments that could not become posting messages."""
     reader = RemittanceReader(text)
     checked = []
     unpostable: list[str] = []
-    for payment in reader.payments():
-        out = _CheckedPayment(payment)
+    header: list[str] = []
+    for index, payment in enumerate(reader.payments()):
         seen: dict[tuple[str, str, str], int] = {}
         for claim in payment.iter_claims():
-            out.by_pcn.setdefault(claim.payer_claim_control_number, set()).add(claim.claim_id)
             combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
             seen[combo] = seen.get(combo, 0) + 1
             message = _message(claim, payment, file_id, key, seen[combo])
             if isinstance(message, _NotPostable):
                 unpostable += message.problems
-            out.messages.append(message)
-        checked.append(out)
-    return checked, list(reader.problems), unpostable
+                chunks.add(index, message.line())
+            else:
+                chunks.add(index, message)
+        checked.append(_CheckedPayment(payment, index))
+        header += header_problems(payment)
+    chunks.finish({c.index: c.payment.provider_adjustments for c in checked})
+    return checked, list(reader.problems) + header, unpostable
 
 
-def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occurrence: int) -> bytes | _NotPostable:
-    """The posting message, its ERA ids left for the fan-out (known once the records are placed)."""
+def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occurrence: int) -> str | _NotPostable:
+    """The posting message line, its ERA ids left for the fan-out (known once the records are placed)."""
     if claim.unreadable_amounts:
         return _NotPostable(claim, posting_problems(claim, payment))  # its money is unknown: never posted
     try:
@@ -343,60 +470,17 @@ def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occu
     except ValidationError as err:
         bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
         return _NotPostable(claim, describe(err, claim), hide_clp01=bad_clp01)
-    return remit.model_dump_json().encode()
+    message = remit.model_dump_json()
+    if len(message) > MESSAGE_BYTES:
+        # Over the SQS message limit, and its ledger entry near DynamoDB's item limit.
+        return _NotPostable(claim, [message_too_big(len(message), claim.position)])
+    return MESSAGE + message
 
 
 _LATER = "-"  # the ERA id of a message the check built; the fan-out sets the real one
 
 
-def _fan_out(repo: EraStore, queue: PostingQueue, checked: _CheckedPayment, *, era_id: str, payment_key: str) -> int:
-    """Queue one posting message per claim payment (in batches, so memory stays flat)."""
-    # As to_remittance's validation would have set them (our models strip whitespace).
-    ids = {"era_id": era_id.strip(), "payment_key": (payment_key or era_id).strip()}
-    queued = 0
-    batch: list[ClaimRemittance] = []
-    for message in checked.messages:
-        if isinstance(message, _NotPostable):
-            # Only a released file gets here (the check quarantines it otherwise): this claim payment
-            # cannot be posted. Its result says why; the file's other claims post.
-            _record_not_posted(repo, era_id, message.claim, message.problems, hide_clp01=message.hide_clp01)
-            continue
-        batch.append(ClaimRemittance.model_validate_json(message).model_copy(update=ids))
-        if len(batch) >= SEND_EVERY:
-            queued += _send(repo, queue, era_id, batch)
-            batch = []
-    queued += _send(repo, queue, era_id, batch)
-    return queued
-
-
-def _send(repo: EraStore, queue: PostingQueue, era_id: str, batch: list[ClaimRemittance]) -> int:
-    if not batch:
-        return 0
-    # Noted before the send: a message that never yields a result (it ended in the DLQ) shows as pending.
-    repo.record_era_sent(era_id, [(r.position, r.claim_id) for r in batch])
-    return queue.send(batch)
-
-
-def _record_not_posted(
-    repo: EraStore, era_id: str, claim: ClaimPayment, problems: list[str], *, hide_clp01: bool = False
-) -> None:
-    result = {
-        "claim_id": "",
-        "clp01": "" if hide_clp01 else claim.claim_id,
-        "result": NOT_POSTED,
-        "outcome": None,
-        "status_code": claim.status_code,
-        # An amount the reader could not read is 0.00 here; the problems say which claim payment it is.
-        "charge": f"{claim.charge:.2f}",
-        "paid": f"{claim.paid:.2f}",
-        "payer_claim_number": claim.payer_claim_control_number,
-        "problems": problems,
-        "recorded_at": utcnow().isoformat(),
-    }
-    repo.record_era_result(EraResult(era_id, claim.position, result))
-
-
-def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
+def _record_unreadable(repo: EraStore, summary: EraFileSummary, encoding: str | None = None) -> None:
     era_id = f"FILE-{summary.file_id}"
     summary.era_ids.append(era_id)
     now = utcnow().isoformat()
@@ -404,8 +488,9 @@ def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
         "file_id": summary.file_id,
         "source_key": summary.source_key,
         "era_status": QUARANTINED,
-        "problems": [summary.file_error],
+        "problems": [clip(summary.file_error or "")],
         "unreadable": True,
+        **({"encoding_unknown": True} if summary.encoding_unknown else {}),
         "total_paid": "0.00",
         "claim_count": 0,
         "plb_total": "0.00",
@@ -414,71 +499,11 @@ def _record_unreadable(repo: EraStore, summary: EraFileSummary) -> None:
     }
     if not repo.create_era(era_id, record):
         header = repo.get_era(era_id) or {}
+        if encoding:
+            # Released with an encoding the file is not in either: back to the person, saying so.
+            problems = [*list(header.get("problems") or [])[:5], clip(summary.file_error or "")]
+            repo.requarantine_era(era_id, summary.file_id, problems)
         first_key = str(header.get("source_key") or "")
         if first_key and first_key != summary.source_key:
             repo.add_era_duplicate(era_id, summary.source_key)
             summary.duplicate_of = first_key
-
-
-def _reference_candidates(reference: str) -> list[str]:
-    """A PLB reference often carries a claim number, sometimes followed by other text: the whole
-    reference and its first token."""
-    whole = reference.strip()
-    first = whole.split(" ")[0].split(":")[0]
-    return [c for c in dict.fromkeys((whole, first)) if c]
-
-
-def _claim_named_by(repo: BillingStore, reference: str, by_pcn: dict[str, set[str]]) -> tuple[str | None, str | None]:
-    """The claim a PLB reference names, and how: our claim id (CLP01), else the payer claim number
-    (CLP07) of exactly one claim in the same payment (WO/FB recoveries name the payer's number)."""
-    candidates = _reference_candidates(reference)
-    for candidate in candidates:
-        if repo.claim_exists(candidate):
-            return candidate, "CLP01"
-    for candidate in candidates:
-        named = by_pcn.get(candidate, set())
-        if len(named) == 1:
-            (claim_id,) = named
-            if repo.claim_exists(claim_id):
-                return claim_id, "CLP07"
-    return None, None
-
-
-def _record_provider_adjustments(
-    repo: BillingStore,
-    era_id: str,
-    payment_key: str,
-    adjustments: list[ProviderAdjustment],
-    by_pcn: dict[str, set[str]],
-) -> int:
-    seen: dict[tuple[str, str], int] = {}
-    for n, plb in enumerate(adjustments, start=1):
-        # On the claim's ledger a PLB is named by its payment and content, like a claim payment: a
-        # re-sent payment released under its own ERA record (`~<file id>`) does not add it twice.
-        seen[(plb.reason, plb.reference)] = occurrence = seen.get((plb.reason, plb.reference), 0) + 1
-        claim_id, linked_by = _claim_named_by(repo, plb.reference, by_pcn) if plb.reference else (None, None)
-        repo.record_provider_adjustment(
-            era_id,
-            n,
-            {
-                "reason": plb.reason,
-                "reference": plb.reference,
-                "amount": f"{plb.amount:.2f}",
-                "provider_id": plb.provider_id,
-                "fiscal_period_date": plb.fiscal_period_date,
-                "claim_id": claim_id,
-                "linked_by": linked_by,
-            },
-        )
-        if claim_id:
-            entry = LedgerEntry(
-                source=f"{payment_key}#PLB#{plb.reason}#{plb.reference}#{occurrence}",
-                kind="provider_adjustment",
-                era_id=era_id,
-                posted_at=utcnow().isoformat(),
-                paid=-plb.amount,  # a positive PLB amount is taken from the payment
-                plb_reason=plb.reason,
-                plb_reference=plb.reference,
-            )
-            repo.post_provider_adjustment(claim_id, entry)
-    return len(adjustments)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from medbill.billing.era_limits import bounded_id
 from medbill.models.remittance import ClaimRemittance
 from medbill.x12.remittance835 import ClaimPayment, Payment
 
@@ -18,7 +19,7 @@ ZERO = Decimal("0.00")
 def era_id_for(payment: Payment) -> str:
     """Payer + TRN02 names one payment: a payer never reuses a check or EFT trace number."""
     payer = payment.payer_identifier or payment.payer.reference("2U") or payment.payer.id or "UNKNOWN"
-    return f"{payer}-{payment.trace_number or payment.control_number}"
+    return bounded_id(f"{payer}-{payment.trace_number or payment.control_number}")  # a key: never too long
 
 
 def era_ids_for(payments: list[Payment]) -> tuple[list[str], list[str]]:
@@ -31,9 +32,9 @@ def era_ids_for(payments: list[Payment]) -> tuple[list[str], list[str]]:
         base = era_id_for(payment)
         era_id = base
         if era_id in ids:
-            era_id = f"{base}-{payment.control_number or n}"
+            era_id = bounded_id(f"{base}-{payment.control_number or n}")
             while era_id in ids:
-                era_id = f"{era_id}-{n}"
+                era_id = bounded_id(f"{era_id}-{n}")
             problems.append(
                 f"payment {base} (payer and trace number) appears again in this file at transaction "
                 f"{payment.control_number or n}; recorded as {era_id}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from medbill.billing.era_records import NOT_POSTED, PENDING, POSTING, QUARANTINED, RELEASED, era_status
+from medbill.billing.era_records import ENCODINGS, NOT_POSTED, PENDING, POSTING, QUARANTINED, RELEASED, era_status
 from medbill.ports import EraStore, ReleaseQueue
 
 ZERO = Decimal("0.00")
@@ -113,21 +113,45 @@ class EraNotReleasable(Exception):
     """The ERA cannot be released: not quarantined (any more), or the file is not a readable 835."""
 
 
-def release_era(repo: EraStore, queue: ReleaseQueue, era_id: str, released_by: str) -> dict[str, Any]:
-    """A person checked a quarantined ERA: post its file. Once: the status change is conditional."""
+def release_era(
+    repo: EraStore, queue: ReleaseQueue, era_id: str, released_by: str, encoding: str | None = None
+) -> dict[str, Any]:
+    """A person checked a quarantined ERA: post its file. Once: the status change is conditional.
+
+    A file quarantined because it is not UTF-8 is released with the `encoding` a person confirmed
+    (latin-1 or windows-1252): it is then checked in that encoding like a new delivery (its
+    payments post if they balance, else are quarantined for a release of their own, which reads
+    the file in the same encoding)."""
     header = repo.get_era(era_id)
     if header is None:
         raise EraNotFound(era_id)
+    if encoding is not None and encoding not in ENCODINGS:
+        raise EraNotReleasable(f"encoding must be one of {', '.join(ENCODINGS)}")
+    recheck = False
     if header.get("unreadable"):
-        raise EraNotReleasable(f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it")
+        if not header.get("encoding_unknown"):
+            raise EraNotReleasable(
+                f"ERA file {header.get('source_key')} is not a readable 835; ask the payer to resend it"
+            )
+        if encoding is None:
+            raise EraNotReleasable(
+                f"ERA file {header.get('source_key')} is not UTF-8: release it with the encoding a person "
+                f"confirmed ({' or '.join(ENCODINGS)})"
+            )
+        recheck = True
+    elif encoding is not None and encoding != header.get("encoding"):
+        read_as = header.get("encoding") or "UTF-8"
+        raise EraNotReleasable(f"ERA {era_id} was read as {read_as}: there is no other encoding to confirm")
+    encoding = encoding or header.get("encoding")
     if not repo.update_era_status(era_id, RELEASED, expected=QUARANTINED):
         current = repo.get_era(era_id) or header  # another person may have released it a moment ago
         shown = era_status(current, *repo.era_result_counts(era_id))  # as GET /eras shows it
         raise EraNotReleasable(f"ERA {era_id} is {shown}, not {QUARANTINED}")
     try:
-        queue.release(header["source_key"], header["file_id"], released_by)
+        queue.release(header["source_key"], header["file_id"], released_by, encoding=encoding, recheck=recheck)
     except Exception:
         # Not sent: put it back so the person can release it again.
         repo.update_era_status(era_id, QUARANTINED, expected=RELEASED)
         raise
-    return {"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]}
+    out = {"era_id": era_id, "era_status": RELEASED, "source_key": header["source_key"]}
+    return {**out, "encoding": encoding} if encoding else out

@@ -10,6 +10,9 @@ POSTING = "POSTING"
 POSTED = "POSTED"
 POSTED_WITH_UNMATCHED = "POSTED_WITH_UNMATCHED"
 NOT_POSTED = "not_posted"  # result of a released claim payment that cannot become a posting message
+# Encodings a person may confirm for an 835 that is not UTF-8 (X12 has no charset element: the
+# clearinghouse's export decides). Both decode every ASCII byte as ASCII, so delimiters stay put.
+ENCODINGS = ("latin-1", "windows-1252")
 PENDING = "pending"  # a queued claim payment with no result yet (in flight, or its message is in the DLQ)
 
 

@@ -1,9 +1,9 @@
 """The messages on the queues that carry more than one kind, as typed models.
 
 The intake queue carries S3 notifications (`encounters/`) and `continue_intake` messages; the
-remittance queue carries S3 notifications (`era/`) and `release` requests; the acks queue carries
-S3 notifications (`acks/`). Our own messages name
-their `kind` (the senders are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
+remittance queue carries S3 notifications (`era/`), `release` requests and `continue_era` messages;
+the acks queue carries S3 notifications (`acks/`). Our own messages name their `kind` (the senders
+are medbill.adapters.sqs); S3's come from S3 and have no `kind`, so the
 discriminator is a function: `kind` when present, else S3's own shape (`Records`, or the
 `s3:TestEvent` S3 sends once when a notification is configured).
 
@@ -104,6 +104,17 @@ class ReleaseEra(_Model):
     source_key: str = Field(min_length=1)
     file_id: str | None = None
     released_by: str | None = None
+    encoding: Literal["latin-1", "windows-1252"] | None = None  # a person confirmed the file's encoding
+    recheck: bool = False  # check the file as on its first delivery (it was unreadable before)
+
+
+class ContinueEra(_Model):
+    """A big ERA file's fan-out ran low on time: resume it from the checkpoints on its ERA records
+    (adapters.sqs.EraContinuationQueue; billing.era_fanout)."""
+
+    kind: Literal["continue_era"]
+    source_key: str = Field(min_length=1)
+    file_id: str = Field(min_length=1, max_length=40)
 
 
 def _kind(body: Any) -> str | None:
@@ -129,7 +140,8 @@ IntakeMessage = Annotated[
 RemittanceMessage = Annotated[
     Annotated[S3Notification, Tag("s3")]
     | Annotated[S3TestEvent, Tag("s3_test")]
-    | Annotated[ReleaseEra, Tag("release")],
+    | Annotated[ReleaseEra, Tag("release")]
+    | Annotated[ContinueEra, Tag("continue_era")],
     Discriminator(_kind),
 ]
 
@@ -139,7 +151,7 @@ AckMessage = Annotated[
 ]
 
 _INTAKE: TypeAdapter[S3Notification | S3TestEvent | ContinueIntake] = TypeAdapter(IntakeMessage)
-_REMITTANCE: TypeAdapter[S3Notification | S3TestEvent | ReleaseEra] = TypeAdapter(RemittanceMessage)
+_REMITTANCE: TypeAdapter[S3Notification | S3TestEvent | ReleaseEra | ContinueEra] = TypeAdapter(RemittanceMessage)
 _ACK: TypeAdapter[S3Notification | S3TestEvent] = TypeAdapter(AckMessage)
 
 
@@ -155,7 +167,7 @@ def intake_message(body: str) -> S3Notification | S3TestEvent | ContinueIntake:
     return _parse(_INTAKE, "intake", body)  # type: ignore[no-any-return]
 
 
-def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra:
+def remittance_message(body: str) -> S3Notification | S3TestEvent | ReleaseEra | ContinueEra:
     return _parse(_REMITTANCE, "remittance", body)  # type: ignore[no-any-return]
 
 

@@ -96,7 +96,8 @@ class PostingQueueSettings(EnvironmentSettings):
 
 
 class ReleaseQueueSettings(EnvironmentSettings):
-    remittance_queue_url: NonEmpty  # the API asks the remittance stage to post a released ERA
+    # The API asks the remittance stage to post a released ERA; remittance continues a big ERA's fan-out.
+    remittance_queue_url: NonEmpty
 
 
 class EligibilitySettings(EnvironmentSettings):
@@ -197,7 +198,9 @@ class SubmissionSettings(ClaimStoreSettings, ArtifactSettings, EnvelopeSettings)
 class AwaitTokenSettings(ClaimStoreSettings): ...  # parks and resumes by task token
 
 
-class RemittanceSettings(ClaimStoreSettings, ArtifactSettings, IdempotencySettings, PostingQueueSettings): ...
+class RemittanceSettings(
+    ClaimStoreSettings, ArtifactSettings, IdempotencySettings, PostingQueueSettings, ReleaseQueueSettings
+): ...
 
 
 class PostingSettings(ClaimStoreSettings): ...  # the message carries the data; resumes by task token

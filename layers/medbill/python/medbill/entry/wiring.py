@@ -19,7 +19,7 @@ from medbill.adapters.clinic_profiles import S3ClinicProfileFiles
 from medbill.adapters.dynamodb.repository import ClaimRepository
 from medbill.adapters.eligibility_core import CoreEligibilityGateway, CoreSecret, load_core_secret
 from medbill.adapters.s3 import ArtifactStore
-from medbill.adapters.sqs import IntakeQueue, PostingQueue, ReleaseQueue
+from medbill.adapters.sqs import EraContinuationQueue, IntakeQueue, PostingQueue, ReleaseQueue
 from medbill.adapters.stepfunctions import WorkflowGateway
 from medbill.billing.fees import FeeSchedule
 from medbill.entry import settings
@@ -81,6 +81,11 @@ def posting_queue() -> PostingQueue:
 @cache
 def intake_queue() -> IntakeQueue:
     return IntakeQueue(settings.load(settings.IntakeQueueSettings).intake_queue_url)
+
+
+@cache
+def era_continuations() -> EraContinuationQueue:
+    return EraContinuationQueue(settings.load(settings.ReleaseQueueSettings).remittance_queue_url)
 
 
 @cache

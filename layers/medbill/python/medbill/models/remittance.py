@@ -72,13 +72,14 @@ class ClaimRemittance(Model):
     trace_number: str  # TRN02
     position: int  # segment position of the CLP in the file: part of the idempotency key
     claim_id: PatientControlNumber  # CLP01 as sent (our claim id when it is ours)
-    status_code: str  # CLP02
+    # Bounded by X12's maxima: they are parts of ledger keys, and of items limited to 400 KB.
+    status_code: Annotated[str, StringConstraints(max_length=2)]  # CLP02
     charge: Money  # CLP03
     paid: Money  # CLP04
     patient_responsibility: Money = Decimal("0.00")  # CLP05
-    filing_indicator: str = ""
-    payer_claim_number: str = ""  # CLP07
-    frequency_code: str = ""  # CLP09
+    filing_indicator: Annotated[str, StringConstraints(max_length=2)] = ""
+    payer_claim_number: Annotated[str, StringConstraints(max_length=50)] = ""  # CLP07
+    frequency_code: Annotated[str, StringConstraints(max_length=1)] = ""  # CLP09
     adjustments: list[RemitAdjustment] = Field(default_factory=list)  # claim-level CAS
     remarks: list[str] = Field(default_factory=list)  # MIA/MOA RARCs
     lines: list[RemitLine] = Field(default_factory=list)

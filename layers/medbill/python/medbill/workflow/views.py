@@ -160,6 +160,9 @@ class EraSummaryView(BaseModel):
     duplicate_keys: list[str] = []  # the same file delivered again under these keys (nothing posted twice)
     received_at: str | None = None
     problems: list[str] = []
+    # Not UTF-8: a person may release it with the encoding they confirm (`?encoding=`, decision 35).
+    encoding_unknown: bool = False
+    encoding: str | None = None  # the encoding a person confirmed the file is in
 
 
 class EraPage(BaseModel):
@@ -254,6 +257,8 @@ def era_summary_view(header: dict[str, Any]) -> EraSummaryView:
         duplicate_keys=sorted(header.get("duplicate_keys") or []),
         received_at=header.get("received_at"),
         problems=list(header.get("problems") or []),
+        encoding_unknown=bool(header.get("encoding_unknown")),
+        encoding=header.get("encoding"),
     )
 
 

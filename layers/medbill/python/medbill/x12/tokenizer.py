@@ -338,13 +338,14 @@ def _cut_off(
 def _read_isa_ahead(buf: str, chunks: Iterator[str], exhausted: bool) -> tuple[str, bool]:
     """Enough input for a whole ISA (or all that is left), leading whitespace dropped; and whether the
     input is exhausted."""
-    while not exhausted and len(buf.lstrip(_WHITESPACE)) < _ISA_MAX + 2:
+    buf = buf.lstrip(_WHITESPACE)  # stripped as it grows: megabytes of blank lines stay linear
+    while not exhausted and len(buf) < _ISA_MAX + 2:
         nxt = next(chunks, None)
         if nxt is None:
             exhausted = True
         else:
-            buf += nxt
-    return buf.lstrip(_WHITESPACE), exhausted
+            buf = (buf + nxt).lstrip(_WHITESPACE)
+    return buf, exhausted
 
 
 def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[list[str]], Delimiters]]:
@@ -418,11 +419,25 @@ def iter_raw_batches(source: str | TextIO | Iterable[str]) -> Iterator[tuple[lis
                 # that names this interchange's ISA13 shows nothing was cut off.
                 yield [tail.split(elem)], delims
                 return
-            nxt = next(chunks, None)
-            if nxt is None:
-                exhausted = True
-            else:
-                buf += nxt
+            buf, exhausted = _read_to_terminator(buf, chunks, term)
+
+
+def _read_to_terminator(buf: str, chunks: Iterator[str], term: str) -> tuple[str, bool]:
+    """``buf`` with more input: up to and including the next chunk that holds a segment terminator
+    (or all that is left); and whether the input is exhausted.
+
+    Chunks with no terminator are held in a list and joined once, so a segment of any size is copied
+    and searched a constant number of times (appending each chunk to ``buf`` and searching it again
+    made one 60 MB segment quadratic: 90 s). An IEA ends on a terminator too, so no search can
+    succeed before one arrives."""
+    held = [buf]
+    while True:
+        nxt = next(chunks, None)
+        if nxt is None:
+            return "".join(held), True
+        held.append(nxt)
+        if term in nxt:
+            return "".join(held), False
 
 
 def iter_raw_segments(source: str | TextIO | Iterable[str]) -> Iterator[tuple[list[str], Delimiters]]:

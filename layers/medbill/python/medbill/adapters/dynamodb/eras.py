@@ -101,6 +101,16 @@ class EraTable(Table):
         """The ERA records a file (by content id) created."""
         return [str(i["era_id"]) for i in self._query_prefix(keys.era_file_pk(file_id), "ERA#")]
 
+    def advance_era_fanout(self, era_id: str, file_id: str, done: int) -> bool:
+        """Checkpoint of a chunked fan-out (`done` steps finished): forward only, this file's record only."""
+        return self._conditional(
+            "update_item",
+            Key=self._era_key(era_id),
+            UpdateExpression="SET fanout_done = :d, updated_at = :u",
+            ConditionExpression="file_id = :f AND (attribute_not_exists(fanout_done) OR fanout_done < :d)",
+            ExpressionAttributeValues=to_item({":d": done, ":f": file_id, ":u": utcnow().isoformat()}),
+        )
+
     def update_era_status(self, era_id: str, status: str, expected: str | None = None) -> bool:
         """Set the header status; with `expected`, only from that status. False if the condition failed."""
         kwargs: dict[str, Any] = {
