@@ -37,14 +37,18 @@ from medbill.prefixes import (  # noqa: E402  (the Lambda code and the infra sha
     ACK_277CA_PREFIX,
     ACK_999_PREFIX,
     ACKS_PREFIX,
+    APPOINTMENTS_PREFIX,
     CLEARINGHOUSE_QUARANTINE_PREFIX,
     CLINIC_PROFILES_PREFIX,
     ELIGIBILITY_271_PREFIX,
+    ELIGIBILITY_BATCH_LEDGER_PREFIX,
+    ELIGIBILITY_REPORTS_PREFIX,
     ENCOUNTERS_PREFIX,
     ERA_PREFIX,
     ERA_REPORTS_PREFIX,
     EXCHANGE_LEDGER_PREFIX,
     FHIR_API_PREFIX,
+    OUTBOX_270_PREFIX,
     OUTBOX_276_PREFIX,
     OUTBOX_837_PREFIX,
     OUTBOX_PREFIXES,
@@ -56,14 +60,18 @@ __all__ = [
     "ACKS_PREFIX",
     "ACK_277CA_PREFIX",
     "ACK_999_PREFIX",
+    "APPOINTMENTS_PREFIX",
     "CLEARINGHOUSE_QUARANTINE_PREFIX",
     "CLINIC_PROFILES_PREFIX",
     "ELIGIBILITY_271_PREFIX",
+    "ELIGIBILITY_BATCH_LEDGER_PREFIX",
+    "ELIGIBILITY_REPORTS_PREFIX",
     "ENCOUNTERS_PREFIX",
     "ERA_PREFIX",
     "ERA_REPORTS_PREFIX",
     "EXCHANGE_LEDGER_PREFIX",
     "FHIR_API_PREFIX",
+    "OUTBOX_270_PREFIX",
     "OUTBOX_276_PREFIX",
     "OUTBOX_837_PREFIX",
     "OUTBOX_PREFIXES",
@@ -167,6 +175,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("timely_filing", timeout_seconds=300, code="followup", entry="scheduled"),
         FunctionSpec("statements", timeout_seconds=900, memory_mb=1024, code="followup", entry="statements"),
         FunctionSpec("status_inquiry", timeout_seconds=300),
+        # Batch eligibility (docs/eligibility.md, decision 26): the evening 270 run (scheduled) and the
+        # consumer of its 271s (S3 eligibility/271/ -> ELIGIBILITY_271_QUEUE).
+        FunctionSpec("eligibility_batch", timeout_seconds=300, memory_mb=1024),
+        FunctionSpec("eligibility_271", timeout_seconds=120, memory_mb=512),
     )
 }
 
@@ -177,6 +189,8 @@ ACKS_FUNCTION = FUNCTIONS["acks"]
 # Functions written but not yet built by the CDK stack (none today): they join FUNCTIONS, with their
 # settings model in FUNCTION_SETTINGS, when infra/constructs builds them.
 PENDING_FUNCTIONS: dict[str, FunctionSpec] = {}
+ELIGIBILITY_BATCH_FUNCTION = FUNCTIONS["eligibility_batch"]
+ELIGIBILITY_271_FUNCTION = FUNCTIONS["eligibility_271"]
 
 # --- Schedules (EventBridge rules -> the function; each scheduled function is idempotent) ---------
 CLEARINGHOUSE_SCHEDULE = "rate(5 minutes)"  # SFTP exchange: 837Ps out, answers in
@@ -193,15 +207,12 @@ STATEMENTS_HANDLER = FUNCTIONS["statements"].handler
 # claims table (UpdateItem on the x12-interchange COUNTER#, GetItem on ELIGANSWER#), data bucket
 # (read appointments/; write rejections/appointments/, outbox/270/; read, list and conditional-put
 # eligibility/batches/) and the X12_* envelope identity the submission function gets.
-ELIGIBILITY_BATCH_FUNCTION = FunctionSpec("eligibility_batch", timeout_seconds=300, memory_mb=1024)
 # 00:30 UTC = 7:30 PM US Eastern standard time (8:30 PM daylight): 270s go out before the CORE
 # batch rule's 9 PM (local time) so 271s are due by 7 AM; the exchange sends within 5 minutes.
 ELIGIBILITY_BATCH_SCHEDULE = "cron(30 0 * * ? *)"
-PENDING_FUNCTIONS[ELIGIBILITY_BATCH_FUNCTION.name] = ELIGIBILITY_BATCH_FUNCTION
 # Its 271s (ELIGIBILITY_271_QUEUE): claims table (PutItem on ELIGANSWER#), idempotency table, data
 # bucket (read eligibility/271/ and eligibility/batches/manifest/; write eligibility/reports/).
-ELIGIBILITY_271_FUNCTION = FunctionSpec("eligibility_271", timeout_seconds=120, memory_mb=512)
-PENDING_FUNCTIONS[ELIGIBILITY_271_FUNCTION.name] = ELIGIBILITY_271_FUNCTION
+# permissions.ACCESS holds both grants.
 # Claim status inquiry (276/277, decision 24): daily, 05:00 UTC, before the exchange's next runs; it
 # writes 276s to outbox/276/ (s3:PutObject there), reads claims by status and stamps them, and takes
 # interchange control numbers from the claims table's counter. The 277s come back through the
@@ -223,6 +234,7 @@ SCHEDULES = (
     ScheduleSpec("timely_filing", TIMELY_FILING_SCHEDULE, "daily: claims near their timely filing deadline"),
     ScheduleSpec("statements", STATEMENTS_SCHEDULE, "monthly: patient statements"),
     ScheduleSpec("status_inquiry", STATUS_INQUIRY_SCHEDULE, "daily: 276 claim status inquiries for quiet claims"),
+    ScheduleSpec("eligibility_batch", ELIGIBILITY_BATCH_SCHEDULE, "nightly: 270 eligibility batches for appointments"),
 )
 SCHEDULED_FUNCTIONS = frozenset(spec.function for spec in SCHEDULES)
 # Scheduled runs are asynchronous invocations: an event Lambda gives up on lands in this queue.
@@ -263,7 +275,9 @@ REMITTANCE_QUEUE = QueueSpec(name="medbill-remittance", consumer="remittance", b
 POSTING_QUEUE = QueueSpec(name="medbill-posting", consumer="posting", batch_size=10)
 # 999 and 277CA files (S3 notifications only: no function sends to it).
 ACKS_QUEUE = QueueSpec(name="medbill-acks", consumer="acks", batch_size=5)
-QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE, ACKS_QUEUE)
+# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271 (S3 notifications only).
+ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
+QUEUES = (INTAKE_QUEUE, REMITTANCE_QUEUE, POSTING_QUEUE, ACKS_QUEUE, ELIGIBILITY_271_QUEUE)
 # Which S3 prefix notifies which queue.
 # 277 claim status answers (status/277/) are read by the acks function too (decision 24).
 NOTIFICATIONS = {
@@ -271,19 +285,16 @@ NOTIFICATIONS = {
     ERA_PREFIX: REMITTANCE_QUEUE,
     ACKS_PREFIX: ACKS_QUEUE,
     STATUS_277_PREFIX: ACKS_QUEUE,
+    ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE,
 }
-# Queues and notifications of PENDING_FUNCTIONS: they join QUEUES / NOTIFICATIONS when
+# Queues and notifications of PENDING_FUNCTIONS (none today): they join QUEUES / NOTIFICATIONS when
 # infra/constructs builds their consumer; the local runtime runs them already (LOCAL_*).
-# 271s the clearinghouse exchange fetched into eligibility/271/ -> eligibility_271.
-ELIGIBILITY_271_QUEUE = QueueSpec(name="medbill-eligibility-271", consumer="eligibility_271", batch_size=5)
-PENDING_QUEUES: tuple[QueueSpec, ...] = (ELIGIBILITY_271_QUEUE,)
-PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {ELIGIBILITY_271_PREFIX: ELIGIBILITY_271_QUEUE}
+PENDING_QUEUES: tuple[QueueSpec, ...] = ()
+PENDING_NOTIFICATIONS: dict[str, QueueSpec] = {}
 # What the local runtime provisions and runs: the stack's, plus the pending consumers of S3 prefixes
 # (the clearinghouse function runs locally as infra/local/clearinghouse_bridge instead).
 LOCAL_QUEUES = QUEUES + PENDING_QUEUES
 LOCAL_FUNCTIONS = {**FUNCTIONS, **{spec.consumer: PENDING_FUNCTIONS[spec.consumer] for spec in PENDING_QUEUES}}
-# ... and the pending scheduled functions the local runtime runs itself (LocalRuntime's pump).
-LOCAL_FUNCTIONS[STATUS_INQUIRY_FUNCTION.name] = STATUS_INQUIRY_FUNCTION
 LOCAL_NOTIFICATIONS = {**NOTIFICATIONS, **PENDING_NOTIFICATIONS}
 
 # Functions that send messages to a queue (besides S3 notifications). Each gets sqs:SendMessage on

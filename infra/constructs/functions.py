@@ -82,7 +82,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR  # logs carry ids and codes only, ne
 # posting handles one claim payment per message (an 835 fans out to hundreds of them) and each
 # resumes at most one execution, whose next tasks (followup) run at 25: 25 keeps posting from
 # outrunning them and bounds concurrent transactions on the claims table.
-# Total 237: the account needs a concurrency limit of at least 337 (Lambda keeps 100 unreserved;
+# Total 240: the account needs a concurrency limit of at least 340 (Lambda keeps 100 unreserved;
 # the default limit is 1000).
 RESERVED_CONCURRENCY: dict[str, int] = {
     "intake": 5,
@@ -103,6 +103,9 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "timely_filing": 1,
     "statements": 1,
     "status_inquiry": 1,
+    "eligibility_batch": 1,
+    # 271s: a few files a night, each rewriting its answers' items; 2 lets one slow file not hold the rest.
+    "eligibility_271": 2,
 }
 
 

@@ -35,6 +35,8 @@ OLDEST_MESSAGE_SECONDS: dict[str, int] = {
     config.REMITTANCE_QUEUE.name: 30 * 60,  # ERA backlog
     config.POSTING_QUEUE.name: 15 * 60,
     config.ACKS_QUEUE.name: 30 * 60,  # a rejected claim waits in follow-up for its 999 / 277CA
+    # 271s arrive overnight and are due before the morning's visits (docs/eligibility.md)
+    config.ELIGIBILITY_271_QUEUE.name: 30 * 60,
 }
 # The state the ASL enters when MarkFailed itself failed (claim.asl.json), counted from the log.
 MARK_FAILED_FAILED_STATE = "MarkFailedFailed"

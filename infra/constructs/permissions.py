@@ -231,6 +231,32 @@ ACCESS: dict[str, Access] = {
         index_queries=("by-status",),
         write_prefixes=(config.OUTBOX_276_PREFIX,),
     ),
+    # Batch eligibility (decision 26). The evening run: each appointments file not batched yet (listed)
+    # becomes a 270 in outbox/270/ with its rejection report; the next interchange control number
+    # (COUNTER#, shared with the 837Ps); today's answers looked up (ELIGANSWER#) so answered visits are
+    # not asked again; the batch ledger (eligibility/batches/: listed, read, written by conditional put).
+    "eligibility_batch": Access(
+        claims_actions=(GET, UPDATE),
+        leading_keys=(COUNTER, ELIGANSWER),
+        read_prefixes=(config.APPOINTMENTS_PREFIX, config.ELIGIBILITY_BATCH_LEDGER_PREFIX),
+        write_prefixes=(
+            f"{config.REJECTIONS_PREFIX}{config.APPOINTMENTS_PREFIX}",
+            config.OUTBOX_270_PREFIX,
+            config.ELIGIBILITY_BATCH_LEDGER_PREFIX,
+        ),
+        list_prefixes=(config.APPOINTMENTS_PREFIX, config.ELIGIBILITY_BATCH_LEDGER_PREFIX),
+    ),
+    # Its 271s (S3 eligibility/271/ -> SQS): each matched to its 270's manifest, the answers kept for
+    # the day (ELIGANSWER#), a report per file. ListBucket so a manifest that is not there reads as a
+    # 404 (reported as missing) rather than a 403 (retried into the DLQ).
+    "eligibility_271": Access(
+        claims_actions=(PUT,),
+        leading_keys=(ELIGANSWER,),
+        idempotency=True,
+        read_prefixes=(config.ELIGIBILITY_271_PREFIX, f"{config.ELIGIBILITY_BATCH_LEDGER_PREFIX}manifest/"),
+        write_prefixes=(config.ELIGIBILITY_REPORTS_PREFIX,),
+        list_prefixes=(f"{config.ELIGIBILITY_BATCH_LEDGER_PREFIX}manifest/",),
+    ),
     # The bill_patient worklist, each account's statements (a conditional put per cycle), the files.
     "statements": Access(
         claims_actions=(GET, QUERY, PUT),

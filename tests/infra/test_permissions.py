@@ -65,10 +65,10 @@ def test_no_deletes_or_batch_writes_where_unused(synth: Synth) -> None:
     assert not any("dynamodb:BatchWriteItem" in a for a in actions.values())
     deleters = {spec.name for spec in config.FUNCTIONS.values() if "dynamodb:DeleteItem" in actions[spec.function_name]}
     # posting consumes unmatched items (await_token and the api post through it); intake,
-    # remittance and acks delete their own idempotency records after a failure.
-    assert deleters == {"posting", "await_token", "api", "intake", "remittance", "acks"}
+    # remittance, acks and eligibility_271 delete their own idempotency records after a failure.
+    assert deleters == {"posting", "await_token", "api", "intake", "remittance", "acks", "eligibility_271"}
     idempotency_users = {name for name, access in ACCESS.items() if access.idempotency}
-    assert idempotency_users == {"intake", "remittance", "acks"}
+    assert idempotency_users == {"intake", "remittance", "acks", "eligibility_271"}
 
 
 def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:

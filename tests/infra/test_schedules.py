@@ -32,6 +32,7 @@ def test_each_schedule_is_a_rule_on_its_function_with_retries(synth: Synth) -> N
         "timely_filing": "cron(0 6 * * ? *)",
         "statements": "cron(0 7 1 * ? *)",
         "status_inquiry": "cron(0 5 * * ? *)",
+        "eligibility_batch": "cron(30 0 * * ? *)",
     }
     # Only EventBridge, and only its own rule, may invoke a scheduled function.
     permissions_by_function: dict[str, list[dict[str, Any]]] = {}
@@ -136,9 +137,14 @@ def test_eligibility_answers_expire_on_the_attribute_the_adapter_writes(synth: S
     # TTL reads a number of epoch seconds: 2026-11-22T00:00:00Z, two days after the answer's day
     assert item[config.CLAIMS_TABLE.ttl_attribute] == {"N": "1795305600"}
     assert item["pk"]["S"].startswith("ELIGANSWER#")
-    # eligibility may write the answers' partition, and no other function may
+    # eligibility and the 271 consumer write the answers' partition, the evening batch only reads it
     assert "ELIGANSWER#*" in ACCESS["eligibility"].leading_keys
-    assert [n for n, a in ACCESS.items() if "ELIGANSWER#*" in a.leading_keys] == ["eligibility"]
+    holders = {n: a.claims_actions for n, a in ACCESS.items() if "ELIGANSWER#*" in a.leading_keys}
+    assert holders == {
+        "eligibility": ("dynamodb:GetItem", "dynamodb:PutItem"),
+        "eligibility_batch": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
+        "eligibility_271": ("dynamodb:PutItem",),
+    }
 
 
 def test_statements_prefix_is_the_one_the_statements_run_writes() -> None:

@@ -264,13 +264,13 @@ FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "timely_filing": FollowupSettings,  # followup.handler.scheduled
     "statements": StatementsSettings,  # followup.handler.statements: PDFs into the bucket
     "status_inquiry": StatusInquirySettings,  # issue 15: 276 for quiet claims
-}
-# Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS): they join
-# FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
-PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {
     "eligibility_batch": EligibilityBatchSettings,  # issue 9: 270 batches in the evening
+    # S3 eligibility/271/ -> SQS
     "eligibility_271": Eligibility271Settings,  # issue 9: the 271s of those batches
 }
+# Functions the stack does not build yet (infra.config.PENDING_FUNCTIONS, none today): they join
+# FUNCTION_SETTINGS when the CDK side creates them (tests/infra hold it equal to config.FUNCTIONS).
+PENDING_FUNCTION_SETTINGS: dict[str, type[EnvironmentSettings]] = {}
 
 
 def variable_name(field: str) -> str:
