@@ -6,7 +6,8 @@ drop -> intake -> the claim state machine (registration, eligibility, coding, ch
 -> the clearinghouse exchange (837P out, 999 / 277CA / 835 back) -> remittance -> posting -> route
 (Close, or follow-up). The encounters are records of `events/encounters/northside-2026-11-20.json`
 whose outcome the simulator's rules fix: PAYERC03 99203 + 93000 is paid as expected (CO-45 only),
-PAYERC03 97110 is denied (CO-50), PAYERA01 99213 leaves a 25.00 copay (PR-3) for the next payer.
+PAYERC03 97110 is denied (CO-50), PAYERA01 99213 leaves a copay (PR-3) that PAYERE05, the
+encounter's second coverage, pays as the secondary.
 
 Counted, never assumed (bench/aws_meter.py): Lambda invocations and each handler's measured time
 (GB-seconds at the function's configured memory, `infra.config.FUNCTIONS`), Step Functions state
@@ -17,11 +18,10 @@ receives), S3 requests by tier, Secrets Manager calls. KMS: the data bucket uses
 DynamoDB, SQS and Step Functions cache data keys, so KMS requests are per key-reuse period, not per
 claim; the row gives the upper bound (every S3 object request of the data bucket calling KMS).
 
-A claim billed to a secondary: main has no secondary claim yet (issue 10 item 2: an encounter
-carries one coverage; `workflow.followup.next_payer` is a seam that answers None), so the PR-3 claim
-ends at follow-up. The row adds, from the same run, what a second payer's cycle costs: the paid
-claim's counted usage from Submit on (submission, the exchange, remittance, posting, the route and
-their transitions). When secondary claims land, this becomes a measured scenario.
+A claim billed to a secondary is measured: NS-20261116-001 (PAYERA01 99213 leaves a PR-3 copay)
+carries a second coverage (PAYERE05), so the follow-up bills it to that payer as a secondary 837P
+with the primary's adjudication (workflow.next_payer, billing.cob) in the same execution, and the
+simulator's PAYERE05 pays the rest: the claim ends PAID. Its row counts both payers' cycles.
 
 Warm-up: one claim of each kind runs first and is not counted (cold starts: their import time is
 the separate cold-start rows, measured in a fresh interpreter per handler).
@@ -64,15 +64,13 @@ SAMPLE = _ROOT / "events" / "encounters" / "northside-2026-11-20.json"
 KINDS = {
     "paid in full": ("NS-20261120-008", "PAID", None),
     "denied": ("NS-20261120-009", "FOLLOW_UP", "appeal"),
-    "patient share for a secondary": ("NS-20261116-001", "FOLLOW_UP", "bill_patient"),
+    # primary PAYERA01 leaves PR-3, billed to PAYERE05 as the secondary, which pays it: PAID
+    "billed to a secondary": ("NS-20261116-001", "PAID", None),
 }
 ESM = "sqs event source mapping"
 EXCHANGE = "clearinghouse"  # the scheduled exchange Lambda's use case (run by the local clearinghouse)
 PAYER = "payer simulator"  # the clearinghouse and payers: not ours, not priced
 CLINIC = "clinic upload"  # the clinic's PutObject of the encounter file (billed to the bucket owner)
-# Functions whose work a second payer's cycle repeats (from Submit on).
-SECOND_CYCLE = ("submission", "await_token", "remittance", "posting", "followup", EXCHANGE, ESM)
-SECOND_CYCLE_FROM_STATE = "Submit"
 
 
 # --- pricing ------------------------------------------------------------------------------------
@@ -185,20 +183,6 @@ def claim_item_bytes(meter: Meter, claim_id: str) -> int:
     return item_size(meter.tables.item(config.CLAIMS_TABLE.name, key))
 
 
-def cycle_share(rt: Any, usage: dict[str, Usage], claim_ids: list[str]) -> tuple[dict[str, Usage], int]:
-    """The part of a paid claim's run that a second payer's claim repeats (from Submit on)."""
-    transitions = 0
-    for claim_id in claim_ids:
-        history = rt.execution_history(claim_id)
-        entered = [
-            i
-            for i, e in enumerate(history)
-            if e.get("stateEnteredEventDetails", {}).get("name") == SECOND_CYCLE_FROM_STATE
-        ]
-        transitions += state_transitions(history[entered[0] :]) if entered else 0
-    return {c: u for c, u in usage.items() if c in SECOND_CYCLE}, transitions
-
-
 def lifecycle_rows() -> list[dict[str, Any]]:
     from infra import config
     from infra.local.provision import REGION
@@ -242,8 +226,6 @@ def lifecycle_rows() -> list[dict[str, Any]]:
             item_bytes[kind] = claim_item_bytes(meter, ids[0]) if ids else 0
         if os.environ.get("MEDBILL_BENCH_COST_DUMP"):  # every caller's calls and resources, for IAM reviews
             Path(os.environ["MEDBILL_BENCH_COST_DUMP"]).write_text(as_json(meter.snapshot()))
-        paid_usage, _, paid_ids = results["paid in full"]
-        second, second_transitions = cycle_share(rt, paid_usage, paid_ids)
         if rt.failures or any(rt.poller.dlq_depths().values()):
             problems.append(f"handler failures {len(rt.failures)}, DLQ {rt.poller.dlq_depths()}")
     os.environ.clear()
@@ -253,25 +235,11 @@ def lifecycle_rows() -> list[dict[str, Any]]:
     mark = "!! " + "; ".join(problems) + " !! " if problems else ""
 
     costs = {kind: priced(u, t, CLAIMS) for kind, (u, t, _) in results.items()}
-    secondary_usage = dict(results["patient share for a secondary"][0])
-    for caller, u in second.items():
-        merged = secondary_usage.get(caller, Usage()).copy()
-        merged.add(u)
-        secondary_usage[caller] = merged
-    secondary_transitions = results["patient share for a secondary"][1] + second_transitions
-    costs["billed to a secondary (primary + counted second cycle)"] = priced(
-        secondary_usage, secondary_transitions, CLAIMS
-    )
     notes = {
         kind: f"{usage_note(u, t, CLAIMS)}; the claim item at the end {item_bytes.get(kind, 0):,} bytes"
         " (each write of it is written again to every index it is in: projection ALL)"
         for kind, (u, t, _) in results.items()
     }
-    notes["billed to a secondary (primary + counted second cycle)"] = (
-        "the PR-3 claim's counted usage + the paid claim's counted usage from Submit on (a second 837P,"
-        f" exchange, 835, posting, route: {second_transitions / CLAIMS:.1f} transitions); main has no"
-        " secondary claim yet (issue 10 item 2)"
-    )
     paid_total = sum(costs["paid in full"].values(), Decimal(0))
     rows = []
     for kind, parts in costs.items():
