@@ -25,6 +25,7 @@ __all__ = ["ARCHIVE_PREFIXES", "ARCHIVE_RETENTION", "Storage", "alarm_arn_patter
 # writing to the data bucket only; the archive is infrastructure (docs/operations.md).
 ARCHIVE_PREFIXES = (config.OUTBOX_837_PREFIX, config.ERA_PREFIX, config.ACK_999_PREFIX, config.ACK_277CA_PREFIX)
 ARCHIVE_RETENTION = Duration.days(6 * 366)  # HIPAA documentation retention: 6 years
+ERA_WORK_DAYS = 7  # a big ERA's fan-out chunks: kept a week for a person looking into a stuck file
 
 
 class Storage(Construct):
@@ -112,6 +113,16 @@ class Storage(Construct):
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix="data-bucket/",
             removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                # A big ERA's staged posting lines (billing/era_fanout.py) are working files: the fan-out
+                # finishes in minutes, and the 835 itself stays under era/ (and in the archive).
+                s3.LifecycleRule(
+                    id="expire-era-work",
+                    prefix=config.ERA_WORK_PREFIX,
+                    expiration=Duration.days(ERA_WORK_DAYS),
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
             replication_rules=[
                 s3.ReplicationRule(
                     destination=self.archive_bucket,

@@ -232,3 +232,16 @@ def test_tables_and_data_bucket_are_backed_up_to_a_locked_vault_with_its_own_key
     for rule in plan["BackupPlan"]["BackupPlanRule"]:
         days = rule["Lifecycle"]["DeleteAfterDays"]
         assert lock["MinRetentionDays"] <= days <= lock["MaxRetentionDays"], rule["RuleName"]
+
+
+def test_a_big_eras_staged_chunks_expire_and_nothing_else_in_the_data_bucket_does(synth: Synth) -> None:
+    [data] = [b for lid, b in synth.resources("AWS::S3::Bucket").items() if "DataBucket" in lid]
+    assert data["Properties"]["LifecycleConfiguration"]["Rules"] == [
+        {
+            "Id": "expire-era-work",
+            "Prefix": "era-work/",
+            "ExpirationInDays": 7,
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+            "Status": "Enabled",
+        }
+    ]
