@@ -47,6 +47,7 @@ def test_a_changed_resend_is_on_the_worklist_and_a_biller_resolves_it(api: Any) 
     assert (item["claim_id"], item["changed_fields"], item["status"]) == (claim_id, ["patient.last_name"], "RECEIVED")
     assert _call(api, "GET", "/worklists/resent_changed", user=BILLER_B)[1]["items"] == []
     assert "Resentname" not in json.dumps(page) and CANARY_LAST not in json.dumps(page)
+    assert _call(api, "GET", f"/claims/{claim_id}", user=BILLER_A)[1]["resent_changes"] == ["patient.last_name"]
 
     bad = _call(api, "POST", f"/claims/{claim_id}/resent-changes/resolve", body={"action": "drop"}, user=BILLER_A)
     assert bad[0] == 422  # not an action: the claim stays on the list
@@ -57,6 +58,7 @@ def test_a_changed_resend_is_on_the_worklist_and_a_biller_resolves_it(api: Any) 
     assert (status, body) == (200, {"claim_id": claim_id, "action": "keep", "fields": ["patient.last_name"]})
     assert _call(api, "GET", "/worklists/resent_changed", user=BILLER_A)[1]["items"] == []
     _, detail = _call(api, "GET", f"/claims/{claim_id}", user=BILLER_A)
+    assert detail["resent_changes"] == []
     last = detail["timeline"][-1]
     assert last["actor"] == f"staff:{BILLER_A['cognito:username']}:{BILLER_A['sub']}"
     assert last["detail"] == {"event": "resent_changes_resolved", "action": "keep", "fields": ["patient.last_name"]}
