@@ -177,6 +177,27 @@ async function claimView(id) {
       } catch (e) { say(e.message, true); }
     } }, "Recheck hold"));
   }
+  if (c.status === "FAILED") {
+    actions.append(h("button", { type: "button", id: "retry", onclick: async () => {
+      try {
+        const r = await api(`/claims/${encodeURIComponent(id)}/retry`, { method: "POST" });
+        await route();  // the timeline now names who retried
+        say(`Retry started: claim ${r.claim_id} carries on from ${r.status} (attempt ${r.attempt}).`);
+      } catch (e) { say(e.message, true); }
+    } }, "Retry"));
+  }
+  if ((c.resent_changes || []).length) {
+    // The clinic re-sent this encounter with other content (field names only, never values).
+    const resolve = (action, label) => h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        await api(`/claims/${encodeURIComponent(id)}/resent-changes/resolve`, { method: "POST", body: JSON.stringify({ action }) });
+        await route();
+        say(`Re-sent changes resolved (${action}).`);
+      } catch (e) { say(e.message, true); }
+    } }, label);
+    actions.append(h("p", {}, `Re-sent with changes to: ${c.resent_changes.join(", ")}`),
+      resolve("keep", "Keep first copy"), resolve("corrected", "Mark corrected"));
+  }
   return [h("h2", {}, `Claim ${c.claim_id}`),
     h("dl", {}, [["Status", c.status], ["Clinic", c.clinic_id], ["Payer", c.payer_id],
       ["Service date", c.date_of_service], ["Billed", money(c.total_charge)], ["Paid", money(c.paid_amount)],

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel
 
-from medbill.billing.worklists import WORKLISTS, money_at_stake
+from medbill.billing.worklists import WORKLISTS, money_at_stake, waiting_since
 from medbill.billing.writeoffs import (
     PatientMoneyRequest,
     StaffActionRefused,
@@ -22,6 +22,7 @@ from medbill.entry import wiring
 from medbill.workflow import authz
 from medbill.workflow.authz import StaffUser, Unauthenticated
 from medbill.workflow.corrections import CannotCorrect, CorrectionRequest, correct_claim
+from medbill.workflow.resent_changes import NothingToResolve, ResentChangesResolution, resolve_resent_changes
 
 router = Router()
 
@@ -44,7 +45,7 @@ def acting_staff() -> str:
     return user.actor
 
 
-@router.exception_handler([StaffActionRefused, CannotCorrect, UnknownWorklist])
+@router.exception_handler([StaffActionRefused, CannotCorrect, NothingToResolve, UnknownWorklist])
 def refused(err: Exception) -> Response[dict[str, str]]:
     # The messages name ids, states and amounts only (the domain's exceptions are written that way).
     status = 404 if isinstance(err, UnknownWorklist) else 409
@@ -55,6 +56,15 @@ def refused(err: Exception) -> Response[dict[str, str]]:
 def post_correction(claim_id: ClaimId, request: Annotated[CorrectionRequest, Body()]) -> dict[str, Any]:
     """A corrected (frequency 7) or void (8) claim: scrubbed and submitted again as a new claim."""
     return correct_claim(wiring.repository(), wiring.workflow(), claim_id, request, acting_staff())
+
+
+@router.post("/claims/<claim_id>/resent-changes/resolve")
+def post_resent_changes_resolution(
+    claim_id: ClaimId, request: Annotated[ResentChangesResolution, Body()]
+) -> dict[str, Any]:
+    """Resolve a re-sent encounter that changed (the `resent_changed` worklist): keep the first copy,
+    or record that the claim was corrected. Takes the claim off the worklist; audited with the actor."""
+    return resolve_resent_changes(wiring.repository(), claim_id, request, acting_staff())
 
 
 @router.post("/claims/<claim_id>/adjustments")
@@ -91,6 +101,7 @@ class WorklistItem(BaseModel):
     since: str
     appeal_due: str | None
     filing_deadline: str | None
+    changed_fields: list[str]  # resent_changed: the fields a re-sent copy changed (names, never values)
 
 
 class WorklistPage(BaseModel):
@@ -123,9 +134,10 @@ def get_worklist(
             action=c.follow_up_action,
             category=c.follow_up_category,
             amount_at_stake=f"{money_at_stake(c):.2f}",
-            since=(c.follow_up_since or c.created_at).isoformat(),
+            since=waiting_since(c).isoformat(),
             appeal_due=c.follow_up_due.isoformat() if c.follow_up_due else None,
             filing_deadline=c.timely_filing_alert.isoformat() if c.timely_filing_alert else None,
+            changed_fields=c.resent_changes,
         )
         for c in page.items
     ]

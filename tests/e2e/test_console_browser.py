@@ -242,3 +242,24 @@ def test_the_console_in_a_browser(stack: dict[str, Any], tmp_path: Any) -> None:
     step_a_user_of_one_clinic_cannot_open_another_clinics_claim(stack)
     step_reports_and_eras_pages_draw_and_pass_axe(stack)
     step_a_biller_uploads_an_encounter_file_that_becomes_a_claim(stack, tmp_path)
+    step_a_biller_retries_a_failed_claim(stack)
+
+
+def step_a_biller_retries_a_failed_claim(stack: dict[str, Any]) -> None:
+    from medbill.entry import wiring
+    from medbill.workflow.stages import fail
+
+    server = stack["server"]
+    admin = server.sign_in("ada.admin")
+    busy = {"ELIGIBILITY_HOLD", "CODING_HOLD", "FAILED", "CLOSED"}
+    northside = _api(server, admin, "/claims?clinic=clinic-northside")["items"]
+    claim = next(c["claim_id"] for c in northside if c["claim_id"] != stack["hold"] and c["status"] not in busy)
+    fail(wiring.repository(), claim, "States.TaskFailed")  # as MarkFailed does after a terminal error
+    page = _page(stack, "bea.biller")
+    _goto(page, f"#/claim/{claim}")
+    assert "FAILED" in page.locator("dl").inner_text()
+    assert page.get_by_role("button", name="Recheck hold").count() == 0
+    page.get_by_role("button", name="Retry").click()
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('Retry started')")
+    assert "(attempt 2)" in page.locator("#message").inner_text()
+    assert "staff:bea.biller:" in page.locator("table", has_text="Timeline").inner_text()

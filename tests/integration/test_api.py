@@ -165,6 +165,7 @@ def test_openapi_document_is_fresh_and_lists_every_route() -> None:
         ("POST", "/claims/{claim_id}/patient-payments"),
         ("POST", "/claims/{claim_id}/patient-refunds"),
         ("POST", "/claims/{claim_id}/recheck"),
+        ("POST", "/claims/{claim_id}/resent-changes/resolve"),  # issue 12: a re-sent encounter that changed
         ("POST", "/claims/{claim_id}/retry"),  # issue 12: retry a FAILED claim from its last good stage
         ("POST", "/clinics/{clinic_id}/uploads"),  # issue 11: a presigned upload from the console
         ("POST", "/eras/{era_id}/release"),

@@ -176,6 +176,10 @@ TABLE: list[tuple[str, str, Any, str, int]] = [
     ("POST", "/claims/{a}/corrections", CORRECT, "viewer_a", 403),
     ("POST", "/claims/{a}/corrections", CORRECT, "biller_b", 404),
     ("POST", "/claims/{a}/corrections", CORRECT, "biller_a", 409),
+    # a re-sent encounter that changed (409: in scope and allowed, but nothing re-sent waits on claim a)
+    ("POST", "/claims/{a}/resent-changes/resolve", {"action": "keep"}, "viewer_a", 403),
+    ("POST", "/claims/{a}/resent-changes/resolve", {"action": "keep"}, "biller_b", 404),
+    ("POST", "/claims/{a}/resent-changes/resolve", {"action": "keep"}, "biller_a", 409),
     ("POST", "/claims/{a}/adjustments", ADJUST, "viewer_a", 403),
     ("POST", "/claims/{a}/adjustments", ADJUST, "biller_b", 404),
     ("POST", "/claims/{a}/adjustments", ADJUST, "biller_a", 409),

@@ -136,3 +136,18 @@ def test_one_statement_record_per_account_and_cycle(store: BillingStore) -> None
     assert store.create_statement("PAT1", "2026-12", {**record, "cycle": "2026-12"})
     assert [r["cycle"] for r in store.statements_for("PAT1")] == ["2026-11", "2026-12"]
     assert store.statements_for("PAT1")[0]["total_due"] == "24.00" and store.statements_for("PAT2") == []
+
+
+def test_a_changed_resend_puts_the_claim_on_resent_changed_before_any_other_list(store: BillingStore) -> None:
+    appeal = _on_list(store, 1, "appeal", "300.00", 3)
+    _on_list(store, 2, "appeal", "20.00", 3)
+    appeal.resent_changes, appeal.resent_changed_at = ["patient.date_of_birth"], T0
+    store.save(appeal, actor="intake")
+    assert [c.claim_id for c in store.worklist("resent_changed").items] == [appeal.claim_id]
+    assert [c.encounter_id for c in store.worklist("appeal").items] == ["W2"]
+    assert store.worklist("resent_changed", clinic_id="clinic-lakeview").items == []
+    cleared = store.get_claim(appeal.claim_id)
+    cleared.resent_changes, cleared.resent_changed_at = [], None
+    store.save(cleared, actor="staff:ann:s-1")
+    assert store.worklist("resent_changed").items == []
+    assert [c.encounter_id for c in store.worklist("appeal").items] == ["W1", "W2"]

@@ -279,8 +279,8 @@ def test_a_corrected_date_of_birth_is_reported_by_field_and_put_on_the_claims_ti
     where = "an earlier copy of this file" if same_key else f"encounters/{NORTH}/monday.json"
     assert rejection["reason"] == (
         f"encounter E-1 was already received as claim {claim_id} from {where} (record 1) and this copy changes "
-        "patient.date_of_birth: not billed; the claim keeps the first copy and its timeline shows the change "
-        "for billing staff to correct the claim"
+        "patient.date_of_birth: not billed; the claim keeps the first copy and is on the resent_changed worklist "
+        "for billing staff to correct the claim or keep it"
     )
     assert "1968-04-21" not in json.dumps(_report(files, key))
     assert str(store.get_claim(claim_id).encounter.patient.date_of_birth) == "1968-04-12"
@@ -293,6 +293,44 @@ def test_a_corrected_date_of_birth_is_reported_by_field_and_put_on_the_claims_ti
     }
     _ingest(files, key, store)  # the same file delivered again: no second event
     assert len([e for e in store.events(claim_id) if e.detail.get("event") == RESENT_CHANGED]) == 1
+
+
+def test_a_changed_resend_waits_on_the_resent_changed_worklist_until_staff_resolve_it() -> None:
+    from medbill.workflow.resent_changes import NothingToResolve, ResentChangesResolution, resolve_resent_changes
+
+    corrected = encounter_dict("E-1", patient__date_of_birth="1968-04-21")
+    corrected["service_lines"][0]["charge"] = "999.00"
+    files, store, key = _first_and_resend(corrected)
+    _ingest(files, key, store)
+    claim_id = claim_id_for(NORTH, "E-1")
+    [on_list] = store.worklist("resent_changed").items
+    assert (on_list.claim_id, on_list.resent_changes) == (claim_id, ["patient.date_of_birth", "service_lines.1.charge"])
+    assert store.worklist("resent_changed", clinic_id="clinic-lakeview").items == []
+    result = resolve_resent_changes(store, claim_id, ResentChangesResolution(action="keep"), "staff:ann:s-1")
+    assert result == {
+        "claim_id": claim_id,
+        "action": "keep",
+        "fields": ["patient.date_of_birth", "service_lines.1.charge"],
+    }
+    assert store.worklist("resent_changed").items == []
+    last = store.events(claim_id)[-1]
+    assert (last.actor, last.detail) == (
+        "staff:ann:s-1",
+        {
+            "event": "resent_changes_resolved",
+            "action": "keep",
+            "fields": ["patient.date_of_birth", "service_lines.1.charge"],
+        },
+    )
+    assert "1968-04-21" not in json.dumps([e.detail for e in store.events(claim_id)])
+    with pytest.raises(NothingToResolve, match=f"^claim {claim_id} has no re-sent changes waiting to be resolved$"):
+        resolve_resent_changes(store, claim_id, ResentChangesResolution(action="keep"), "staff:ann:s-1")
+    _ingest(files, key, store)  # the same file redelivered: a resolved change is not reopened
+    assert store.worklist("resent_changed").items == []
+    again = f"encounters/{NORTH}/wednesday.json"  # a new file with the change: before a person again
+    files.write(again, json.dumps([corrected]))
+    _ingest(files, again, store)
+    assert [c.claim_id for c in store.worklist("resent_changed").items] == [claim_id]
 
 
 def test_an_identical_resend_is_a_duplicate_even_after_a_stage_changed_the_claims_encounter() -> None:

@@ -120,6 +120,10 @@ class Claim(Model):
     # A digest per field of the encounter as first received (workflow.intake_resend): a later copy is
     # compared with it, so a re-sent correction is reported by field name, never silently kept out.
     received: dict[str, str] = Field(default_factory=dict)
+    # A re-sent copy that changed these fields (names only, never values) waits for a person on the
+    # `resent_changed` worklist until staff resolve it (workflow.resent_changes); since when it waits.
+    resent_changes: list[str] = Field(default_factory=list)
+    resent_changed_at: datetime | None = None
     patient_id: str | None = None
     lines: list[ClaimLine] = Field(default_factory=list)
     total_charge: Money | None = None

@@ -181,6 +181,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     # manager's (and never the requester's: billing.writeoffs); requesting one, corrections and
     # patient money are a biller's. A retry of a FAILED claim would be a biller's SCOPE_CLAIM row.
     ("POST", "/claims/{claim_id}/corrections"): Policy(Role.BILLER, SCOPE_CLAIM),
+    # A re-sent encounter that changed (the resent_changed worklist): kept or corrected, a biller's.
+    ("POST", "/claims/{claim_id}/resent-changes/resolve"): Policy(Role.BILLER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/adjustments"): Policy(Role.BILLER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/adjustments/{request_id}/approve"): Policy(Role.BILLING_MANAGER, SCOPE_CLAIM),
     ("POST", "/claims/{claim_id}/patient-payments"): Policy(Role.BILLER, SCOPE_CLAIM),

@@ -5,7 +5,8 @@ salted with the claim id), so a later copy is compared with what was received, n
 encounter as stages changed it since (a payer's corrected member id, say). A changed copy is never
 billed over the claim and never dropped silently: the file's report names the changed fields (never
 their values) and what to do, and the claim's timeline gets an `encounter_resent_changed` event
-naming the same fields, the file and the record, for billing staff.
+naming the same fields, the file and the record, and the claim goes on the `resent_changed`
+worklist with the field names until a person resolves it (workflow.resent_changes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from medbill.billing.claim_updates import with_lock_retry
 from medbill.intake import AcceptedRecord, Rejection
 from medbill.models.claim import Claim
+from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
 from medbill.ports import ClaimStore
 from medbill.workflow.clinic_profiles import clinic_of_key
@@ -79,7 +81,7 @@ def changed_rejection(record: AcceptedRecord, existing: Claim, source_key: str, 
     reason = (
         f"encounter {eid} was already received as claim {existing.claim_id} from {earlier_file(existing, source_key)} "
         f"(record {existing.record_number}) and this copy changes {_names(fields)}: not billed; the claim keeps the "
-        "first copy and its timeline shows the change for billing staff to correct the claim"
+        "first copy and is on the resent_changed worklist for billing staff to correct the claim or keep it"
     )
     return Rejection(record.record_number, "encounter_id", reason, eid)
 
@@ -96,9 +98,16 @@ def duplicate_rejection(record: AcceptedRecord, existing: Claim, source_key: str
 def note_changed_resend(
     repo: ClaimStore, claim_id: str, source_key: str, record_number: int, fields: list[str]
 ) -> None:
-    """The claim's timeline event naming the changed fields (once per file and record: a redelivered
-    file adds nothing)."""
+    """The claim's timeline event naming the changed fields, and the claim on the `resent_changed`
+    worklist with them until staff resolve it (workflow.resent_changes). Once per file and record: a
+    redelivered file adds nothing and does not reopen a change staff already resolved."""
     detail = {"event": RESENT_CHANGED, "source_key": source_key, "record_number": record_number, "fields": fields}
     if any(e.detail == detail for e in repo.events(claim_id)):
         return
-    with_lock_retry(repo, claim_id, lambda claim: repo.save(claim, actor="intake", detail=detail))
+
+    def put_before_staff(claim: Claim) -> Claim:
+        claim.resent_changes = sorted(set(claim.resent_changes) | set(fields))
+        claim.resent_changed_at = claim.resent_changed_at or utcnow()
+        return repo.save(claim, actor="intake", detail=detail)
+
+    with_lock_retry(repo, claim_id, put_before_staff)

@@ -59,6 +59,7 @@ class ClaimView(ClaimSummaryView):
     hold_reasons: list[str]
     follow_up_reason: str | None
     follow_up_action: str | None
+    resent_changes: list[str] = []  # a re-sent copy changed these fields (names only): resent_changed worklist
     interchange_control_number: str | None
     payer_claim_number: str | None
     created_at: str
@@ -124,6 +125,7 @@ def claim_view(claim: Claim, events: list[ClaimEvent]) -> ClaimView:
         remittance_outcome=claim.remittance_outcome,
         hold_reasons=claim.hold_reasons,
         follow_up_reason=claim.follow_up_reason,
+        resent_changes=claim.resent_changes,
         interchange_control_number=claim.interchange_control_number,
         payer_claim_number=claim.payer_claim_number,
         created_at=claim.created_at.isoformat(),
