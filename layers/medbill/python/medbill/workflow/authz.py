@@ -179,7 +179,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/clinics/{clinic_id}/uploads/{upload_id}"): Policy(Role.VIEWER, SCOPE_CLINIC),
     # Follow-up actions on one claim (issue 10). Approving a write-off above the threshold is a
     # manager's (and never the requester's: billing.writeoffs); requesting one, corrections and
-    # patient money are a biller's. A retry of a FAILED claim would be a biller's SCOPE_CLAIM row.
+    # patient money are a biller's. (Retrying a FAILED claim: the recovery rows above.)
     ("POST", "/claims/{claim_id}/corrections"): Policy(Role.BILLER, SCOPE_CLAIM),
     # A re-sent encounter that changed (the resent_changed worklist): kept or corrected, a biller's.
     ("POST", "/claims/{claim_id}/resent-changes/resolve"): Policy(Role.BILLER, SCOPE_CLAIM),
