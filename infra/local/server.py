@@ -29,6 +29,7 @@ through AWS_ENDPOINT_URL.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -257,6 +258,12 @@ class LocalServer:
             self.runtime.stop()
             self.runtime = None
         if self._moto is not None:
+            # moto's backends live in this process: a server that stops leaves nothing behind for the
+            # next one (a second `LocalServer` in the same process would find its tables existing).
+            with contextlib.suppress(OSError):
+                reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+                with urllib.request.urlopen(reset, timeout=10) as resp:  # noqa: S310 - our own server on 127.0.0.1
+                    resp.read()
             self._moto.stop()
             self._moto = None
         for key, value in self._saved_env.items():

@@ -117,9 +117,10 @@ def test_fuzzed_encounter_files_lose_no_record(capsys: pytest.CaptureFixture[str
         rejected = {r["record_number"] for r in report["rejections"]}
         tried["examples"] += 1
         if report["file_error"]:
+            # A file that breaks off part-way keeps the records read before the break (decision 28):
+            # they end as claims or report lines like any file's; the error names where reading stopped.
             tried["file_errors"] += 1
-            assert claimed == set() and summary.claims_created == 0
-            return
+        assert summary.claims_created == len(claimed)
         assert claimed.isdisjoint(rejected)
         assert claimed | rejected == set(range(1, report["counts"]["records"] + 1))
         assert sorted(workflow.started) == sorted(c.claim_id for c in store.list_claims(limit=100).items)
