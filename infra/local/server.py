@@ -51,6 +51,7 @@ from infra.local.lambda_bridge import Handler
 from infra.local.provision import ensure_aws_environment
 from infra.local.runtime import MOTO_CONFIG, LocalRuntime
 from infra.local.user_data import LOCAL_DATA_ENV, UserData, UserDataError, from_environment
+from medbill.entry import wiring
 
 LOG = logging.getLogger("medbill.local.server")
 HOST = "127.0.0.1"
@@ -188,6 +189,7 @@ class LocalServer:
                 resp.read()
             # In-process handlers create their own boto3 clients: point them at the server.
             self._setenv("AWS_ENDPOINT_URL", self.endpoint_url)
+            wiring.reset()  # adapters cached by an earlier server in this process point at its port
             self.runtime = LocalRuntime(
                 self.handlers,
                 timeouts=self.timeouts,
@@ -266,6 +268,7 @@ class LocalServer:
                     resp.read()
             self._moto.stop()
             self._moto = None
+            wiring.reset()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -50,6 +50,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/claims/{claim_id}/patient-payments"): {"request_id": "e2e", "amount": "1.00"},
     ("POST", "/claims/{claim_id}/patient-refunds"): {"request_id": "e2e", "amount": "1.00"},
     ("POST", "/worklists/unmatched-remittance/{remittance_id}/match"): {"claim_id": "{claim_id}"},
+    ("POST", "/claims/{claim_id}/resent-changes/resolve"): {"action": "keep"},
 }
 
 
