@@ -191,13 +191,16 @@ def run(
     keep_claims: bool = True,
     seed: int = 12,
     progress: Callable[[RunResult], None] | None = None,
+    queue: CollectingQueue | None = None,
 ) -> tuple[RunResult, FakeStore]:
     """The whole path for `n` claim payments; every `redeliver_every`-th message is delivered twice.
-    Returns the figures and the store (with every claim when `keep_claims`)."""
+    Returns the figures and the store (with every claim when `keep_claims`). `queue`: the posting
+    queue (a test's, to lose a message)."""
     started = time.perf_counter()
     path = workdir / "big-era.835"
     result = RunResult(claims=n, bpr02=write_835(path, n))
-    repo, artifacts, queue, workflow = FakeStore(), FakeArtifacts(), CollectingQueue(), FakeWorkflow()
+    repo, artifacts, workflow = FakeStore(), FakeArtifacts(), FakeWorkflow()
+    queue = CollectingQueue() if queue is None else queue
     artifacts.write(KEY, path.read_bytes())
     path.unlink()
     phases = _Phases(result.cpu)

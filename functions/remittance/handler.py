@@ -52,7 +52,7 @@ def record_handler(record: SQSRecord) -> None:
             if not obj.key.startswith(ERA_PREFIX):
                 logger.warning("ignoring object outside the ERA prefix", key=obj.key)
                 continue
-            receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
+            receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "size": obj.size})
     # S3's s3:TestEvent names no object: nothing to do.
 
 
@@ -64,7 +64,12 @@ def _out_of_time() -> bool:
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
     summary = receive_era_file(
-        wiring.repository(), wiring.artifacts(), wiring.posting_queue(), s3_object["key"], out_of_time=_out_of_time
+        wiring.repository(),
+        wiring.artifacts(),
+        wiring.posting_queue(),
+        s3_object["key"],
+        out_of_time=_out_of_time,
+        size=s3_object.get("size"),  # from the notification: no HEAD before the size check
     )
     return _report(summary)  # inside: a failed continuation send fails the record, and SQS retries it
 

@@ -71,3 +71,43 @@ def test_the_file_report_keeps_the_first_problems_and_counts_them_all(
         report["problems"][-1]
         == f"... and {report['problem_count'] - 2} more problems: fix the first ones and re-check"
     )
+
+
+def _paid_claim(n: int) -> ClaimPayment:
+    line = ServiceLine("HC", "99213", D("100.00"), D("80.00"), adjustments=[Adjustment("CO", "45", D("20.00"))])
+    return ClaimPayment(f"C{n:08d}", "1", D("100.00"), D("80.00"), D("0"), "CI", f"PCN{n}", lines=[line])
+
+
+def test_a_file_over_the_size_limit_is_quarantined_unread(p: Posting, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One invocation checks a file whole (decision 38): over MAX_ERA_BYTES it is refused before it is
+    read (one chunk, for its id), with a report naming the limit; a redelivery finds the same record."""
+    text = era_text([_paid_claim(n) for n in range(40)], [], "BIG1")
+    size = len(text.encode())
+    monkeypatch.setattr(era_ingestion, "MAX_ERA_BYTES", size - 1)
+    p.artifacts.chunk_size = 1024  # type: ignore[attr-defined]
+    p.artifacts.write("era/big.835", text.encode())
+    summary = era_ingestion.receive_era_file(p.repo, p.artifacts, p.queue, "era/big.835")
+    too_big = (
+        f"the file is {size:,} bytes, over the ERA limit of {size - 1:,} bytes (MAX_ERA_BYTES: one invocation "
+        "checks a file whole); ask the payer or clearinghouse to send it as smaller 835 files"
+    )
+    assert (summary.quarantined, summary.file_error, summary.claims_queued) == (True, too_big, 0)
+    assert p.artifacts.bytes_read == 1024 and p.artifacts.heads == 1  # type: ignore[attr-defined]
+    [era_id] = summary.era_ids
+    record = p.repo.get_era(era_id)
+    assert record is not None
+    assert (record["era_status"], record["unreadable"], record["problems"]) == ("QUARANTINED", True, [too_big])
+    report = json.loads(p.artifacts.read(summary.report_key))
+    assert (report["file_error"], report["status"]) == (too_big, "QUARANTINED")
+    assert p.queue.messages == []
+    # Again (SQS at least once), the size from the notification this time: no HEAD, the same record.
+    again = era_ingestion.receive_era_file(p.repo, p.artifacts, p.queue, "era/big.835", size=size)
+    assert again.era_ids == [era_id] and again.file_id == summary.file_id
+    assert p.artifacts.heads == 1  # type: ignore[attr-defined]
+
+
+def test_a_file_at_the_size_limit_is_checked_and_posted(p: Posting, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = era_text([_paid_claim(n) for n in range(40)], [], "BIG2")
+    monkeypatch.setattr(era_ingestion, "MAX_ERA_BYTES", len(text.encode()))
+    summary = p.receive("era/at-limit.835", text)
+    assert (summary.quarantined, summary.file_error, summary.claims_queued) == (False, None, 40)

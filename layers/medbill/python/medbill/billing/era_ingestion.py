@@ -35,6 +35,7 @@ from medbill.billing.era_fanout import (
 )
 from medbill.billing.era_limits import (
     HEADER_PROBLEMS,
+    MAX_ERA_BYTES,
     MESSAGE_BYTES,
     REPORT_PROBLEMS,
     RESULT_PROBLEMS,
@@ -43,8 +44,16 @@ from medbill.billing.era_limits import (
     header_problems,
     header_values,
     message_too_big,
+    too_big,
 )
-from medbill.billing.era_messages import describe, era_ids_for, file_id_for, posting_problems, to_remittance
+from medbill.billing.era_messages import (
+    describe,
+    era_ids_for,
+    file_id_for,
+    file_id_for_head,
+    posting_problems,
+    to_remittance,
+)
 from medbill.billing.era_records import ENCODINGS, POSTING, QUARANTINED, RELEASED
 from medbill.models.common import utcnow
 from medbill.ports import Artifacts, BillingStore, EraStore, PostingQueue
@@ -126,12 +135,21 @@ def receive_era_file(
     released_file_id: str | None = None,
     out_of_time: OutOfTime = never,
     encoding: str | None = None,
+    size: int | None = None,
 ) -> EraFileSummary:
     """`released`: a person released this file (`released_file_id` is the file they looked at).
     `out_of_time`: asked before each chunk of a big file's fan-out; when it says so, the summary
     `continues` and `continue_era_file` resumes from the checkpoint on the ERA record.
-    `encoding`: the file is not UTF-8 and a person confirmed what it is (`era_queries.release_era`)."""
+    `encoding`: the file is not UTF-8 and a person confirmed what it is (`era_queries.release_era`).
+    `size`: the object's bytes from the S3 notification (else a HEAD): a file over `MAX_ERA_BYTES`
+    is quarantined unread, since one invocation must check it whole (decision 38)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
+    size = store.size(key) if size is None else size
+    if size > MAX_ERA_BYTES:
+        summary.file_id = file_id_for_head(next(iter(store.open(key)), b""), size)
+        summary.file_error = too_big(size, MAX_ERA_BYTES)
+        head: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
+        return _quarantine_unreadable(repo, store, summary, head, encoding)
     body = store.read(key)
     summary.file_id = file_id_for(body)
     report: dict[str, Any] = {"source_key": key, "file_id": summary.file_id, "processed_at": utcnow().isoformat()}
@@ -143,13 +161,7 @@ def receive_era_file(
     checked, file_problems, unpostable = _read_whole_file(text, summary, chunks) if text is not None else ([], [], [])
     del text  # the posting lines are in `chunks`: the fan-out never needs the file again
     if summary.file_error:
-        summary.quarantined = True
-        report.update(file_error=summary.file_error, status=QUARANTINED)
-        _record_unreadable(repo, summary, encoding)
-        if summary.duplicate_of:
-            report["duplicate_of"] = summary.duplicate_of
-        store.write_json(summary.report_key, report)
-        return summary
+        return _quarantine_unreadable(repo, store, summary, report, encoding)
 
     payments = [c.payment for c in checked]
     payment_keys, repeats = era_ids_for(payments)
@@ -200,6 +212,20 @@ def receive_era_file(
     report.update(
         status=RELEASED if released else POSTING, claims_queued=summary.claims_queued, continues=summary.continues
     )
+    store.write_json(summary.report_key, report)
+    return summary
+
+
+def _quarantine_unreadable(
+    repo: EraStore, store: Artifacts, summary: EraFileSummary, report: dict[str, Any], encoding: str | None
+) -> EraFileSummary:
+    """A file that cannot be checked (unreadable, not in its encoding, over the size limit): its
+    `FILE-` record quarantined with the reason, and its report."""
+    summary.quarantined = True
+    report.update(file_error=summary.file_error, status=QUARANTINED)
+    _record_unreadable(repo, summary, encoding)
+    if summary.duplicate_of:
+        report["duplicate_of"] = summary.duplicate_of
     store.write_json(summary.report_key, report)
     return summary
 

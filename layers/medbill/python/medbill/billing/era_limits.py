@@ -10,7 +10,9 @@ too big, and the uncaught ValidationException sent the file to the DLQ with no r
   them (a per-claim result `RESULT_PROBLEMS`, the file's report in S3 `REPORT_PROBLEMS`, with the count);
 - an ERA id (a key) longer than `ERA_ID_CHARS` becomes its head plus a hash of the whole;
 - a claim payment whose posting message is over `MESSAGE_BYTES` cannot be posted (it would pass
-  the SQS limit, and its ledger entry the item limit): a problem names its segment and size.
+  the SQS limit, and its ledger entry the item limit): a problem names its segment and size;
+- a file over `MAX_ERA_BYTES` is quarantined unread: the check cannot resume (nothing posts from a
+  file that does not balance), so one invocation must read and check it whole (decision 38).
 
 The messages name the element and its length, never its content.
 """
@@ -27,6 +29,11 @@ RESULT_PROBLEMS = 20
 REPORT_PROBLEMS = 10_000  # in the file's S3 report (no item limit there, but a person reads it)
 ERA_ID_CHARS = 80
 MESSAGE_BYTES = 64 * 1024  # a 50-line claim payment is ~15 KB as a posting message
+# The biggest 835 one remittance invocation checks whole (decision 38; bench_era_scale): measured
+# ~0.54 CPU s per MB on the bench's 1,000,000-claim file (the densest shape: 78 bytes a claim
+# payment), x1.73 for a 1024 MB Lambda's share of a vCPU: ~94 s for 100 MB, of the 240 s an
+# invocation has before the fan-out's 60 s reserve; memory ~4x the file over the function's own.
+MAX_ERA_BYTES = 100_000_000
 
 # The payment header elements the ERA record stores, with their X12 maximum length (005010X221A1).
 HEADER_ELEMENTS: dict[str, tuple[str, int]] = {
@@ -37,6 +44,14 @@ HEADER_ELEMENTS: dict[str, tuple[str, int]] = {
     "payment_method": ("BPR04 payment method", 3),
     "payment_date": ("BPR16 payment date", 8),
 }
+
+
+def too_big(size: int, limit: int = MAX_ERA_BYTES) -> str:
+    """Why a file over the limit is not read (sizes only)."""
+    return (
+        f"the file is {size:,} bytes, over the ERA limit of {limit:,} bytes (MAX_ERA_BYTES: one "
+        "invocation checks a file whole); ask the payer or clearinghouse to send it as smaller 835 files"
+    )
 
 
 def clip(text: str, limit: int = PROBLEM_CHARS) -> str:

@@ -47,6 +47,13 @@ def file_id_for(body: bytes) -> str:
     return "F" + hashlib.sha256(body).hexdigest()[:16].upper()
 
 
+def file_id_for_head(head: bytes, size: int) -> str:
+    """The id of a file too big to read (over `MAX_ERA_BYTES`): its first chunk and its size, so a
+    redelivery finds the same record without reading gigabytes. Never equal to a read file's id
+    (the size is hashed in), and such a file is never checked, so the two kinds cannot meet."""
+    return "F" + hashlib.sha256(head + b"#size=" + str(size).encode()).hexdigest()[:16].upper()
+
+
 def _adjustments(items: list[Any]) -> list[dict[str, Any]]:
     return [{"group": a.group, "reason": a.reason, "amount": a.amount, "quantity": a.quantity} for a in items]
 
