@@ -788,7 +788,7 @@ def racing(store: FakeStore, claim_id: str, rival: Callable[[], None]) -> Iterat
         store.before_write = None
 
 
-if TYPE_CHECKING:  # the fakes implement the ports (mypy tests/fakes.py checks it)
+if TYPE_CHECKING:  # the fakes implement the ports (mypy testkit/fakes.py checks it)
     from medbill.ports import (
         Artifacts,
         BillingStore,
