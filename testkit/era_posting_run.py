@@ -215,7 +215,8 @@ def run(
         upto = min(n, seeded + era_fanout.CHUNK_CLAIMS)
         ids = [claim_id(i) for i in range(seeded, upto)]
         for i in range(seeded, upto):
-            assert repo.create_claim(maker.claim(i))
+            if not repo.create_claim(maker.claim(i)):
+                raise RuntimeError(f"claim {claim_id(i)} existed before its chunk")
         seeded = upto
         return ids
 
