@@ -12,7 +12,8 @@ RSS is ours, not the emulator's storage); the posting queue is a counting sink t
 serializes every message as the SQS adapter does, in batches of 10 (moto's SQS recounts the whole
 queue on every call, quadratic at this depth: bench_posting measures SQS on moto). The run checks
 that every claim payment was queued exactly once and that the queued paid amounts add up to BPR02
-to the cent; posting a million claims on moto is out of reach (bench_posting: ~25 claims/s).
+to the cent; posting a million claims on moto is out of reach (bench_posting: ~25 claims/s):
+bench_era_posting posts them on the in-memory fakes and reconciles the ERA.
 
 Peer: the same file read and balanced by `RemittanceReader` alone (no messages, no store), in the
 same child process: the floor of any check of the whole file.
