@@ -17,7 +17,7 @@ import pytest
 from infra import config
 from infra.local.lambda_bridge import LambdaBridge, load_project_handlers
 from infra.local.provision import LocalResources, client
-from medbill.billing import era_fanout
+from medbill.billing import era_fanout, era_ingestion
 from medbill.billing.era import reconciliation
 from medbill.entry import wiring
 from testkit.era_builder import era_for
@@ -96,3 +96,34 @@ def test_a_big_era_continues_through_the_remittance_queue_until_every_claim_is_p
     assert rec is not None
     assert (rec["era_status"], rec["posted_count"], rec["posted_total"]) == ("POSTED", 8, "960.00")
     assert (rec["difference"], rec["reconciled"]) == ("0.00", True)
+
+
+def test_an_era_over_the_size_limit_is_quarantined_by_the_handler_from_the_notifications_size(
+    aws: LocalResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 38: the S3 notification's size reaches the check, and a file over MAX_ERA_BYTES is
+    quarantined with a report naming the limit; nothing is queued for posting."""
+    repo = wiring.repository()
+    claims = [make_claim(repo, f"BIG{i:02d}", dos=DOS, lines=LINES) for i in range(3)]
+    body = era_for([(c, "paid") for c in claims], payer_id="PAYERA01", trace="BIG1").encode()
+    monkeypatch.setattr(era_ingestion, "MAX_ERA_BYTES", len(body) - 1)
+    sizes: list[int | None] = []
+    receive = era_ingestion.receive_era_file
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        sizes.append(kwargs.get("size"))
+        return receive(*args, **kwargs)
+
+    _, resolver = load_project_handlers()
+    remittance = resolver(config.FUNCTIONS["remittance"].function_name)
+    assert remittance is not None
+    monkeypatch.setitem(inspect.unwrap(remittance).__globals__, "receive_era_file", spy)
+    wiring.artifacts().write("era/too-big.835", body)
+    rq, pq = aws.queue("remittance"), aws.queue("posting")
+    bodies = [b for b in _drain(rq.url) if "s3:TestEvent" not in b]
+    assert LambdaBridge(resolver=resolver).call("remittance", _sqs_event(bodies, rq.arn)) == {"batchItemFailures": []}
+    assert sizes == [len(body)]
+    report = json.loads(wiring.artifacts().read("era-reports/era/too-big.835.json"))
+    assert report["status"] == "QUARANTINED"
+    assert report["file_error"].startswith(f"the file is {len(body):,} bytes, over the ERA limit of {len(body) - 1:,}")
+    assert _drain(pq.url) == []
