@@ -2,11 +2,11 @@
 
 Both `infra/stack.py` and `infra/local/` read this package, and `tests/infra/test_config_parity.py`
 holds the synthesized template and it side by side so the cloud and the laptop cannot drift. One
-module per concern: `names` (project, paths, bucket prefixes, secrets), `storage` (tables, CORS),
-`functions` (Lambda functions and schedules), `queues` (SQS, notifications, senders), `workflow`
-(state machine, timeouts, ASL substitutions), `deployment` (stage, envelope identity, deploy
-options), `environment` (each Lambda's variables). Every name is re-exported here, so code imports
-`from infra.config import ...` without knowing the module.
+module per concern: `names` (project, paths, bucket, secrets), `storage` (tables, CORS), `functions`
+(Lambda functions and schedules), `queues` (SQS, notifications, senders), `workflow` (state machine,
+timeouts, ASL substitutions), `deployment` (stage, envelope identity, deploy options), `environment`
+(each Lambda's variables); the bucket's key prefixes are medbill.prefixes'. Every name is re-exported
+here, so code imports `from infra.config import ...` without knowing the module.
 """
 
 from __future__ import annotations
@@ -48,36 +48,15 @@ from infra.config.functions import (
     ScheduleSpec,
 )
 from infra.config.names import (
-    ACK_277CA_PREFIX,
-    ACK_999_PREFIX,
-    ACKS_PREFIX,
-    APPOINTMENTS_PREFIX,
     ASL_PATH,
-    CLEARINGHOUSE_QUARANTINE_PREFIX,
     CLEARINGHOUSE_SECRET_NAME,
-    CLINIC_PROFILES_PREFIX,
     DATA_BUCKET,
-    ELIGIBILITY_271_PREFIX,
-    ELIGIBILITY_BATCH_LEDGER_PREFIX,
-    ELIGIBILITY_REPORTS_PREFIX,
     ELIGIBILITY_SECRET_NAME,
-    ENCOUNTERS_PREFIX,
-    ERA_PREFIX,
-    ERA_REPORTS_PREFIX,
-    ERA_WORK_PREFIX,
-    EXCHANGE_LEDGER_PREFIX,
-    FHIR_API_PREFIX,
     FUNCTIONS_PATH,
     LAYER_PATH,
-    OUTBOX_270_PREFIX,
-    OUTBOX_276_PREFIX,
-    OUTBOX_837_PREFIX,
-    OUTBOX_PREFIXES,
     PROJECT,
-    REJECTIONS_PREFIX,
     REPO_ROOT,
     SECRET_VARIABLES,
-    STATUS_277_PREFIX,
 )
 from infra.config.queues import (
     ACKS_QUEUE,
@@ -113,6 +92,29 @@ from infra.config.workflow import (
     WorkflowTimeouts,
     asl_substitutions,
     render_asl,
+)
+from medbill.prefixes import (  # the Lambda code and the infra share one definition
+    ACK_277CA_PREFIX,
+    ACK_999_PREFIX,
+    ACKS_PREFIX,
+    APPOINTMENTS_PREFIX,
+    CLEARINGHOUSE_QUARANTINE_PREFIX,
+    CLINIC_PROFILES_PREFIX,
+    ELIGIBILITY_271_PREFIX,
+    ELIGIBILITY_BATCH_LEDGER_PREFIX,
+    ELIGIBILITY_REPORTS_PREFIX,
+    ENCOUNTERS_PREFIX,
+    ERA_PREFIX,
+    ERA_REPORTS_PREFIX,
+    ERA_WORK_PREFIX,
+    EXCHANGE_LEDGER_PREFIX,
+    FHIR_API_PREFIX,
+    OUTBOX_270_PREFIX,
+    OUTBOX_276_PREFIX,
+    OUTBOX_837_PREFIX,
+    OUTBOX_PREFIXES,
+    REJECTIONS_PREFIX,
+    STATUS_277_PREFIX,
 )
 
 __all__ = [

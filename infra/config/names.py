@@ -1,32 +1,10 @@
-"""Names: the project, the repository's paths, the data bucket and its key prefixes, the secrets."""
+"""Names: the project, the repository's paths, the data bucket, the secrets. The bucket's key prefixes
+are medbill.prefixes' (the Lambda code and the infra share one definition); infra.config re-exports
+them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from medbill.prefixes import (  # the Lambda code and the infra share one definition
-    ACK_277CA_PREFIX,
-    ACK_999_PREFIX,
-    ACKS_PREFIX,
-    APPOINTMENTS_PREFIX,
-    CLEARINGHOUSE_QUARANTINE_PREFIX,
-    CLINIC_PROFILES_PREFIX,
-    ELIGIBILITY_271_PREFIX,
-    ELIGIBILITY_BATCH_LEDGER_PREFIX,
-    ELIGIBILITY_REPORTS_PREFIX,
-    ENCOUNTERS_PREFIX,
-    ERA_PREFIX,
-    ERA_REPORTS_PREFIX,
-    ERA_WORK_PREFIX,
-    EXCHANGE_LEDGER_PREFIX,
-    FHIR_API_PREFIX,
-    OUTBOX_270_PREFIX,
-    OUTBOX_276_PREFIX,
-    OUTBOX_837_PREFIX,
-    OUTBOX_PREFIXES,
-    REJECTIONS_PREFIX,
-    STATUS_277_PREFIX,
-)
 
 PROJECT = "medbill"
 # infra/config/names.py -> the repository root
@@ -47,37 +25,3 @@ SECRET_VARIABLES = {
     CLEARINGHOUSE_SECRET_NAME: "CLEARINGHOUSE_SECRET_ID",
     ELIGIBILITY_SECRET_NAME: "ELIGIBILITY_SECRET_ID",
 }
-
-
-__all__ = [
-    "ACKS_PREFIX",
-    "ACK_277CA_PREFIX",
-    "ACK_999_PREFIX",
-    "APPOINTMENTS_PREFIX",
-    "ASL_PATH",
-    "CLEARINGHOUSE_QUARANTINE_PREFIX",
-    "CLEARINGHOUSE_SECRET_NAME",
-    "CLINIC_PROFILES_PREFIX",
-    "DATA_BUCKET",
-    "ELIGIBILITY_271_PREFIX",
-    "ELIGIBILITY_BATCH_LEDGER_PREFIX",
-    "ELIGIBILITY_REPORTS_PREFIX",
-    "ELIGIBILITY_SECRET_NAME",
-    "ENCOUNTERS_PREFIX",
-    "ERA_PREFIX",
-    "ERA_REPORTS_PREFIX",
-    "ERA_WORK_PREFIX",
-    "EXCHANGE_LEDGER_PREFIX",
-    "FHIR_API_PREFIX",
-    "FUNCTIONS_PATH",
-    "LAYER_PATH",
-    "OUTBOX_270_PREFIX",
-    "OUTBOX_276_PREFIX",
-    "OUTBOX_837_PREFIX",
-    "OUTBOX_PREFIXES",
-    "PROJECT",
-    "REJECTIONS_PREFIX",
-    "REPO_ROOT",
-    "SECRET_VARIABLES",
-    "STATUS_277_PREFIX",
-]

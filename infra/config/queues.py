@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.config.functions import FUNCTIONS, PENDING_FUNCTIONS
-from infra.config.names import (
+from medbill.prefixes import (
     ACKS_PREFIX,
     ELIGIBILITY_271_PREFIX,
     ENCOUNTERS_PREFIX,
