@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports  # functions -> entry -> domain -> models/x12, one way (docs/architecture.md)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/medbill/python/medbill functions infra
+	$(BIN)/mypy layers/medbill/python/medbill functions infra bench
 
 test: lint typecheck browser
 	$(BIN)/pytest -n 2 -q

@@ -328,7 +328,7 @@ def cold_start_rows() -> list[dict[str, Any]]:
     from infra import config
 
     floor = import_seconds("floor", FLOOR_MODULES)
-    rows = []
+    rows: list[dict[str, Any]] = []
     # One row per handler file (followup's file serves the timely-filing and statements functions too).
     names = sorted({spec.code_dir for spec in (*config.FUNCTIONS.values(), *config.PENDING_FUNCTIONS.values())})
     for name in names:

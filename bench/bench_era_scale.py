@@ -18,7 +18,7 @@ bench_era_posting posts them on the in-memory fakes and reconciles the ERA.
 Peer: the same file read and balanced by `RemittanceReader` alone (no messages, no store), in the
 same child process: the floor of any check of the whole file.
 
-The size limit (`MAX_ERA_BYTES`, decision 38): the check's measured CPU per MB, scaled to a file of
+The size limit (`MAX_ERA_BYTES`, decision 39): the check's measured CPU per MB, scaled to a file of
 that size and to a 1024 MB Lambda, against the 240 s an invocation has before the fan-out's reserve
 (the check cannot resume, so a file at the limit must be checked in one invocation).
 

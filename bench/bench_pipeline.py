@@ -83,6 +83,8 @@ class NoopPipeline:
         )
         handlers["api"] = lambda event, context: {"statusCode": 404}
         handlers["acks"] = lambda event, context: {"batchItemFailures": []}  # no 999 / 277CA in the floor
+        # no 271 batches either; the queue still gets moto's s3:TestEvent, which needs a consumer
+        handlers["eligibility_271"] = lambda event, context: {"batchItemFailures": []}
         return handlers
 
     def _objects(self, event: dict[str, Any]) -> list[bytes]:

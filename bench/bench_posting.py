@@ -37,7 +37,7 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -61,7 +61,11 @@ QUIET_HANDLERS = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLE
 PAYER_ID = "PAYERA01"
 OUTCOMES = ("paid", "short_paid", "denied")
 # (procedure code, modifiers, charge): claim i gets the first 2 or 3 lines.
-LINES = (("99213", ["25"], Decimal("135.00")), ("36415", [], Decimal("18.50")), ("81002", [], Decimal("12.25")))
+LINES: tuple[tuple[str, list[str], Decimal], ...] = (
+    ("99213", ["25"], Decimal("135.00")),
+    ("36415", [], Decimal("18.50")),
+    ("81002", [], Decimal("12.25")),
+)
 STATUS_OF = {"paid": "PAID", "short_paid": "SHORT_PAID", "denied": "DENIED"}
 
 
@@ -133,15 +137,16 @@ class CallCounter:
     def __init__(self) -> None:
         self.phase = "other"
         self.calls: dict[str, Counter[str]] = {}
-        self.seconds: Counter[str] = Counter()
-        self.api_seconds: Counter[tuple[str, str]] = Counter()
+        # Seconds are floats: a defaultdict, not a Counter (typed for ints).
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.api_seconds: defaultdict[tuple[str, str], float] = defaultdict(float)
 
     def count(self, service: str, operation: str) -> None:
         if service == "dynamodb":
             self.calls.setdefault(self.phase, Counter())[operation] += 1
 
     def api_time(self, service: str, *phases: str) -> float:
-        return sum(self.api_seconds[(phase, service)] for phase in phases)
+        return sum(self.api_seconds.get((phase, service), 0.0) for phase in phases)
 
     def total(self, *phases: str) -> Counter[str]:
         out: Counter[str] = Counter()
@@ -173,7 +178,8 @@ class CallCounter:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[CallCounter]:
-        original = botocore.client.BaseClient._make_api_call
+        # A private botocore method, not in its type stubs.
+        original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
         counter = self
 
         def _make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -185,11 +191,11 @@ class CallCounter:
             finally:
                 counter.api_seconds[(phase, service)] += time.perf_counter() - start
 
-        botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[attr-defined]
         try:
             yield self
         finally:
-            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[attr-defined]
 
 
 def per_claim(calls: Counter[str], claims: int) -> str:
@@ -380,7 +386,7 @@ def run() -> list[dict[str, Any]]:
     no_sqs_s = wall - counter.api_time("sqs", "fanout", "fanout_wall")
     mark = "!! " + "; ".join(problems) + " !! " if problems else ""
     moto = "stock moto" if STOCK_MOTO else "moto with per-item DynamoDB costs (module doc)"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "benchmark": f"ERA posting, {n:,}-claim 835: S3 -> SQS -> remittance -> SQS -> posting (local runtime)",
             "unit": "claims/s",

@@ -63,7 +63,9 @@ class MemoryClaims:
         return []
 
     def save(self, claim: Claim, *, actor: str, new_status: Any = None, detail: Any = None) -> Claim:
-        self.items[claim.claim_id] = claim.model_dump_json()
+        # Unreachable on the bench's files (no repeats: get_claim raises first); it wrote to an
+        # `items` the class never had. Counted like a create, as the adapter would send it.
+        self.bytes_written += len(claim.model_dump_json())
         return claim
 
 
@@ -74,3 +76,6 @@ class NoWorkflow:
     def start_claim(self, claim_id: str, clinic_id: str) -> bool:
         self.started += 1
         return True
+
+    def resume(self, task_token: str, output: dict[str, Any]) -> bool:
+        raise AssertionError("intake starts executions, it never resumes one")

@@ -9,15 +9,14 @@ messages. Logs keys, references, counts and reason codes only.
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill.entry import settings, wiring
-from medbill.entry.messages import S3Notification, eligibility_message
+from medbill.entry.messages import eligibility_message
 from medbill.entry.observability import observability
+from medbill.entry.s3_consumer import S3Consumer, under
 from medbill.models.common import utcnow
 from medbill.prefixes import ELIGIBILITY_271_PREFIX
 from medbill.workflow.eligibility_files import ingest_271
@@ -25,30 +24,20 @@ from medbill.workflow.eligibility_files import ingest_271
 settings.load(settings.Eligibility271Settings)  # cold start: a missing variable fails here, by name
 obs = observability("eligibility_271")
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
-processor = BatchProcessor(event_type=EventType.SQS)
-idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
-persistence = wiring.idempotency_store()
+consumer = S3Consumer(obs, accepts=under(ELIGIBILITY_271_PREFIX), area="the 271 prefix")
 
 
 @obs.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return consumer.process(event, context, record_handler)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    message = eligibility_message(record.body)
-    if not isinstance(message, S3Notification):
-        return  # S3's s3:TestEvent names no object: nothing to do.
-    for obj in message.created_objects():
-        if not obj.key.startswith(ELIGIBILITY_271_PREFIX):
-            logger.warning("ignoring object outside the 271 prefix", key=obj.key)
-            continue
-        receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag})
+    consumer.receive_created(eligibility_message(record.body), receive)
 
 
-@idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
+@consumer.once_per_object
 def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
     report = ingest_271(
         wiring.artifacts(), wiring.eligibility_batch_ledger(), wiring.repository(), s3_object["key"], utcnow()

@@ -7,16 +7,15 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill.coding import icd10
 from medbill.entry import settings, wiring
 from medbill.entry.messages import ContinueIntake, S3Notification, intake_message
 from medbill.entry.observability import observability
+from medbill.entry.s3_consumer import S3Consumer, object_version, under
 from medbill.intake.encounter_stream import Resume
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import IntakeSummary, ingest_encounter_file
@@ -26,21 +25,16 @@ obs = observability("intake")
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
 # Load the ICD-10-CM code set (~4 s) during Lambda init, not in the first request.
 icd10.warm()
-processor = BatchProcessor(event_type=EventType.SQS)
 # S3 delivers at least once: the same object version (bucket, key, etag) is ingested once.
-idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
-persistence = wiring.idempotency_store()
+consumer = S3Consumer(obs, accepts=under(ENCOUNTERS_PREFIX), area="the encounters prefix")
 
 # Stop starting records this long before the Lambda timeout; the rest continues in a new message.
 TIME_RESERVE_MS = 20_000
-_context: dict[str, LambdaContext] = {}
 
 
 @obs.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    _context["current"] = context
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return consumer.process(event, context, record_handler)
 
 
 @tracer.capture_method
@@ -50,17 +44,13 @@ def record_handler(record: SQSRecord) -> None:
         summary = _ingest(message.key, start_record=message.from_record, resume=message.resume)
         _continue_later(asdict(summary))
     elif isinstance(message, S3Notification):
-        for obj in message.created_objects():
-            if not obj.key.startswith(ENCOUNTERS_PREFIX):
-                logger.warning("ignoring object outside the encounters prefix", key=obj.key)
-                continue
+        for obj in consumer.objects(message):
             # The size rides along for the limits; the idempotency key stays bucket, key and etag.
-            s3_object = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "size": obj.size}
-            _continue_later(ingest(s3_object=s3_object))
+            _continue_later(ingest(s3_object={**object_version(obj), "size": obj.size}))
     # S3's s3:TestEvent names no object: nothing to do.
 
 
-@idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
+@consumer.once_per_object
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
     summary = _ingest(s3_object["key"], size=s3_object.get("size"))
     logger.info(
@@ -95,8 +85,8 @@ def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size:
 
 
 def _out_of_time() -> bool:
-    context = _context.get("current")
-    return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+    left = consumer.time_left_ms()
+    return left is not None and left < TIME_RESERVE_MS
 
 
 def _continue_later(summary: dict[str, Any]) -> None:

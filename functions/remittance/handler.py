@@ -7,37 +7,31 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medbill.billing.era import EraFileSummary, continue_era_file, receive_era_file
 from medbill.entry import settings, wiring
 from medbill.entry.messages import ContinueEra, ReleaseEra, S3Notification, remittance_message
 from medbill.entry.observability import observability
+from medbill.entry.s3_consumer import S3Consumer, object_version, under
 from medbill.prefixes import ERA_PREFIX
 
 settings.load(settings.RemittanceSettings)  # cold start: a missing variable fails here, by name
 obs = observability("remittance")
 logger, tracer, metrics = obs.logger, obs.tracer, obs.metrics
-processor = BatchProcessor(event_type=EventType.SQS)
 # The same object version is fanned out once; a copy under another key finds its ERA record (the
 # record notes the key, its status stays) and the ledger never posts a claim payment twice.
-idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=7 * 24 * 3600)
-persistence = wiring.idempotency_store()
+consumer = S3Consumer(obs, accepts=under(ERA_PREFIX), area="the ERA prefix")
 # Left for the rest of the batch and the continuation message when a big file's fan-out stops: one
 # chunk (5,000 claim payments, ~500 SendMessageBatch calls) takes a few seconds in AWS.
 TIME_RESERVE_MS = 60_000
-_context: dict[str, LambdaContext] = {}
 
 
 @obs.handler()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
-    _context["current"] = context
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return consumer.process(event, context, record_handler)
 
 
 @tracer.capture_method
@@ -48,20 +42,18 @@ def record_handler(record: SQSRecord) -> None:
     elif isinstance(message, ContinueEra):
         resume(message.source_key, message.file_id)
     elif isinstance(message, S3Notification):
-        for obj in message.created_objects():
-            if not obj.key.startswith(ERA_PREFIX):
-                logger.warning("ignoring object outside the ERA prefix", key=obj.key)
-                continue
-            receive(s3_object={"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "size": obj.size})
+        for obj in consumer.objects(message):
+            # The size rides along for the limit (decision 39); the idempotency key stays bucket, key and etag.
+            receive(s3_object={**object_version(obj), "size": obj.size})
     # S3's s3:TestEvent names no object: nothing to do.
 
 
 def _out_of_time() -> bool:
-    context = _context.get("current")
-    return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
+    left = consumer.time_left_ms()
+    return left is not None and left < TIME_RESERVE_MS
 
 
-@idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
+@consumer.once_per_object
 def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
     summary = receive_era_file(
         wiring.repository(),

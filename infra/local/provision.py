@@ -1,4 +1,4 @@
-"""Create every medbill resource from infra/config.py against the current boto3 endpoint.
+"""Create every medbill resource from infra.config against the current boto3 endpoint.
 
 The same names, key schemas, GSIs, queue settings and ASL the CDK stack uses, so the laptop and
 the cloud cannot drift. Works against moto in-process (`mock_aws`) or the threaded moto server

@@ -1,7 +1,7 @@
 """`make local`: the whole system on 127.0.0.1 for people, until Ctrl-C.
 
 A moto server (ThreadedMotoServer) in this process, so `aws --endpoint-url` and boto3 work
-against it; resources provisioned from infra/config.py; the Lambda bridge in the same process
+against it; resources provisioned from infra.config; the Lambda bridge in the same process
 (the server thread runs moto's backends here, so the patch applies); the SQS poller and the
 payer simulator in a background thread; the staff API on its own port.
 

@@ -1,4 +1,4 @@
-"""Integration fixtures: a fresh moto account per test, provisioned from infra/config.py."""
+"""Integration fixtures: a fresh moto account per test, provisioned from infra.config."""
 
 from __future__ import annotations
 

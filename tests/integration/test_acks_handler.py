@@ -1,5 +1,5 @@
 """The acks function on moto: an acknowledgement put under `acks/` notifies the acks queue (local
-provisioning from infra/config.py), the poller hands the batch to functions/acks, and the claim
+provisioning from infra.config), the poller hands the batch to functions/acks, and the claim
 follows the answer. The same object delivered twice is applied once."""
 
 from __future__ import annotations

@@ -131,6 +131,6 @@ def test_a_bad_message_is_a_batch_item_failure_and_the_rest_of_the_batch_goes_on
     response = module.handler(event, LocalLambdaContext(f"medbill-{name}"))
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
     # What Powertools keeps (and Lambda would log) for the failed records: kinds and rules only.
-    recorded = [f"{info[0].__name__ if info[0] else ''}: {info[1]}" for info in module.processor.exceptions]
+    recorded = [f"{info[0].__name__ if info[0] else ''}: {info[1]}" for info in module.consumer.processor.exceptions]
     assert len(recorded) == 2 and all(r.startswith("UnreadableMessage: ") for r in recorded), recorded
     assert not any(CANARY in r for r in recorded)

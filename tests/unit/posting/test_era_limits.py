@@ -79,7 +79,7 @@ def _paid_claim(n: int) -> ClaimPayment:
 
 
 def test_a_file_over_the_size_limit_is_quarantined_unread(p: Posting, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One invocation checks a file whole (decision 38): over MAX_ERA_BYTES it is refused before it is
+    """One invocation checks a file whole (decision 39): over MAX_ERA_BYTES it is refused before it is
     read (one chunk, for its id), with a report naming the limit; a redelivery finds the same record."""
     text = era_text([_paid_claim(n) for n in range(40)], [], "BIG1")
     size = len(text.encode())

@@ -1,4 +1,4 @@
-"""S3 key prefixes in the data bucket. The one definition: infra/config.py re-exports these."""
+"""S3 key prefixes in the data bucket. The one definition: infra.config re-exports these."""
 
 ENCOUNTERS_PREFIX = "encounters/"  # clinics drop encounter files here
 REJECTIONS_PREFIX = "rejections/"  # one JSON report per source file with bad records

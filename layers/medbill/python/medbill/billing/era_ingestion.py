@@ -142,7 +142,7 @@ def receive_era_file(
     `continues` and `continue_era_file` resumes from the checkpoint on the ERA record.
     `encoding`: the file is not UTF-8 and a person confirmed what it is (`era_queries.release_era`).
     `size`: the object's bytes from the S3 notification (else a HEAD): a file over `MAX_ERA_BYTES`
-    is quarantined unread, since one invocation must check it whole (decision 38)."""
+    is quarantined unread, since one invocation must check it whole (decision 39)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
     size = store.size(key) if size is None else size
     if size > MAX_ERA_BYTES:

@@ -12,7 +12,7 @@ too big, and the uncaught ValidationException sent the file to the DLQ with no r
 - a claim payment whose posting message is over `MESSAGE_BYTES` cannot be posted (it would pass
   the SQS limit, and its ledger entry the item limit): a problem names its segment and size;
 - a file over `MAX_ERA_BYTES` is quarantined unread: the check cannot resume (nothing posts from a
-  file that does not balance), so one invocation must read and check it whole (decision 38).
+  file that does not balance), so one invocation must read and check it whole (decision 39).
 
 The messages name the element and its length, never its content.
 """
@@ -29,7 +29,7 @@ RESULT_PROBLEMS = 20
 REPORT_PROBLEMS = 10_000  # in the file's S3 report (no item limit there, but a person reads it)
 ERA_ID_CHARS = 80
 MESSAGE_BYTES = 64 * 1024  # a 50-line claim payment is ~15 KB as a posting message
-# The biggest 835 one remittance invocation checks whole (decision 38; bench_era_scale): measured
+# The biggest 835 one remittance invocation checks whole (decision 39; bench_era_scale): measured
 # ~0.54 CPU s per MB on the bench's 1,000,000-claim file (the densest shape: 78 bytes a claim
 # payment), x1.73 for a 1024 MB Lambda's share of a vCPU: ~94 s for 100 MB, of the 240 s an
 # invocation has before the fan-out's 60 s reserve; memory ~4x the file over the function's own.

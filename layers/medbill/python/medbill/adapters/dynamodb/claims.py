@@ -1,5 +1,7 @@
 """Claims in the table: the claim item, its audit events, its ledger, held reversals, the
-unmatched-remittance work queue, patients and counters (key layout: keys.py).
+unmatched-remittance work items, statements, patients and counters (key layout: keys.py). The
+listings and work queues that read claims by index are in worklists.py; the payee directory a new
+claim records is in payees.py.
 
 Every write of a claim is conditional on the version it was read at and commits, in one
 transaction, with its audit event and whatever else the change brings (ledger entry, ERA result,
@@ -14,27 +16,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from medbill.adapters.dynamodb import keys
+from medbill.adapters.dynamodb.claim_items import claim_from, claim_item, invalid_fields
+from medbill.adapters.dynamodb.payees import payee_put
 from medbill.adapters.dynamodb.table import (
     Table,
     TransactionCancelled,
-    decode_token,
     deserialize,
-    encode_token,
     from_item,
-    plain,
     serialize,
     to_item,
 )
-from medbill.billing.worklists import worklist_of
 from medbill.models.claim import Claim
 from medbill.models.common import utcnow
-from medbill.models.errors import field_path
 from medbill.models.remittance import ClaimRemittance, LedgerEntry
 from medbill.models.status import ClaimStatus
 from medbill.ports import (
     UNMATCHED_STATUS,
     AlreadyPosted,
-    BadPageToken,
     ClaimEvent,
     ClaimNotFound,
     ConcurrentUpdate,
@@ -42,16 +40,10 @@ from medbill.ports import (
     EraResult,
     HeldReversal,
     InvalidClaimUpdate,
-    Page,
     PostingState,
     StaleItem,
     WorkItem,
 )
-
-
-def _invalid_fields(err: ValidationError) -> str:
-    # pydantic quotes the failing input (names, DOBs): name the fields only.
-    return ", ".join(sorted({field_path(e["loc"]) for e in err.errors(include_input=False)}))
 
 
 def era_result_put(result: EraResult) -> dict[str, Any]:
@@ -71,21 +63,6 @@ def era_result_put(result: EraResult) -> dict[str, Any]:
 class ClaimTable(Table):
     # --- claims ----------------------------------------------------------------------------
     @staticmethod
-    def _claim_item(claim: Claim) -> dict[str, Any]:
-        data = claim.model_dump(mode="json")
-        data["pk"] = keys.claim_pk(claim.claim_id)
-        data["sk"] = keys.CLAIM_SK
-        # GSI keys: by-status (status, updated_at) and by-clinic (clinic_id, date_of_service).
-        data["date_of_service"] = claim.date_of_service
-        # by-worklist (worklist, worklist_order): only claims on a follow-up worklist carry them (sparse).
-        on_list = worklist_of(claim)
-        if on_list:
-            data["worklist"], data["worklist_order"] = on_list
-            # by-clinic-worklist (clinic_worklist, worklist_order): the same list, one clinic's part.
-            data["clinic_worklist"] = keys.clinic_worklist(claim.clinic_id, on_list[0])
-        return to_item(data)
-
-    @staticmethod
     def _event_put(claim: Claim, actor: str, old: ClaimStatus | None, detail: dict[str, Any]) -> dict[str, Any]:
         at = claim.updated_at.isoformat()
         item = {
@@ -101,19 +78,14 @@ class ClaimTable(Table):
         return {"Put": {"Item": to_item(item)}}
 
     def create_claim(self, claim: Claim, actor: str = "intake") -> bool:
-        """Create the claim and its first event. False if it already exists (a redelivered file)."""
-        # The payee directory: the clinic bills under this NPI, so ERAs paying it are the clinic's
-        # (an unconditional put: the same item for every claim of the clinic).
-        payee = {
-            "pk": keys.payee_pk(claim.encounter.billing_provider.npi),
-            "sk": f"{keys.PAYEE_CLINIC}{claim.clinic_id}",
-            "clinic_id": claim.clinic_id,
-        }
+        """Create the claim and its first event. False if it already exists (a redelivered file).
+        The clinic bills under the claim's billing provider NPI: the payee directory notes it, so ERAs
+        paying that NPI are the clinic's."""
         return self._transact_if(
             [
-                {"Put": {"Item": self._claim_item(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": claim_item(claim), "ConditionExpression": "attribute_not_exists(pk)"}},
                 self._event_put(claim, actor, None, {"source_key": claim.source_key}),
-                {"Put": {"Item": to_item(payee)}},
+                payee_put(claim.encounter.billing_provider.npi, claim.clinic_id),
             ]
         )
 
@@ -121,25 +93,12 @@ class ClaimTable(Table):
         item = self._get(keys.claim_pk(claim_id), keys.CLAIM_SK)
         if item is None:
             raise ClaimNotFound(claim_id)
-        return self._claim_from(item)
+        return claim_from(item)
 
     def claim_exists(self, claim_id: str) -> bool:
         return (
             self._get(keys.claim_pk(claim_id), keys.CLAIM_SK, consistent=False, ProjectionExpression="pk") is not None
         )
-
-    @staticmethod
-    def _claim_from(item: dict[str, Any]) -> Claim:
-        data = plain(from_item(item))
-        for key in ("pk", "sk", "date_of_service", "worklist", "worklist_order", "clinic_worklist"):
-            data.pop(key, None)
-        try:
-            return Claim.model_validate(data)
-        except ValidationError as err:
-            # The message would travel into the Step Functions error cause and the logs.
-            raise InvalidClaimUpdate(
-                f"stored claim {data.get('claim_id')} does not validate: {_invalid_fields(err)}"
-            ) from None
 
     def save(
         self,
@@ -171,7 +130,7 @@ class ClaimTable(Table):
         try:  # model_copy does not validate: never store a claim that could not be read back
             Claim.model_validate(claim.model_dump())
         except ValidationError as err:
-            raise InvalidClaimUpdate(f"claim {claim.claim_id}: invalid {_invalid_fields(err)}") from None
+            raise InvalidClaimUpdate(f"claim {claim.claim_id}: invalid {invalid_fields(err)}") from None
         updated = claim.model_copy(
             update={
                 "status": new_status or old_status,
@@ -182,7 +141,7 @@ class ClaimTable(Table):
         items: list[dict[str, Any]] = [
             {
                 "Put": {
-                    "Item": self._claim_item(updated),
+                    "Item": claim_item(updated),
                     "ConditionExpression": "#v = :v",
                     "ExpressionAttributeNames": {"#v": "version"},
                     "ExpressionAttributeValues": {":v": serialize(read_version)},
@@ -224,87 +183,6 @@ class ClaimTable(Table):
             )
             for item in self._query_prefix(keys.claim_pk(claim_id), keys.EVENT)
         ]
-
-    def list_claims(
-        self,
-        *,
-        status: str | None = None,
-        clinic_id: str | None = None,
-        limit: int = 50,
-        next_token: str | None = None,
-    ) -> Page:
-        """A page of claims: by status (oldest update first), by clinic (by date of service), or all."""
-        kwargs: dict[str, Any] = {}
-        key_attrs = ["pk", "sk"]
-        if status:
-            key_attrs += ["status", "updated_at"]
-            kwargs.update(
-                IndexName="by-status",
-                KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_item({":s": status}),
-            )
-            if clinic_id:
-                kwargs["FilterExpression"] = "clinic_id = :c"
-                kwargs["ExpressionAttributeValues"].update(to_item({":c": clinic_id}))
-            call = self._client.query
-        elif clinic_id:
-            key_attrs += ["clinic_id", "date_of_service"]
-            kwargs.update(
-                IndexName="by-clinic",
-                KeyConditionExpression="clinic_id = :c",
-                ExpressionAttributeValues=to_item({":c": clinic_id}),
-            )
-            call = self._client.query
-        else:
-            # No filter: scan claim items only. Fine for a clinic's volume; work queues use the GSIs.
-            kwargs.update(FilterExpression="sk = :sk", ExpressionAttributeValues=to_item({":sk": keys.CLAIM_SK}))
-            call = self._client.scan
-        if next_token:
-            start = decode_token(next_token, tuple(key_attrs))
-            # A token from another listing (another status or clinic) would start this query anywhere.
-            partition = ("status", status) if status else ("clinic_id", clinic_id) if clinic_id else None
-            if partition and start[partition[0]].get("S") != partition[1]:
-                raise BadPageToken("next_token belongs to another listing")
-            if not start["pk"].get("S", "").startswith("CLAIM#") or start["sk"].get("S") != keys.CLAIM_SK:
-                raise BadPageToken("next_token is not a token this API issued")
-            kwargs["ExclusiveStartKey"] = start
-        # DynamoDB applies Limit before the filter, so keep reading until the page is full.
-        items: list[dict[str, Any]] = []
-        for resp in self._pages(call, kwargs, Limit=max(limit, 25)):
-            for raw in resp.get("Items", []):
-                items.append(raw)
-                if len(items) == limit:
-                    last = {k: raw[k] for k in key_attrs}
-                    return Page([self._claim_from(i) for i in items], encode_token(last))
-        return Page([self._claim_from(i) for i in items], None)
-
-    def worklist(
-        self, name: str, *, clinic_id: str | None = None, limit: int = 50, next_token: str | None = None
-    ) -> Page:
-        """One page of a follow-up worklist, money at stake then age: the whole office's from the
-        by-worklist index, one clinic's from by-clinic-worklist (both keyed queries)."""
-        if clinic_id is None:
-            index, attr, value = "by-worklist", "worklist", name
-        else:
-            index, attr, value = "by-clinic-worklist", "clinic_worklist", keys.clinic_worklist(clinic_id, name)
-        key_attrs = ("pk", "sk", attr, "worklist_order")
-        kwargs: dict[str, Any] = {
-            "IndexName": index,
-            "KeyConditionExpression": "#w = :w",
-            "ExpressionAttributeNames": {"#w": attr},
-            "ExpressionAttributeValues": to_item({":w": value}),
-            "Limit": limit,
-        }
-        if next_token:
-            start = decode_token(next_token, key_attrs)
-            if start[attr].get("S") != value:
-                raise BadPageToken("next_token belongs to another listing")
-            kwargs["ExclusiveStartKey"] = start
-        resp = next(self._pages(self._client.query, kwargs))
-        items = resp.get("Items", [])
-        last = resp.get("LastEvaluatedKey")
-        return Page([self._claim_from(i) for i in items], encode_token(last) if last else None)
 
     # --- ledger and posting -------------------------------------------------------------------
     @staticmethod
@@ -470,25 +348,6 @@ class ClaimTable(Table):
             ClaimRemittance.model_validate_json(item["data"])
             for item in self._query_prefix(keys.unmatched_pk(clp01), keys.REMIT)
         ]
-
-    def list_unmatched_remittance(
-        self, *, limit: int = 50, next_token: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        return self.query_status(UNMATCHED_STATUS, limit=limit, next_token=next_token)
-
-    def query_status(
-        self, status: str, *, limit: int = 50, next_token: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Items of any kind in the by-status index (work queues beyond claims)."""
-        kwargs: dict[str, Any] = {
-            "IndexName": "by-status",
-            "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": to_item({":s": status}),
-            "Limit": limit,
-        }
-        items, token = self._page(kwargs, next_token, ("pk", "sk", "status", "updated_at"))
-        return [plain(from_item(i)) for i in items], token
 
     def discard_work_item(self, item: WorkItem) -> None:
         """Delete a held reversal or unmatched remittance (gone already is fine)."""

@@ -8,8 +8,8 @@ from typing import Any
 
 from medbill.adapters.dynamodb import keys
 from medbill.adapters.dynamodb.claims import era_result_put
+from medbill.adapters.dynamodb.payees import PayeeDirectoryTable
 from medbill.adapters.dynamodb.table import (
-    Table,
     decode_token,
     deserialize,
     encode_token,
@@ -24,7 +24,9 @@ from medbill.ports import BadPageToken, EraResult
 _NOT_OUR_TOKEN = "next_token is not a token this API issued"  # noqa: S105 - a message, not a secret
 
 
-class EraTable(Table):
+class EraTable(PayeeDirectoryTable):
+    """ERA records; an ERA is listed for the clinics of its payee (the payee directory)."""
+
     def _era_key(self, era_id: str) -> dict[str, Any]:
         return to_item({"pk": keys.era_pk(era_id), "sk": keys.ERA_SK})
 
@@ -49,20 +51,6 @@ class EraTable(Table):
                 {"Put": {"Item": to_item(by_file)}},
                 *({"Put": {"Item": to_item(item)}} for item in per_clinic),
             ]
-        )
-
-    def payee_clinics(self, npi: str) -> list[str]:
-        """The clinics that bill under a billing provider NPI (one query of its directory partition)."""
-        if not npi:
-            return []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": to_item({":p": keys.payee_pk(npi)}),
-        }
-        return sorted(
-            str(from_item(item)["clinic_id"])
-            for resp in self._pages(self._client.query, kwargs)
-            for item in resp.get("Items", [])
         )
 
     def rewrite_era(self, era_id: str, record: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ Item layout (keys.py builds every key; docs/architecture.md explains it):
   COUNTER#<name> / COUNTER                atomic counters (X12 control numbers)
   ACCESS#<resource>#<id> / <ts>#<request>#<action>   who read a claim, ledger or ERA (audit.py)
   INTERCHANGE#<n> / CLAIM#<claim id>      the claims our 837P with ISA13 = GS06 = n carried (999 matching)
+  PAYEE#<NPI> / CLINIC#<clinic id>        the payee directory: clinics billing under an NPI (payees.py)
 
 Every status change is a conditional write on `version`, committed in one transaction with its
 audit event (and ledger entries, ERA results and consumed work items when money moves).
@@ -29,9 +30,10 @@ from medbill.adapters.dynamodb.claims import ClaimTable
 from medbill.adapters.dynamodb.eligibility import EligibilityTable
 from medbill.adapters.dynamodb.eras import EraTable
 from medbill.adapters.dynamodb.interchanges import InterchangeTable
+from medbill.adapters.dynamodb.worklists import WorklistTable
 
 
-class ClaimRepository(ClaimTable, EraTable, AccessAuditTable, EligibilityTable, InterchangeTable):
+class ClaimRepository(ClaimTable, WorklistTable, EraTable, AccessAuditTable, EligibilityTable, InterchangeTable):
     """Implements medbill.ports.ClaimStore and EraStore (and so BillingStore), AccessAudit and
     EligibilityAnswers."""
 
