@@ -18,6 +18,7 @@ from medbill.entry import settings, wiring
 from medbill.entry.messages import ContinueIntake, S3Notification, intake_message
 from medbill.entry.observability import observability
 from medbill.intake.encounter_stream import Resume
+from medbill.ports import ObjectVersion
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import IntakeSummary, ingest_encounter_file
 
@@ -47,7 +48,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = intake_message(record.body)
     if isinstance(message, ContinueIntake):
-        summary = _ingest(message.key, start_record=message.from_record, resume=message.resume)
+        summary = _ingest(
+            message.key, start_record=message.from_record, resume=message.resume, version=message.object_version()
+        )
+        _log_superseded(asdict(summary))
         _continue_later(asdict(summary))
     elif isinstance(message, S3Notification):
         for obj in message.created_objects():
@@ -55,14 +59,25 @@ def record_handler(record: SQSRecord) -> None:
                 logger.warning("ignoring object outside the encounters prefix", key=obj.key)
                 continue
             # The size rides along for the limits; the idempotency key stays bucket, key and etag.
-            s3_object = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "size": obj.size}
-            _continue_later(ingest(s3_object=s3_object))
+            s3_object = {
+                "bucket": obj.bucket,
+                "key": obj.key,
+                "etag": obj.etag,
+                "size": obj.size,
+                "version_id": obj.version_id,
+            }
+            summary = ingest(s3_object=s3_object)
+            _log_superseded(summary)
+            _continue_later(summary)
     # S3's s3:TestEvent names no object: nothing to do.
 
 
 @idempotent_function(data_keyword_argument="s3_object", config=idempotency, persistence_store=persistence)
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = _ingest(s3_object["key"], size=s3_object.get("size"))
+    # The notification names the version created: every pass reads that one (a replaced file stops).
+    etag, version_id = s3_object.get("etag"), s3_object.get("version_id")
+    version = ObjectVersion(etag.strip('"'), version_id) if etag else None
+    summary = _ingest(s3_object["key"], size=s3_object.get("size"), version=version)
     logger.info(
         "encounter file ingested",
         source_key=summary.source_key,
@@ -80,7 +95,13 @@ def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in asdict(summary).items() if k != "claim_ids"}
 
 
-def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size: int | None = None) -> IntakeSummary:
+def _ingest(
+    key: str,
+    start_record: int = 1,
+    resume: Resume | None = None,
+    size: int | None = None,
+    version: ObjectVersion | None = None,
+) -> IntakeSummary:
     return ingest_encounter_file(
         wiring.repository(),
         wiring.artifacts(),
@@ -89,6 +110,7 @@ def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size:
         start_record=start_record,
         resume=resume,
         size=size,
+        version=version,
         out_of_time=_out_of_time,
         profiles=wiring.clinic_profiles(),
     )
@@ -99,7 +121,17 @@ def _out_of_time() -> bool:
     return context is not None and context.get_remaining_time_in_millis() < TIME_RESERVE_MS
 
 
+def _log_superseded(summary: dict[str, Any]) -> None:
+    if summary.get("superseded"):
+        # The text names record numbers only; the new version is read from its own notification.
+        logger.warning(
+            "encounter file replaced by a newer version", source_key=summary["source_key"], what=summary["superseded"]
+        )
+
+
 def _continue_later(summary: dict[str, Any]) -> None:
     if summary.get("continue_from"):
-        wiring.intake_queue().send_continuation(summary["source_key"], summary["continue_from"], summary.get("resume"))
+        wiring.intake_queue().send_continuation(
+            summary["source_key"], summary["continue_from"], summary.get("resume"), summary.get("version")
+        )
         logger.info("encounter file continues in a new message", continue_from=summary["continue_from"])

@@ -83,9 +83,13 @@ def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:
         expected = {}
         if access.read_prefixes:
             expected["s3:GetObject"] = {f"{p}*" for p in access.read_prefixes}
+        if access.read_version_prefixes:
+            expected["s3:GetObjectVersion"] = {f"{p}*" for p in access.read_version_prefixes}
         if access.write_prefixes:
             expected["s3:PutObject"] = {f"{p}*" for p in access.write_prefixes}
         assert got == expected, spec.name
+    # Intake reads the version its notification names (a versioned bucket's GET needs it: decision 38).
+    assert ACCESS["intake"].read_version_prefixes == (config.ENCOUNTERS_PREFIX,)
 
 
 def test_wildcard_resources_live_in_the_acknowledged_wildcard_policy_only(synth: Synth) -> None:
