@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -795,7 +795,9 @@ class FakeEligibility:
         return self.answers.get((payer_id, member_id), EligibilityResult(active=True, plan="PPO"))
 
     def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
-        return self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
+        """As the CORE adapter answers: the result is for the service type asked (EQ01)."""
+        result = self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
+        return replace(result, service_type=result.service_type or inquiry.service_type)
 
 
 @contextmanager

@@ -253,9 +253,13 @@ ACCESS: dict[str, Access] = {
     # Its 271s (S3 eligibility/271/ -> SQS): each matched to its 270's manifest, the answers kept for
     # the day (ELIGANSWER#), a report per file. ListBucket so a manifest that is not there reads as a
     # 404 (reported as missing) rather than a 403 (retried into the DLQ).
+    # Keeps the answers (ELIGANSWER#), then resumes the claims held for an unanswered check that they
+    # cover: the by-status list, the claim step of recheck_hold, SendTaskSuccess.
     "eligibility_271": Access(
-        claims_actions=(PUT,),
-        leading_keys=(ELIGANSWER,),
+        claims_actions=_CLAIM_STEP,
+        leading_keys=(ELIGANSWER, CLAIM),
+        index_queries=("by-status",),
+        task_response=True,
         idempotency=True,
         read_prefixes=(config.ELIGIBILITY_271_PREFIX, f"{config.ELIGIBILITY_BATCH_LEDGER_PREFIX}manifest/"),
         write_prefixes=(config.ELIGIBILITY_REPORTS_PREFIX,),

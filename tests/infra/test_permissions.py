@@ -128,7 +128,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
                 "states:DescribeExecution",
                 "states:ListExecutions",
             }
-        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks"):
+        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks", "eligibility_271"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
@@ -139,6 +139,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         "api",
         "eligibility_retry",  # resumes held checks, as a person's recheck does
         "acks",  # a rejected claim's remittance wait ends at once (decision 23)
+        "eligibility_271",  # resumes the held checks its answers cover (decision 40)
     }
 
 
