@@ -180,3 +180,25 @@ def test_an_unchanged_file_continues_pinned_to_its_version() -> None:
     report = files.read_json(report_key_for(KEY))
     assert report["version"] == files.stat(KEY).version.etag and report["complete"] is True
     assert "earlier_version" not in report and claim_id_for("clinic-northside", "E-4") in store._claims
+
+
+def test_a_pass_of_the_old_version_never_writes_over_the_report_the_new_version_wrote_meanwhile() -> None:
+    files, store = FakeArtifacts(chunk_size=256), FakeStore()
+    files.write(KEY, _body(OLD))
+    new_report: dict[str, Any] = {}
+    calls = iter([False, True])
+
+    def new_version_read_meanwhile() -> bool:
+        if not new_report:  # the clinic re-sends the file and its notification is read in full at once
+            files.write(KEY, _body(NEW))
+            _ingest(files, store, version=files.stat(KEY).version)
+            new_report.update(files.read_json(report_key_for(KEY)))
+        return next(calls)
+
+    old = _ingest(files, store, out_of_time=new_version_read_meanwhile)
+
+    assert _claims(store) == ["E-1", "E-2", *NEW]  # records 1 and 2 from the old version's own stream
+    assert (old.continue_from, old.resume) == (None, None)  # nothing more of it is queued
+    assert old.superseded is not None and "records from 3 on of the earlier version were not read" in old.superseded
+    assert files.read_json(report_key_for(KEY)) == new_report
+    assert [a["encounter_id"] for a in new_report["accepted"]] == NEW
