@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medbill.models.claim import Claim
-from medbill.ports import ClaimEvent
+from medbill.ports import ClaimEvent, ObjectStat, ObjectVersion
 
 CHUNK = 1024 * 1024  # as the S3 adapter reads
 
@@ -25,10 +25,11 @@ class MemoryFiles:
     def read(self, key: str) -> bytes:
         return self.files[key] if key in self.files else self.sources[key].read_bytes()
 
-    def size(self, key: str) -> int:
-        return self.sources[key].stat().st_size
+    def stat(self, key: str) -> ObjectStat:
+        info = self.sources[key].stat()
+        return ObjectStat(info.st_size, ObjectVersion(etag=f"{info.st_mtime_ns:x}-{info.st_size:x}"))
 
-    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+    def open(self, key: str, start: int = 0, version: ObjectVersion | None = None) -> Iterator[bytes]:
         with self.sources[key].open("rb") as f:
             f.seek(start)
             while chunk := f.read(CHUNK):

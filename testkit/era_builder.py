@@ -63,6 +63,7 @@ def era_for(
     trace: str,
     icn: int = 1,
     extra_claims: list[ClaimPayment] | None = None,
+    payment_date: str = "20261125",
 ) -> str:
     claims = [claim_payment(c, o) for c, o in claims_and_outcomes] + list(extra_claims or [])
     total = sum((c.paid for c in claims), Decimal("0.00"))
@@ -71,7 +72,7 @@ def era_for(
         handling_code="I",
         credit_debit="C",
         payment_method="ACH" if total else "NON",
-        payment_date="20261125",
+        payment_date=payment_date,  # BPR16
         trace_number=trace,
         payer_identifier="1" + payer_id[:9].ljust(9, "0"),
         payer=Party("PR", name="TEST PAYER", references=[Reference("2U", payer_id)]),

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,9 @@ from medbill.ports import (
     EraResult,
     HeldReversal,
     InvalidClaimUpdate,
+    ObjectReplaced,
+    ObjectStat,
+    ObjectVersion,
     Page,
     PostingState,
     QueueSendError,
@@ -589,12 +593,18 @@ class FakeStore:
 
 # --- artifacts, workflow, queues, eligibility ------------------------------------------------------
 class FakeArtifacts:
-    """Artifacts (S3) in memory; reading a key never written fails, as S3's NoSuchKey does."""
+    """Artifacts (S3) in memory; reading a key never written fails, as S3's NoSuchKey does. Each write
+    is a new version (ETag: the MD5 of the bytes, as S3's for a single-part upload); `versioned` keeps
+    the earlier ones readable by version id, as a versioned bucket does. A read pinned to a version the
+    key no longer holds raises ObjectReplaced, as the S3 adapter does."""
 
-    def __init__(self, chunk_size: int = 64 * 1024) -> None:
+    def __init__(self, chunk_size: int = 64 * 1024, *, versioned: bool = False) -> None:
         self.files: dict[str, bytes] = {}
         self.content_types: dict[str, str] = {}
         self.chunk_size = chunk_size
+        self.versioned = versioned
+        self.versions: dict[str, dict[str, bytes]] = {}  # key -> version id -> bytes (versioned only)
+        self.current_version: dict[str, str] = {}
         self.bytes_read = 0  # bytes handed out by read() and open()
         self.heads = 0
 
@@ -604,25 +614,48 @@ class FakeArtifacts:
         self.bytes_read += len(self.files[key])
         return self.files[key]
 
-    def size(self, key: str) -> int:
+    def stat(self, key: str) -> ObjectStat:
         if key not in self.files:
             raise KeyError(f"no object {key}")
         self.heads += 1
-        return len(self.files[key])
+        return ObjectStat(size=len(self.files[key]), version=self._version(key))
 
-    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+    def _version(self, key: str) -> ObjectVersion:
+        etag = hashlib.md5(self.files[key], usedforsecurity=False).hexdigest()
+        return ObjectVersion(etag=etag, version_id=self.current_version.get(key))
+
+    def _body(self, key: str, version: ObjectVersion | None) -> bytes:
+        if version is None:
+            if key not in self.files:
+                raise KeyError(f"no object {key}")
+            return self.files[key]
+        if version.version_id:
+            if version.version_id not in self.versions.get(key, {}):
+                raise ObjectReplaced(key)
+            return self.versions[key][version.version_id]
+        if key not in self.files or self._version(key).etag != version.etag:
+            raise ObjectReplaced(key)  # If-Match failed
+        return self.files[key]
+
+    def open(self, key: str, start: int = 0, version: ObjectVersion | None = None) -> Iterator[bytes]:
         """Chunks of `chunk_size` from `start`; `bytes_read` counts what a reader took."""
-        if key not in self.files:
-            raise KeyError(f"no object {key}")
-        body = memoryview(self.files[key])
+        body = memoryview(self._body(key, version))
         for at in range(start, len(body), self.chunk_size):
             chunk = bytes(body[at : at + self.chunk_size])
             self.bytes_read += len(chunk)
             yield chunk
 
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+        self.current_version.pop(key, None)
+
     def write(self, key: str, body: bytes | str, content_type: str = "application/octet-stream") -> None:
         self.files[key] = body.encode() if isinstance(body, str) else body
         self.content_types[key] = content_type
+        if self.versioned:
+            version_id = f"v{sum(len(v) for v in self.versions.values()) + 1}"
+            self.versions.setdefault(key, {})[version_id] = self.files[key]
+            self.current_version[key] = version_id
 
     def write_json(self, key: str, document: dict[str, Any]) -> None:
         self.write(key, json.dumps(document, indent=2, sort_keys=True, default=str), "application/json")
@@ -746,10 +779,18 @@ class IntakeContinuations:
 
     continuations: list[tuple[str, int]] = field(default_factory=list)
     resumes: list[dict[str, Any] | None] = field(default_factory=list)
+    versions: list[dict[str, Any] | None] = field(default_factory=list)
 
-    def send_continuation(self, key: str, from_record: int, resume: dict[str, Any] | None = None) -> None:
+    def send_continuation(
+        self,
+        key: str,
+        from_record: int,
+        resume: dict[str, Any] | None = None,
+        version: dict[str, Any] | None = None,
+    ) -> None:
         self.continuations.append((key, from_record))
         self.resumes.append(resume)
+        self.versions.append(version)
 
 
 @dataclass
@@ -764,7 +805,9 @@ class FakeEligibility:
         return self.answers.get((payer_id, member_id), EligibilityResult(active=True, plan="PPO"))
 
     def verify(self, inquiry: EligibilityInquiry) -> EligibilityResult:
-        return self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
+        """As the CORE adapter answers: the result is for the service type asked (EQ01)."""
+        result = self.check(inquiry.payer_id, inquiry.member_id, inquiry.date_of_service)
+        return replace(result, service_type=result.service_type or inquiry.service_type)
 
 
 @contextmanager

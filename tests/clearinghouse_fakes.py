@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from medbill.ports import ClearinghouseError, RemoteFile
+from medbill.ports import ClearinghouseError, ObjectReplaced, ObjectStat, ObjectVersion, RemoteFile
 from medbill.prefixes import OUTBOX_PREFIXES
 
 
@@ -85,10 +86,13 @@ class FakeArtifacts:
     def write_json(self, key: str, document: dict[str, Any]) -> None:
         self.write(key, json.dumps(document, sort_keys=True), "application/json")
 
-    def size(self, key: str) -> int:
-        return len(self.objects[key])
+    def stat(self, key: str) -> ObjectStat:
+        body = self.objects[key]
+        return ObjectStat(len(body), ObjectVersion(hashlib.md5(body, usedforsecurity=False).hexdigest()))
 
-    def open(self, key: str, start: int = 0) -> Iterator[bytes]:
+    def open(self, key: str, start: int = 0, version: ObjectVersion | None = None) -> Iterator[bytes]:
+        if version is not None and self.stat(key).version != version:
+            raise ObjectReplaced(key)
         yield self.objects[key][start:]
 
     def listed(self, prefix: str = "") -> list[str]:

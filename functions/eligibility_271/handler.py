@@ -39,8 +39,17 @@ def record_handler(record: SQSRecord) -> None:
 
 @consumer.once_per_object
 def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
+    repo = wiring.repository()
+    # The answers are kept first; then the claims held because the payer did not answer that they
+    # cover are resumed (the same use case as the 15-minute recheck: the token goes once resumed).
     report = ingest_271(
-        wiring.artifacts(), wiring.eligibility_batch_ledger(), wiring.repository(), s3_object["key"], utcnow()
+        wiring.artifacts(),
+        wiring.eligibility_batch_ledger(),
+        repo,
+        s3_object["key"],
+        utcnow(),
+        claims=repo,
+        workflow=wiring.workflow(),
     )
     if report["file_error"]:  # not readable X12: reported beside it, nothing to retry
         logger.warning("271 file not readable", key=report["source_key"], error=report["file_error"])
@@ -56,8 +65,15 @@ def receive(s3_object: dict[str, Any]) -> dict[str, Any]:
         problems=report["problems"],
         by_reason=report["by_reason"],
         manifests_missing=report["manifests_missing"],
+        resumed=report["resumed"],
     )
     metrics.add_metric(name="EligibilityBatchAnswersKept", unit=MetricUnit.Count, value=report["kept"])
+    metrics.add_metric(name="EligibilityHoldsResumedByBatch", unit=MetricUnit.Count, value=report["resumed"])
     unmatched = report["unknown_traces"] + len(report["manifests_missing"])
     metrics.add_metric(name="EligibilityBatchAnswersUnmatched", unit=MetricUnit.Count, value=unmatched)
-    return {"key": report["source_key"], "matched": report["matched"], "kept": report["kept"]}
+    return {
+        "key": report["source_key"],
+        "matched": report["matched"],
+        "kept": report["kept"],
+        "resumed": report["resumed"],
+    }

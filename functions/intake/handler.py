@@ -17,6 +17,7 @@ from medbill.entry.messages import ContinueIntake, S3Notification, intake_messag
 from medbill.entry.observability import observability
 from medbill.entry.s3_consumer import S3Consumer, object_version, under
 from medbill.intake.encounter_stream import Resume
+from medbill.ports import ObjectVersion
 from medbill.prefixes import ENCOUNTERS_PREFIX
 from medbill.workflow.intake import IntakeSummary, ingest_encounter_file
 
@@ -41,18 +42,26 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = intake_message(record.body)
     if isinstance(message, ContinueIntake):
-        summary = _ingest(message.key, start_record=message.from_record, resume=message.resume)
+        summary = _ingest(
+            message.key, start_record=message.from_record, resume=message.resume, version=message.object_version()
+        )
+        _log_superseded(asdict(summary))
         _continue_later(asdict(summary))
     elif isinstance(message, S3Notification):
         for obj in consumer.objects(message):
             # The size rides along for the limits; the idempotency key stays bucket, key and etag.
-            _continue_later(ingest(s3_object={**object_version(obj), "size": obj.size}))
+            summary = ingest(s3_object={**object_version(obj), "size": obj.size, "version_id": obj.version_id})
+            _log_superseded(summary)
+            _continue_later(summary)
     # S3's s3:TestEvent names no object: nothing to do.
 
 
 @consumer.once_per_object
 def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
-    summary = _ingest(s3_object["key"], size=s3_object.get("size"))
+    # The notification names the version created: every pass reads that one (a replaced file stops).
+    etag, version_id = s3_object.get("etag"), s3_object.get("version_id")
+    version = ObjectVersion(etag.strip('"'), version_id) if etag else None
+    summary = _ingest(s3_object["key"], size=s3_object.get("size"), version=version)
     logger.info(
         "encounter file ingested",
         source_key=summary.source_key,
@@ -70,7 +79,13 @@ def ingest(s3_object: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in asdict(summary).items() if k != "claim_ids"}
 
 
-def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size: int | None = None) -> IntakeSummary:
+def _ingest(
+    key: str,
+    start_record: int = 1,
+    resume: Resume | None = None,
+    size: int | None = None,
+    version: ObjectVersion | None = None,
+) -> IntakeSummary:
     return ingest_encounter_file(
         wiring.repository(),
         wiring.artifacts(),
@@ -79,6 +94,7 @@ def _ingest(key: str, start_record: int = 1, resume: Resume | None = None, size:
         start_record=start_record,
         resume=resume,
         size=size,
+        version=version,
         out_of_time=_out_of_time,
         profiles=wiring.clinic_profiles(),
     )
@@ -89,7 +105,17 @@ def _out_of_time() -> bool:
     return left is not None and left < TIME_RESERVE_MS
 
 
+def _log_superseded(summary: dict[str, Any]) -> None:
+    if summary.get("superseded"):
+        # The text names record numbers only; the new version is read from its own notification.
+        logger.warning(
+            "encounter file replaced by a newer version", source_key=summary["source_key"], what=summary["superseded"]
+        )
+
+
 def _continue_later(summary: dict[str, Any]) -> None:
     if summary.get("continue_from"):
-        wiring.intake_queue().send_continuation(summary["source_key"], summary["continue_from"], summary.get("resume"))
+        wiring.intake_queue().send_continuation(
+            summary["source_key"], summary["continue_from"], summary.get("resume"), summary.get("version")
+        )
         logger.info("encounter file continues in a new message", continue_from=summary["continue_from"])

@@ -379,6 +379,13 @@ class Functions(Construct):
                     actions=["s3:GetObject"], resources=[f"{bucket_arn}/{p}*" for p in access.read_prefixes]
                 )
             )
+        if access.read_version_prefixes:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObjectVersion"],
+                    resources=[f"{bucket_arn}/{p}*" for p in access.read_version_prefixes],
+                )
+            )
         if access.write_prefixes:
             role.add_to_principal_policy(
                 iam.PolicyStatement(

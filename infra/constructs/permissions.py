@@ -81,6 +81,8 @@ class Access:
     scan_claims: bool = False  # dynamodb:Scan on the claims table (unfiltered claim lists)
     idempotency: bool = False  # Powertools idempotency table
     read_prefixes: tuple[str, ...] = ()  # s3:GetObject
+    # s3:GetObjectVersion: reads pinned to a VersionId (intake reads one version of a file in every pass)
+    read_version_prefixes: tuple[str, ...] = ()
     write_prefixes: tuple[str, ...] = ()  # s3:PutObject
     start_executions: bool = False  # states:StartExecution on the claim state machine
     task_response: bool = False  # states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat
@@ -95,7 +97,7 @@ class Access:
     def kms_via_services(self) -> tuple[str, ...]:
         """The services that use the data key for this function (kms:ViaService)."""
         services = ["dynamodb"] if self.claims_actions else []
-        if self.read_prefixes or self.write_prefixes:
+        if self.read_prefixes or self.read_version_prefixes or self.write_prefixes:
             services.append("s3")
         if self.secrets:
             services.append("secretsmanager")
@@ -117,6 +119,8 @@ ACCESS: dict[str, Access] = {
         idempotency=True,
         # A file continued in a new message merges its rejections into the report already written.
         read_prefixes=(config.ENCOUNTERS_PREFIX, config.REJECTIONS_PREFIX, config.CLINIC_PROFILES_PREFIX),
+        # Every pass of a file reads the version its notification named (decision 40).
+        read_version_prefixes=(config.ENCOUNTERS_PREFIX,),
         write_prefixes=(config.REJECTIONS_PREFIX,),
         start_executions=True,
     ),
@@ -249,9 +253,13 @@ ACCESS: dict[str, Access] = {
     # Its 271s (S3 eligibility/271/ -> SQS): each matched to its 270's manifest, the answers kept for
     # the day (ELIGANSWER#), a report per file. ListBucket so a manifest that is not there reads as a
     # 404 (reported as missing) rather than a 403 (retried into the DLQ).
+    # Keeps the answers (ELIGANSWER#), then resumes the claims held for an unanswered check that they
+    # cover: the by-status list, the claim step of recheck_hold, SendTaskSuccess.
     "eligibility_271": Access(
-        claims_actions=(PUT,),
-        leading_keys=(ELIGANSWER,),
+        claims_actions=_CLAIM_STEP,
+        leading_keys=(ELIGANSWER, CLAIM),
+        index_queries=("by-status",),
+        task_response=True,
         idempotency=True,
         read_prefixes=(config.ELIGIBILITY_271_PREFIX, f"{config.ELIGIBILITY_BATCH_LEDGER_PREFIX}manifest/"),
         write_prefixes=(config.ELIGIBILITY_REPORTS_PREFIX,),
@@ -279,6 +287,8 @@ def allowed_actions(name: str, *, vpc: bool = False) -> frozenset[str]:
         actions.update(IDEMPOTENCY_ACTIONS)
     if access.read_prefixes:
         actions.add("s3:GetObject")
+    if access.read_version_prefixes:
+        actions.add("s3:GetObjectVersion")
     if access.write_prefixes:
         actions.add("s3:PutObject")
     if access.start_executions:

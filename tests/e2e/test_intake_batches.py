@@ -21,8 +21,13 @@ def runtime() -> Iterator[LocalRuntime]:
     wiring.reset()
 
 
-def _notification(rt: LocalRuntime, key: str, etag: str = "etag-1") -> str:
-    """The body S3 puts on the queue for ObjectCreated."""
+def _notification(rt: LocalRuntime, key: str) -> str:
+    """The body S3 puts on the queue for ObjectCreated: the object's own ETag, as S3 sends it (intake
+    reads that version only: decision 40), or any for an object that is gone."""
+    try:
+        etag = rt.s3.head_object(Bucket=rt.resources.bucket, Key=key)["ETag"].strip('"')
+    except rt.s3.exceptions.ClientError:
+        etag = "etag-1"
     record = {
         "eventSource": "aws:s3",
         "eventName": "ObjectCreated:Put",

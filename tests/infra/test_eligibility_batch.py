@@ -89,8 +89,11 @@ def test_271_consumer_keeps_answers_and_reads_only_manifests(synth: Synth) -> No
         "s3:ListBucket": {""},  # a missing manifest is a 404 (reported), not a 403 (retried)
     }
     table = _dynamodb(synth, "medbill-eligibility_271")
-    assert (["dynamodb:PutItem"], ["ELIGANSWER#*"]) in table
-    idempotency = [actions for actions, keys in table if keys is None]
+    assert (["dynamodb:GetItem", "dynamodb:PutItem"], ["ELIGANSWER#*", "CLAIM#*"]) in table
+    # ... and resumes the claims held for an unanswered check that its answers cover (decision 42):
+    # the by-status list, the claim step, and the task token.
+    assert (["dynamodb:Query"], None) in table
+    idempotency = [actions for actions, keys in table if keys is None and actions != ["dynamodb:Query"]]
     assert idempotency == [["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]]
     env = functions_by_name(synth)["medbill-eligibility_271"][1]["Environment"]["Variables"]
     assert {"TABLE_NAME", "DATA_BUCKET", "IDEMPOTENCY_TABLE_NAME"} <= set(env)

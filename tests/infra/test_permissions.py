@@ -83,9 +83,13 @@ def test_s3_grants_are_per_prefix_and_match_the_lists(synth: Synth) -> None:
         expected = {}
         if access.read_prefixes:
             expected["s3:GetObject"] = {f"{p}*" for p in access.read_prefixes}
+        if access.read_version_prefixes:
+            expected["s3:GetObjectVersion"] = {f"{p}*" for p in access.read_version_prefixes}
         if access.write_prefixes:
             expected["s3:PutObject"] = {f"{p}*" for p in access.write_prefixes}
         assert got == expected, spec.name
+    # Intake reads the version its notification names (a versioned bucket's GET needs it: decision 40).
+    assert ACCESS["intake"].read_version_prefixes == (config.ENCOUNTERS_PREFIX,)
 
 
 def test_wildcard_resources_live_in_the_acknowledged_wildcard_policy_only(synth: Synth) -> None:
@@ -124,7 +128,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
                 "states:DescribeExecution",
                 "states:ListExecutions",
             }
-        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks"):
+        elif spec.name in ("await_token", "posting", "eligibility_retry", "acks", "eligibility_271"):
             assert states == {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
         else:
             assert states == set(), spec.name
@@ -135,6 +139,7 @@ def test_least_privilege_step_functions_actions(synth: Synth) -> None:
         "api",
         "eligibility_retry",  # resumes held checks, as a person's recheck does
         "acks",  # a rejected claim's remittance wait ends at once (decision 23)
+        "eligibility_271",  # resumes the held checks its answers cover (decision 42)
     }
 
 

@@ -143,7 +143,7 @@ def test_eligibility_answers_expire_on_the_attribute_the_adapter_writes(synth: S
     assert holders == {
         "eligibility": ("dynamodb:GetItem", "dynamodb:PutItem"),
         "eligibility_batch": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
-        "eligibility_271": ("dynamodb:PutItem",),
+        "eligibility_271": ("dynamodb:GetItem", "dynamodb:PutItem"),  # and resumes held claims (decision 42)
     }
 
 

@@ -25,6 +25,7 @@ from medbill.entry.messages import (
     remittance_message,
 )
 from medbill.intake.stream import Cursor
+from medbill.ports import ObjectVersion
 
 CANARY = "DOE-JANE-19720314"
 
@@ -66,6 +67,14 @@ def test_each_kind_is_read_by_its_shape_or_its_kind_field() -> None:
     )
     queue.send_continuation("encounters/a.csv", 7, message.resume.model_dump(mode="json"))
     assert intake_message(sent[0]) == message
+    # ... and which version of the object it reads (a replaced file stops instead: decision 40).
+    queue.send_continuation("encounters/a.csv", 7, None, {"etag": "abc", "version_id": "v-2"})
+    pinned = intake_message(sent[1])
+    assert isinstance(pinned, ContinueIntake)
+    assert pinned.object_version() == ObjectVersion("abc", "v-2")
+    versioned = _notification("encounters/a.json")
+    versioned["Records"][0]["s3"]["object"]["versionId"] = "v-1"
+    assert intake_message(json.dumps(versioned)).created_objects()[0].version_id == "v-1"  # type: ignore[union-attr]
     body = {"kind": "release", "source_key": "era/a.835", "file_id": "F1", "released_by": "arn:user"}
     assert remittance_message(json.dumps(body)) == ReleaseEra.model_validate(body)
     assert isinstance(remittance_message(json.dumps(_notification("era/a.835"))), S3Notification)

@@ -91,15 +91,16 @@ def _secondary(claim_id: str, paid: str, left: str) -> ClaimPayment:
     return ClaimPayment(claim_id, "2", D("150.00"), D(paid), D(left), "CI", f"PCN-S-{claim_id}", adjustments=adjs)
 
 
-def _post(p: Posting, payment: ClaimPayment, payer_id: str, trace: str) -> None:
-    p.receive(f"era/{trace}.835", era_for([], payer_id=payer_id, trace=trace, extra_claims=[payment]))
+def _post(p: Posting, payment: ClaimPayment, payer_id: str, trace: str, paid_on: str = "20261125") -> None:
+    era = era_for([], payer_id=payer_id, trace=trace, extra_claims=[payment], payment_date=paid_on)
+    p.receive(f"era/{trace}.835", era)
     p.post_queued()
 
 
 def test_the_primarys_patient_share_goes_to_the_secondary_as_an_837p_that_passes_pyx12(posting: Posting) -> None:
     p, store = posting, FakeArtifacts()
     _claim(p, "SEC1", _coverage("SECOND02", "S998877"))
-    _post(p, _primary("SEC1"), "PRIM01", "P1")
+    _post(p, _primary("SEC1"), "PRIM01", "P1", paid_on="20261118")  # BPR16: the primary paid on Nov 18
     assert p.claim("SEC1").remittance_outcome == "short_paid"
     assert follow_up(p.repo, "SEC1", "short_paid").action == "bill_secondary"
     routed = p.claim("SEC1")
@@ -124,8 +125,11 @@ def test_the_primarys_patient_share_goes_to_the_secondary_as_an_837p_that_passes
         "SVD*PRIM01*76.80*HC:99213:25**1",
         "CAS*CO*45*24.00",
         "CAS*PR*2*19.20",
-        f"DTP*573*D8*{claim.prior_adjudications[0].adjudicated_on:%Y%m%d}",
+        # The primary's adjudication (BPR16), not the day we posted its 835 (was: the posting day).
+        "DTP*573*D8*20261118",
     ]
+    assert claim.prior_adjudications[0].adjudicated_on == date(2026, 11, 18)
+    assert p.repo.ledger_entries("SEC1")[0].payment_date == "20261118"
     read = read_submission(text).claims[0]
     assert (read.claim_id, read.payer_id, read.payer_responsibility) == ("SEC1", "SECOND02", "S")
 
@@ -210,3 +214,31 @@ def test_a_secondary_that_never_answers_gets_a_status_inquiry_not_the_primarys_o
     assert follow_up(p.repo, "SIL1", "timed_out").action == "status_inquiry"
     claim = p.claim("SIL1")
     assert (claim.remittance_outcome, claim.payer_sequence, claim.patient_balance) == ("timed_out", 2, D("24.00"))
+
+
+@pytest.mark.parametrize(
+    ("payment_date", "facts_date", "expected"),
+    [
+        ("20261118", "", date(2026, 11, 18)),  # BPR16 on the entry
+        ("", "20261119", date(2026, 11, 19)),  # an entry posted before it was kept: its ERA record's BPR16
+        ("20002316", "", date(2026, 12, 1)),  # not a date (a real sample's BPR16): the day it was posted
+        ("", "", date(2026, 12, 1)),  # no BPR16 at all: the day it was posted
+    ],
+)
+def test_the_adjudication_date_is_the_payments_bpr16_else_the_posting_day(
+    payment_date: str, facts_date: str, expected: date
+) -> None:
+    from medbill.billing.cob import adjudication_date
+    from medbill.billing.ledger import PaymentFacts
+    from medbill.models.remittance import LedgerEntry
+
+    entry = LedgerEntry(
+        source="PRIM01-P9#X#1##1",
+        kind="payment",
+        era_id="PRIM01-P9",
+        payment_key="PRIM01-P9",
+        posted_at="2026-12-01T10:00:00+00:00",
+        payment_date=payment_date,
+    )
+    payments = {"PRIM01-P9": PaymentFacts(payer="PRIM01", date=facts_date)}
+    assert adjudication_date(entry, payments) == expected

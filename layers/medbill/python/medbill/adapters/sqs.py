@@ -96,10 +96,18 @@ class IntakeQueue:
         self.url = url
         self._client: Any = client or boto3.client("sqs")
 
-    def send_continuation(self, key: str, from_record: int, resume: dict[str, Any] | None = None) -> None:
+    def send_continuation(
+        self,
+        key: str,
+        from_record: int,
+        resume: dict[str, Any] | None = None,
+        version: dict[str, Any] | None = None,
+    ) -> None:
         if not self.url:
             raise QueueSendError("INTAKE_QUEUE_URL is not configured for this function")
         body: dict[str, Any] = {"kind": "continue_intake", "key": key, "from_record": from_record}
         if resume is not None:
             body["resume"] = resume
+        if version is not None:  # {"etag", "version_id"}: the next pass reads this version or stops
+            body["version"] = version
         self._client.send_message(QueueUrl=self.url, MessageBody=json.dumps(body))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from medbill.billing.ledger import Payments, in_force, payer_levels, superseded_by
+from medbill.billing.ledger import Payments, in_force, payer_levels, payment_of, superseded_by
 from medbill.models.claim import Adjustment, Claim, PriorAdjudication, PriorLineAdjudication
 from medbill.models.remittance import LedgerEntry, RemitAdjustment
 
@@ -83,8 +83,22 @@ def prior_adjudication(
             for n in covered
             if n <= len(claim.lines)
         ],
-        adjudicated_on=date.fromisoformat(max(e.posted_at[:10] for e in standing)),
+        adjudicated_on=max(adjudication_date(e, payments) for e in standing),
     )
+
+
+def adjudication_date(entry: LedgerEntry, payments: Payments | None = None) -> date:
+    """When the payer adjudicated the claim payment behind `entry` (837P 2430 / 2330B DTP*573, "Adjudication
+    or Payment Date"): the payment's BPR16 (check issue or EFT effective date). Not the 835's DTM*050
+    (the day the payer received the claim) nor DTM*036 (coverage expiration). A payment without a
+    usable BPR16 (none, or a date that is not one) falls back to the day we posted it."""
+    facts = (payments or {}).get(payment_of(entry))
+    for sent in (entry.payment_date, facts.date if facts else ""):
+        try:
+            return datetime.strptime(sent, "%Y%m%d").date()
+        except ValueError:
+            continue
+    return date.fromisoformat(entry.posted_at[:10])
 
 
 def next_payer_sequence(claim: Claim) -> int | None:

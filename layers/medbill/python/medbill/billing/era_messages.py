@@ -93,6 +93,7 @@ def to_remittance(
             "adjustments": _adjustments(claim.adjustments),
             "remarks": claim.remark_codes,
             "service_date": claim.dates.get("232"),
+            "payment_date": payment.payment_date,
             "lines": [
                 {
                     "position": line.position,

@@ -131,6 +131,7 @@ def _entry(claim: Claim, remit: ClaimRemittance, kind: LedgerKind, now: str) -> 
         payment_key=payment_of(remit),
         forwarded=remit.status_code in FORWARDED,
         position=remit.position,
+        payment_date=remit.payment_date,
     )
 
 

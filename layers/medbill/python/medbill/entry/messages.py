@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapt
 
 from medbill.intake.encounter_stream import Resume
 from medbill.models.errors import error_fields
+from medbill.ports import ObjectVersion
 
 
 class UnreadableMessage(ValueError):
@@ -34,6 +35,7 @@ class S3Object:
     key: str
     etag: str
     size: int | None = None
+    version_id: str | None = None  # a versioned bucket's (the data bucket is versioned in AWS)
 
 
 class _Model(BaseModel):
@@ -49,6 +51,7 @@ class _S3ObjectRef(_Model):
     key: str = Field(min_length=1)
     etag: str = Field(default="", alias="eTag")
     size: int | None = Field(default=None, ge=0)  # bytes: intake checks its limits before reading
+    version_id: str | None = Field(default=None, alias="versionId")
 
 
 class _S3Entity(_Model):
@@ -74,6 +77,7 @@ class S3Notification(_Model):
                 key=unquote_plus(r.s3.object.key),
                 etag=r.s3.object.etag,
                 size=r.s3.object.size,
+                version_id=r.s3.object.version_id,
             )
             for r in self.records
             if r.event_name.startswith("ObjectCreated")
@@ -88,6 +92,11 @@ class S3TestEvent(_Model):
 
 
 # --- our own messages ---------------------------------------------------------------------------
+class ObjectVersionRef(_Model):
+    etag: str = Field(min_length=1, max_length=200)
+    version_id: str | None = Field(default=None, min_length=1, max_length=1024)
+
+
 class ContinueIntake(_Model):
     """Intake ran low on time: the rest of the file, from record `from_record` (adapters.sqs.IntakeQueue)."""
 
@@ -95,6 +104,12 @@ class ContinueIntake(_Model):
     key: str = Field(min_length=1)
     from_record: int = Field(ge=1)
     resume: Resume | None = None  # where to read on (JSON, CSV); absent: from the top, skipping to from_record
+    # The object version the first pass read: every pass reads it, or stops (absent: sent before versions
+    # were pinned; read whatever the key holds, as then).
+    version: ObjectVersionRef | None = None
+
+    def object_version(self) -> ObjectVersion | None:
+        return ObjectVersion(self.version.etag, self.version.version_id) if self.version else None
 
 
 class ReleaseEra(_Model):

@@ -26,6 +26,7 @@ from medbill.intake.stream import Cursor, FileError, Opener
 from medbill.intake.validate import validate_record
 from medbill.models.clinic_profile import ClinicProfile
 from medbill.models.encounter import Encounter
+from medbill.ports import ObjectReplaced
 
 JSON_SUFFIXES = (".json",)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -157,6 +158,8 @@ class EncounterReader:
                 yield outcome
         except FileError as exc:
             self.file_error = str(exc)
+        except ObjectReplaced:
+            raise  # not this file's fault: the caller stops this version (workflow.intake)
         except Exception as exc:  # any file must end in a report, never in retries into the DLQ
             # The type name only: an exception's message may quote the file's content (PHI).
             self.file_error = f"could not read the file ({type(exc).__name__})"

@@ -84,6 +84,9 @@ class ClaimRemittance(Model):
     remarks: list[str] = Field(default_factory=list)  # MIA/MOA RARCs
     lines: list[RemitLine] = Field(default_factory=list)
     service_date: str | None = None  # DTM 232 (statement from), for line matching without line dates
+    # BPR16: the date the payer paid (check issue / EFT effective), as sent; "" when it sent none. The
+    # adjudication date a next payer's 837P reports (2430 / 2330B DTP*573), not the day we posted it.
+    payment_date: Annotated[str, StringConstraints(max_length=8)] = ""
     # The payment (payer + TRN02) this claim payment belongs to, whatever file carried it, and which
     # occurrence of (CLP01, CLP02, CLP07) it is inside that payment: together they name it uniquely.
     payment_key: str = ""
@@ -158,6 +161,9 @@ class LedgerEntry(Model):
     # when another one matches (older entries: derived from era_id).
     payment_key: str = ""
     forwarded: bool = False  # CLP02 19/20/21: the payer forwarded the claim to the next payer
+    # BPR16 of the payment that carried it (CCYYMMDD as sent; "" when the payer sent none, and on
+    # entries posted before it was kept): the payer's adjudication date for the next payer's 837P.
+    payment_date: str = ""
     # Staff and patient entries (billing.writeoffs): amount > 0, which balance it reduces, the
     # write-off category, who asked, whether it waits for a manager, and what an approval approves.
     amount: Money = Decimal("0.00")

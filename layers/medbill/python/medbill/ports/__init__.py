@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from medbill.models.claim import Claim
 from medbill.models.eligibility import EligibilityInquiry, EligibilityResult
-from medbill.ports.artifacts import Artifacts, ClinicProfileFiles
+from medbill.ports.artifacts import Artifacts, ClinicProfileFiles, ObjectStat, ObjectVersion
 from medbill.ports.audit import AccessAudit, AccessRecord
 from medbill.ports.claims import (
     UNMATCHED_STATUS,
@@ -34,6 +34,7 @@ from medbill.ports.errors import (
     ClaimNotFound,
     ConcurrentUpdate,
     InvalidClaimUpdate,
+    ObjectReplaced,
     QueueSendError,
     StaleItem,
 )
@@ -80,6 +81,9 @@ __all__ = [
     "HeldReversal",
     "IntakeQueue",
     "InvalidClaimUpdate",
+    "ObjectReplaced",
+    "ObjectStat",
+    "ObjectVersion",
     "Outbox",
     "Page",
     "PostingQueue",

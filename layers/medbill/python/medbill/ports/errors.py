@@ -35,5 +35,14 @@ class QueueSendError(Exception):
     """A message could not be queued (the queue is not configured, or sending kept failing)."""
 
 
+class ObjectReplaced(Exception):
+    """The object at a key is no longer the version a reader started on (replaced or deleted since).
+    Names the key only."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key} was replaced or deleted since it was first read")
+        self.key = key
+
+
 class BadPageToken(ValueError):
     """A page token that is not one this listing issued."""

@@ -17,6 +17,13 @@ class EncounterUploads(Protocol):
 class IntakeQueue(Protocol):
     """Continues a long encounter file in a new message."""
 
-    def send_continuation(self, key: str, from_record: int, resume: dict[str, Any] | None = None) -> None:
-        """`resume`: where the next pass reads on (intake.encounter_stream.Resume as JSON)."""
+    def send_continuation(
+        self,
+        key: str,
+        from_record: int,
+        resume: dict[str, Any] | None = None,
+        version: dict[str, Any] | None = None,
+    ) -> None:
+        """`resume`: where the next pass reads on (intake.encounter_stream.Resume as JSON); `version`:
+        the object version the file's passes read (ObjectVersion as a dict)."""
         ...

@@ -195,6 +195,18 @@ class MatchSummary:
     unknown_traces: int = 0  # answers for traces not in the manifest
     problems: int = 0
     reasons: list[str] = field(default_factory=list)  # per matched answer: "active" or the hold reason
+    # What was kept, for resuming the claims waiting on it (never in the report: hashes, NPIs).
+    kept_answers: list[KeptAnswer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """One definite answer kept: its cache key (payer + member + DOS, hashed), the service type it was
+    asked for and the provider it was asked as (2100B NPI: the clinic's billing provider)."""
+
+    key: str
+    service_type: str
+    provider_npi: str
 
 
 def days_kept(received: datetime, date_of_service: date) -> list[str]:
@@ -226,4 +238,5 @@ def match_271(text: str, asked: dict[str, Any], answers: EligibilityAnswers, rec
             for day in days_kept(received, inquiry.date_of_service):
                 answers.cache_eligibility(key, day, record)
             summary.kept += 1
+            summary.kept_answers.append(KeptAnswer(key, inquiry.service_type, inquiry.provider_npi))
     return summary

@@ -31,6 +31,13 @@ def cacheable(result: EligibilityResult) -> bool:
     return result.reason != UNAVAILABLE
 
 
+def covers(record: dict[str, Any], service_type: str) -> bool:
+    """Whether a kept answer speaks for a visit of `service_type` (EQ01): its copay, coinsurance and
+    "not covered" were read for the service type it was asked with (an evening batch asks what the
+    appointments file says, 30 by default), so an answer for another one is not this visit's."""
+    return record.get("service_type") == service_type
+
+
 def to_record(result: EligibilityResult) -> dict[str, Any]:
     """JSON-safe (Decimal and dates as text)."""
     record = asdict(result)

@@ -29,10 +29,11 @@ from datetime import datetime
 from typing import Any
 
 from medbill.models.eligibility import EligibilityInquiry
-from medbill.ports import Artifacts, EligibilityAnswers, ExchangeLedger, Outbox
+from medbill.ports import Artifacts, ClaimStore, EligibilityAnswers, ExchangeLedger, Outbox, Workflow
 from medbill.prefixes import ELIGIBILITY_REPORTS_PREFIX, OUTBOX_270_PREFIX, REJECTIONS_PREFIX
 from medbill.workflow import eligibility_batch as batch
 from medbill.workflow import eligibility_cache
+from medbill.workflow.eligibility_retry import resume_answered
 from medbill.x12.eligibility.reader271 import parse_271
 from medbill.x12.tokenizer import X12SyntaxError
 
@@ -185,11 +186,20 @@ def run_batches(
 
 
 def ingest_271(
-    artifacts: Artifacts, ledger: ExchangeLedger, answers: EligibilityAnswers, key: str, received: datetime
+    artifacts: Artifacts,
+    ledger: ExchangeLedger,
+    answers: EligibilityAnswers,
+    key: str,
+    received: datetime,
+    *,
+    claims: ClaimStore | None = None,
+    workflow: Workflow | None = None,
 ) -> dict[str, Any]:
     """Match a fetched 271 to its 270's manifest and keep the answers (for the day received and, for
     an appointment still to come, its date of service). Writes and returns the file's report: counts,
-    answers by reason, references whose manifest is absent; never a name, member id or date."""
+    answers by reason, references whose manifest is absent; never a name, member id or date.
+    With `claims` and `workflow`: then resume the claims held because the payer did not answer that
+    these answers cover (eligibility_retry.resume_answered), after the answers are kept."""
     text = artifacts.read(key).decode("utf-8", errors="replace")
     name = key.rsplit("/", 1)[-1]
     try:
@@ -216,6 +226,8 @@ def ingest_271(
         "manifests_missing": missing,
         "file_error": None,
     }
-    del report["reasons"]
+    del report["reasons"], report["kept_answers"]
+    if claims is not None and workflow is not None:
+        report["resumed"] = len(resume_answered(claims, workflow, summary.kept_answers))
     artifacts.write_json(f"{ELIGIBILITY_REPORTS_PREFIX}{name}.json", report)
     return report

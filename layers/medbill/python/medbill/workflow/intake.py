@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from medbill.intake import AcceptedRecord, IntakeResult, Rejection, intake_report, read_encounter_file
@@ -25,7 +25,7 @@ from medbill.intake.reader import ehr_failure, ehr_format, sniff_ehr
 from medbill.models.claim import Claim, ClaimLine, claim_id_for
 from medbill.models.common import utcnow
 from medbill.models.encounter import Encounter
-from medbill.ports import Artifacts, ClaimStore, Workflow
+from medbill.ports import Artifacts, ClaimStore, ObjectReplaced, ObjectVersion, Workflow
 from medbill.prefixes import REJECTIONS_PREFIX
 from medbill.workflow.clinic_profiles import ClinicProfiles, InvalidProfile, clinic_of_key, profile_key
 from medbill.workflow.intake_parts import PartReport
@@ -53,6 +53,11 @@ class IntakeSummary:
     # where the next pass reads on from (encounter_stream.Resume as JSON; JSON and CSV files).
     continue_from: int | None = None
     resume: dict[str, Any] | None = None
+    # The version of the object every pass reads (ObjectVersion as a dict): the continuation carries it.
+    version: dict[str, Any] | None = None
+    # Set when the file was replaced under its key before this version was read in full: what became
+    # of this version (the new one is read from its own S3 notification).
+    superseded: str | None = None
 
 
 def new_claim(encounter: Encounter, source_key: str, record_number: int) -> Claim:
@@ -89,41 +94,87 @@ def ingest_encounter_file(
     start_record: int = 1,
     resume: Resume | None = None,
     size: int | None = None,
+    version: ObjectVersion | None = None,
     out_of_time: Callable[[], bool] = lambda: False,
     profiles: ClinicProfiles | None = None,
 ) -> IntakeSummary:
     """Claims for the file's valid records, from `resume` (where an earlier pass stopped) or from
     `start_record`. When `out_of_time()` says so, stop before the next record and say where to
     continue (`continue_from`, `resume`): a file of any size ends complete. `size`: the object's size
-    from the S3 notification (else a HEAD), checked against the limits before anything is read."""
+    from the S3 notification (else a HEAD), checked against the limits before anything is read.
+    `version`: the object version this file is (from the notification, or what the first pass read);
+    every pass reads that version only, and a pass that finds the key holding another one stops
+    (`superseded`): the new version has its own notification (decision 40)."""
     summary = IntakeSummary(source_key=key, report_key=report_key_for(key))
     first_pass = resume is None and start_record == 1
-    if first_pass:
-        size = store.size(key) if size is None else size
-        if size > MAX_FILE_BYTES:
-            return _refused(store, summary, None, file_too_large(size))
-    if resume is None and (fmt := sniff_ehr(key, _head(store, key))) is not None:
-        if size is not None and size > MAX_EHR_FILE_BYTES:
-            return _refused(store, summary, fmt, file_too_large(size, MAX_EHR_FILE_BYTES))
-        return _ingest_whole(repo, store, workflow, key, summary, start_record, out_of_time, profiles)
-    return _ingest_stream(repo, store, workflow, key, summary, start_record, resume, out_of_time, profiles)
+    if first_pass and size is not None and size > MAX_FILE_BYTES:
+        return _refused(store, summary, None, file_too_large(size))
+    if first_pass or version is not None:
+        stat = store.stat(key)  # one HEAD per pass: the size if unknown, and which version is current
+        if version is not None and not stat.version.same_as(version):
+            return _superseded(
+                store, summary, version, None if first_pass else (resume.record if resume else start_record)
+            )
+        version = stat.version
+        size = stat.size if size is None else size
+        if first_pass and size > MAX_FILE_BYTES:
+            return _refused(store, summary, None, file_too_large(size), version)
+    summary.version = asdict(version) if version is not None else None
+    try:
+        if resume is None and (fmt := sniff_ehr(key, _head(store, key, version))) is not None:
+            if size is not None and size > MAX_EHR_FILE_BYTES:
+                return _refused(store, summary, fmt, file_too_large(size, MAX_EHR_FILE_BYTES), version)
+            return _ingest_whole(repo, store, workflow, key, summary, start_record, out_of_time, profiles, version)
+    except ObjectReplaced:
+        assert version is not None  # an unpinned read never raises it
+        return _superseded(store, summary, version, None if first_pass else start_record)
+    return _ingest_stream(repo, store, workflow, key, summary, start_record, resume, out_of_time, profiles, version)
 
 
-def _head(store: Artifacts, key: str) -> bytes:
+def _superseded(store: Artifacts, summary: IntakeSummary, version: ObjectVersion, at: int | None) -> IntakeSummary:
+    """The key holds another object than the version this pass was for. Nothing more of this version is
+    read (in a bucket without versions it is gone). `at`: the first record not read (None: nothing of
+    it was read). The file's report says so while it is still this version's: a report the new
+    version already wrote is the new version's, and it carries the note itself (PartReport)."""
+    summary.version = asdict(version)
+    if at is None:
+        summary.superseded = "the file was replaced by a newer version before it was read: only the newer one is read"
+        return summary
+    summary.superseded = (
+        f"the file was replaced by a newer version while it was being read: records from {at} on of the "
+        "earlier version were not read; the newer version is read in full"
+    )
+    key = str(summary.report_key)
+    try:
+        report = json.loads(store.read(key))
+    except Exception:  # no report yet: the earlier passes billed nothing that needs one
+        return summary
+    if report.get("version") != version.token:
+        return summary
+    report.update(file_error=summary.superseded, replaced_at=at, complete=True)
+    store.write_json(key, report)
+    return summary
+
+
+def _head(store: Artifacts, key: str, version: ObjectVersion | None) -> bytes:
     head = bytearray()
-    for chunk in store.open(key):
+    for chunk in store.open(key, 0, version):
         head += chunk
         if len(head) >= HEAD_BYTES:
             break
     return bytes(head)
 
 
-def _refused(store: Artifacts, summary: IntakeSummary, fmt: str | None, reason: str) -> IntakeSummary:
+def _refused(
+    store: Artifacts, summary: IntakeSummary, fmt: str | None, reason: str, version: ObjectVersion | None = None
+) -> IntakeSummary:
     """A file over a limit: not read at all; its report names the limit."""
     result = ehr_failure(fmt, reason) if fmt else IntakeResult.failed(reason)
     summary.file_error = reason
     report = intake_report(summary.source_key, result)
     report["complete"] = True
+    if version is not None:
+        report["version"] = version.token
     store.write_json(str(summary.report_key), report)
     return summary
 
@@ -138,6 +189,7 @@ def _ingest_stream(
     resume: Resume | None,
     out_of_time: Callable[[], bool],
     profiles: ClinicProfiles | None,
+    version: ObjectVersion | None,
 ) -> IntakeSummary:
     """JSON, JSON Lines and CSV: one record read, validated and billed at a time."""
     clinic_id = clinic_of_key(key)
@@ -145,19 +197,35 @@ def _ingest_stream(
         profile = profiles.find(clinic_id) if profiles is not None and clinic_id is not None else None
     except InvalidProfile:
         profile = None  # JSON and CSV records carry everything: read them as before
-    reader = EncounterReader(key, lambda offset: store.open(key, offset), profile=profile, resume=resume)
+    reader = EncounterReader(key, lambda offset: store.open(key, offset, version), profile=profile, resume=resume)
     first = resume.record if resume is not None else start_record
-    report = PartReport(store, summary.report_key or report_key_for(key), key, first if first > 1 else None)
+    token = version.token if version is not None else None
+    report = PartReport(store, summary.report_key or report_key_for(key), key, first if first > 1 else None, token)
     done = 0
-    for outcome in reader:
-        if outcome.record_number < start_record:
-            continue  # a continuation from before continuations carried where to read (`resume`)
-        if done and out_of_time():  # at least one record per pass: always progress
-            summary.continue_from = outcome.record_number
-            summary.resume = reader.resume_at(outcome.cursor).model_dump(mode="json")
-            break
-        done += 1
-        _bill(repo, workflow, key, clinic_id, outcome, report, summary)
+    at = first  # the record this pass reads next
+    try:
+        for outcome in reader:
+            if outcome.record_number < start_record:
+                continue  # a continuation from before continuations carried where to read (`resume`)
+            if done and out_of_time():  # at least one record per pass: always progress
+                summary.continue_from = outcome.record_number
+                summary.resume = reader.resume_at(outcome.cursor).model_dump(mode="json")
+                break
+            done += 1
+            _bill(repo, workflow, key, clinic_id, outcome, report, summary)
+            at = outcome.record_number + 1
+    except ObjectReplaced:  # replaced between two reads of this pass: never read the new one here
+        replaced = True
+    else:  # the new version's pass wrote the report meanwhile: it is the new one's (no HEAD needed)
+        replaced = version is not None and not report.still_ours()
+    if replaced:
+        assert version is not None  # an unpinned pass is never replaced
+        summary.continue_from = summary.resume = None
+        if not done and first == 1:
+            return _superseded(store, summary, version, None)  # nothing of it billed: nothing to report
+        if report.still_ours():
+            report.finish(summary, reader.format, None)  # what this pass billed; then the note
+        return _superseded(store, summary, version, at)
     summary.file_error = reader.file_error
     report.finish(summary, reader.format, reader.file_error)
     return summary
@@ -207,9 +275,10 @@ def _ingest_whole(
     start_record: int,
     out_of_time: Callable[[], bool],
     profiles: ClinicProfiles | None,
+    version: ObjectVersion | None,
 ) -> IntakeSummary:
     """HL7 v2 and FHIR files: read whole (within MAX_EHR_FILE_BYTES), as their readers need."""
-    result = read_clinic_file(key, store.read(key), profiles)
+    result = read_clinic_file(key, b"".join(store.open(key, 0, version)), profiles)
     summary.file_error = result.file_error
     report_key = str(summary.report_key)
     duplicates: list[Rejection] = _earlier_duplicates(store, report_key, result) if start_record > 1 else []
@@ -249,6 +318,8 @@ def _ingest_whole(
     report = intake_report(key, report_result)
     # The report is rewritten after each part of a long file; "complete" says whether more follows.
     report["complete"] = summary.continue_from is None
+    if version is not None:
+        report["version"] = version.token
     store.write_json(report_key, report)
     return summary
 

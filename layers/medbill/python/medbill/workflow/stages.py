@@ -166,13 +166,18 @@ def verify_eligibility(
 def _today_or_ask(
     claim: Claim, gateway: EligibilityGateway, answers: EligibilityAnswers | None, now: datetime
 ) -> EligibilityResult:
-    """Today's kept answer for this member + payer + DOS (not on a recheck), else the payer's."""
+    """Today's kept answer for this member + payer + DOS when it covers the visit's service type,
+    else the payer's. Not on a person's recheck (they fixed something and want a fresh answer), but
+    yes on a claim held because the payer did not answer: an answer kept since (a batch 271, another
+    claim's check) is the answer it waited for (unanswered checks are never kept)."""
     if answers is None:
         return gateway.verify(eligibility.inquiry_for(claim))
     cov = claim.encounter.coverage
     key, day = eligibility_cache.answer_key(cov.payer_id, cov.member_id, claim.encounter.date_of_service), now.date()
-    record = answers.cached_eligibility(key, day.isoformat()) if claim.status != S.ELIGIBILITY_HOLD else None
-    if record is not None:
+    waited = claim.status == S.ELIGIBILITY_HOLD and claim.eligibility_retry_at is not None
+    use_kept = claim.status != S.ELIGIBILITY_HOLD or waited
+    record = answers.cached_eligibility(key, day.isoformat()) if use_kept else None
+    if record is not None and eligibility_cache.covers(record, eligibility.visit_service_type(claim)):
         return eligibility_cache.from_record(record)
     result = gateway.verify(eligibility.inquiry_for(claim))
     if eligibility_cache.cacheable(result):
