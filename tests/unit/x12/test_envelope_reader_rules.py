@@ -81,6 +81,12 @@ def read(source: str | Iterable[str]) -> tuple[list[Transaction], list[str]]:
             ["REF at segment 5: segment outside a transaction (no ST before it)."],
             id="a segment between SE and GE",
         ),
+        pytest.param(
+            ISA + "REF*EV*1~" + GS7 + "ST*835*0001~SE*2*0001~GE*1*7~IEA*1*905~",
+            [(4, "0001", "7", "000000905", [4, 5])],
+            ["REF at segment 2: segment outside a transaction (no ST before it)."],
+            id="a segment before the first ST",
+        ),
     ],
 )
 def test_transactions_and_problems_of_a_broken_envelope(
