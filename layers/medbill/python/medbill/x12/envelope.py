@@ -122,7 +122,7 @@ class EnvelopeChecker:
             self.problems.append(
                 f"ISA at segment {position}: the interchange opened at segment {self._isa.position} has no IEA."
             )
-            self._close_all(position)
+            self._close_all()
         self._isa = Interchange(
             _el(parts, 5),
             _el(parts, 6),
@@ -219,7 +219,7 @@ class EnvelopeChecker:
             return
         iea01, iea02 = _el(parts, 1), _el(parts, 2)
         n = len(isa.groups)
-        if iea01 != str(n) and not _same_number(iea01, str(n)):
+        if not _same_number(iea01, str(n)):
             p(
                 f"IEA at segment {position}: IEA01 says {iea01 or '(empty)'} groups but the interchange "
                 f"opened at segment {isa.position} has {n} GS."
@@ -241,7 +241,7 @@ class EnvelopeChecker:
         self.in_transaction = False
         self._gs = None
 
-    def _close_all(self, position: int) -> None:
+    def _close_all(self) -> None:
         self._close_group()
         self._isa = None
 
@@ -260,7 +260,7 @@ class EnvelopeChecker:
                 f"End of input after segment {last_position}: the interchange opened at segment "
                 f"{self._isa.position} has no IEA."
             )
-        self._close_all(last_position)
+        self._close_all()
 
 
 @dataclass(slots=True)
