@@ -137,7 +137,10 @@ def test_a_plb_with_two_unreadable_amounts_counts_both_and_keeps_the_segment_pos
 # --- CAS: the fast path (every amount a number) ---------------------------------------------------------------
 def test_a_quantity_on_a_later_triple_belongs_to_that_triple() -> None:
     (p,) = parse_835(_with(s47="CAS*CO*29*90.00**45*10.00*1"))
-    assert p.claims[1].adjustments == [Adjustment("CO", "29", D("90.00"), None), Adjustment("CO", "45", D("10.00"), D(1))]
+    assert p.claims[1].adjustments == [
+        Adjustment("CO", "29", D("90.00"), None),
+        Adjustment("CO", "45", D("10.00"), D(1)),
+    ]
     assert p.valid
 
 
