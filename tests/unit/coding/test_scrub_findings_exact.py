@@ -13,14 +13,15 @@ from medbill.billing.fees import FeeSchedule
 from medbill.coding import CodingReferences, coding_edits, scrub
 from medbill.coding.findings import Finding
 from medbill.coding.references import REFERENCE_DATA_ENV
+from medbill.models.encounter import Encounter
 
 X12 = "837P 005010X222A1"
 ICD = "ICD-10-CM April-1-2026"
 FEES = "fee schedule clinic-test"
 
 
-def _all(enc: object, refs: CodingReferences = PACKAGED, schedule: FeeSchedule | None = SCHEDULE) -> list[Finding]:
-    return list(scrub(enc, refs, schedule).findings)  # type: ignore[arg-type]
+def _all(enc: Encounter, refs: CodingReferences = PACKAGED, schedule: FeeSchedule | None = SCHEDULE) -> list[Finding]:
+    return list(scrub(enc, refs, schedule).findings)
 
 
 # --- diagnoses ---------------------------------------------------------------------------------------------
@@ -265,7 +266,8 @@ def test_the_scrub_result_as_stored_on_the_coding_record() -> None:
     enc.service_lines[0].procedure_code = "ABCDE"
     result = scrub(enc, PACKAGED, SCHEDULE)
     stored = result.as_dict()
-    assert stored["findings"][0] == {
+    assert stored["findings"] == [f.as_dict() for f in result.findings]
+    assert result.findings[0].as_dict() == {
         "rule_id": "PROC-CODE",
         "severity": "hold",
         "message": "line 1: ABCDE is not a CPT or HCPCS code",
@@ -287,3 +289,11 @@ def test_without_references_the_scrubber_and_todays_caller_read_medbill_referenc
     assert coding_edits(enc, SCHEDULE) == ["HCPCS 2024Q3: line 1: G0439 is not a HCPCS Level II code"]
     # references given: they are used, not MEDBILL_REFERENCE_DATA's
     assert coding_edits(enc, SCHEDULE, references=PACKAGED) == []
+
+
+def test_a_claim_left_without_diagnoses_by_an_edit_is_held_on_its_pointers_not_crashed() -> None:
+    enc = encounter(("99213", [], 1))
+    enc.diagnoses = []  # the model requires one; a staff edit that bypassed it must not crash the scrubber
+    assert [(f.rule_id, f.message) for f in scrub(enc, PACKAGED, SCHEDULE).holds] == [
+        ("DX-POINTER", "line 1: diagnosis pointer 1 but the claim has 0 diagnoses")
+    ]
