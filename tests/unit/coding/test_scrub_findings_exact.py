@@ -4,6 +4,7 @@ mutation run (docs/testing.md): the message tests passed with a rule id, a line 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from coding_builders import PACKAGED, SCHEDULE, encounter, found, quarter_refs
 from medbill.billing.fees import FeeSchedule
 from medbill.coding import CodingReferences, coding_edits, scrub
 from medbill.coding.findings import Finding
+from medbill.coding.procedures import HcpcsCode, HcpcsLevel2
 from medbill.coding.references import REFERENCE_DATA_ENV
 from medbill.models.encounter import Encounter
 
@@ -297,3 +299,12 @@ def test_a_claim_left_without_diagnoses_by_an_edit_is_held_on_its_pointers_not_c
     assert [(f.rule_id, f.message) for f in scrub(enc, PACKAGED, SCHEDULE).holds] == [
         ("DX-POINTER", "line 1: diagnosis pointer 1 but the claim has 0 diagnoses")
     ]
+
+
+def test_a_hcpcs_table_built_in_code_has_no_quarter_and_is_never_stale() -> None:
+    # HcpcsLevel2's default version is "HCPCS" (no quarter): nothing to compare with the date of service.
+    table = HcpcsLevel2({"G0439": HcpcsCode(date(2011, 1, 1), None)})
+    enc = encounter(("G0439", [], 1))
+    result = scrub(enc, PACKAGED.with_quarterly(None, table), SCHEDULE)
+    assert result.versions["hcpcs"] == "HCPCS"
+    assert [f.rule_id for f in result.findings] == ["REFDATA-MISSING", "REFDATA-MISSING"]  # the two NCCI files
