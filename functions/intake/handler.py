@@ -42,11 +42,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 def record_handler(record: SQSRecord) -> None:
     message = intake_message(record.body)
     if isinstance(message, ContinueIntake):
-        summary = _ingest(
-            message.key, start_record=message.from_record, resume=message.resume, version=message.object_version()
+        passed = asdict(
+            _ingest(
+                message.key, start_record=message.from_record, resume=message.resume, version=message.object_version()
+            )
         )
-        _log_superseded(asdict(summary))
-        _continue_later(asdict(summary))
+        _log_superseded(passed)
+        _continue_later(passed)
     elif isinstance(message, S3Notification):
         for obj in consumer.objects(message):
             # The size rides along for the limits; the idempotency key stays bucket, key and etag.

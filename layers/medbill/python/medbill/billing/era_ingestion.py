@@ -144,7 +144,7 @@ def receive_era_file(
     `size`: the object's bytes from the S3 notification (else a HEAD): a file over `MAX_ERA_BYTES`
     is quarantined unread, since one invocation must check it whole (decision 39)."""
     summary = EraFileSummary(source_key=key, report_key=f"{ERA_REPORTS_PREFIX}{key}.json")
-    size = store.size(key) if size is None else size
+    size = store.stat(key).size if size is None else size
     if size > MAX_ERA_BYTES:
         summary.file_id = file_id_for_head(next(iter(store.open(key)), b""), size)
         summary.file_error = too_big(size, MAX_ERA_BYTES)
