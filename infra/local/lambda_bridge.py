@@ -109,6 +109,18 @@ class Invocation:
     function_error: str | None  # "Unhandled" like Lambda, or None
 
 
+def _release_frames(exc: BaseException) -> None:
+    """Drop the locals of a kept exception's frames (and of its causes'): `failures` keeps every
+    exception of a long run, and a handler's frames hold whole files and batches. Line numbers stay."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
+
+
 def _error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
@@ -205,6 +217,7 @@ class LambdaBridge:
             body = _error_payload(exc, ctx.aws_request_id)
             if isinstance(exc, TypeError | ValueError) and "JSON serializable" in str(exc):
                 body["errorType"] = "Runtime.MarshalError"
+            _release_frames(exc)
             return Invocation(function_name, ctx.aws_request_id, json.dumps(body).encode(), "Unhandled")
         finally:
             with self._lock:

@@ -26,10 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.shared_data import FOLDERS, shared_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "build" / "mutation"
 PACKAGE = ROOT / "layers" / "medbill" / "python" / "medbill"
 COPIED = ("tests", "testkit", "infra")  # what the unit tests import besides medbill
+# Tests of the repository's files rather than of medbill's rules: the stage has no layers/ or scripts/.
+IGNORED = ("tests/unit/billing/test_fees_derived.py",)
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "cdk.out", ".hypothesis")
 
 
@@ -110,7 +114,7 @@ def _mutmut_table(subset: Subset) -> str:
         "only_mutate": [f"src/medbill/{m}" for m in subset.modules],
         "also_copy": list(COPIED),
         "pytest_add_cli_args_test_selection": list(subset.tests),
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:xdist"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:xdist"] + [f"--ignore={t}" for t in IGNORED],
     }
     body = "".join(f"{key} = {json.dumps(value)}\n" for key, value in lists.items())
     return f"[tool.mutmut]\n{body}"
@@ -133,10 +137,21 @@ def stage(name: str, subset: Subset) -> Path:
     return where
 
 
+def shared_folders() -> dict[str, str]:
+    """The stage is not next to ../shared: point the sample tests at this checkout's folders by variable."""
+    found = {}
+    for folder, variable in FOLDERS.items():
+        where = shared_dir(folder)
+        if variable not in os.environ and where.is_dir():
+            found[variable] = str(where)
+    return found
+
+
 def run(name: str, children: int, show: bool = False) -> dict[str, Any]:
     subset = SUBSETS[name]
     where = stage(name, subset)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # medbill only from the stage
+    env.update(shared_folders())
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     with (where / "mutmut-run.log").open("w") as log:  # the progress spinner: not for the terminal
         subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=where, env=env, stdout=log, check=False)

@@ -161,6 +161,30 @@ def test_handler_exception_is_a_lambda_function_error() -> None:
     assert [f.error_type for f in bridge.failures] == ["PayerRejected"]
 
 
+def test_a_kept_failure_does_not_keep_the_handlers_data_alive() -> None:
+    """`failures` keeps every exception of a run: their frames must not pin the files and batches the
+    handler had in hand (a 1,000-claim fault run grew by hundreds of MB a minute)."""
+
+    def read_then_fail(event: Any, context: Any) -> Any:
+        whole_file = b"x" * 1_000_000
+        try:
+            raise KeyError(len(whole_file))
+        except KeyError as cause:
+            raise ValueError("cannot post") from cause
+
+    bridge = LambdaBridge({"medbill-bad": read_then_fail})
+    invocation = bridge.invoke("medbill-bad", {"Records": ["batch"]})
+    assert invocation.function_error == "Unhandled"
+    assert json.loads(invocation.payload)["stackTrace"]  # formatted before the frames were cleared
+    [failure] = bridge.failures
+    cause = failure.exception.__cause__
+    assert failure.exception.__traceback__ is not None and cause is not None
+    # The bridge's own frame (first) was still running when the failure was kept; the handler's are not.
+    handler_frames = [failure.exception.__traceback__.tb_next, cause.__traceback__]
+    assert [tb.tb_frame.f_code.co_name for tb in handler_frames if tb] == ["read_then_fail", "read_then_fail"]
+    assert [tb.tb_frame.f_locals for tb in handler_frames if tb] == [{}, {}]
+
+
 @mock_aws(config=MOTO_CONFIG)
 def test_unregistered_handler_fails_loudly_and_unknown_function_is_not_found() -> None:
     _create_functions("medbill-nohandler")
