@@ -48,9 +48,10 @@ def kind_of(remit: ClaimRemittance) -> LedgerKind:
         return "not_our_claim"
     if code == PREDETERMINATION:
         return "predetermination"
-    later = PAYER_SEQUENCE.get(code, 1) > 1
-    if code in PROCESSED and remit.paid == ZERO and any(_payer_side(a, later) for a in remit.all_adjustments()):
-        return "denial"  # processed, nothing paid, the payer adjusted it away (not just to the patient)
+    if code in PROCESSED and remit.paid == ZERO:
+        later = PAYER_SEQUENCE[code] > 1  # PROCESSED is the payer sequence's codes: a secondary or tertiary
+        if any(_payer_side(a, later) for a in remit.all_adjustments()):
+            return "denial"  # processed, nothing paid, the payer adjusted it away (not just to the patient)
     return "payment"
 
 
@@ -64,7 +65,7 @@ def _prior_payer(adj: RemitAdjustment | Adjustment) -> bool:
     return adj.group != "PR" and adj.reason in PRIOR_PAYER_CARCS
 
 
-def _payer_side(adj: RemitAdjustment, later_payer: bool = False) -> bool:
+def _payer_side(adj: RemitAdjustment, later_payer: bool) -> bool:
     """An adjustment that is neither the patient's share nor the contractual write-down (nor, from
     a secondary or tertiary, its account of the prior payers' adjudication)."""
     if later_payer and _prior_payer(adj):
@@ -83,6 +84,11 @@ def outcome_of(
         return "not_our_claim"
     if kind == "predetermination":
         return None
+    return _payment_outcome(adjustments, paid)
+
+
+def _payment_outcome(adjustments: Sequence[RemitAdjustment | Adjustment], paid: Decimal) -> RemittanceOutcome:
+    """The outcome of a payment (a claim payment, or the claim's totals over all payers)."""
     # Expected contractual reductions alone (CO-45, CO-253, ...) are a normal full payment under
     # contract; anything else is short (a claim paid entirely to the deductible is short-paid: the
     # patient owes it, it is not denied).
@@ -130,7 +136,7 @@ def payer_levels(entries: Sequence[LedgerEntry], payments: Payments | None = Non
     payer denies: the secondary); when the payer is not known, primary: with a primary payment
     standing, a CLP02 4 citing no CARC 23 is far more often that payer re-adjudicating (appeal,
     corrected claim) than a secondary, and the later adjudication then supersedes the earlier."""
-    by_source = {e.source: e for e in entries}
+    by_source: dict[str | None, LedgerEntry] = {e.source: e for e in entries}
     held: dict[str, set[int]] = defaultdict(set)  # payer -> levels it adjudicated at
     for e in entries:
         payer = _payer(e, payments)
@@ -150,11 +156,8 @@ def payer_levels(entries: Sequence[LedgerEntry], payments: Payments | None = Non
             return min((n for n in (1, 2, 3) if n not in taken), default=3)
         return 1
 
-    out: dict[str, int] = {}
-    for e in entries:
-        target = by_source.get(e.reverses) if e.kind == "reversal" and e.reverses else None
-        out[e.source] = own(target) if target is not None else own(e)
-    return out
+    # Only a reversal undoes an entry (`reverses`); one whose original is not on the ledger stands for itself.
+    return {e.source: own(by_source.get(e.reverses, e)) for e in entries}
 
 
 def in_force(e: LedgerEntry) -> bool:
@@ -342,7 +345,7 @@ def claim_outcome(
         return "not_our_claim" if disowned else "reversed"
     if last.status_code == DENIED or (last.kind == "denial" and totals["paid_amount"] == ZERO):
         return "denied"
-    return outcome_of("payment", totals["adjustments"], totals["paid_amount"]) or "paid"
+    return _payment_outcome(totals["adjustments"], totals["paid_amount"])
 
 
 def payment_of(item: ClaimRemittance | LedgerEntry) -> str:
