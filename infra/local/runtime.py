@@ -103,13 +103,17 @@ class LocalRuntime:
         user_data: UserData | None = None,
         extra_env: Mapping[str, str] | None = None,
         status_inquiry_every_s: float | None = None,
+        exchange_pacing: float = 0.0,
         endpoint_url: str | None = None,
         region: str = REGION,
     ) -> None:
         """`handlers`: function name or FUNCTIONS key -> handler. None = the project's
         functions/<name>/handler.py (loaded lazily); a mapping = exactly those handlers (tests).
         `simulator`: the SFTP clearinghouse on 127.0.0.1; `payer=False` runs it with nobody behind
-        it (a person drops the answers). `user_data`: a person's fee schedules, payers and members
+        it (a person drops the answers). `exchange_pacing`: 0 runs the clearinghouse round on every
+        pump; k > 0 waits k times the last round's duration (at least 1 s) before the next, as the
+        scheduled exchange does in AWS, so a round that lists thousands of files cannot starve the
+        handlers (bench/bench_pipeline.py). `user_data`: a person's fee schedules, payers and members
         added to the packaged ones (infra/local/user_data.py).
         """
         self.timeouts = timeouts or config.WorkflowTimeouts.local()
@@ -121,6 +125,8 @@ class LocalRuntime:
         # handler at a time, like the queue consumers); None: only when asked (`ask_claim_status`).
         self._inquiry_every = status_inquiry_every_s
         self._inquiry_last = time.monotonic()
+        self._exchange_pacing = exchange_pacing
+        self._exchange_next = 0.0  # monotonic time of the next paced clearinghouse round
         self._payer_rules = payer_rules or (user_data.rules_path if user_data else None)
         self._extra_env = dict(extra_env or {})
         if user_data is not None:
@@ -320,8 +326,12 @@ class LocalRuntime:
             self._inquiry_last = time.monotonic()
             self.bridge.call(config.STATUS_INQUIRY_FUNCTION.function_name, {})
         files = 0
-        if self.simulator is not None:
+        if self.simulator is not None and time.monotonic() >= self._exchange_next:
+            started = time.monotonic()
             files = self.simulator.run_once()
+            if self._exchange_pacing > 0:
+                took = time.monotonic() - started
+                self._exchange_next = time.monotonic() + max(1.0, self._exchange_pacing * took)
         return PumpResult(messages, files)
 
     def queue_depths(self) -> dict[str, int]:
