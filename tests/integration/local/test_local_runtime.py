@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
@@ -109,3 +110,45 @@ def test_idle_means_parked_on_a_token_and_stop_ends_running_executions() -> None
         # what leaving the runtime does, so no execution thread outlives the mock
         assert rt.stop_running_executions() == 1
         assert rt.describe_execution("CLM-RT-HOLD")["status"] == "ABORTED"
+
+
+class _CountingExchange:
+    def __init__(self, seconds: float) -> None:
+        self.rounds = 0
+        self.seconds = seconds
+
+    def run_once(self) -> int:
+        self.rounds += 1
+        time.sleep(self.seconds)
+        return 0
+
+
+class _NoQueues:
+    def poll_once(self) -> int:
+        return 0
+
+
+def _paced(pacing: float, exchange: _CountingExchange) -> LocalRuntime:
+    rt = LocalRuntime(handlers={}, simulator=False, core_endpoint=False, exchange_pacing=pacing)
+    rt._poller = _NoQueues()  # type: ignore[assignment]  # the pump's queues, without moto
+    rt.simulator = exchange
+    return rt
+
+
+def test_the_clearinghouse_round_runs_on_every_pump_unless_paced() -> None:
+    unpaced = _CountingExchange(0.0)
+    rt = _paced(0.0, unpaced)
+    for _ in range(5):
+        rt.pump()
+    assert unpaced.rounds == 5
+
+    # Paced at 2x a 0.6 s round: the next round waits 1.2 s, so five quick pumps run it once...
+    paced = _CountingExchange(0.6)
+    rt = _paced(2.0, paced)
+    for _ in range(5):
+        rt.pump()
+    assert paced.rounds == 1
+    # ...and a pump after the wait runs it again.
+    time.sleep(1.3)
+    rt.pump()
+    assert paced.rounds == 2
