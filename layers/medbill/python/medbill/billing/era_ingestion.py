@@ -248,7 +248,7 @@ def continue_era_file(
     try:
         report = json.loads(store.read(summary.report_key))
     except Exception:  # the first delivery's report is missing or unreadable: start a fresh one
-        report = {"source_key": key, "file_id": file_id, "claims_queued": 0}
+        report = {"source_key": key, "file_id": file_id}
     if report.get("file_id") == file_id and era_ids:
         report.update(
             claims_queued=int(report.get("claims_queued", 0)) + queued,
@@ -420,10 +420,8 @@ def _released_file_changed(
 
 def _requarantine(repo: EraStore, era_id: str, file_id: str, problem: str) -> bool:
     """A released ERA whose file changed before it was posted: back to QUARANTINED with `problem`,
-    only if it is still RELEASED for that file. False otherwise."""
-    header = repo.get_era(era_id)
-    if header is None:
-        return False
+    only if it is still RELEASED for that file. False otherwise (a record that is gone, too)."""
+    header = repo.get_era(era_id) or {}
     problems = list(header.get("problems") or [])
     if problem not in problems:
         problems.append(problem)
