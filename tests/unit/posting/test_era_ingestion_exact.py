@@ -489,3 +489,129 @@ def test_a_fan_out_with_no_checkpoint_on_its_record_starts_from_the_first_chunk(
     again = receive_era_file(p.repo, p.artifacts, p.queue, BIG)
     assert (again.claims_queued, again.continues) == (7, False)
     assert [r.result for r in p.post_queued()] == ["already_posted"] * 7
+
+
+# --- files that read, but not as expected -----------------------------------------------------------
+def test_a_clean_file_with_a_byte_order_mark_and_a_payee_without_npi_posts(p: Posting) -> None:
+    claim = make_claim(p.repo, "BOM01", dos=DOS, lines=LINES)
+    text = era_for([(claim, "paid")], payer_id="PAYERA01", trace="BOM1")
+    text = text.replace("N1*PE*TEST CLINIC*XX*1234567893", "N1*PE*TEST CLINIC*FI*123456789")  # a TIN, no NPI
+    p.artifacts.write("era/bom.835", "\ufeff".encode() + text.encode())
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/bom.835")
+    assert (summary.file_error, summary.claims_queued, summary.era_ids) == (None, 1, ["1PAYERA010-BOM1"])
+    expected = _header("1PAYERA010-BOM1", summary.file_id, "era/bom.835", trace_number="BOM1", total_paid="120.00") | {
+        "era_status": "POSTING",
+        "problems": [],
+    }
+    del expected["payee_npi"]  # none: not stored
+    assert _record(p, "1PAYERA010-BOM1") == expected
+    assert _report(p, "era/bom.835") == {
+        "source_key": "era/bom.835",
+        "file_id": summary.file_id,
+        "processed_at": AT,
+        "payments": [
+            {
+                "era_id": "1PAYERA010-BOM1",
+                "era_status": "POSTING",
+                "total_paid": "120.00",
+                "claims": 1,
+                "balanced": True,
+            }
+        ],
+        "problems": [],
+        "problem_count": 0,
+        "status": "POSTING",
+        "claims_queued": 1,
+        "continues": False,
+    }
+
+
+def test_an_envelope_with_no_835_in_it_is_unreadable(p: Posting) -> None:
+    head = era_for([], payer_id="PAYERA01", trace="NOST").split("~ST*835")[0]
+    summary = p.receive("era/nost.835", head + "~GE*0*1~IEA*1*000000001~")
+    assert (summary.file_error, summary.quarantined) == ("the file holds no 835 transaction (no ST*835)", True)
+    assert _record(p, summary.era_ids[0])["problems"] == ["the file holds no 835 transaction (no ST*835)"]
+
+
+def test_a_copy_of_a_quarantined_file_reports_the_first_key_and_the_same_key_again_does_not(
+    p: Posting, clock: Clock
+) -> None:
+    text = _unbalanced(p)
+    first = p.receive("era/chg.835", text)
+    later = clock.tick()
+    copy = p.receive("era/chg-copy.835", text)
+    assert (copy.duplicate_of, copy.era_ids, copy.quarantined) == ("era/chg.835", ["1PAYERA010-CHG1"], True)
+    payments = [
+        {
+            "era_id": "1PAYERA010-CHG1",
+            "era_status": "QUARANTINED",
+            "total_paid": "119.00",
+            "claims": 1,
+            "balanced": False,
+        }
+    ]
+    release = "POST /eras/{era_id}/release posts this file once a person has checked it"
+    assert _report(p, "era/chg-copy.835") == {
+        "source_key": "era/chg-copy.835",
+        "file_id": first.file_id,
+        "processed_at": later,
+        "payments": payments,
+        "problems": [UNBALANCED],
+        "problem_count": 1,
+        "duplicate_of": "era/chg.835",
+        "status": "QUARANTINED",
+        "release": release,
+    }
+    assert _record(p, "1PAYERA010-CHG1") == _header(
+        "1PAYERA010-CHG1",
+        first.file_id,
+        "era/chg.835",
+        era_status="QUARANTINED",
+        problems=[UNBALANCED],
+        duplicate_keys={"era/chg-copy.835"},
+        updated_at=later,
+    )
+    again = p.receive("era/chg.835", text)
+    assert again.duplicate_of is None
+    assert "duplicate_of" not in _report(p, "era/chg.835")
+    assert _record(p, "1PAYERA010-CHG1")["duplicate_keys"] == {"era/chg-copy.835"}
+
+
+def test_a_released_file_delivered_again_posts_nothing_and_reports_the_record_status(p: Posting) -> None:
+    text = _unbalanced(p)
+    first = p.receive("era/chg.835", text)
+    release_era(p.repo, p.releases, "1PAYERA010-CHG1", "biller")
+    receive_era_file(p.repo, p.artifacts, p.queue, "era/chg.835", released=True, released_file_id=first.file_id)
+    assert len(p.post_queued()) == 1
+    again = p.receive("era/chg.835", text, upload=False)  # the S3 notification again, not a release
+    assert (again.claims_queued, again.quarantined, again.duplicate_of) == (0, False, None)
+    report = _report(p, "era/chg.835")
+    assert report["status"] == "POSTING" and "claims_queued" not in report
+    assert report["payments"][0]["era_status"] == "POSTING"
+    assert p.queue.messages == []
+
+
+def test_a_quarantined_big_file_records_where_its_fan_out_will_start(
+    p: Posting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(era_fanout, "CHUNK_CLAIMS", 3)
+    claims = [make_claim(p.repo, f"QBIG{i:02d}", dos=DOS, lines=LINES) for i in range(7)]
+    text = era_for([(c, "paid") for c in claims], payer_id="PAYERA01", trace="CHG1")
+    summary = p.receive(BIG, text.replace("BPR*I*840.00*", "BPR*I*839.00*"))
+    problem = (
+        "BPR at segment 4 (trace CHG1): total paid 839.00 but claims paid 840.00 - provider adjustments 0.00 = 840.00"
+    )
+    assert _record(p, "1PAYERA010-CHG1") == _header(
+        "1PAYERA010-CHG1",
+        summary.file_id,
+        BIG,
+        total_paid="839.00",
+        claim_count=7,
+        era_status="QUARANTINED",
+        problems=[problem],
+        payment_index=0,
+        payment_key="1PAYERA010-CHG1",
+        fanout_chunks=3,
+        fanout_done=0,
+    )
+    assert p.queue.messages == []
