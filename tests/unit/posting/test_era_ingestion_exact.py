@@ -14,13 +14,15 @@ import pytest
 
 from medbill.billing import era_fanout, era_ingestion
 from medbill.billing.era import EraFileSummary, continue_era_file, receive_era_file, release_era
-from medbill.x12.remittance835 import Adjustment, ClaimPayment, ServiceLine
+from medbill.billing.era_ingestion import EraRecordConflict
+from medbill.x12.remittance835 import Adjustment, ClaimPayment, Payment, ServiceLine, write_835
 from testkit import fakes
 from testkit.era_builder import era_for
 from tests.posting_harness import Posting, era_text, make_claim
 from tests.unit.posting.test_era_encoding import KEY as LATIN1_KEY
 from tests.unit.posting.test_era_encoding import _latin1
 from tests.unit.posting.test_era_fanout import _clock
+from tests.unit.posting.test_era_fanout import _payment as _fanout_payment
 
 D = Decimal
 DOS = date(2026, 10, 5)
@@ -614,4 +616,125 @@ def test_a_quarantined_big_file_records_where_its_fan_out_will_start(
         fanout_chunks=3,
         fanout_done=0,
     )
+    assert p.queue.messages == []
+
+
+def test_an_era_record_keeps_its_first_hundred_problems_and_counts_the_rest(p: Posting) -> None:
+    short = [ClaimPayment(f"BAD{n:03d}", "1", D("10.00"), D("9.00"), D("0"), "CI", f"P{n}") for n in range(101)]
+    summary = p.receive("era/short.835", era_text(short, [], "SHORT1"))
+    assert len(summary.problems) == 101
+    kept = _record(p, summary.era_ids[0])["problems"]
+    assert kept == [*summary.problems[:100], "... and 1 more problems: see the file's report"]
+
+
+# --- two deliveries racing for one payment's record -------------------------------------------------
+class RacingStore(fakes.FakeStore):
+    """The fake store, with another delivery that creates a record just before this one does (`rival`,
+    keyed by ERA id), or with records that can never be created (`taken`: another delivery keeps
+    making and dropping them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rivals: dict[str, Any] = {}
+        self.taken: set[str] = set()
+        self.creates: list[str] = []
+
+    def create_era(self, era_id: str, record: dict[str, Any]) -> bool:
+        self.creates.append(era_id)
+        rival = self.rivals.pop(era_id, None)
+        if rival is not None:
+            rival()
+        if era_id in self.taken:
+            return False
+        return super().create_era(era_id, record)
+
+
+@pytest.fixture
+def racing() -> Posting:
+    return Posting(RacingStore())
+
+
+def _two_payments(p: Posting) -> list[Payment]:
+    """Payments R1 and R2 of two claims each (the claims made in `p`)."""
+    return [
+        _fanout_payment([make_claim(p.repo, f"{trace}C{i}", dos=DOS, lines=LINES) for i in range(2)], trace)
+        for trace in ("R1", "R2")
+    ]
+
+
+def _835(payments: list[Payment]) -> bytes:
+    created = datetime(2026, 11, 25, 9, 30)
+    return write_835(
+        payments, sender_id="PAYERA01", receiver_id="MEDBILL", interchange_control_number=7, created=created
+    ).encode()
+
+
+def test_a_payment_another_file_takes_first_mid_delivery_makes_the_whole_file_a_quarantined_copy(
+    racing: Posting, clock: Clock
+) -> None:
+    p = racing
+    payments = _two_payments(p)
+    p.artifacts.write("era/a.835", _835(payments))
+    p.artifacts.write("era/b.835", _835(payments[1:]))  # payment R2 in another file
+    store = p.repo
+    assert isinstance(store, RacingStore)
+    updated = ""
+
+    def rival() -> None:
+        nonlocal updated
+        updated = clock.tick()
+        receive_era_file(p.repo, p.artifacts, p.queue, "era/b.835")
+
+    store.rivals["1PAYERA010-R2"] = rival
+
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/a.835")
+
+    copy_id = f"1PAYERA010-R2~{summary.file_id}"
+    conflict = f"payment 1PAYERA010-R2 was already received in another file (era/b.835); this file's copy is {copy_id}"
+    assert (summary.era_ids, summary.problems, summary.quarantined) == (
+        ["1PAYERA010-R1", copy_id],
+        [conflict],
+        True,
+    )
+    assert store.creates == ["1PAYERA010-R1", "1PAYERA010-R2", "1PAYERA010-R2", copy_id]
+    one = _record(p, "1PAYERA010-R1")  # made by this delivery, then rewritten with the file's new problem
+    assert (one["era_status"], one["problems"], one["received_at"], one["updated_at"]) == (
+        "QUARANTINED",
+        [conflict],
+        AT,
+        updated,
+    )
+    copy = _record(p, copy_id)
+    assert (copy["era_status"], copy["problems"], copy["source_key"]) == ("QUARANTINED", [conflict], "era/a.835")
+    assert _record(p, "1PAYERA010-R2")["source_key"] == "era/b.835"
+    assert [m.era_id for m in p.queue.take()] == ["1PAYERA010-R2"] * 2  # the rival's payment only
+
+
+def test_the_same_file_under_another_key_taking_a_record_first_is_a_copy(racing: Posting) -> None:
+    p = racing
+    text = _835(_two_payments(p))
+    p.artifacts.write("era/a.835", text)
+    p.artifacts.write("era/a-again.835", text)
+    store = p.repo
+    assert isinstance(store, RacingStore)
+    store.rivals["1PAYERA010-R1"] = lambda: receive_era_file(p.repo, p.artifacts, p.queue, "era/a-again.835")
+
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/a.835")
+
+    assert (summary.era_ids, summary.problems, summary.quarantined) == (["1PAYERA010-R1", "1PAYERA010-R2"], [], False)
+    assert summary.duplicate_of == "era/a-again.835"
+    assert _record(p, "1PAYERA010-R1")["duplicate_keys"] == {"era/a.835"}
+    assert _record(p, "1PAYERA010-R2")["source_key"] == "era/a-again.835"
+    assert summary.claims_queued == 4  # fanned out again: posting is idempotent
+
+
+def test_a_delivery_that_never_gets_its_records_made_gives_up_after_five_tries(racing: Posting) -> None:
+    p = racing
+    p.artifacts.write("era/a.835", _835(_two_payments(p)))
+    store = p.repo
+    assert isinstance(store, RacingStore)
+    store.taken.add("1PAYERA010-R2")
+    with pytest.raises(EraRecordConflict, match=r"^ERA records of era/a.835 kept changing under this delivery$"):
+        receive_era_file(p.repo, p.artifacts, p.queue, "era/a.835")
+    assert store.creates == ["1PAYERA010-R1", "1PAYERA010-R2"] + ["1PAYERA010-R2"] * 4
     assert p.queue.messages == []
