@@ -15,14 +15,15 @@ import pytest
 from medbill.billing import era_fanout, era_ingestion
 from medbill.billing.era import EraFileSummary, continue_era_file, receive_era_file, release_era
 from medbill.billing.era_ingestion import EraRecordConflict
-from medbill.x12.remittance835 import Adjustment, ClaimPayment, Payment, ServiceLine, write_835
+from medbill.x12.remittance835 import Adjustment, ClaimPayment, Payment, ProviderAdjustment, ServiceLine, write_835
 from testkit import fakes
-from testkit.era_builder import era_for
+from testkit.era_builder import claim_payment, era_for
 from tests.posting_harness import Posting, era_text, make_claim
 from tests.unit.posting.test_era_encoding import KEY as LATIN1_KEY
 from tests.unit.posting.test_era_encoding import _latin1
 from tests.unit.posting.test_era_fanout import _clock
 from tests.unit.posting.test_era_fanout import _payment as _fanout_payment
+from tests.unit.posting.test_era_limits import _huge_claim
 
 D = Decimal
 DOS = date(2026, 10, 5)
@@ -220,6 +221,17 @@ def test_a_file_over_the_size_limit_is_named_by_its_head_and_size(p: Posting, mo
     )
 
 
+def test_a_big_file_whose_object_is_empty_by_the_time_it_is_read_still_gets_its_record(
+    p: Posting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notification said 11 bytes; the object was replaced by an empty one before the read."""
+    monkeypatch.setattr(era_ingestion, "MAX_ERA_BYTES", 10)
+    p.artifacts.write("era/gone.835", b"")
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/gone.835", size=11)
+    assert (summary.file_id, summary.quarantined) == (era_ingestion.file_id_for_head(b"", 11), True)
+    assert _record(p, f"FILE-{summary.file_id}")["problems"] == [summary.file_error]
+
+
 # --- payments: the record and the report ------------------------------------------------------------
 def _header(era_id: str, file_id: str, key: str, **more: Any) -> dict[str, Any]:
     return {
@@ -378,11 +390,21 @@ def test_the_result_of_each_claim_payment_that_cannot_be_posted_names_it_within_
     text = text.replace(f"CLP*{long_id}*1*", f"CLP*{long_id}*123*")
     first = p.receive("era/np.835", text)
     [era_id] = first.era_ids
+    group = "Input should be 'CO', 'OA', 'PI', 'PR' or 'CR'"
+    many_problems = [
+        f"claim payment (CLP) at segment 13 cannot be posted: claim-level CAS adjustment {n}: CAS01 group code: {group}"
+        for n in range(1, 22)
+    ]
+    assert [x for x in first.problems if "cannot be posted" in x] == [
+        "claim payment (CLP) at segment 10 cannot be posted: 1 amount(s) in it are not X12 numbers",
+        "claim payment (CLP) at segment 12 cannot be posted: CLP01 patient control number: "
+        "String should have at most 38 characters",
+        *many_problems,
+    ]
     release_era(p.repo, p.releases, era_id, "biller")
     released = p.receive("era/np.835", text, released=True, upload=False)
     assert released.claims_queued == 0
 
-    group = "Input should be 'CO', 'OA', 'PI', 'PR' or 'CR'"
     results = [{k: v for k, v in r.items() if k != "recorded_at"} for r in p.repo.era_results(era_id)]
     assert results == [
         {
@@ -738,3 +760,49 @@ def test_a_delivery_that_never_gets_its_records_made_gives_up_after_five_tries(r
         receive_era_file(p.repo, p.artifacts, p.queue, "era/a.835")
     assert store.creates == ["1PAYERA010-R1", "1PAYERA010-R2"] + ["1PAYERA010-R2"] * 4
     assert p.queue.messages == []
+
+
+def test_the_summary_counts_the_provider_adjustments_of_every_payment(p: Posting) -> None:
+    def plb(reason: str, amount: str) -> ProviderAdjustment:
+        return ProviderAdjustment("1234567893", "20261231", reason, D(amount), "NOSUCHREF")
+
+    one, two = ([make_claim(p.repo, f"{trace}C0", dos=DOS, lines=LINES)] for trace in ("P1", "P2"))
+    payments = [
+        _fanout_payment(one, "P1", [plb("WO", "1.00"), plb("L6", "-2.00")]),
+        _fanout_payment(two, "P2", [plb("FB", "3.00")]),
+    ]
+    p.artifacts.write("era/plb.835", _835(payments))
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/plb.835")
+    assert (summary.quarantined, summary.claims_queued, summary.provider_adjustments) == (False, 2, 3)
+    assert [len(p.repo.provider_adjustments(e)) for e in summary.era_ids] == [2, 1]
+
+
+def test_a_claim_payment_repeated_in_a_payment_is_its_second_occurrence(p: Posting) -> None:
+    first, other = (make_claim(p.repo, claim_id, dos=DOS, lines=LINES) for claim_id in ("OCC01", "OCC02"))
+    again = claim_payment(first, "paid")
+    text = era_text([claim_payment(first, "paid"), claim_payment(other, "paid"), again], [], "OCC1")
+    summary = p.receive("era/occ.835", text)
+    assert (summary.quarantined, summary.claims_queued) == (False, 3)
+    assert [(m.claim_id, m.occurrence) for m in p.queue.messages] == [("OCC01", 1), ("OCC02", 1), ("OCC01", 2)]
+
+
+def test_the_header_problems_of_every_payment_are_the_files(p: Posting) -> None:
+    one, two = ([make_claim(p.repo, f"{trace}C0", dos=DOS, lines=LINES)] for trace in ("H1", "H2"))
+    first, second = _fanout_payment(one, "H1"), _fanout_payment(two, "H2")
+    first.payer.name = "N" * 61
+    second.trace_number = "T" * 51
+    p.artifacts.write("era/h.835", _835([first, second]))
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/h.835")
+    assert summary.problems == [
+        "payment at transaction 0001: N102 payer name is 61 characters long; X12 allows at most 60 (stored cut to 60)",
+        "payment at transaction 0002: TRN02 trace number is 51 characters long; X12 allows at most 50 "
+        "(stored cut to 50)",
+    ]
+    assert summary.quarantined and p.queue.messages == []
+
+
+def test_a_claim_payment_too_big_to_post_is_named_by_its_segment_and_size(p: Posting) -> None:
+    summary = p.receive("era/huge.835", era_text([_huge_claim()], [], "HUGE1"))
+    assert summary.problems == [
+        "claim payment (CLP) at segment 10 cannot be posted: it is 249 KB as a posting message; at most 64 KB"
+    ]

@@ -274,20 +274,19 @@ def _read_whole_file(
     text: str, summary: EraFileSummary, chunks: ChunkStore
 ) -> tuple[list[_CheckedPayment], list[str], list[str]]:
     """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
-    checked: list[_CheckedPayment] = []
-    file_problems: list[str] = []
-    unpostable: list[str] = []
     try:
         checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
     except StagingError:
         raise  # S3 failed, not the file: SQS retries it
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
+        return [], [], []
     except Exception as err:
         # Whatever stops the reader, the file is unreadable (no retry can help). The type only: the
         # exception's message may quote the file's content.
         summary.file_error = f"not a readable X12 835: the reader stopped ({type(err).__name__})"
-    if summary.file_error is None and not checked:
+        return [], [], []
+    if not checked:
         summary.file_error = "the file holds no 835 transaction (no ST*835)"
     return checked, file_problems, unpostable
 
