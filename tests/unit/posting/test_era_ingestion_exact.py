@@ -730,6 +730,31 @@ def test_a_payment_another_file_takes_first_mid_delivery_makes_the_whole_file_a_
     assert (copy["era_status"], copy["problems"], copy["source_key"]) == ("QUARANTINED", [conflict], "era/a.835")
     assert _record(p, "1PAYERA010-R2")["source_key"] == "era/b.835"
     assert [m.era_id for m in p.queue.take()] == ["1PAYERA010-R2"] * 2  # the rival's payment only
+    assert [(x["era_id"], x["era_status"]) for x in _report(p, "era/a.835")["payments"]] == [
+        ("1PAYERA010-R1", "QUARANTINED"),
+        (copy_id, "QUARANTINED"),
+    ]
+
+
+def test_a_delivery_whose_later_payment_the_same_file_took_first_still_fans_out_its_own(racing: Posting) -> None:
+    p = racing
+    text = _835(_two_payments(p))
+    p.artifacts.write("era/a.835", text)
+    p.artifacts.write("era/a-again.835", text)
+    store = p.repo
+    assert isinstance(store, RacingStore)
+    store.rivals["1PAYERA010-R2"] = lambda: receive_era_file(p.repo, p.artifacts, p.queue, "era/a-again.835")
+
+    summary = receive_era_file(p.repo, p.artifacts, p.queue, "era/a.835")
+
+    assert store.creates == ["1PAYERA010-R1", "1PAYERA010-R2", "1PAYERA010-R2"]  # the rival's, then this one's
+    assert (summary.era_ids, summary.problems, summary.quarantined) == (["1PAYERA010-R1", "1PAYERA010-R2"], [], False)
+    assert (summary.duplicate_of, summary.claims_queued) == ("era/a-again.835", 4)  # R1 rewritten, then fanned out
+    assert [(x["era_id"], x["era_status"]) for x in _report(p, "era/a.835")["payments"]] == [
+        ("1PAYERA010-R1", "POSTING"),
+        ("1PAYERA010-R2", "POSTING"),
+    ]
+    assert [m.claim_id for m in p.queue.messages] == ["R1C0", "R1C1", "R2C0", "R2C1"] * 2  # the rival's and this one's
 
 
 def test_the_same_file_under_another_key_taking_a_record_first_is_a_copy(racing: Posting) -> None:
