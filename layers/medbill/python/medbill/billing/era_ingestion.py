@@ -248,7 +248,7 @@ def continue_era_file(
     try:
         report = json.loads(store.read(summary.report_key))
     except Exception:  # the first delivery's report is missing or unreadable: start a fresh one
-        report = {"source_key": key, "file_id": file_id, "claims_queued": 0}
+        report = {"source_key": key, "file_id": file_id}
     if report.get("file_id") == file_id and era_ids:
         report.update(
             claims_queued=int(report.get("claims_queued", 0)) + queued,
@@ -274,20 +274,19 @@ def _read_whole_file(
     text: str, summary: EraFileSummary, chunks: ChunkStore
 ) -> tuple[list[_CheckedPayment], list[str], list[str]]:
     """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
-    checked: list[_CheckedPayment] = []
-    file_problems: list[str] = []
-    unpostable: list[str] = []
     try:
         checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
     except StagingError:
         raise  # S3 failed, not the file: SQS retries it
     except X12SyntaxError as err:
         summary.file_error = f"not a readable X12 835: {err}"
+        return [], [], []
     except Exception as err:
         # Whatever stops the reader, the file is unreadable (no retry can help). The type only: the
         # exception's message may quote the file's content.
         summary.file_error = f"not a readable X12 835: the reader stopped ({type(err).__name__})"
-    if summary.file_error is None and not checked:
+        return [], [], []
+    if not checked:
         summary.file_error = "the file holds no 835 transaction (no ST*835)"
     return checked, file_problems, unpostable
 
@@ -420,10 +419,8 @@ def _released_file_changed(
 
 def _requarantine(repo: EraStore, era_id: str, file_id: str, problem: str) -> bool:
     """A released ERA whose file changed before it was posted: back to QUARANTINED with `problem`,
-    only if it is still RELEASED for that file. False otherwise."""
-    header = repo.get_era(era_id)
-    if header is None:
-        return False
+    only if it is still RELEASED for that file. False otherwise (a record that is gone, too)."""
+    header = repo.get_era(era_id) or {}
     problems = list(header.get("problems") or [])
     if problem not in problems:
         problems.append(problem)

@@ -65,17 +65,17 @@ def to_remittance(
     era_id: str,
     file_id: str,
     key: str,
-    payment_key: str = "",
     occurrence: int = 1,
 ) -> ClaimRemittance:
-    """The posting message: codes and amounts only (the 835's names stay behind).
+    """The posting message: codes and amounts only (the 835's names stay behind). Its payment key is
+    `era_id` here; the fan-out sets both once the payment's ERA record is placed.
 
     Validated as one document, so a ValidationError locates the failing field within the claim
     (lines.1.adjustments.0.group); see `posting_problems` for what may be shown of it."""
     return ClaimRemittance.model_validate(
         {
             "era_id": era_id,
-            "payment_key": payment_key or era_id,
+            "payment_key": era_id,
             "occurrence": occurrence,
             "file_id": file_id,
             "source_key": key,
