@@ -239,3 +239,19 @@ def test_an_older_adjudication_delivered_late_does_not_end_the_crossover_wait(po
         ("19", None),
         ("1", "1PAYERA010-A1#XOVER001#19#PCNXOVER001#1"),
     ]
+
+
+def test_the_crossover_payers_posting_clears_the_wait_and_its_reason(posting: Posting) -> None:
+    p = posting
+    claim = _claim(p, "XOVER002")
+    forwarded = claim_payment(claim, "short_paid")
+    forwarded.status_code = "19"
+    _receive(p, "X2P", "20261110", forwarded)
+    assert p.claim("XOVER002").follow_up_action == "await_crossover_payer"
+    secondary = claim_payment(claim, "paid", allowed_pct=D("0.16"))
+    secondary.status_code, secondary.payer_claim_control_number = "2", "PCNSECOND2"
+
+    _receive(p, "X2S", "20261120", secondary)
+
+    got = p.claim("XOVER002")
+    assert (got.follow_up_action, got.follow_up_reason) == (None, None)
