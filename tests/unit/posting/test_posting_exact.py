@@ -7,14 +7,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+from medbill.billing import claim_updates
 from medbill.billing.ledger import PaymentFacts
-from medbill.billing.posting import claim_ledger, payment_facts
+from medbill.billing.posting import claim_ledger, payment_facts, post_remittance
 from medbill.models.claim import Claim
 from medbill.models.remittance import LedgerEntry
+from medbill.models.status import ClaimStatus as S
+from medbill.ports import ConcurrentUpdate
 from medbill.x12.remittance835 import ClaimPayment
 from testkit.era_builder import claim_payment, era_for
 from tests.fakes import FakeStore
-from tests.posting_harness import Posting, make_claim
+from tests.posting_harness import Posting, make_claim, reversal_of
 
 D = Decimal
 DOS = date(2026, 10, 5)
@@ -255,3 +260,117 @@ def test_the_crossover_payers_posting_clears_the_wait_and_its_reason(posting: Po
 
     got = p.claim("XOVER002")
     assert (got.follow_up_action, got.follow_up_reason) == (None, None)
+
+
+def test_a_reversal_keeps_the_claims_payer_claim_number_of_the_correction(posting: Posting) -> None:
+    """The payer's correction (CLP07 PCNNEW) posts after the original (PCNLEDGER…); the reversal of the
+    original carries the old CLP07: the claim keeps the correction's number."""
+    p = posting
+    claim = _claim(p, "PCNKEEP1")
+    original = claim_payment(claim, "paid")
+    _receive(p, "K1", "20261101", original)
+    correction = claim_payment(claim, "short_paid")
+    correction.payer_claim_control_number = "PCNNEW01"
+    _receive(p, "K2", "20261110", correction)
+    assert p.claim("PCNKEEP1").payer_claim_number == "PCNNEW01"
+
+    _receive(p, "K3", "20261112", reversal_of(original))
+
+    got = p.claim("PCNKEEP1")
+    assert (got.payer_claim_number, got.paid_amount, got.remittance_outcome) == ("PCNNEW01", D("96.00"), "short_paid")
+
+
+def test_a_line_the_payer_recoded_but_sent_with_our_code_keeps_its_code_match(posting: Posting) -> None:
+    """SVC01 is a code on our claim; SVC06 names another (99214, on no line of ours): the line matches
+    by its code and date, the original code is not needed."""
+    p = posting
+    claim = make_claim(
+        p.repo, "RECODE01", dos=DOS, lines=[("99213", ["25"], "120.00"), ("36415", [], "30.00")], units=["2", "1"]
+    )
+    cp = claim_payment(claim, "paid")
+    for svc in cp.lines:
+        svc.references = []
+    cp.lines[0].original_procedure = ["HC", "99214"]
+    cp.lines[0].remarks = [("HE", "M15")]
+    _receive(p, "RC1", "20261110", cp)
+
+    view = claim_ledger(p.repo, "RECODE01")
+    (entry,) = view["entries"]
+    assert [
+        (line["claim_line_number"], line["match"], line["procedure_code"], line["units"], line["remarks"])
+        for line in entry["lines"]
+    ] == [(1, "code_and_date", "99213", "2", ["M15"]), (2, "code_and_date", "36415", "1", [])]
+
+
+def test_a_claim_losing_every_write_race_is_retried_five_times_with_growing_jitter(
+    posting: Posting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each posting attempt loses the version race to another writer: five reads, a back-off of up to
+    0.02 s x 2^attempt between them, then ConcurrentUpdate (SQS delivers the message again)."""
+    p = posting
+    claim = _claim(p, "RACING01")
+    p.receive("era/race.835", era_for([(claim, "paid")], payer_id="PAYERA01", trace="RACE1"))
+    (msg,) = p.queue.take()
+    slept: list[object] = []
+    monkeypatch.setattr(claim_updates.time, "sleep", slept.append)
+    monkeypatch.setattr(claim_updates.random, "uniform", lambda low, high: (low, high))
+
+    def rival(_claim: Claim) -> None:
+        p.repo.before_write = None
+        p.repo.save(p.claim("RACING01"), actor="rival")
+        p.repo.before_write = rival
+
+    p.repo.before_write = rival
+    with pytest.raises(ConcurrentUpdate) as lost:
+        post_remittance(p.repo, p.workflow, msg)
+    p.repo.before_write = None
+
+    assert str(lost.value) == "claim RACING01 was changed concurrently"
+    assert slept == [(0, 0.02), (0, 0.04), (0, 0.08), (0, 0.16), (0, 0.32)]
+    assert p.repo.ledger_entries("RACING01") == []
+    assert [e.actor for e in p.repo.events("RACING01")] == ["intake", *["rival"] * 5]
+
+    (result,) = p.post([msg])  # the redelivery, with no rival
+    assert (result.result, result.outcome) == ("posted", "paid")
+
+
+def test_money_on_a_failed_claim_does_not_resume_its_stale_wait(posting: Posting) -> None:
+    """A FAILED claim keeps its status (only a staff retry leaves it), so the token it still carries
+    is not resumed, even with a remittance outcome on the claim."""
+    p = posting
+    claim = make_claim(p.repo, "FAILTOK1", dos=DOS, lines=LINES, status=S.FAILED)
+    p.repo.save(p.claim("FAILTOK1").model_copy(update={"task_token": "TOKEN-FAILED"}), actor="workflow")
+    p.receive("era/ft.835", era_for([(claim, "paid")], payer_id="PAYERA01", trace="FT1"))
+
+    (result,) = p.post_queued()
+
+    assert (result.result, result.outcome, result.resumed, result.problems) == (
+        "posted",
+        "paid",
+        False,
+        ["status kept at FAILED: remittance outcome paid"],
+    )
+    got = p.claim("FAILTOK1")
+    assert (got.status, got.task_token, got.remittance_outcome) == (S.FAILED, "TOKEN-FAILED", "paid")
+    assert p.workflow.resumed == []
+
+
+def test_a_redelivery_after_a_failed_resume_resumes_the_wait(posting: Posting) -> None:
+    """The posting committed but SendTaskSuccess failed (throttled): the message comes again, finds it
+    posted, and resumes the execution the first delivery could not."""
+    p = posting
+    _claim(p, "RESUME01")
+    p.repo.save(p.claim("RESUME01").model_copy(update={"task_token": "TOKEN-R1"}), actor="workflow")
+    p.receive("era/rs.835", era_for([(p.claim("RESUME01"), "paid")], payer_id="PAYERA01", trace="RS1"))
+    (msg,) = p.queue.take()
+    p.workflow.resume_error = RuntimeError("ThrottlingException")
+    with pytest.raises(RuntimeError):
+        post_remittance(p.repo, p.workflow, msg)
+    p.workflow.resume_error = None
+    assert (p.claim("RESUME01").status, p.claim("RESUME01").task_token) == (S.PAID, "TOKEN-R1")
+
+    (again,) = p.post([msg])
+
+    assert (again.result, again.outcome, again.resumed, again.notes) == ("already_posted", "paid", True, [])
+    assert p.workflow.resumed == [("TOKEN-R1", {"outcome": "paid"})]
+    assert p.claim("RESUME01").task_token is None

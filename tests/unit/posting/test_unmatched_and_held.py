@@ -355,6 +355,11 @@ def test_a_reversal_before_its_original_is_held_once_then_applied_once(posting: 
     got = p.claim("HOLD0001")
     assert (got.status, got.paid_amount, got.remittance_outcome) == (S.REVERSED, D("0.00"), "reversed")
     assert p.repo.held_reversals("HOLD0001") == []
+    # The original's posting, then the held reversal's, both by posting.
+    assert [(e.actor, e.new_status, e.detail.get("kind")) for e in p.repo.events("HOLD0001")[-2:]] == [
+        ("posting", "PAID", "payment"),
+        ("posting", "REVERSED", "reversal"),
+    ]
     # Applied after the original made the claim PAID: no execution waits on it any more.
     assert _result_fields(p, rev_era) == (
         "HOLD0001",
@@ -527,3 +532,55 @@ def test_a_waiting_payment_a_person_matched_elsewhere_meanwhile_is_not_posted_tw
     assert str(refused.value) == "no unmatched remittance 1PAYERA010-WS~10"
     assert (p.claim("OTHER001").paid_amount, p.claim("WAITS001").paid_amount) == (D("120.00"), D("0.00"))
     assert _unmatched_ids(p) == []
+
+
+def test_a_person_matching_a_copy_of_a_posted_payment_posts_nothing_twice(posting: Posting) -> None:
+    """The payment was matched from its ERA; a released copy of that file parks it as unmatched again.
+    Matching the copy finds it posted: already_posted on the copy's ERA, and the item is gone."""
+    p = posting
+    claim = _claim(p, "COPYM001")
+    ghost = _other_id(claim_payment(claim, "paid"), "COPYMOO1")
+    _receive(p, "era/cm.835", "CM", ghost)
+    p.post_queued()
+    match_unmatched(p.repo, p.workflow, "1PAYERA010-CM~10", "COPYM001", actor=STAFF)
+    text = era_for(
+        [], payer_id="PAYERA01", trace="CM", extra_claims=[ghost, claim_payment(_claim(p, "COPYX001"), "paid")]
+    )
+    copy = p.receive("era/cm-copy.835", text)
+    (copy_id,) = copy.era_ids
+    release_era(p.repo, p.releases, copy_id, "biller")
+    receive_era_file(p.repo, p.artifacts, p.queue, "era/cm-copy.835", released=True, released_file_id=copy.file_id)
+    assert [r.result for r in p.post_queued()] == ["unmatched", "posted"]
+    before = p.claim("COPYM001")
+
+    result = match_unmatched(p.repo, p.workflow, f"{copy_id}~10", "COPYM001", actor=STAFF)
+
+    assert result == PostingResult("COPYM001", copy_id, 10, "already_posted", outcome="paid")
+    assert _unmatched_ids(p) == []
+    assert _result_fields(p, copy_id) == ("COPYM001", "COPYMOO1", "already_posted", None, [])
+    after = p.claim("COPYM001")
+    assert (after.version, after.paid_amount) == (before.version, D("120.00"))
+    assert len(p.repo.ledger_entries("COPYM001")) == 1
+
+
+def test_a_reversal_of_a_denial_that_arrives_first_is_applied_when_the_denial_posts(posting: Posting) -> None:
+    p = posting
+    claim = _claim(p, "DENREV01")
+    denial = claim_payment(claim, "denied")
+    rev_era = _receive(p, "era/dr-r.835", "DRR", reversal_of(denial))
+    assert [r.result for r in p.post_queued()] == ["held"]
+
+    _receive(p, "era/dr-d.835", "DRD", denial)
+    (posted,) = p.post_queued()
+
+    assert (posted.result, posted.outcome, posted.notes) == (
+        "posted",
+        "denied",
+        [f"applied held reversal {rev_era}#DENREV01#22#PCNDENREV01#1"],
+    )
+    assert p.repo.held_reversals("DENREV01") == []
+    assert [(e.kind, e.reversed_by is not None) for e in p.ledger("DENREV01")] == [
+        ("denial", True),
+        ("reversal", False),
+    ]
+    assert p.claim("DENREV01").remittance_outcome == "reversed"
