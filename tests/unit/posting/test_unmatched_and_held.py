@@ -584,3 +584,40 @@ def test_a_reversal_of_a_denial_that_arrives_first_is_applied_when_the_denial_po
         ("reversal", False),
     ]
     assert p.claim("DENREV01").remittance_outcome == "reversed"
+
+
+def test_a_redelivered_reversal_posted_directly_takes_its_held_copy_off_the_work_queue(posting: Posting) -> None:
+    """The reversal came first and was held; its original posted but the Lambda died before the held
+    pass. SQS delivers the reversal again: it posts directly (its original is there) and its held copy
+    goes with that write, so no held reversal is left on the claim for a reversal already applied."""
+    p = posting
+    claim = _claim(p, "HELDCP01")
+    original = claim_payment(claim, "paid")
+    _receive(p, "era/hc-r.835", "HCR", reversal_of(original))
+    (reversal_msg,) = p.queue.take()
+    assert post_remittance(p.repo, p.workflow, reversal_msg).result == "held"
+    _receive(p, "era/hc-o.835", "HCO", original)
+    (original_msg,) = p.queue.take()
+    writes = {"n": 0}
+
+    def crash_on_second_write(_claim: Claim) -> None:
+        writes["n"] += 1
+        if writes["n"] == 2:
+            raise RuntimeError("the Lambda died")
+
+    p.repo.before_write = crash_on_second_write
+    with pytest.raises(RuntimeError):
+        post_remittance(p.repo, p.workflow, original_msg)
+    p.repo.before_write = None
+    assert len(p.repo.held_reversals("HELDCP01")) == 1
+
+    again = post_remittance(p.repo, p.workflow, reversal_msg)
+    redelivered_original = post_remittance(p.repo, p.workflow, original_msg)
+
+    assert (again.result, redelivered_original.result) == ("posted", "already_posted")
+    assert p.repo.held_reversals("HELDCP01") == []
+    assert [(e.kind, e.reversed_by is not None) for e in p.ledger("HELDCP01")] == [
+        ("payment", True),
+        ("reversal", False),
+    ]
+    assert p.claim("HELDCP01").paid_amount == D("0.00")

@@ -220,10 +220,18 @@ def _post_to_claim(p: _Posting, claim: Claim) -> PostingResult:
     original = reversal_target(state.entries, p.remit)
     if original is None:
         return _reversal_without_original(p, claim, state.entries, state.held)
+    if p.consume is None:
+        # Held before, and its original's held pass died: this delivery applies it, so the same write
+        # takes the held copy away (else it stays on the claim's work queue, never to be applied).
+        p.consume = next((h for h in state.held if _same_reversal(h, p.remit)), None)
     entry = _entry(claim, p.remit, kind, utcnow().isoformat()).model_copy(update={"reverses": original.source})
     marked = original.model_copy(update={"reversed_by": entry.source})
     entries = [marked if e.source == original.source else e for e in state.entries]
     return _post_entry(p, claim, entries, entry, reversed_entry=marked)
+
+
+def _same_reversal(held: HeldReversal, remit: ClaimRemittance) -> bool:
+    return held.remittance.source == remit.source and held.remittance.payer_claim_number == remit.payer_claim_number
 
 
 def _reversal_without_original(
@@ -244,10 +252,7 @@ def _reversal_without_original(
             p.store.record_not_posted(claim, actor=p.actor, detail=detail, result=result, consume=p.consumed)
         # else: this message came again (SQS redelivery): recorded already, no second timeline event.
         return p.result(claim.claim_id, "not_posted", problems=problems)
-    if any(
-        h.remittance.source == remit.source and h.remittance.payer_claim_number == remit.payer_claim_number
-        for h in held
-    ):
+    if any(_same_reversal(h, remit) for h in held):
         # Held already (the message came again: SQS redelivery, a file released twice, a copy of
         # the payment in another file): this ERA still records its result.
         p.store.record_era_result(_result(remit, claim.claim_id, "held"))
