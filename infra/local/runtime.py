@@ -38,6 +38,7 @@ from moto.core.config import DefaultConfig
 from infra import config
 from infra.local.executions import Executions
 from infra.local.lambda_bridge import Handler, HandlerFailure, LambdaBridge, project_bridge
+from infra.local.moto_memory import stop_instance_tracking
 from infra.local.provision import (
     LOCAL_VISIBILITY_TIMEOUT_SECONDS,
     REGION,
@@ -151,6 +152,8 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         ensure_aws_environment(self.region)
         self._thread_errors.install()
+        # moto would otherwise keep every DynamoDB item it ever built: a long run grows without bound.
+        stop_instance_tracking()
         try:
             if self.endpoint_url is None:
                 from moto import mock_aws
