@@ -78,7 +78,9 @@ SUBSETS: dict[str, Subset] = {
         ("tests/unit/posting", "tests/unit/billing"),
     ),
     "ledger": Subset(("billing/ledger.py",), ("tests/unit/posting", "tests/unit/billing")),
-    "era_ingestion": Subset(("billing/era_ingestion.py", "billing/era_messages.py"), ("tests/unit/posting",)),
+    "era_ingestion": Subset(
+        ("billing/era_ingestion.py", "billing/era_check.py", "billing/era_messages.py"), ("tests/unit/posting",)
+    ),
     "coding": Subset(
         (
             "coding/edits.py",

@@ -166,7 +166,7 @@ def test_unexpected_reader_failure_is_an_unreadable_file_not_a_retry(p: Posting,
     def boom(*_: Any) -> Any:
         raise ArithmeticError("value 123-45-6789 in the message")
 
-    monkeypatch.setattr(era, "_check_whole_file", boom)
+    monkeypatch.setattr(era, "check_whole_file", boom)
     summary = p.receive("era/boom.835", "ISA*...")
     assert summary.quarantined and summary.file_error and "ArithmeticError" in summary.file_error
     assert "123-45-6789" not in json.dumps(_report(p, "era/boom.835"))

@@ -20,45 +20,35 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
+from medbill.billing.era_check import CheckedPayment, check_whole_file
 from medbill.billing.era_fanout import (
-    MESSAGE,
     Budget,
     ChunkStore,
     FanOut,
     OutOfTime,
     StagingError,
     never,
-    not_postable_line,
     resume_file,
 )
 from medbill.billing.era_limits import (
     HEADER_PROBLEMS,
     MAX_ERA_BYTES,
-    MESSAGE_BYTES,
     REPORT_PROBLEMS,
-    RESULT_PROBLEMS,
     clip,
     clip_problems,
-    header_problems,
     header_values,
-    message_too_big,
     too_big,
 )
 from medbill.billing.era_messages import (
-    describe,
     era_ids_for,
     file_id_for,
     file_id_for_head,
-    posting_problems,
-    to_remittance,
 )
 from medbill.billing.era_records import ENCODINGS, POSTING, QUARANTINED, RELEASED
 from medbill.models.common import utcnow
 from medbill.ports import Artifacts, BillingStore, EraStore, PostingQueue
 from medbill.prefixes import ERA_REPORTS_PREFIX
-from medbill.x12.remittance835 import ClaimPayment, Payment, RemittanceReader
+from medbill.x12.remittance835 import Payment
 from medbill.x12.tokenizer import X12SyntaxError
 
 CREATE_ATTEMPTS = 5
@@ -85,7 +75,7 @@ class EraFileSummary:
     encoding_unknown: bool = False  # not UTF-8: a person may release it with the encoding they confirm
 
 
-def _fanout_fields(chunks: ChunkStore, checked: _CheckedPayment, payment_key: str) -> dict[str, Any]:
+def _fanout_fields(chunks: ChunkStore, checked: CheckedPayment, payment_key: str) -> dict[str, Any]:
     """What a resumed fan-out needs on the record: only a file big enough to be staged has it."""
     if not chunks.staged:
         return {}
@@ -272,10 +262,10 @@ def _decoded(body: bytes, summary: EraFileSummary, encoding: str | None) -> str 
 
 def _read_whole_file(
     text: str, summary: EraFileSummary, chunks: ChunkStore
-) -> tuple[list[_CheckedPayment], list[str], list[str]]:
-    """The file checked whole (`_check_whole_file`); `summary.file_error` says why it cannot be read."""
+) -> tuple[list[CheckedPayment], list[str], list[str]]:
+    """The file checked whole (`check_whole_file`); `summary.file_error` says why it cannot be read."""
     try:
-        checked, file_problems, unpostable = _check_whole_file(text, summary.file_id, summary.source_key, chunks)
+        checked, file_problems, unpostable = check_whole_file(text, summary.file_id, summary.source_key, chunks)
     except StagingError:
         raise  # S3 failed, not the file: SQS retries it
     except X12SyntaxError as err:
@@ -425,82 +415,6 @@ def _requarantine(repo: EraStore, era_id: str, file_id: str, problem: str) -> bo
     if problem not in problems:
         problems.append(problem)
     return repo.requarantine_era(era_id, file_id, problems)
-
-
-@dataclass
-class _NotPostable:
-    """A claim payment that cannot become a posting message, and why (ids, codes, amounts)."""
-
-    claim: ClaimPayment
-    problems: list[str]
-    hide_clp01: bool = False  # the CLP01 itself is what fails: not shown
-
-    def line(self) -> str:
-        claim = self.claim
-        fields = {
-            "clp01": "" if self.hide_clp01 else claim.claim_id[:38],
-            "status_code": claim.status_code[:2],
-            # An amount the reader could not read is 0.00 here; the problems say which claim payment it is.
-            "charge": f"{claim.charge:.2f}",
-            "paid": f"{claim.paid:.2f}",
-            "payer_claim_number": claim.payer_claim_control_number[:50],
-            "problems": clip_problems(self.problems, RESULT_PROBLEMS, more="see the ERA's file report"),
-        }
-        return not_postable_line(claim.position, fields)
-
-
-@dataclass
-class _CheckedPayment:
-    """One payment as the check read it: its header (claims are not kept) and its place in the file;
-    each claim payment's line (posting message or why it has none) is in the file's `ChunkStore`."""
-
-    payment: Payment
-    index: int
-
-
-def _check_whole_file(
-    text: str, file_id: str, key: str, chunks: ChunkStore
-) -> tuple[list[_CheckedPayment], list[str], list[str]]:
-    """Stream the whole file once: the payments (their posting lines into `chunks`), the envelope and
-    element-size problems and the claim payments that could not become posting messages."""
-    reader = RemittanceReader(text)
-    checked = []
-    unpostable: list[str] = []
-    header: list[str] = []
-    for index, payment in enumerate(reader.payments()):
-        seen: dict[tuple[str, str, str], int] = {}
-        for claim in payment.iter_claims():
-            combo = (claim.claim_id, claim.status_code, claim.payer_claim_control_number)
-            seen[combo] = seen.get(combo, 0) + 1
-            message = _message(claim, payment, file_id, key, seen[combo])
-            if isinstance(message, _NotPostable):
-                unpostable += message.problems
-                chunks.add(index, message.line())
-            else:
-                chunks.add(index, message)
-        checked.append(_CheckedPayment(payment, index))
-        header += header_problems(payment)
-    chunks.finish({c.index: c.payment.provider_adjustments for c in checked})
-    return checked, list(reader.problems) + header, unpostable
-
-
-def _message(claim: ClaimPayment, payment: Payment, file_id: str, key: str, occurrence: int) -> str | _NotPostable:
-    """The posting message line, its ERA ids left for the fan-out (known once the records are placed)."""
-    if claim.unreadable_amounts:
-        return _NotPostable(claim, posting_problems(claim, payment))  # its money is unknown: never posted
-    try:
-        remit = to_remittance(claim, payment, era_id=_LATER, file_id=file_id, key=key, occurrence=occurrence)
-    except ValidationError as err:
-        bad_clp01 = any(e["loc"][:1] == ("claim_id",) for e in err.errors(include_url=False))
-        return _NotPostable(claim, describe(err, claim), hide_clp01=bad_clp01)
-    message = remit.model_dump_json()
-    if len(message) > MESSAGE_BYTES:
-        # Over the SQS message limit, and its ledger entry near DynamoDB's item limit.
-        return _NotPostable(claim, [message_too_big(len(message), claim.position)])
-    return MESSAGE + message
-
-
-_LATER = "-"  # the ERA id of a message the check built; the fan-out sets the real one
 
 
 def _record_unreadable(repo: EraStore, summary: EraFileSummary, encoding: str | None = None) -> None:
