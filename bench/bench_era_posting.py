@@ -1,11 +1,11 @@
 """A 1,000,000-claim ERA from the file to every claim's ledger, reconciled to the cent (issue 12).
 
 Ours: `testkit/era_posting_run.py` on the in-memory fakes (every port of medbill.ports): a generated
-835 of N claim payments (default 700,000: this generator writes ~141 bytes a claim payment, and
-1,000,000 makes a 140.6 MB file that intake refuses over MAX_ERA_BYTES, 100 MB, decision 39; env
-MEDBILL_BENCH_ERA_POSTING_CLAIMS), the claims it pays
-created chunk by chunk as submission leaves them, checked and fanned out by `receive_era_file` and
-then `continue_era_file` one chunk per invocation, every queued message (JSON, as SQS carries it)
+835 of N claim payments (default 1,000,000, a 92.3 MB file: half paid by line, half at the claim
+level, ~93 bytes a claim payment, under MAX_ERA_BYTES, 100 MB, decision 39; env
+MEDBILL_BENCH_ERA_POSTING_CLAIMS), the claims it pays created chunk by chunk as submission leaves
+them, checked and fanned out by `receive_era_file` and then `continue_era_file` one chunk per
+invocation, every queued message (JSON, as SQS carries it)
 posted by `post_remittance` (the posting handler's call), one in `REDELIVER_EVERY` delivered again
 (it must come back already_posted with nothing changed), every claim's ledger checked, and the ERA's
 `reconciliation` at the end. Claims are forgotten once their chunk is checked (their ledger entry
@@ -34,7 +34,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-CLAIMS = int(os.environ.get("MEDBILL_BENCH_ERA_POSTING_CLAIMS", "700000"))  # the largest round size under 100 MB
+CLAIMS = int(os.environ.get("MEDBILL_BENCH_ERA_POSTING_CLAIMS", "1000000"))
 KEEP = os.environ.get("MEDBILL_BENCH_ERA_POSTING_KEEP") == "1"
 REDELIVER_EVERY = 50  # 2% of the messages delivered twice
 

@@ -2,10 +2,11 @@
 
 Shared by the test (tests/unit/posting/test_era_posting_at_scale.py, a few thousand claims, every
 claim kept) and the benchmark (bench/bench_era_posting.py, default 1,000,000). The path is the
-product's: a generated, balanced 835 (`write_835`: one claim payment a claim, one service line
-matched by its line control number, paid amounts whose cents vary so the total is checked to the
-cent) is checked and fanned out by `receive_era_file`, then `continue_era_file` one step (one chunk
-of `CHUNK_CLAIMS`) per invocation, as the remittance Lambda continues when out of time; each step's
+product's: a generated, balanced 835 (`write_835`: one claim payment a claim, half of them with one
+service line matched by its line control number and half paid at the claim level only, paid amounts
+whose cents vary so the total is checked to the cent) is checked and fanned out by
+`receive_era_file`, then `continue_era_file` one step (one chunk of `CHUNK_CLAIMS`) per invocation,
+as the remittance Lambda continues when out of time; each step's
 messages come off the queue (JSON, as SQS carries them), shuffled, and go through `post_remittance`,
 the call the posting handler makes; a share is delivered again (SQS is at least once) and must come
 back `already_posted` with the claim, its ledger and the ERA's result unchanged. Last, the ERA's
@@ -84,17 +85,30 @@ def bpr02(n: int) -> Decimal:
     return sum((paid_of(i) for i in range(n)), Decimal("0.00"))
 
 
+def paid_by_line(i: int) -> bool:
+    """Even claim payments are adjudicated by service line (SVC), odd ones at the claim level only
+    (no SVC: the TR3 allows it, and posting must take both)."""
+    return i % 2 == 0
+
+
 def _claim_segments(i: int) -> str:
+    # Lean but valid: a whole-dollar charge as "100" (X12 R type), no CLP05 when nothing is the
+    # patient's, no AMT*B6; about 93 bytes a claim payment, so 1,000,000 fit under MAX_ERA_BYTES.
     cid, paid = claim_id(i), paid_of(i)
-    return (
-        f"CLP*{cid}*1*{CHARGE}*{paid}*0*CI*P{i:010d}~SVC*HC:99213*{CHARGE}*{paid}**1~DTM*472*20261001~"
-        f"CAS*CO*45*{CHARGE - paid}~REF*6R*{cid}-01~AMT*B6*{paid}~"
-    )
+    clp = f"CLP*{cid}*1*{CHARGE:.0f}*{paid}**CI*P{i:010d}~"
+    if paid_by_line(i):
+        return f"{clp}SVC*HC:99213*{CHARGE:.0f}*{paid}**1~DTM*472*20261001~CAS*CO*45*{CHARGE - paid}~REF*6R*1~"
+    return f"{clp}CAS*CO*45*{CHARGE - paid}~DTM*232*20261001~"
+
+
+def _segment_count(n: int) -> int:
+    by_line = (n + 1) // 2
+    return 5 * by_line + 3 * (n - by_line)
 
 
 def write_835(path: Path, n: int) -> Decimal:
-    """A balanced 835 of `n` claim payments, streamed to `path` (the shape of testkit/era_builder's
-    paid claims, written without building the file in memory). Returns BPR02."""
+    """A balanced 835 of `n` claim payments, streamed to `path` without building the file in memory
+    (half paid by line, half at the claim level: `paid_by_line`). Returns BPR02."""
     total = bpr02(n)
     head = [
         "ISA*00*          *00*          *ZZ*PAYERA01       *ZZ*MEDBILL        *261125*0930*^*00501*000000001*0*P*:",
@@ -111,17 +125,17 @@ def write_835(path: Path, n: int) -> Decimal:
         out.write("~".join(head) + "~")
         for start in range(0, n, 10_000):
             out.write("".join(_claim_segments(i) for i in range(start, min(n, start + 10_000))))
-        segments = len(head) - 2 + 6 * n + 1  # ST through SE
+        segments = len(head) - 2 + _segment_count(n) + 1  # ST through SE
         out.write(f"SE*{segments}*0001~GE*1*1~IEA*1*000000001~")
     return total
 
 
 class ClaimMaker:
-    """Claims C00000000.. as submission leaves them, one line (99213, 100.00) matched by `<id>-01`."""
+    """Claims C00000000.. as submission leaves them, one line (99213, 100.00, line control number 1)."""
 
     def __init__(self) -> None:
         base = new_claim(Encounter.model_validate(_ENCOUNTER), "encounters/big-era.json", 1)
-        line = ClaimLine.model_validate({**base.lines[0].model_dump(), "charge": CHARGE})
+        line = ClaimLine.model_validate({**base.lines[0].model_dump(), "charge": CHARGE, "line_control_number": "1"})
         self._template = base.model_copy(
             update={"lines": [line], "total_charge": CHARGE, "status": ClaimStatus.AWAITING_REMITTANCE}
         )
@@ -129,8 +143,7 @@ class ClaimMaker:
 
     def claim(self, i: int) -> Claim:
         cid = claim_id(i)
-        line = self._template.lines[0].model_copy(update={"line_control_number": f"{cid}-01"})
-        return self._template.model_copy(update={"claim_id": cid, "encounter_id": f"E-{i}", "lines": [line]})
+        return self._template.model_copy(update={"claim_id": cid, "encounter_id": f"E-{i}"})
 
 
 @dataclass
@@ -289,7 +302,7 @@ def _redeliver(repo: FakeStore, workflow: FakeWorkflow, messages: list[ClaimRemi
 
 def _verify(repo: FakeStore, ids: list[str], first: int, positions: set[int], result: RunResult) -> None:
     """Each claim of the chunk: one ledger entry, for its own claim payment, with its amounts; its
-    totals from that entry; PAID."""
+    totals from that entry; PAID; its line paid when the payer paid by line, untouched when not."""
     for i, cid in enumerate(ids, start=first):
         entries = repo.ledger_entries(cid)
         result.ledger_entries += len(entries)
@@ -304,7 +317,7 @@ def _verify(repo: FakeStore, ids: list[str], first: int, positions: set[int], re
             and entries[0].charge == CHARGE
             and claim.adjustment_amount == CHARGE - paid_of(i)
             and claim.status == ClaimStatus.PAID
-            and claim.lines[0].paid_amount == paid_of(i)
+            and claim.lines[0].paid_amount == (paid_of(i) if paid_by_line(i) else Decimal("0.00"))
         )
         if ok:
             result.claims_checked += 1
