@@ -1,7 +1,7 @@
 """An ERA of thousands of claim payments from the file to every claim's ledger (issue 12), on the
 in-memory fakes, with the fan-out in chunks of 400 so the continuation runs many times: the same
-run (testkit/era_posting_run.py) that bench/bench_era_posting.py makes with 700,000 claims (the
-largest file under the 100 MB ERA limit)."""
+run (testkit/era_posting_run.py) that bench/bench_era_posting.py makes with 1,000,000 claims (a
+92 MB file, under the 100 MB ERA limit)."""
 
 from __future__ import annotations
 
