@@ -39,6 +39,7 @@ from infra import config
 from infra.local.executions import Executions
 from infra.local.lambda_bridge import Handler, HandlerFailure, LambdaBridge, project_bridge
 from infra.local.moto_memory import stop_instance_tracking
+from infra.local.moto_sfn_parser import per_parse_scopes
 from infra.local.moto_transactions import fast_transactions
 from infra.local.provision import (
     LOCAL_VISIBILITY_TIMEOUT_SECONDS,
@@ -154,9 +155,11 @@ class LocalRuntime:
         ensure_aws_environment(self.region)
         self._thread_errors.install()
         # moto would otherwise keep every DynamoDB item it ever built (a long run grows without bound)
-        # and copy a whole table for each transaction (a long run slows down quadratically).
+        # and copy a whole table for each transaction (a long run slows down quadratically), and its
+        # Step Functions parser shares one scope stack between threads (executions starting together).
         stop_instance_tracking()
         fast_transactions()
+        per_parse_scopes()
         try:
             if self.endpoint_url is None:
                 from moto import mock_aws
