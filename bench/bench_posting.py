@@ -213,40 +213,16 @@ def raw_counts(calls: Counter[str]) -> str:
 def dynamodb_costs_per_item() -> Iterator[None]:
     """While active (the bench is the only DynamoDB user in the process):
     - TransactWriteItems keeps the before-image of the keys it touches and restores them when the
-      transaction is cancelled, instead of deep-copying every table it names once per item;
+      transaction is cancelled, instead of deep-copying every table it names
+      (infra/local/moto_transactions.py: the local runtime installs it too, for good);
     - a base-table Query reads the queried partition, instead of sorting every item in the table.
     Results are the same; `check_moto` verifies both at the start of the run."""
-    from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
 
-    backend = models.DynamoDBBackend
-    original_transact, original_query, real_copy = backend.transact_write_items, Table.query, models.copy
+    from infra.local.moto_transactions import fast_transactions
 
-    class _TablesNotCopied:
-        @staticmethod
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            return obj if isinstance(obj, Table) else real_copy.deepcopy(obj, memo)
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        undo = []
-        for item in transact_items:
-            with contextlib.suppress(Exception):  # a malformed item: moto itself reports it
-                ((op_type, op),) = item.items()
-                table = self.get_table(op["TableName"])
-                key = op["Item"] if op_type == "Put" else op["Key"]
-                hash_key, range_key = self.get_keys_value(table, key)
-                undo.append((table, hash_key, range_key, real_copy.deepcopy(table.get_item(hash_key, range_key))))
-        try:
-            original_transact(self, transact_items)
-        except Exception:
-            for table, hash_key, range_key, before in reversed(undo):
-                if before is None:
-                    table.delete_item(hash_key, range_key)
-                elif range_key is not None:
-                    table.items[hash_key][range_key] = before
-                else:
-                    table.items[hash_key] = before
-            raise
+    fast_transactions()
+    original_query = Table.query
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
@@ -259,15 +235,11 @@ def dynamodb_costs_per_item() -> Iterator[None]:
         finally:
             del self.all_items
 
-    models.copy = _TablesNotCopied  # type: ignore[assignment]
-    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
     try:
         yield
     finally:
         Table.query = original_query  # type: ignore[method-assign]
-        backend.transact_write_items = original_transact  # type: ignore[method-assign]
-        models.copy = real_copy
 
 
 def check_moto(repo: Any) -> None:

@@ -121,19 +121,16 @@ def _put_back(named: list[tuple[Any, _Key, Any]]) -> None:
             table.items[hash_value][range_value] = item
 
 
-def _fast_transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-    named = _named_items(self, transact_items)
+def _transact_keeping_tables(original: Callable[..., Any], backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    named = _named_items(backend, transact_items)
     _IN_TRANSACTION.active = True
     try:
-        _ORIGINAL["transact_write_items"](self, transact_items)
+        original(backend, transact_items)
     except BaseException:
         _put_back(named)
         raise
     finally:
         _IN_TRANSACTION.active = False
-
-
-_fast_transact_write_items.__medbill_fast__ = True  # type: ignore[attr-defined]
 
 
 def is_fast() -> bool:
@@ -150,12 +147,19 @@ def fast_transactions() -> None:
             return
         from moto.dynamodb.models.table import Table
 
-        _ORIGINAL["transact_write_items"] = models.DynamoDBBackend.__dict__["transact_write_items"]
+        # Bound here, not looked up per call: whatever was installed (moto's, or a wrapper someone put
+        # over ours since) is what this wrapper calls, so installing again never makes a loop.
+        current = models.DynamoDBBackend.__dict__["transact_write_items"]
+        _ORIGINAL.setdefault("transact_write_items", current)
         if not isinstance(models.copy, _TableKeepingCopy):
             models.copy = _TableKeepingCopy(Table)  # type: ignore[attr-defined]
-        wrapped = functools.wraps(_ORIGINAL["transact_write_items"])(_fast_transact_write_items)
-        wrapped.__medbill_fast__ = True  # type: ignore[attr-defined]
-        models.DynamoDBBackend.transact_write_items = wrapped  # type: ignore[method-assign]
+
+        @functools.wraps(current)
+        def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+            _transact_keeping_tables(current, self, transact_items)
+
+        transact_write_items.__medbill_fast__ = True  # type: ignore[attr-defined]
+        models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def slow_transactions() -> None:

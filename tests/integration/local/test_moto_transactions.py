@@ -147,3 +147,24 @@ def test_the_local_runtime_installs_it(moto_own: None) -> None:
 
 def test_the_wrapped_moto_still_has_what_the_wrapper_needs() -> None:
     check_moto_compatibility()
+
+
+def test_installing_again_over_another_wrapper_makes_no_loop(moto_own: None) -> None:
+    """bench_posting's costs context runs inside and around local runtimes: each start installs it again."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    fast_transactions()
+    ours = DynamoDBBackend.__dict__["transact_write_items"]
+    calls: list[int] = []
+
+    def counting(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        calls.append(len(transact_items))
+        ours(self, transact_items)
+
+    DynamoDBBackend.transact_write_items = counting  # type: ignore[method-assign]
+    fast_transactions()
+    assert is_fast()
+    result, rows = _outcome(SCENARIOS["cancelled_after_writes"])
+    assert result == ("TransactionCanceledException", ["None", "None", "ConditionalCheckFailed"])
+    assert [(r["pk"]["S"], r["version"]["N"]) for r in rows] == [("CLAIM#1", "1"), ("CLAIM#2", "7")]
+    assert calls == [3]
