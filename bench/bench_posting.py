@@ -211,35 +211,20 @@ def raw_counts(calls: Counter[str]) -> str:
 # --- moto: the cost model of DynamoDB, not of a whole-table copy or sort -------------------------------
 @contextlib.contextmanager
 def dynamodb_costs_per_item() -> Iterator[None]:
-    """While active (the bench is the only DynamoDB user in the process):
+    """While active, moto's DynamoDB costs what DynamoDB's do, per item touched (the local runtime
+    installs the same fixes, for good):
     - TransactWriteItems keeps the before-image of the keys it touches and restores them when the
       transaction is cancelled, instead of deep-copying every table it names
-      (infra/local/moto_transactions.py: the local runtime installs it too, for good);
-    - a base-table Query reads the queried partition, instead of sorting every item in the table.
+      (infra/local/moto_transactions.py);
+    - a base-table Query reads the queried partition, instead of sorting every item in the table
+      (infra/local/moto_query.py).
     Results are the same; `check_moto` verifies both at the start of the run."""
-    from moto.dynamodb.models.table import Table
-
+    from infra.local.moto_query import partition_queries
     from infra.local.moto_transactions import fast_transactions
 
     fast_transactions()
-    original_query = Table.query
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
-            return original_query(self, hash_key, *args, **kwargs)
-        partition = list(self.items[hash_key].values()) if hash_key in self.items else []
-        self.all_items = lambda: partition  # the original filters on hash_key and sorts by range key
-        try:
-            return original_query(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Table.query = original_query  # type: ignore[method-assign]
+    partition_queries()
+    yield
 
 
 def check_moto(repo: Any) -> None:

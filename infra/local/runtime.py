@@ -39,6 +39,7 @@ from infra import config
 from infra.local.executions import Executions
 from infra.local.lambda_bridge import Handler, HandlerFailure, LambdaBridge, project_bridge
 from infra.local.moto_memory import stop_instance_tracking
+from infra.local.moto_query import partition_queries
 from infra.local.moto_sfn_parser import per_parse_scopes
 from infra.local.moto_transactions import fast_transactions
 from infra.local.provision import (
@@ -154,11 +155,13 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         ensure_aws_environment(self.region)
         self._thread_errors.install()
-        # moto would otherwise keep every DynamoDB item it ever built (a long run grows without bound)
-        # and copy a whole table for each transaction (a long run slows down quadratically), and its
-        # Step Functions parser shares one scope stack between threads (executions starting together).
+        # moto would otherwise keep every DynamoDB item it ever built (a long run grows without bound),
+        # copy a whole table for each transaction and sort it for each query (a long run slows down
+        # quadratically), and its Step Functions parser shares one scope stack between threads
+        # (executions starting together).
         stop_instance_tracking()
         fast_transactions()
+        partition_queries()
         per_parse_scopes()
         try:
             if self.endpoint_url is None:
