@@ -16,7 +16,7 @@ from medbill.billing import era_fanout, era_ingestion
 from medbill.billing.era import EraFileSummary, continue_era_file, receive_era_file, release_era
 from medbill.billing.era_ingestion import EraRecordConflict
 from medbill.x12.remittance835 import Adjustment, ClaimPayment, Payment, ProviderAdjustment, ServiceLine, write_835
-from testkit import fakes
+from testkit import fake_era_store, fake_store, fakes
 from testkit.era_builder import claim_payment, era_for
 from tests.posting_harness import Posting, era_text, make_claim
 from tests.unit.posting.test_era_encoding import KEY as LATIN1_KEY
@@ -49,7 +49,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    for module in (era_ingestion, era_fanout, fakes):
+    for module in (era_ingestion, era_fanout, fake_store, fake_era_store):
         monkeypatch.setattr(module, "utcnow", c)
     return c
 
