@@ -35,7 +35,7 @@ def _claim(p: Posting | ClaimRepository, claim_id: str) -> Claim:
 
 
 class _Racing(ClaimRepository):
-    """Both posters read the claim before either writes (a barrier at the first save of each thread);
+    """Both posters read the claim before either writes (a barrier at the first claim write of each thread);
     transactions are applied one at a time, as DynamoDB does (moto's in-process backend has no lock)."""
 
     def __init__(self, table: str, parties: int) -> None:
@@ -64,12 +64,15 @@ class _Racing(ClaimRepository):
 
         self._client = Serial()
 
-    def save(self, claim: Claim, **kwargs: Any) -> Claim:
+    def _write_claim(self, claim: Claim, **kwargs: Any) -> Claim:
+        # Every claim write (a save, a posting) goes through here: both posters hold the version they
+        # read when the first write is made. (A barrier in `save` alone missed postings, which write
+        # through `post_ledger_entry`: then the race was left to timing and a loaded machine lost it.)
         me = threading.get_ident()
         if me not in self.first_save:
             self.first_save.add(me)
             self.barrier.wait()
-        return super().save(claim, **kwargs)
+        return super()._write_claim(claim, **kwargs)
 
 
 def test_two_eras_for_one_claim_at_once_lose_no_update(aws: LocalResources) -> None:
