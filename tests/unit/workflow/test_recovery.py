@@ -21,12 +21,14 @@ from medbill.workflow.recovery import (
     retry_claim,
     stuck_claims,
 )
+from medbill.workflow.results import AlreadyAdjudicated
 from medbill.workflow.stages import (
     NotOnHold,
     Submitter,
     code,
     enter_charges,
     fail,
+    follow_up,
     park_task_token,
     recheck_hold,
     register,
@@ -212,6 +214,56 @@ def test_mark_failed_failing_leaves_a_stuck_claim_that_is_found_and_recovered() 
     assert store.get_claim(claim_id).status == S.SUBMITTED
     with pytest.raises(NotRetryable, match="its workflow is RUNNING"):
         retry_claim(store, workflow, other, STAFF)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "adjudicated", "resumed_with"),
+    [
+        ("short_paid", {"status": S.SHORT_PAID, "remittance_outcome": "short_paid"}, "short_paid"),
+        ("denied", {"status": S.DENIED, "remittance_outcome": "denied"}, "denied"),
+        ("rejected", {"status": S.REJECTED, "rejection_reason": "277CA A7:21"}, "rejected"),
+        ("timed_out", {}, "timed_out"),
+    ],
+)
+def test_a_claim_retried_after_its_follow_up_is_not_left_waiting_for_remittance(
+    outcome: str, adjudicated: dict[str, object], resumed_with: str
+) -> None:
+    """Found by the 1,000-claim fault run: the follow-up stage did its work (FOLLOW_UP), then its
+    invocation timed out and the claim went FAILED. The retry's execution runs every stage again and
+    parked a remittance wait that nothing would ever resume (the 835 was posted long ago)."""
+    store, workflow, files = FakeStore(), FakeWorkflow(), FakeArtifacts()
+    claim_id = _charged(store)
+    submit(store, files, _submitter(), claim_id)
+    assert park_task_token(store, workflow, claim_id, "remittance", "remittance", "tok-1").parked
+    waiting = store.get_claim(claim_id)
+    new_status = adjudicated.pop("status", None)
+    store.save(waiting.model_copy(update={"task_token": None, **adjudicated}), actor="posting", new_status=new_status)
+    routed = follow_up(store, claim_id, outcome)
+    assert store.get_claim(claim_id).status == S.FOLLOW_UP
+    fail(store, claim_id, "Sandbox.Timedout")
+    workflow.statuses[claim_id] = "FAILED"
+    assert retry_claim(store, workflow, claim_id, STAFF)["status"] == "FOLLOW_UP"
+
+    assert park_task_token(store, workflow, claim_id, "remittance", "remittance", "tok-2") == AlreadyAdjudicated(
+        outcome=resumed_with
+    )
+    assert workflow.resumed == [("tok-2", {"outcome": resumed_with})]
+    claim = store.get_claim(claim_id)
+    assert (claim.status, claim.task_token) == (S.FOLLOW_UP, None)
+    assert follow_up(store, claim_id, resumed_with) == routed  # what follow-up decided stays
+    assert store.get_claim(claim_id).version == claim.version
+
+
+def test_a_claim_before_its_remittance_still_parks_its_wait() -> None:
+    store, workflow, files = FakeStore(), FakeWorkflow(), FakeArtifacts()
+    claim_id = _charged(store)
+    submit(store, files, _submitter(), claim_id)
+    fail(store, claim_id, "Lambda.Unknown")
+    workflow.statuses[claim_id] = "FAILED"
+    retry_claim(store, workflow, claim_id, STAFF)
+    assert park_task_token(store, workflow, claim_id, "remittance", "remittance", "tok-2").parked
+    claim = store.get_claim(claim_id)
+    assert (claim.status, claim.task_token, workflow.resumed) == (S.AWAITING_REMITTANCE, "tok-2", [])
 
 
 def test_recheck_keeps_the_token_until_send_task_success_succeeds() -> None:

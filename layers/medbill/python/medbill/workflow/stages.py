@@ -297,19 +297,15 @@ def park_task_token(
 ) -> Parked | AlreadyAdjudicated:
     """Store the execution's task token so the remittance stage or a person can resume it.
 
-    If the 835 was posted before we got here (files can beat the workflow), resume at once.
+    If the claim is already past a remittance wait (`_past_remittance_wait`), resume at once.
     """
 
     def step(claim: Claim) -> Parked | AlreadyAdjudicated:
-        if wait == "remittance" and claim.status in POSTED and claim.remittance_outcome:
-            workflow.resume(token, {"outcome": claim.remittance_outcome})
+        outcome = _past_remittance_wait(claim) if wait == "remittance" else None
+        if outcome is not None:
+            workflow.resume(token, {"outcome": outcome})
             repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
-            return AlreadyAdjudicated(outcome=claim.remittance_outcome)
-        if wait == "remittance" and claim.status == S.REJECTED:
-            # A 999 / 277CA rejected the claim before the wait was parked (workflow.acknowledgements).
-            workflow.resume(token, {"outcome": "rejected"})
-            repo.save(claim.model_copy(update={"task_token": None}), actor="await", detail={"resumed": True})
-            return AlreadyAdjudicated(outcome="rejected")
+            return AlreadyAdjudicated(outcome=outcome)
         new_status = S.AWAITING_REMITTANCE if wait == "remittance" and claim.status == S.SUBMITTED else None
         save_claim(
             repo,
@@ -321,6 +317,21 @@ def park_task_token(
         return Parked()
 
     return with_lock_retry(repo, claim_id, step)
+
+
+def _past_remittance_wait(claim: Claim) -> str | None:
+    """The outcome to resume a remittance wait with at once, when nothing else would resume it:
+    - the 835 was posted before the wait began (files can beat the workflow);
+    - a 999 / 277CA rejected the claim first (workflow.acknowledgements);
+    - a retry of a claim that failed in or after its follow-up stage (FOLLOW_UP): the wait is long
+      over; the follow-up stage keeps what it decided (follow_up)."""
+    if claim.status in POSTED and claim.remittance_outcome:
+        return claim.remittance_outcome
+    if claim.status == S.REJECTED:
+        return "rejected"
+    if claim.status == S.FOLLOW_UP:
+        return claim.remittance_outcome or ("rejected" if claim.rejection_reason else "timed_out")
+    return None
 
 
 # --- 7. follow-up ---------------------------------------------------------------------------
